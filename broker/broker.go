@@ -1,0 +1,335 @@
+// Package broker is the playground's MQTT broker: a mochi-mqtt core behind a
+// small API of named listeners. Every listener runs the same pipeline for a
+// TCP connection from a device, a tunnelled connection from a browser or an
+// MQTT-over-WebSocket connection:
+//
+//	conn → [tap: wire bytes] → tls.Server (TLS listeners) → [tap: MQTT bytes] → mochi
+//
+// The taps record each connection (bounded in size) so the trace can show
+// the broker's view of it. The package does not parse protocols (that is
+// package trace's job) and does not choose certificates (package pki and the
+// server do).
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mqtts-playground/playground/trace"
+)
+
+// Listener describes one named way into the broker.
+type Listener struct {
+	// Name is the stable name clients and the tunnel use ("mqtt", "mqtts", "mtls" …).
+	Name string
+	// Addr is the TCP address to listen on; empty for a listener reached
+	// only in-process (through the tunnel or a WebSocket handler).
+	Addr string
+	// TLS, when set, makes the listener speak MQTT over TLS with this
+	// configuration. Set ClientAuth to require client certificates.
+	TLS *tls.Config
+	// Lesson marks a listener that is deliberately weak or broken for a
+	// lesson; it must never carry real traffic.
+	Lesson bool
+	// About says in one line what the listener is for.
+	About string
+	// NoTunnel keeps the listener out of reach of the byte tunnel (for
+	// listeners that are not byte streams, like MQTT over WebSocket).
+	NoTunnel bool
+}
+
+// ListenerInfo is what the broker tells about a listener.
+type ListenerInfo struct {
+	Name   string `json:"name"`
+	Addr   string `json:"addr"`
+	TLS    bool   `json:"tls"`
+	MTLS   bool   `json:"mtls,omitempty"`
+	Lesson bool   `json:"lesson"`
+	Tunnel bool   `json:"tunnel"`
+	About  string `json:"about"`
+}
+
+// Options configure a Broker.
+type Options struct {
+	// Logger receives connection and error logs; nil discards them.
+	Logger *slog.Logger
+	// TraceLimit is the number of bytes recorded per connection: 0 means
+	// trace.DefaultLimit, a negative value turns recording off.
+	TraceLimit int
+	// KeepConns is how many recent connections stay listed with their
+	// recordings (default 200).
+	KeepConns int
+	// HandshakeTimeout bounds a TLS handshake (default 10 s).
+	HandshakeTimeout time.Duration
+}
+
+// Broker is an MQTT 3.1.1/5 broker with named listeners.
+type Broker struct {
+	mq   *mqtt.Server
+	opts Options
+	log  *slog.Logger
+
+	mu        sync.Mutex
+	listeners map[string]*listener
+	conns     []*Conn               // recent connections, oldest first
+	live      map[net.Conn]struct{} // connections being served, closed by Close
+	nextID    atomic.Uint64
+	closed    bool
+}
+
+type listener struct {
+	Listener
+	ln net.Listener // nil for in-process listeners
+}
+
+// ErrUnknownListener is returned for a listener name the broker does not have.
+var ErrUnknownListener = errors.New("broker: unknown listener")
+
+// New starts a broker with no listeners.
+func New(opts Options) (*Broker, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.KeepConns <= 0 {
+		opts.KeepConns = 200
+	}
+	if opts.HandshakeTimeout <= 0 {
+		opts.HandshakeTimeout = 10 * time.Second
+	}
+	b := &Broker{opts: opts, log: opts.Logger, listeners: map[string]*listener{}, live: map[net.Conn]struct{}{}}
+	// mochi logs every connection at info; keep only its warnings.
+	mqLog := slog.New(&levelFilter{opts.Logger.Handler(), slog.LevelWarn})
+	b.mq = mqtt.New(&mqtt.Options{InlineClient: false, Logger: mqLog})
+	if err := b.mq.AddHook(new(auth.AllowHook), nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	if err := b.mq.AddHook(&sessionHook{b: b}, nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	if err := b.mq.Serve(); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	return b, nil
+}
+
+// Add opens a listener. With a TCP address it starts accepting connections
+// at once; a port of 0 picks a free port (see Listeners for the address).
+func (b *Broker) Add(l Listener) error {
+	if l.Name == "" || strings.ContainsAny(l.Name, " /?#&") {
+		return fmt.Errorf("broker: invalid listener name %q", l.Name)
+	}
+	if l.TLS != nil {
+		l.TLS = l.TLS.Clone()
+		// Each connection gets a clone of this config (for its own key log):
+		// fixed ticket keys let tickets issued on one connection resume on
+		// the next.
+		var key [32]byte
+		if _, err := rand.Read(key[:]); err != nil {
+			return fmt.Errorf("broker: %w", err)
+		}
+		l.TLS.SetSessionTicketKeys([][32]byte{key})
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errors.New("broker: closed")
+	}
+	if _, ok := b.listeners[l.Name]; ok {
+		return fmt.Errorf("broker: listener %q already exists", l.Name)
+	}
+	ls := &listener{Listener: l}
+	if l.Addr != "" {
+		ln, err := net.Listen("tcp", l.Addr)
+		if err != nil {
+			return fmt.Errorf("broker: listener %s: %w", l.Name, err)
+		}
+		ls.ln = ln
+		go b.accept(ls)
+	}
+	b.listeners[l.Name] = ls
+	return nil
+}
+
+// Listeners lists the listeners, sorted by name.
+func (b *Broker) Listeners() []ListenerInfo {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]ListenerInfo, 0, len(b.listeners))
+	for _, l := range b.listeners {
+		info := ListenerInfo{Name: l.Name, TLS: l.TLS != nil, Lesson: l.Lesson, About: l.About, Tunnel: !l.NoTunnel}
+		if l.ln != nil {
+			info.Addr = l.ln.Addr().String()
+		}
+		if l.TLS != nil && l.TLS.ClientAuth >= tls.VerifyClientCertIfGiven {
+			info.MTLS = true
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Tunnelable reports whether the byte tunnel may reach the named listener,
+// and if not, why, in words for the person who asked.
+func (b *Broker) Tunnelable(name string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l, ok := b.listeners[name]
+	if !ok {
+		names := make([]string, 0, len(b.listeners))
+		for n, l := range b.listeners {
+			if !l.NoTunnel {
+				names = append(names, n)
+			}
+		}
+		slices.Sort(names)
+		return fmt.Errorf("%w %q: the tunnel reaches only the broker's own listeners (%s)", ErrUnknownListener, name, strings.Join(names, ", "))
+	}
+	if l.NoTunnel {
+		return fmt.Errorf("broker: listener %q is not reachable through the tunnel", name)
+	}
+	return nil
+}
+
+func (b *Broker) accept(l *listener) {
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				b.log.Error("accept failed", "listener", l.Name, "err", err)
+			}
+			return
+		}
+		go b.serve(l, c)
+	}
+}
+
+// Serve runs the named listener's pipeline on c (a tunnelled or WebSocket
+// connection) and returns when the connection ends. It closes c.
+func (b *Broker) Serve(name string, c net.Conn) error {
+	b.mu.Lock()
+	l, ok := b.listeners[name]
+	b.mu.Unlock()
+	if !ok {
+		c.Close()
+		return fmt.Errorf("%w %q", ErrUnknownListener, name)
+	}
+	return b.serve(l, c)
+}
+
+func (b *Broker) serve(l *listener, raw net.Conn) error {
+	defer raw.Close()
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return errors.New("broker: closed")
+	}
+	b.live[raw] = struct{}{}
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.live, raw)
+		b.mu.Unlock()
+	}()
+	conn := &Conn{info: ConnInfo{ID: fmt.Sprintf("c%d", b.nextID.Add(1)), Listener: l.Name, Remote: raw.RemoteAddr().String(), Started: time.Now()}}
+	remote := conn.info.Remote
+	var c net.Conn = raw
+	if b.opts.TraceLimit >= 0 {
+		conn.rec = trace.NewRecorder(trace.Broker, b.opts.TraceLimit)
+		c = conn.rec.Wire(raw)
+	}
+	b.remember(conn)
+	defer conn.update(func(i *ConnInfo) { i.Ended = time.Now() })
+	if l.TLS != nil {
+		cfg := l.TLS.Clone()
+		if conn.rec != nil {
+			cfg.KeyLogWriter = conn.rec.KeyLogWriter()
+		}
+		tc := tls.Server(c, cfg)
+		ctx, cancel := context.WithTimeout(context.Background(), b.opts.HandshakeTimeout)
+		err := tc.HandshakeContext(ctx)
+		cancel()
+		if err != nil {
+			conn.update(func(i *ConnInfo) { i.Err = err.Error() })
+			b.log.Info("TLS handshake failed", "listener", l.Name, "remote", remote, "err", err)
+			return fmt.Errorf("broker: %s: TLS handshake with %s: %w", l.Name, remote, err)
+		}
+		st := tc.ConnectionState()
+		conn.update(func(i *ConnInfo) {
+			i.TLSVersion = tls.VersionName(st.Version)
+			i.Resumed = st.DidResume
+			if len(st.PeerCertificates) > 0 {
+				i.PeerCN = st.PeerCertificates[0].Subject.CommonName
+			}
+		})
+		c = tc
+		if conn.rec != nil {
+			c = conn.rec.App(tc)
+		}
+	}
+	// A client gets as long for its CONNECT as for a TLS handshake; mochi
+	// replaces this deadline with the keep-alive once CONNECT has arrived.
+	c.SetDeadline(time.Now().Add(b.opts.HandshakeTimeout))
+	err := b.mq.EstablishConnection(l.Name, &brokerConn{Conn: c, info: conn})
+	if err != nil && !errors.Is(err, io.EOF) {
+		conn.update(func(i *ConnInfo) { i.Err = err.Error() })
+	}
+	return nil
+}
+
+// Close stops every listener, ends every connection (MQTT 5 clients get a
+// DISCONNECT saying the server is shutting down) and stops the broker core.
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	for _, l := range b.listeners {
+		if l.ln != nil {
+			l.ln.Close()
+		}
+	}
+	live := make([]net.Conn, 0, len(b.live))
+	for c := range b.live {
+		live = append(live, c)
+	}
+	b.mu.Unlock()
+	// mochi's Close only ends the clients of listeners it runs itself, and
+	// waits for every client: end ours first, or it waits forever.
+	for _, cl := range b.mq.Clients.GetAll() {
+		if cl.Properties.ProtocolVersion == 5 && !cl.Closed() {
+			b.mq.DisconnectClient(cl, packets.ErrServerShuttingDown)
+		}
+	}
+	for _, c := range live {
+		c.Close()
+	}
+	return b.mq.Close()
+}
+
+// levelFilter drops records below a level.
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h *levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}

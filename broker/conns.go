@@ -1,0 +1,105 @@
+package broker
+
+import (
+	"bytes"
+	"net"
+	"sync"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mqtts-playground/playground/trace"
+)
+
+// ConnInfo describes one connection the broker served or is serving.
+type ConnInfo struct {
+	ID         string    `json:"id"`
+	Listener   string    `json:"listener"`
+	Remote     string    `json:"remote"`
+	Started    time.Time `json:"started"`
+	ClientID   string    `json:"clientId,omitempty"`
+	TLSVersion string    `json:"tlsVersion,omitempty"`
+	Resumed    bool      `json:"resumed,omitempty"`
+	PeerCN     string    `json:"peerCN,omitempty"`
+	Ended      time.Time `json:"ended,omitzero"`
+	Err        string    `json:"error,omitempty"`
+}
+
+// Conn is a connection's live record: its description and its recorder.
+type Conn struct {
+	mu   sync.Mutex
+	info ConnInfo
+	rec  *trace.Recorder
+}
+
+// update changes the description under the lock.
+func (c *Conn) update(f func(*ConnInfo)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f(&c.info)
+}
+
+// Info returns a copy of the connection's description.
+func (c *Conn) Info() ConnInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.info
+}
+
+func (b *Broker) remember(c *Conn) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.conns = append(b.conns, c)
+	if over := len(b.conns) - b.opts.KeepConns; over > 0 {
+		b.conns = append([]*Conn(nil), b.conns[over:]...)
+	}
+}
+
+// Conns lists recent connections, newest first.
+func (b *Broker) Conns() []ConnInfo {
+	b.mu.Lock()
+	list := append([]*Conn(nil), b.conns...)
+	b.mu.Unlock()
+	out := make([]ConnInfo, len(list))
+	for i, c := range list {
+		out[len(list)-1-i] = c.Info()
+	}
+	return out
+}
+
+// Recording returns what was recorded of a recent connection.
+func (b *Broker) Recording(id string) (trace.Recording, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.conns {
+		if c.info.ID == id && c.rec != nil {
+			return c.rec.Recording(), true
+		}
+	}
+	return trace.Recording{}, false
+}
+
+// brokerConn is the net.Conn handed to mochi; it carries the connection's
+// description so hooks can fill in the MQTT client id.
+type brokerConn struct {
+	net.Conn
+	info *Conn
+}
+
+// sessionHook notes which MQTT client each connection carries.
+type sessionHook struct {
+	mqtt.HookBase
+	b *Broker
+}
+
+func (h *sessionHook) ID() string { return "playground-sessions" }
+
+func (h *sessionHook) Provides(b byte) bool {
+	return bytes.Contains([]byte{mqtt.OnSessionEstablished}, []byte{b})
+}
+
+func (h *sessionHook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
+	if bc, ok := cl.Net.Conn.(*brokerConn); ok {
+		bc.info.update(func(i *ConnInfo) { i.ClientID = cl.ID })
+	}
+}

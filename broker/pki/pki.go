@@ -1,0 +1,450 @@
+// Package pki is the playground's local certificate authority: a root CA and
+// an intermediate CA created on first start in the data folder and reused
+// after, and the server and client certificates they issue.
+//
+// It writes private keys with mode 0600 and the folder with 0700. It does
+// not (yet) sign certificate requests from the network or revoke
+// certificates; the server decides who may ask for a certificate.
+package pki
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// File names inside the data folder.
+const (
+	RootCertFile         = "ca.pem"
+	RootKeyFile          = "ca.key"
+	IntermediateCertFile = "intermediate.pem"
+	IntermediateKeyFile  = "intermediate.key"
+	ServerCertFile       = "server.pem" // leaf then intermediate
+	ServerKeyFile        = "server.key"
+)
+
+// Validity periods of what the CA issues.
+const (
+	rootValidity         = 10 * 365 * 24 * time.Hour
+	intermediateValidity = 5 * 365 * 24 * time.Hour
+	leafValidity         = 397 * 24 * time.Hour // the longest browsers accept
+	renewBefore          = 30 * 24 * time.Hour
+)
+
+// CA is a root and an intermediate certificate authority with their keys.
+type CA struct {
+	Root            *x509.Certificate
+	Intermediate    *x509.Certificate
+	rootKey         crypto.Signer
+	intermediateKey crypto.Signer
+	dir             string
+	now             func() time.Time
+}
+
+// LoadOrCreate loads the CA kept in dir, creating dir and a new root and
+// intermediate CA when dir holds none. created reports whether it made a
+// new CA.
+func LoadOrCreate(dir string) (ca *CA, created bool, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, false, fmt.Errorf("pki: create data folder: %w", err)
+	}
+	ca = &CA{dir: dir, now: time.Now}
+	root, rootKey, err := loadPair(dir, RootCertFile, RootKeyFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// Half a root (a lost key or certificate) is reported, not replaced:
+		// replacing it would overwrite the other half and every trust in it.
+		if err := bothMissing(dir, RootCertFile, RootKeyFile); err != nil {
+			return nil, false, err
+		}
+		if err := ca.create(); err != nil {
+			return nil, false, err
+		}
+		return ca, true, nil
+	case err != nil:
+		return nil, false, err
+	}
+	ca.Root, ca.rootKey = root[0], rootKey
+	inter, interKey, err := loadPair(dir, IntermediateCertFile, IntermediateKeyFile)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, false, err
+		}
+		if err := ca.newIntermediate(); err != nil {
+			return nil, false, err
+		}
+		return ca, false, nil
+	}
+	if err := inter[0].CheckSignatureFrom(ca.Root); err != nil {
+		return nil, false, fmt.Errorf("pki: %s is not signed by %s: %w", IntermediateCertFile, RootCertFile, err)
+	}
+	ca.Intermediate, ca.intermediateKey = inter[0], interKey
+	if ca.now().Add(renewBefore).After(ca.Intermediate.NotAfter) {
+		if err := ca.newIntermediate(); err != nil {
+			return nil, false, err
+		}
+	}
+	return ca, false, nil
+}
+
+// bothMissing returns an error when one of the two files exists.
+func bothMissing(dir, a, b string) error {
+	_, errA := os.Stat(filepath.Join(dir, a))
+	_, errB := os.Stat(filepath.Join(dir, b))
+	switch {
+	case errA == nil && errB != nil:
+		return fmt.Errorf("pki: %s exists but %s does not: restore %s, or remove %s to make a new CA", filepath.Join(dir, a), b, b, a)
+	case errB == nil && errA != nil:
+		return fmt.Errorf("pki: %s exists but %s does not: restore %s, or remove %s to make a new CA", filepath.Join(dir, b), a, a, b)
+	}
+	return nil
+}
+
+// Dir is the folder the CA lives in.
+func (ca *CA) Dir() string { return ca.dir }
+
+// RootPEM returns the root certificate in PEM form: the file clients trust.
+func (ca *CA) RootPEM() []byte { return certPEM(ca.Root) }
+
+// Pool returns a pool holding the root certificate.
+func (ca *CA) Pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(ca.Root)
+	return p
+}
+
+func (ca *CA) create() error {
+	key, err := newKey()
+	if err != nil {
+		return err
+	}
+	now := ca.now()
+	tmpl := &x509.Certificate{
+		Subject:               pkix.Name{CommonName: "MQTTS Playground Root CA", Organization: []string{"MQTTS Playground (local, for learning)"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(rootValidity),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLen:            1,
+	}
+	root, err := sign(tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return err
+	}
+	ca.Root, ca.rootKey = root, key
+	if err := writePair(ca.dir, RootCertFile, RootKeyFile, []*x509.Certificate{root}, key); err != nil {
+		return err
+	}
+	return ca.newIntermediate()
+}
+
+func (ca *CA) newIntermediate() error {
+	key, err := newKey()
+	if err != nil {
+		return err
+	}
+	now := ca.now()
+	tmpl := &x509.Certificate{
+		Subject:               pkix.Name{CommonName: "MQTTS Playground Intermediate CA", Organization: []string{"MQTTS Playground (local, for learning)"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              minTime(now.Add(intermediateValidity), ca.Root.NotAfter),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	inter, err := sign(tmpl, ca.Root, key.Public(), ca.rootKey)
+	if err != nil {
+		return err
+	}
+	ca.Intermediate, ca.intermediateKey = inter, key
+	return writePair(ca.dir, IntermediateCertFile, IntermediateKeyFile, []*x509.Certificate{inter}, key)
+}
+
+// ServerCertificate returns the broker's certificate for names (DNS names
+// and IP addresses), loading it from the data folder when the stored one
+// covers every name, is signed by the current intermediate and is not close
+// to expiry, and issuing and storing a new one otherwise.
+func (ca *CA) ServerCertificate(names []string) (cert tls.Certificate, issued bool, err error) {
+	chain, key, err := loadPair(ca.dir, ServerCertFile, ServerKeyFile)
+	if err == nil && ca.stillGood(chain[0], names) {
+		return tlsCert(chain, key), false, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return tls.Certificate{}, false, err
+	}
+	cert, err = ca.Issue(Leaf{CommonName: "MQTTS Playground broker", Names: names, Server: true})
+	if err != nil {
+		return tls.Certificate{}, false, err
+	}
+	if err := writePair(ca.dir, ServerCertFile, ServerKeyFile, certsOf(cert), cert.PrivateKey.(crypto.Signer)); err != nil {
+		return tls.Certificate{}, false, err
+	}
+	return cert, true, nil
+}
+
+func (ca *CA) stillGood(leaf *x509.Certificate, names []string) bool {
+	if leaf.CheckSignatureFrom(ca.Intermediate) != nil || ca.now().Add(renewBefore).After(leaf.NotAfter) {
+		return false
+	}
+	for _, n := range names {
+		if leaf.VerifyHostname(n) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Leaf describes a certificate to issue.
+type Leaf struct {
+	CommonName string
+	// Names are the DNS names and IP addresses the certificate is for.
+	Names []string
+	// Server asks for a server certificate (serverAuth); otherwise the
+	// certificate is for a client (clientAuth).
+	Server bool
+	// Key is the subject's public key; when nil a new ECDSA P-256 key is
+	// made and returned in the certificate's PrivateKey.
+	Key crypto.PublicKey
+	// NotBefore and NotAfter override the validity window.
+	NotBefore, NotAfter time.Time
+}
+
+// Issue signs a leaf certificate with the intermediate CA and returns it
+// with the chain up to (not including) the root.
+func (ca *CA) Issue(l Leaf) (tls.Certificate, error) {
+	var priv crypto.Signer
+	pub := l.Key
+	if pub == nil {
+		k, err := newKey()
+		if err != nil {
+			return tls.Certificate{}, err
+		}
+		priv, pub = k, k.Public()
+	}
+	now := ca.now()
+	tmpl := &x509.Certificate{
+		Subject:   pkix.Name{CommonName: l.CommonName},
+		NotBefore: now.Add(-time.Hour),
+		NotAfter:  minTime(now.Add(leafValidity), ca.Intermediate.NotAfter),
+		KeyUsage:  x509.KeyUsageDigitalSignature,
+	}
+	if !l.NotBefore.IsZero() {
+		tmpl.NotBefore = l.NotBefore
+	}
+	if !l.NotAfter.IsZero() {
+		tmpl.NotAfter = l.NotAfter
+	}
+	if l.Server {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	} else {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	}
+	if _, ok := pub.(*rsa.PublicKey); ok {
+		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment // TLS 1.2 RSA key exchange
+	}
+	for _, n := range l.Names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else if n != "" {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
+	leaf, err := sign(tmpl, ca.Intermediate, pub, ca.intermediateKey)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	cert := tls.Certificate{Certificate: [][]byte{leaf.Raw, ca.Intermediate.Raw}, Leaf: leaf}
+	if priv != nil {
+		cert.PrivateKey = priv
+	}
+	return cert, nil
+}
+
+// CertPEM encodes certificates as PEM blocks.
+func CertPEM(certs ...*x509.Certificate) []byte {
+	var b bytes.Buffer
+	for _, c := range certs {
+		b.Write(certPEM(c))
+	}
+	return b.Bytes()
+}
+
+// KeyPEM encodes a private key as a PKCS #8 PEM block.
+func KeyPEM(key crypto.Signer) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("pki: encode key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+func certPEM(c *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+}
+
+func certsOf(c tls.Certificate) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, der := range c.Certificate {
+		if x, err := x509.ParseCertificate(der); err == nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func tlsCert(chain []*x509.Certificate, key crypto.Signer) tls.Certificate {
+	c := tls.Certificate{PrivateKey: key, Leaf: chain[0]}
+	for _, x := range chain {
+		c.Certificate = append(c.Certificate, x.Raw)
+	}
+	return c
+}
+
+func newKey() (*ecdsa.PrivateKey, error) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("pki: generate key: %w", err)
+	}
+	return k, nil
+}
+
+func sign(tmpl, parent *x509.Certificate, pub crypto.PublicKey, priv crypto.Signer) (*x509.Certificate, error) {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, fmt.Errorf("pki: serial: %w", err)
+	}
+	tmpl.SerialNumber = serial
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, priv)
+	if err != nil {
+		return nil, fmt.Errorf("pki: sign %q: %w", tmpl.Subject.CommonName, err)
+	}
+	return x509.ParseCertificate(der)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// loadPair reads a PEM certificate chain and its PEM private key.
+func loadPair(dir, certFile, keyFile string) ([]*x509.Certificate, crypto.Signer, error) {
+	certPEMBytes, err := os.ReadFile(filepath.Join(dir, certFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	keyPEMBytes, err := os.ReadFile(filepath.Join(dir, keyFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	var chain []*x509.Certificate
+	for rest := certPEMBytes; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("pki: %s: %w", certFile, err)
+		}
+		chain = append(chain, c)
+	}
+	if len(chain) == 0 {
+		return nil, nil, fmt.Errorf("pki: %s holds no certificate", filepath.Join(dir, certFile))
+	}
+	kb, _ := pem.Decode(keyPEMBytes)
+	if kb == nil {
+		return nil, nil, fmt.Errorf("pki: %s holds no PEM key", filepath.Join(dir, keyFile))
+	}
+	k, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pki: %s: not a PKCS #8 private key (\"-----BEGIN PRIVATE KEY-----\"): %w", keyFile, err)
+	}
+	signer, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, nil, fmt.Errorf("pki: %s: key of type %T cannot sign", keyFile, k)
+	}
+	if !publicKeysEqual(signer.Public(), chain[0].PublicKey) {
+		return nil, nil, fmt.Errorf("pki: %s does not match the certificate in %s", keyFile, certFile)
+	}
+	return chain, signer, nil
+}
+
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	ae, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && ae.Equal(b)
+}
+
+// writePair stores a certificate chain (0644) and its key (0600).
+func writePair(dir, certFile, keyFile string, chain []*x509.Certificate, key crypto.Signer) error {
+	kp, err := KeyPEM(key)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, keyFile), kp, 0o600); err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, certFile), CertPEM(chain...), 0o644)
+}
+
+// writeFile replaces path atomically, creating it with mode perm.
+func writeFile(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("pki: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return fmt.Errorf("pki: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("pki: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("pki: write %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("pki: %w", err)
+	}
+	return nil
+}
+
+// HostNames returns the names a local server certificate should cover:
+// localhost, the loopback addresses, the host name and extra.
+func HostNames(extra ...string) []string {
+	names := []string{"localhost", "127.0.0.1", "::1"}
+	if h, err := os.Hostname(); err == nil {
+		extra = append([]string{h}, extra...)
+	}
+	for _, e := range extra {
+		if e != "" && !slices.Contains(names, e) {
+			names = append(names, e)
+		}
+	}
+	return names
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/broker/pki"
+	"github.com/mqtts-playground/playground/web"
+)
+
+// App is the running playground: CA, broker, and web servers.
+type App struct {
+	cfg    Config
+	log    *slog.Logger
+	ca     *pki.CA
+	broker *broker.Broker
+	assets *web.Assets
+	names  []string // what the broker certificate covers
+	cert   tls.Certificate
+
+	httpAddr, httpsAddr string
+	servers             []*http.Server
+}
+
+// newApp creates the CA (or loads it), opens the broker listeners and the
+// web servers. assets may be nil only in tests that do not load the page.
+func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error) {
+	a := &App{cfg: cfg, log: log, assets: assets}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	var created bool
+	a.ca, created, err = pki.LoadOrCreate(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Info("created a new local CA", "folder", cfg.Data)
+	}
+	extra := slices.Clone(cfg.SANs)
+	if cfg.ListenAll {
+		extra = append(extra, interfaceAddrs()...)
+	}
+	a.names = pki.HostNames(extra...)
+	var issued bool
+	a.cert, issued, err = a.ca.ServerCertificate(a.names)
+	if err != nil {
+		return nil, err
+	}
+	if issued {
+		log.Info("issued the broker certificate", "names", a.names)
+	}
+	a.broker, err = broker.New(broker.Options{Logger: log, TraceLimit: cfg.TraceLimit})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.addListeners(); err != nil {
+		return nil, err
+	}
+	if err := a.startWeb(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func addrOrEmpty(a string) string {
+	if a == "off" {
+		return ""
+	}
+	return a
+}
+
+func (a *App) addListeners() error {
+	serverTLS := &tls.Config{Certificates: []tls.Certificate{a.cert}, MinVersion: tls.VersionTLS12}
+	mtls := serverTLS.Clone()
+	mtls.ClientAuth = tls.RequireAndVerifyClientCert
+	mtls.ClientCAs = a.ca.Pool()
+	// Devices often send their certificate without the intermediate.
+	mtls.ClientCAs.AddCert(a.ca.Intermediate)
+	ls := []broker.Listener{
+		{Name: "mqtt", Addr: a.cfg.MQTT, About: "plain MQTT, no TLS: anyone on the path can read every byte, password included"},
+		{Name: "mqtts", Addr: a.cfg.MQTTS, TLS: serverTLS, About: "MQTT over TLS: the broker proves who it is with a certificate from the local CA"},
+		{Name: "mtls", Addr: a.cfg.MTLS, TLS: mtls, About: "MQTT over mutual TLS: clients must present a certificate issued by the local CA"},
+		{Name: "ws", NoTunnel: true, About: "MQTT over WebSocket at /mqtt on the web port, for MQTT.js and other browser clients"},
+	}
+	for _, l := range ls {
+		if l.Addr == "off" {
+			if l.Name == "mqtts" || l.Name == "mtls" || l.Name == "mqtt" {
+				// Still reachable through the tunnel, with no port of its own.
+				l.Addr = ""
+			}
+		}
+		if err := a.broker.Add(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *App) startWeb() error {
+	mux := a.routes()
+	if addr := addrOrEmpty(a.cfg.HTTP); addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("web server: %w", err)
+		}
+		a.httpAddr = ln.Addr().String()
+		a.serve(ln, mux)
+	}
+	if addr := addrOrEmpty(a.cfg.HTTPS); addr != "" {
+		cert := a.cert
+		if a.cfg.TLSCert != "" {
+			c, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
+			if err != nil {
+				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+			}
+			cert = c
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("web server: %w", err)
+		}
+		a.httpsAddr = ln.Addr().String()
+		a.serve(tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}), mux)
+	}
+	return nil
+}
+
+func (a *App) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
+	a.servers = append(a.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("web server stopped", "addr", ln.Addr(), "err", err)
+		}
+	}()
+}
+
+// Close stops the web servers and the broker.
+func (a *App) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, s := range a.servers {
+		if s.Shutdown(ctx) != nil {
+			s.Close()
+		}
+	}
+	if a.broker != nil {
+		return a.broker.Close()
+	}
+	return nil
+}
+
+// caFile is where the CA certificate lives on this machine.
+func (a *App) caFile() string { return filepath.Join(a.ca.Dir(), pki.RootCertFile) }
+
+// interfaceAddrs lists the machine's unicast addresses, for the certificate
+// of a broker that listens on every interface.
+func interfaceAddrs() []string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, ad := range addrs {
+		if ipn, ok := ad.(*net.IPNet); ok && ipn.IP.IsGlobalUnicast() {
+			out = append(out, ipn.IP.String())
+		}
+	}
+	return out
+}

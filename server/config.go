@@ -1,0 +1,142 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is everything the flags (or their PLAYGROUND_* variables) set.
+type Config struct {
+	Data        string
+	HTTP        string
+	HTTPS       string
+	TLSCert     string
+	TLSKey      string
+	MQTT        string
+	MQTTS       string
+	MTLS        string
+	ListenAll   bool
+	SANs        []string
+	TraceLimit  int
+	BuildAssets string
+	Dev         bool
+}
+
+// listFlag is a repeatable, comma-separated flag.
+type listFlag struct{ v *[]string }
+
+func (l listFlag) String() string {
+	if l.v == nil {
+		return ""
+	}
+	return strings.Join(*l.v, ",")
+}
+
+func (l listFlag) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l.v = append(*l.v, p)
+		}
+	}
+	return nil
+}
+
+// envName is the environment variable that sets a flag when the command
+// line does not: --mqtts → PLAYGROUND_MQTTS.
+func envName(flagName string) string {
+	return "PLAYGROUND_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func defaultDataDir() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "mqtts-playground")
+	}
+	return ".mqtts-playground"
+}
+
+// parseConfig reads flags, then environment variables for flags not given.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("mqtts-playground", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.Data, "data", defaultDataDir(), "folder for the CA, certificates and keys (keys are written 0600)")
+	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8080", "address of the web page over plain HTTP (\"off\" to disable)")
+	fs.StringVar(&c.HTTPS, "https", "127.0.0.1:8443", "address of the web page over HTTPS, certificate from the local CA or --tls-cert (\"off\" to disable)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate chain for the HTTPS server, instead of one from the local CA")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key for --tls-cert")
+	fs.StringVar(&c.MQTT, "mqtt", "127.0.0.1:1883", "address of the plain MQTT listener (no TLS: lesson 1's before picture; \"off\" to disable)")
+	fs.StringVar(&c.MQTTS, "mqtts", "127.0.0.1:8883", "address of the MQTT over TLS listener (\"off\" to disable)")
+	fs.StringVar(&c.MTLS, "mtls", "127.0.0.1:8884", "address of the mutual-TLS listener: clients need a certificate from the local CA (\"off\" to disable)")
+	fs.BoolVar(&c.ListenAll, "listen-all", false, "listen on every network interface instead of loopback only (for workshops), and add the machine's addresses to the certificate")
+	fs.Var(listFlag{&c.SANs}, "san", "extra DNS names or IP addresses for the broker's certificate (comma-separated, repeatable)")
+	fs.IntVar(&c.TraceLimit, "trace-limit", 1<<20, "bytes recorded per broker connection for its trace (negative: record nothing)")
+	fs.StringVar(&c.BuildAssets, "build-assets", "", "build the web assets into this folder and exit (used by `go tool task build`)")
+	fs.BoolVar(&c.Dev, "dev", false, "serve unminified scripts")
+	fs.Usage = func() {
+		fmt.Fprintf(out, `MQTTS Playground: a real MQTT broker with TLS listeners, a local CA and a web page
+that runs Go's crypto/tls in the browser and shows every byte.
+
+Usage: go run ./server [flags]
+
+Every flag can also be set with an environment variable, shown in brackets.
+
+`)
+		fs.VisitAll(func(f *flag.Flag) {
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(out, "  --%s %s  [%s]\n    \t%s", f.Name, name, envName(f.Name), usage)
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+				fmt.Fprintf(out, " (default %q)", f.DefValue)
+			}
+			fmt.Fprintln(out)
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (flags start with --; see --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := fs.Set(f.Name, v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s=%q: %v", envName(f.Name), v, err)
+			}
+			set[f.Name] = true
+		}
+	})
+	if envErr != nil {
+		return c, envErr
+	}
+	if c.ListenAll {
+		for name, addr := range map[string]*string{"http": &c.HTTP, "https": &c.HTTPS, "mqtt": &c.MQTT, "mqtts": &c.MQTTS, "mtls": &c.MTLS} {
+			if !set[name] && *addr != "off" {
+				_, port, _ := net.SplitHostPort(*addr)
+				*addr = ":" + port
+			}
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return c, errors.New("--tls-cert and --tls-key go together")
+	}
+	for name, addr := range map[string]string{"http": c.HTTP, "https": c.HTTPS, "mqtt": c.MQTT, "mqtts": c.MQTTS, "mtls": c.MTLS} {
+		if addr == "off" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return c, fmt.Errorf("--%s %q is not host:port: %v", name, addr, err)
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,113 @@
+// Command server runs the MQTTS Playground: an MQTT broker with plain, TLS
+// and mutual-TLS listeners, a local CA, and a web server whose page runs a
+// Go TLS + MQTT client in the browser through a WebSocket tunnel.
+//
+//	go run ./server          # then open the printed URL
+//	go run ./server --help   # flags, each also settable as PLAYGROUND_*
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mqtts-playground/playground/web"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "mqtts-playground:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, os.Getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	start := time.Now()
+	assets, err := loadAssets(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	if cfg.BuildAssets != "" {
+		if err := assets.WriteDir(cfg.BuildAssets); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "web assets written to %s\n", cfg.BuildAssets)
+		return nil
+	}
+	app, err := newApp(cfg, assets, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	app.printBanner(stdout, time.Since(start))
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "shutting down")
+	return nil
+}
+
+// loadAssets uses the assets embedded in this binary, or builds them from
+// the source tree.
+func loadAssets(ctx context.Context, cfg Config, log *slog.Logger) (*web.Assets, error) {
+	if embedded != nil && cfg.BuildAssets == "" {
+		return web.Load(embedded)
+	}
+	log.Info("building the web page and the Go wasm client (the first run takes a minute)")
+	return web.Build(ctx, web.Options{Dev: cfg.Dev, Log: func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }})
+}
+
+func (a *App) printBanner(w io.Writer, took time.Duration) {
+	fmt.Fprintf(w, "\nMQTTS Playground is ready (%s).\n\n", took.Round(100*time.Millisecond))
+	if a.httpAddr != "" {
+		fmt.Fprintf(w, "  Open   %s\n", urlFor("http", a.httpAddr))
+	}
+	if a.httpsAddr != "" {
+		fmt.Fprintf(w, "  or     %s  (trust the CA below first)\n", urlFor("https", a.httpsAddr))
+	}
+	fmt.Fprintln(w)
+	for _, l := range a.listeners() {
+		addr := l.Addr
+		if addr == "" {
+			addr = "(tunnel only)"
+		}
+		fmt.Fprintf(w, "  %-6s %-24s %s\n", l.Name, addr, l.About)
+	}
+	fmt.Fprintf(w, "\n  CA certificate: %s\n", a.caFile())
+	for _, l := range a.listeners() {
+		if l.Name == "mqtts" && l.Addr != "" {
+			host, port, _ := net.SplitHostPort(l.Addr)
+			if host == "" || host == "::" || host == "0.0.0.0" {
+				host = "127.0.0.1"
+			}
+			fmt.Fprintf(w, "  Try:  mosquitto_sub -h %s -p %s --cafile %s -t 'x/#' -v\n", host, port, a.caFile())
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// urlFor makes a URL a person can open for a listening address.
+func urlFor(scheme, addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return fmt.Sprintf("%s://%s/", scheme, net.JoinHostPort(host, port))
+}

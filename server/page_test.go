@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+func TestIndexPage(t *testing.T) {
+	app := startApp(t, testConfig(t), true)
+	resp, body := get(t, "http://"+app.httpAddr+"/")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("status %d type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"controls", "listener", "demo", "connect", "subscribe", "publish", "status", "checks", "messages", "trace", "cli"} {
+		if doc.Find(`[data-testid="`+id+`"]`).Length() != 1 {
+			t.Errorf("page has no single data-testid=%q", id)
+		}
+	}
+	var names []string
+	doc.Find(`[data-testid="listener"] option`).Each(func(_ int, s *goquery.Selection) { names = append(names, s.AttrOr("value", "")) })
+	if strings.Join(names, ",") != "mqtt,mqtts,mtls,ws" {
+		t.Errorf("listener options %v", names)
+	}
+	cli := doc.Find(`[data-testid="cli"] code`).Text()
+	host, port := "127.0.0.1", app.listener(t, "mqtts").Addr[len("127.0.0.1:"):]
+	if want := "mosquitto_sub -h " + host + " -p " + port + " --cafile " + app.caFile(); !strings.Contains(cli, want) {
+		t.Errorf("CLI hint %q lacks %q", cli, want)
+	}
+	// The script, style and wasm URLs it names are served, with the right types.
+	script := doc.Find("script[data-wasm]")
+	for url, typ := range map[string]string{
+		script.AttrOr("src", ""):                              "text/javascript; charset=utf-8",
+		script.AttrOr("data-wasm", ""):                        "application/wasm",
+		doc.Find(`link[rel="stylesheet"]`).AttrOr("href", ""): "text/css; charset=utf-8",
+	} {
+		req, _ := http.NewRequest("GET", "http://"+app.httpAddr+url, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != typ || res.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("GET %s: %d %q %q", url, res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Content-Encoding"))
+		}
+	}
+}
+
+func TestConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want func(Config) string // "" when right, else what is wrong
+		err  string
+	}{
+		{name: "defaults", want: func(c Config) string {
+			if c.HTTP != "127.0.0.1:8080" || c.HTTPS != "127.0.0.1:8443" || c.MQTT != "127.0.0.1:1883" || c.MQTTS != "127.0.0.1:8883" || c.MTLS != "127.0.0.1:8884" || c.ListenAll {
+				return "loopback defaults expected"
+			}
+			if !strings.HasSuffix(c.Data, "mqtts-playground") {
+				return "data folder " + c.Data
+			}
+			return ""
+		}},
+		{name: "env sets", env: map[string]string{"PLAYGROUND_MQTTS": "127.0.0.1:9999", "PLAYGROUND_DATA": "/tmp/x", "PLAYGROUND_LISTEN_ALL": "true"}, want: func(c Config) string {
+			if c.MQTTS != "127.0.0.1:9999" || c.Data != "/tmp/x" || !c.ListenAll || c.HTTP != ":8080" {
+				return "env not applied"
+			}
+			return ""
+		}},
+		{name: "flag beats env", args: []string{"--mqtts", "127.0.0.1:7777"}, env: map[string]string{"PLAYGROUND_MQTTS": "127.0.0.1:9999"}, want: func(c Config) string {
+			if c.MQTTS != "127.0.0.1:7777" {
+				return "flag lost to env"
+			}
+			return ""
+		}},
+		{name: "listen-all keeps explicit addresses", args: []string{"--listen-all", "--mqtt", "127.0.0.1:1883", "--https", "off"}, want: func(c Config) string {
+			if c.MQTT != "127.0.0.1:1883" || c.MQTTS != ":8883" || c.HTTP != ":8080" || c.HTTPS != "off" {
+				return "wrong addresses"
+			}
+			return ""
+		}},
+		{name: "san list", args: []string{"--san", "a.example,10.0.0.1", "--san", "b.example"}, want: func(c Config) string {
+			if strings.Join(c.SANs, " ") != "a.example 10.0.0.1 b.example" {
+				return "sans " + strings.Join(c.SANs, " ")
+			}
+			return ""
+		}},
+		{name: "bad address", args: []string{"--mqtts", "8883"}, err: `--mqtts "8883" is not host:port`},
+		{name: "bad env", env: map[string]string{"PLAYGROUND_TRACE_LIMIT": "lots"}, err: `PLAYGROUND_TRACE_LIMIT="lots"`},
+		{name: "cert without key", args: []string{"--tls-cert", "c.pem"}, err: "--tls-cert and --tls-key go together"},
+		{name: "stray argument", args: []string{"serve"}, err: `unexpected argument "serve"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			c, err := parseConfig(tt.args, func(k string) string { return tt.env[k] }, &out)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := tt.want(c); msg != "" {
+				t.Errorf("%s: %+v", msg, c)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseConfig([]string{"--help"}, func(string) string { return "" }, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("error %v", err)
+	}
+	for _, want := range []string{"--data", "[PLAYGROUND_DATA]", "--listen-all", "[PLAYGROUND_LISTEN_ALL]", "--mtls", "--tls-cert", "go run ./server"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help lacks %q:\n%s", want, out.String())
+		}
+	}
+}

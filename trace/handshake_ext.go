@@ -1,0 +1,920 @@
+package trace
+
+import (
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"fmt"
+	"strings"
+)
+
+// extCtx is the message an extension block belongs to: several extensions
+// have a different layout in each (RFC 8446 §4.2 lists which go where).
+type extCtx int
+
+const (
+	inClientHello extCtx = iota
+	inServerHello
+	inHelloRetryRequest
+	inEncryptedExtensions
+	inCertificateRequest
+	inNewSessionTicket
+	inCertificate
+)
+
+// Extension types (IANA "TLS ExtensionType Values").
+const (
+	extServerName               = 0
+	extStatusRequest            = 5
+	extSupportedGroups          = 10
+	extECPointFormats           = 11
+	extSignatureAlgorithms      = 13
+	extALPN                     = 16
+	extSCT                      = 18
+	extPadding                  = 21
+	extEncryptThenMAC           = 22
+	extExtendedMasterSecret     = 23
+	extCompressCertificate      = 27
+	extRecordSizeLimit          = 28
+	extSessionTicket            = 35
+	extPreSharedKey             = 41
+	extEarlyData                = 42
+	extSupportedVersions        = 43
+	extCookie                   = 44
+	extPSKModes                 = 45
+	extCertificateAuthorities   = 47
+	extPostHandshakeAuth        = 49
+	extSignatureAlgorithmsCert  = 50
+	extKeyShare                 = 51
+	extEncryptedClientHello     = 0xfe0d
+	extRenegotiationInfo        = 0xff01
+	extQUICTransportParameters  = 57
+	extECHOuterExtensions       = 0xfd00
+	extApplicationSettings      = 17513
+	extApplicationSettingsNew   = 17613
+	extDelegatedCredential      = 34
+	extConnectionID             = 54
+	extTicketRequest            = 58
+	extMaxFragmentLength        = 1
+	extStatusRequestV2          = 17
+	extHeartbeat                = 15
+	extUseSRTP                  = 14
+	extClientCertificateType    = 19
+	extServerCertificateType    = 20
+	extOIDFilters               = 48
+	extTransparencyInfo         = 52
+	extDNSSECChain              = 59
+	extTokenBinding             = 24
+	extCachedInfo               = 25
+	extCertificateTypeExtension = 9
+)
+
+// extInfo names an extension and says what it is for and where it is
+// defined.
+type extInfo struct{ name, about, spec string }
+
+var extInfos = map[uint16]extInfo{
+	extServerName: {"server_name",
+		"Server Name Indication (SNI): the host name the client wants, so one address can serve many names", "RFC 6066 §3"},
+	extMaxFragmentLength: {"max_fragment_length",
+		"Asks for smaller records, for constrained clients", "RFC 6066 §4"},
+	extStatusRequest: {"status_request",
+		"OCSP stapling: the client asks the server to include a fresh, CA-signed statement that its certificate is not revoked", "RFC 6066 §8"},
+	extCertificateTypeExtension: {"cert_type",
+		"OpenPGP certificate negotiation (obsolete)", "RFC 6091"},
+	extSupportedGroups: {"supported_groups",
+		"The key-exchange groups (elliptic curves, finite fields, post-quantum hybrids) the sender supports, most preferred first", "RFC 8446 §4.2.7"},
+	extECPointFormats: {"ec_point_formats",
+		"Elliptic-curve point encodings the sender can read (TLS 1.2); only uncompressed is still used", "RFC 8422 §5.1.2"},
+	extSignatureAlgorithms: {"signature_algorithms",
+		"The signature schemes the sender accepts for handshake signatures (CertificateVerify, and ServerKeyExchange in TLS 1.2)", "RFC 8446 §4.2.3"},
+	extUseSRTP: {"use_srtp",
+		"Negotiates SRTP keys for DTLS-protected media", "RFC 5764 §4.1"},
+	extHeartbeat: {"heartbeat",
+		"Negotiates the TLS heartbeat (keep-alive) extension, of Heartbleed fame", "RFC 6520 §2"},
+	extALPN: {"application_layer_protocol_negotiation",
+		"ALPN: the application protocols the client can speak inside TLS (such as mqtt), and the one the server picked", "RFC 7301 §3.1"},
+	extStatusRequestV2: {"status_request_v2",
+		"OCSP stapling for every certificate of the chain", "RFC 6961"},
+	extSCT: {"signed_certificate_timestamp",
+		"Certificate Transparency: proofs that the certificate was published in public logs", "RFC 6962 §3.3"},
+	extClientCertificateType: {"client_certificate_type",
+		"Certificate formats the client can send (X.509 or raw public key)", "RFC 7250 §3"},
+	extServerCertificateType: {"server_certificate_type",
+		"Certificate formats the client accepts from the server (X.509 or raw public key)", "RFC 7250 §3"},
+	extPadding: {"padding",
+		"Zero bytes that grow the ClientHello past sizes some broken middleboxes choke on", "RFC 7685 §3"},
+	extEncryptThenMAC: {"encrypt_then_mac",
+		"For TLS 1.2 CBC suites: compute the MAC over the ciphertext instead of the plaintext, which closes padding-oracle attacks", "RFC 7366 §2"},
+	extExtendedMasterSecret: {"extended_master_secret",
+		"Makes the TLS 1.2 master secret depend on the whole handshake, so two connections cannot share keys (triple-handshake attack)", "RFC 7627 §5.1"},
+	extTokenBinding: {"token_binding",
+		"Negotiates Token Binding", "RFC 8472"},
+	extCachedInfo: {"cached_info",
+		"Lets the client say which server data it has cached", "RFC 7924"},
+	extCompressCertificate: {"compress_certificate",
+		"The algorithms the sender can decompress certificates with", "RFC 8879 §3"},
+	extRecordSizeLimit: {"record_size_limit",
+		"The largest record the sender is willing to receive", "RFC 8449 §4"},
+	extDelegatedCredential: {"delegated_credential",
+		"Short-lived credentials the certificate owner delegates to a server", "RFC 9345"},
+	extSessionTicket: {"session_ticket",
+		"TLS 1.2 stateless resumption: empty to ask for a ticket, or a ticket from an earlier connection to resume it", "RFC 5077 §3.2"},
+	extPreSharedKey: {"pre_shared_key",
+		"Resumption (or an external key): the tickets the client offers, or the index of the one the server accepts", "RFC 8446 §4.2.11"},
+	extEarlyData: {"early_data",
+		"0-RTT: the client sends application data before the handshake ends, or a ticket says how much it may send", "RFC 8446 §4.2.10"},
+	extSupportedVersions: {"supported_versions",
+		"The real version negotiation of TLS 1.3: the versions the client offers, or the one the server picked", "RFC 8446 §4.2.1"},
+	extCookie: {"cookie",
+		"A value the server asks the client to echo in its second ClientHello, e.g. to check the client's address or to stay stateless", "RFC 8446 §4.2.2"},
+	extPSKModes: {"psk_key_exchange_modes",
+		"How the client is willing to use a resumption key: alone, or combined with a fresh (EC)DHE exchange", "RFC 8446 §4.2.9"},
+	extCertificateAuthorities: {"certificate_authorities",
+		"The certificate authorities the sender trusts, to help the peer choose which certificate to send", "RFC 8446 §4.2.4"},
+	extOIDFilters: {"oid_filters",
+		"Certificate extension values the server wants the client certificate to match", "RFC 8446 §4.2.5"},
+	extPostHandshakeAuth: {"post_handshake_auth",
+		"The client is willing to be asked for a certificate after the handshake", "RFC 8446 §4.2.6"},
+	extSignatureAlgorithmsCert: {"signature_algorithms_cert",
+		"The signature schemes the sender accepts inside certificates, when they differ from signature_algorithms", "RFC 8446 §4.2.3"},
+	extKeyShare: {"key_share",
+		"Key-exchange public values: the client guesses groups and sends keys for them, so the keys are agreed in one round trip", "RFC 8446 §4.2.8"},
+	extTransparencyInfo: {"transparency_info",
+		"Certificate Transparency 2.0 information", "RFC 9162"},
+	extConnectionID: {"connection_id",
+		"DTLS connection IDs", "RFC 9146 §3"},
+	extQUICTransportParameters: {"quic_transport_parameters",
+		"QUIC connection settings carried in the TLS handshake", "RFC 9001 §8.2"},
+	extTicketRequest: {"ticket_request",
+		"How many session tickets the client would like", "RFC 9149"},
+	extDNSSECChain: {"dnssec_chain",
+		"A DNSSEC chain that authenticates the server's key", "RFC 9102"},
+	extApplicationSettings: {"application_settings",
+		"ALPS: application settings sent during the handshake (draft)", "draft-vvv-tls-alps"},
+	extApplicationSettingsNew: {"application_settings",
+		"ALPS: application settings sent during the handshake (draft, new code point)", "draft-vvv-tls-alps"},
+	extECHOuterExtensions: {"ech_outer_extensions",
+		"Inside an encrypted ClientHello: extensions copied from the outer ClientHello", "draft-ietf-tls-esni §5.1"},
+	extEncryptedClientHello: {"encrypted_client_hello",
+		"ECH: the real ClientHello, SNI included, encrypted to a key the server published in DNS", "draft-ietf-tls-esni §5"},
+	extRenegotiationInfo: {"renegotiation_info",
+		"Secure renegotiation: ties a renegotiation to the connection it happens in; empty on a first handshake", "RFC 5746 §3.2"},
+}
+
+// ExtensionName returns the name of a TLS extension type, such as
+// "server_name" or "key_share", "GREASE" for the reserved GREASE values, or
+// "unknown (N)" with N in decimal when it is not known.
+func ExtensionName(id uint16) string {
+	if e, ok := extInfos[id]; ok {
+		return e.name
+	}
+	if isGREASE(id) {
+		return "GREASE"
+	}
+	return fmt.Sprintf("unknown (%d)", id)
+}
+
+// extValue shows an extension type: "server_name (0)", "GREASE (0x0a0a)" or
+// "unknown (N)".
+func extValue(id uint16) string {
+	if e, ok := extInfos[id]; ok {
+		return fmt.Sprintf("%s (%d)", e.name, id)
+	}
+	if isGREASE(id) {
+		return fmt.Sprintf("GREASE (0x%04x)", id)
+	}
+	return fmt.Sprintf("unknown (%d)", id)
+}
+
+func extAboutSpec(id uint16) (string, string) {
+	if e, ok := extInfos[id]; ok {
+		return e.about, e.spec
+	}
+	if isGREASE(id) {
+		return "GREASE: an extension with a reserved, meaningless type, sent so servers keep ignoring extensions they do not know", "RFC 8701 §2"
+	}
+	return "An extension this decoder does not know; a receiver ignores extensions it does not recognise, which is how TLS grows new features", "RFC 8446 §4.2"
+}
+
+// extensions decodes an extension block (RFC 8446 §4.2, RFC 5246
+// §7.4.1.4): annotated as "extensions" at depth, each extension at depth+1
+// and its parts at depth+2 and deeper. Like crypto/tls, it rejects duplicate
+// extensions and requires each extension's data to be fully consumed.
+func (d *hsDecoder) extensions(r *span, depth int, ctx extCtx) bool {
+	about := "The extensions: typed, length-prefixed blocks that carry most of what the two sides negotiate"
+	spec := "RFC 8446 §4.2"
+	switch ctx {
+	case inEncryptedExtensions:
+		about, spec = "The server's answers to client extensions that do not affect the keys, sent encrypted", "RFC 8446 §4.3.1"
+	case inCertificateRequest:
+		about, spec = "What the server wants in a client certificate: signature schemes, accepted CAs …", "RFC 8446 §4.3.2"
+	case inNewSessionTicket:
+		about, spec = "Extensions for this ticket, such as how much 0-RTT data it allows", "RFC 8446 §4.6.1"
+	case inCertificate:
+		about, spec = "Extensions for this certificate, such as a stapled OCSP response", "RFC 8446 §4.4.2"
+	}
+	exts, idx, ok := d.vector(r, depth, 2, "extensions", 0, 0, about, spec)
+	if !ok {
+		return false
+	}
+	seen := make(map[uint16]bool)
+	n := 0
+	for !exts.empty() {
+		start := exts.off
+		var typ uint32
+		if !d.readUint(&exts, 2, "extension_type", &typ) {
+			return false
+		}
+		id := uint16(typ)
+		eAbout, eSpec := extAboutSpec(id)
+		lenStart := exts.off
+		var size uint32
+		if !d.readUint(&exts, 2, "extension_data length", &size) {
+			d.add(depth+1, start, lenStart, "extension_type", extValue(id), eAbout, eSpec)
+			return false
+		}
+		if int(size) > exts.left() {
+			d.add(depth+1, start, lenStart, "extension_type", extValue(id), eAbout, eSpec)
+			d.add(depth+1, lenStart, exts.off, "extension_data length", nbytes(int(size)), "How many bytes of extension data follow", "RFC 8446 §4.2")
+			return d.failf(lenStart, "extension_data", "length %d exceeds the %s left", size, nbytes(exts.left()))
+		}
+		data := span{s: exts.s[:size], off: exts.off}
+		exts.s = exts.s[size:]
+		exts.off += int(size)
+		pidx := d.add(depth+1, start, exts.off, "extension", extValue(id), eAbout, eSpec)
+		d.add(depth+2, start, lenStart, "extension_type", extValue(id), "Which extension this is", "RFC 8446 §4.2")
+		d.add(depth+2, lenStart, data.off, "extension_data length", nbytes(int(size)), "How many bytes of extension data follow", "RFC 8446 §4.2")
+		what := fmt.Sprintf("extension %d", id)
+		if seen[id] {
+			return d.failf(start, what, "duplicate")
+		}
+		seen[id] = true
+		if ctx == inClientHello && id == extPreSharedKey && !exts.empty() {
+			return d.failf(start, what, "pre_shared_key must be the last extension")
+		}
+		summary, ok := d.extension(&data, depth+2, id, ctx)
+		if !ok {
+			return false
+		}
+		if summary != "" {
+			d.fields[pidx].Value += ": " + summary
+		}
+		if !data.empty() {
+			return d.failf(start, what, "%s left over at offset %d", nbytes(data.left()), data.off)
+		}
+		n++
+	}
+	d.facts.extensions = n
+	d.set(idx, count(n, "extension"), "")
+	return true
+}
+
+// extension decodes the data of one extension of type id into fields at
+// depth. It returns a short summary for the extension's own field.
+func (d *hsDecoder) extension(r *span, depth int, id uint16, ctx extCtx) (string, bool) {
+	ch := ctx == inClientHello
+	sh := ctx == inServerHello
+	hrr := ctx == inHelloRetryRequest
+	ee := ctx == inEncryptedExtensions
+	cr := ctx == inCertificateRequest
+	switch {
+	case id == extServerName && ch:
+		return d.extServerName(r, depth)
+	case id == extServerName && (sh || ee): // RFC 6066 §3: empty
+		return "name accepted", true
+	case id == extStatusRequest && ch:
+		return d.extStatusRequest(r, depth)
+	case id == extStatusRequest && ctx == inCertificate:
+		return d.extOCSPResponse(r, depth)
+	case id == extStatusRequest && sh: // RFC 6066 §8: empty
+		return "a CertificateStatus will follow", true
+	case id == extStatusRequest && cr: // RFC 8446 §4.4.2.1: empty
+		return "the client may staple OCSP", true
+	case id == extSupportedGroups && (ch || ee):
+		return d.extSupportedGroups(r, depth)
+	case id == extECPointFormats && (ch || sh):
+		return d.extPointFormats(r, depth)
+	case (id == extSignatureAlgorithms || id == extSignatureAlgorithmsCert) && (ch || cr):
+		return d.extSignatureAlgorithms(r, depth)
+	case id == extALPN && (ch || sh || ee):
+		return d.extALPN(r, depth, !ch)
+	case id == extSCT && (sh || ctx == inCertificate):
+		return d.extSCTList(r, depth)
+	case id == extPadding && ch:
+		return d.extPadding(r, depth)
+	case id == extCompressCertificate && (ch || cr):
+		return d.extCompressCertificate(r, depth)
+	case id == extRecordSizeLimit && (ch || sh || ee): // RFC 8449 §4
+		v, idx, ok := d.num(r, depth, 2, "record_size_limit", "", "RFC 8449 §4")
+		d.set(idx, nbytes(int(v)), "The largest record plaintext the sender will accept")
+		return nbytes(int(v)), ok
+	case id == extSessionTicket && ch: // RFC 5077 §3.2
+		b, idx := d.rest(r, depth, "ticket", "", "RFC 5077 §3.2")
+		d.set(idx, "", "A ticket the server issued earlier: the client wants to resume that session")
+		d.facts.ticket = len(b)
+		if len(b) == 0 {
+			return "empty, asks for a ticket", true
+		}
+		return nbytes(len(b)) + " ticket", true
+	case id == extSessionTicket && sh: // RFC 5077 §3.2: empty
+		return "a NewSessionTicket will follow", true
+	case id == extPreSharedKey && ch:
+		return d.extPreSharedKey(r, depth)
+	case id == extPreSharedKey && sh: // RFC 8446 §4.2.11
+		v, idx, ok := d.num(r, depth, 2, "selected_identity", "", "RFC 8446 §4.2.11")
+		d.set(idx, fmt.Sprintf("%d", v), "Which of the client's offered identities (counting from 0) the server accepted: the session resumes")
+		d.facts.psk = ok
+		return fmt.Sprintf("identity %d accepted", v), ok
+	case id == extEarlyData && ctx == inNewSessionTicket: // RFC 8446 §4.2.10
+		v, idx, ok := d.num(r, depth, 4, "max_early_data_size", "", "RFC 8446 §4.2.10")
+		d.set(idx, nbytes(int(v)), "How much 0-RTT data the client may send when it resumes with this ticket")
+		d.facts.earlyData, d.facts.maxEarlyData = ok, v
+		return "up to " + nbytes(int(v)), ok
+	case id == extEarlyData && (ch || ee): // RFC 8446 §4.2.10: empty
+		d.facts.earlyData = true
+		if ee {
+			return "0-RTT data accepted", true
+		}
+		return "0-RTT data follows", true
+	case id == extSupportedVersions && ch:
+		return d.extSupportedVersions(r, depth)
+	case id == extSupportedVersions && (sh || hrr): // RFC 8446 §4.2.1
+		v, idx, ok := d.num(r, depth, 2, "selected_version", "", "RFC 8446 §4.2.1")
+		d.set(idx, versionValue(uint16(v)), "The version the server chose; this, not legacy_version, is the version of the connection")
+		if ok {
+			d.facts.selectedVersion = uint16(v)
+		}
+		return VersionName(uint16(v)), ok
+	case id == extCookie && (ch || hrr): // RFC 8446 §4.2.2
+		b, _, ok := d.opaque(r, depth, 2, "cookie", 1, 0,
+			"Opaque to the client: it returns the server's cookie unchanged in its second ClientHello", "RFC 8446 §4.2.2")
+		d.facts.cookie = ok
+		return nbytes(len(b)), ok
+	case id == extPSKModes && ch:
+		return d.extPSKModes(r, depth)
+	case id == extCertificateAuthorities && (ch || cr):
+		return d.extCertificateAuthorities(r, depth)
+	case id == extKeyShare && ch:
+		return d.extKeyShareClient(r, depth)
+	case id == extKeyShare && sh:
+		return d.keyShareEntry(r, depth, "server_share", false)
+	case id == extKeyShare && hrr: // RFC 8446 §4.2.8
+		g, idx, ok := d.num(r, depth, 2, "selected_group", "", "RFC 8446 §4.2.8")
+		d.set(idx, groupValue(uint16(g)), "The group the server wants: none of the client's key shares suited it, so the client must send a new one for this group")
+		if ok {
+			d.facts.hrrGroup, d.facts.hasHRRGroup = uint16(g), true
+		}
+		return GroupName(uint16(g)), ok
+	case id == extRenegotiationInfo && (ch || sh): // RFC 5746 §3.2
+		b, _, ok := d.opaque(r, depth, 1, "renegotiated_connection", 0, 255,
+			"Empty on a first handshake; when renegotiating, the Finished messages of the previous handshake", "RFC 5746 §3.2")
+		if len(b) == 0 {
+			return "initial handshake", ok
+		}
+		return "renegotiation", ok
+	case id == extEncryptedClientHello && ch:
+		return d.extECH(r, depth)
+	case id == extEncryptedClientHello && hrr: // draft-ietf-tls-esni §5
+		_, _, ok := d.fixed(r, depth, 8, "confirmation", "Proves the server decrypted the inner ClientHello", "draft-ietf-tls-esni §5")
+		return "", ok
+	case id == extExtendedMasterSecret || id == extEncryptThenMAC || id == extPostHandshakeAuth ||
+		id == extSCT && (ch || cr):
+		// RFC 7627 §5.1, RFC 7366 §2, RFC 8446 §4.2.6, RFC 6962 §3.3.1: no
+		// data, being there is the message.
+		return "", true
+	}
+	return d.extOpaque(r, depth, id)
+}
+
+// extOpaque shows the data of an extension that is not decoded further.
+func (d *hsDecoder) extOpaque(r *span, depth int, id uint16) (string, bool) {
+	about, spec := extAboutSpec(id)
+	if _, ok := extInfos[id]; ok {
+		about = "The data of this extension, not decoded further here"
+	}
+	b, _ := d.rest(r, depth, "extension_data", about, spec)
+	if len(b) == 0 {
+		return "", true
+	}
+	return nbytes(len(b)), true
+}
+
+// extServerName decodes a ServerNameList (RFC 6066 §3).
+func (d *hsDecoder) extServerName(r *span, depth int) (string, bool) {
+	const spec = "RFC 6066 §3"
+	list, _, ok := d.vector(r, depth, 2, "server_name_list", 1, 0, "", spec)
+	if !ok {
+		return "", false
+	}
+	var names []string
+	for !list.empty() {
+		t, idx, ok := d.num(&list, depth, 1, "name_type", "", spec)
+		if !ok {
+			return "", false
+		}
+		if t == 0 {
+			d.set(idx, "host_name (0)", "The kind of name that follows; host_name is the only kind defined")
+		} else {
+			d.set(idx, fmt.Sprintf("unknown (%d)", t), "A kind of name this decoder does not know")
+		}
+		b, idx, ok := d.opaque(&list, depth, 2, "host_name", 1, 0,
+			"The DNS name the client is connecting to, in ASCII, without a trailing dot; the server uses it to pick a certificate", spec)
+		if !ok {
+			return "", false
+		}
+		d.set(idx, textValue(b), "")
+		if t == 0 {
+			names = append(names, textValue(b))
+			if d.facts.sni == "" {
+				d.facts.sni = textValue(b)
+			}
+		}
+	}
+	return strings.Join(names, ", "), true
+}
+
+// extStatusRequest decodes a CertificateStatusRequest (RFC 6066 §8).
+func (d *hsDecoder) extStatusRequest(r *span, depth int) (string, bool) {
+	const spec = "RFC 6066 §8"
+	t, idx, ok := d.num(r, depth, 1, "status_type", "", spec)
+	if !ok {
+		return "", false
+	}
+	d.set(idx, statusTypeValue(uint8(t)), "The kind of status wanted; ocsp (1)")
+	if t != 1 {
+		d.rest(r, depth, "request", "A status request of a kind this decoder does not know", spec)
+		return "", true
+	}
+	if _, _, ok := d.opaque(r, depth, 2, "responder_id_list", 0, 0,
+		"OCSP responders the client trusts; usually empty, meaning the server knows which", spec); !ok {
+		return "", false
+	}
+	if _, _, ok := d.opaque(r, depth, 2, "request_extensions", 0, 0,
+		"Extensions for the OCSP request, such as a nonce; usually empty", spec); !ok {
+		return "", false
+	}
+	return "OCSP", true
+}
+
+// extOCSPResponse decodes the CertificateStatus in a TLS 1.3 certificate
+// entry (RFC 8446 §4.4.2.1, layout of RFC 6066 §8).
+func (d *hsDecoder) extOCSPResponse(r *span, depth int) (string, bool) {
+	const spec = "RFC 8446 §4.4.2.1"
+	t, idx, ok := d.num(r, depth, 1, "status_type", "", spec)
+	if !ok {
+		return "", false
+	}
+	d.set(idx, statusTypeValue(uint8(t)), "The kind of status information; ocsp (1)")
+	b, _, ok := d.opaque(r, depth, 3, "response", 1, 0,
+		"A DER OCSP response, signed by the CA, saying this certificate is not revoked", spec)
+	return "OCSP response, " + nbytes(len(b)), ok
+}
+
+// extSupportedGroups decodes a NamedGroupList (RFC 8446 §4.2.7).
+func (d *hsDecoder) extSupportedGroups(r *span, depth int) (string, bool) {
+	const spec = "RFC 8446 §4.2.7"
+	list, _, ok := d.vector(r, depth, 2, "named_group_list", 2, 0, "", spec)
+	if !ok {
+		return "", false
+	}
+	var names []string
+	for !list.empty() {
+		g, idx, ok := d.num(&list, depth, 2, "named_group", "", spec)
+		if !ok {
+			return "", false
+		}
+		d.set(idx, groupValue(uint16(g)), groupAbout(uint16(g)))
+		names = append(names, GroupName(uint16(g)))
+	}
+	return shortList(names, 3), true
+}
+
+// extPointFormats decodes ECPointFormatList (RFC 8422 §5.1.2).
+func (d *hsDecoder) extPointFormats(r *span, depth int) (string, bool) {
+	const spec = "RFC 8422 §5.1.2"
+	list, _, ok := d.vector(r, depth, 1, "ec_point_format_list", 1, 0, "", spec)
+	if !ok {
+		return "", false
+	}
+	var names []string
+	for !list.empty() {
+		f, idx, _ := d.num(&list, depth, 1, "ec_point_format", "", spec)
+		name := "unknown"
+		switch f {
+		case 0:
+			name = "uncompressed"
+		case 1:
+			name = "ansiX962_compressed_prime"
+		case 2:
+			name = "ansiX962_compressed_char2"
+		}
+		d.set(idx, fmt.Sprintf("%s (%d)", name, f), "One point encoding; uncompressed (0) is the one everybody uses")
+		names = append(names, name)
+	}
+	return strings.Join(names, ", "), true
+}
+
+// extSignatureAlgorithms decodes a SignatureSchemeList (RFC 8446 §4.2.3),
+// for both signature_algorithms and signature_algorithms_cert.
+func (d *hsDecoder) extSignatureAlgorithms(r *span, depth int) (string, bool) {
+	const spec = "RFC 8446 §4.2.3"
+	list, _, ok := d.vector(r, depth, 2, "supported_signature_algorithms", 2, 0xfffe, "", spec)
+	if !ok {
+		return "", false
+	}
+	n := 0
+	for !list.empty() {
+		s, idx, ok := d.num(&list, depth, 2, "signature_scheme", "", spec)
+		if !ok {
+			return "", false
+		}
+		d.set(idx, schemeValue(uint16(s)), schemeAbout(uint16(s)))
+		n++
+	}
+	d.facts.sigSchemes = n
+	return count(n, "scheme"), true
+}
+
+// extALPN decodes a ProtocolNameList (RFC 7301 §3.1); in a server's answer
+// it must hold exactly one name.
+func (d *hsDecoder) extALPN(r *span, depth int, server bool) (string, bool) {
+	const spec = "RFC 7301 §3.1"
+	start := r.off
+	list, _, ok := d.vector(r, depth, 2, "protocol_name_list", 2, 0, "", spec)
+	if !ok {
+		return "", false
+	}
+	about := "An application protocol the client offers, by its IANA-registered name"
+	if server {
+		about = "The application protocol the server chose; both sides now speak it inside TLS"
+	}
+	var names []string
+	for !list.empty() {
+		b, idx, ok := d.opaque(&list, depth, 1, "protocol_name", 1, 0, about, spec)
+		if !ok {
+			return "", false
+		}
+		d.set(idx, textValue(b), "")
+		names = append(names, textValue(b))
+	}
+	if server && len(names) != 1 {
+		return "", d.failf(start, "protocol_name_list", "%d protocols where the server must choose exactly one", len(names))
+	}
+	d.facts.alpn = names
+	return strings.Join(names, ", "), true
+}
+
+// extSCTList decodes a SignedCertificateTimestampList (RFC 6962 §3.3).
+func (d *hsDecoder) extSCTList(r *span, depth int) (string, bool) {
+	const spec = "RFC 6962 §3.3"
+	list, _, ok := d.vector(r, depth, 2, "sct_list", 1, 0, "", spec)
+	if !ok {
+		return "", false
+	}
+	n := 0
+	for !list.empty() {
+		if _, _, ok := d.opaque(&list, depth, 2, "SerializedSCT", 1, 0,
+			"One log's signed promise to publish the certificate", spec); !ok {
+			return "", false
+		}
+		n++
+	}
+	return count(n, "SCT"), true
+}
+
+// extPadding shows the padding bytes (RFC 7685 §3), which must be zero.
+func (d *hsDecoder) extPadding(r *span, depth int) (string, bool) {
+	b, idx := d.rest(r, depth, "padding", "", "RFC 7685 §3")
+	zero := true
+	for _, c := range b {
+		zero = zero && c == 0
+	}
+	v := count(len(b), "zero byte")
+	if !zero {
+		v = nbytes(len(b)) + ", not all zero"
+	}
+	d.set(idx, v, "Filler with no meaning; it must be all zeros")
+	return v, true
+}
+
+// extCompressCertificate decodes CertificateCompressionAlgorithms (RFC 8879
+// §3).
+func (d *hsDecoder) extCompressCertificate(r *span, depth int) (string, bool) {
+	const spec = "RFC 8879 §3"
+	list, _, ok := d.vector(r, depth, 1, "algorithms", 2, 254, "", spec)
+	if !ok {
+		return "", false
+	}
+	var names []string
+	for !list.empty() {
+		a, idx, ok := d.num(&list, depth, 2, "algorithm", "", spec)
+		if !ok {
+			return "", false
+		}
+		name := "unknown"
+		switch a {
+		case 1:
+			name = "zlib"
+		case 2:
+			name = "brotli"
+		case 3:
+			name = "zstd"
+		}
+		if isGREASE(uint16(a)) {
+			name = "GREASE"
+		}
+		d.set(idx, fmt.Sprintf("%s (%d)", name, a), "A compression algorithm for Certificate messages")
+		names = append(names, name)
+	}
+	return strings.Join(names, ", "), true
+}
+
+// extPreSharedKey decodes an OfferedPsks (RFC 8446 §4.2.11).
+func (d *hsDecoder) extPreSharedKey(r *span, depth int) (string, bool) {
+	const spec = "RFC 8446 §4.2.11"
+	ids, _, ok := d.vector(r, depth, 2, "identities", 7, 0, "", spec)
+	if !ok {
+		return "", false
+	}
+	n := 0
+	for !ids.empty() {
+		b, _, ok := d.opaque(&ids, depth, 2, "identity", 1, 0,
+			"A key the client wants to resume with: usually a ticket from an earlier NewSessionTicket", spec)
+		if !ok {
+			return "", false
+		}
+		_ = b
+		_, idx, ok := d.num(&ids, depth, 4, "obfuscated_ticket_age", "", spec)
+		if !ok {
+			return "", false
+		}
+		d.set(idx, hexValue(d.msg[d.fields[idx].Start:d.fields[idx].End]),
+			"How long the client has held the ticket, in milliseconds, plus the ticket's ticket_age_add, so observers cannot link connections")
+		n++
+	}
+	binders, _, ok := d.vector(r, depth, 2, "binders", 33, 0, "", spec)
+	if !ok {
+		return "", false
+	}
+	for !binders.empty() {
+		if _, _, ok := d.opaque(&binders, depth, 1, "binder", 32, 0,
+			"An HMAC over this ClientHello (up to the binders) keyed from the offered PSK: proves the client really holds that key", "RFC 8446 §4.2.11.2"); !ok {
+			return "", false
+		}
+	}
+	d.facts.psk = true
+	return count(n, "identity"), true
+}
+
+// extSupportedVersions decodes a ClientHello's version list (RFC 8446
+// §4.2.1).
+func (d *hsDecoder) extSupportedVersions(r *span, depth int) (string, bool) {
+	const spec = "RFC 8446 §4.2.1"
+	list, _, ok := d.vector(r, depth, 1, "versions", 2, 254, "", spec)
+	if !ok {
+		return "", false
+	}
+	var names []string
+	for !list.empty() {
+		v, idx, ok := d.num(&list, depth, 2, "version", "", spec)
+		if !ok {
+			return "", false
+		}
+		about := "A version the client supports, most preferred first"
+		if isGREASE(uint16(v)) {
+			about = "GREASE: a reserved, meaningless version, sent so servers keep ignoring versions they do not know (RFC 8701)"
+		}
+		d.set(idx, versionValue(uint16(v)), about)
+		d.facts.versions = append(d.facts.versions, uint16(v))
+		names = append(names, VersionName(uint16(v)))
+	}
+	return strings.Join(names, ", "), true
+}
+
+// extPSKModes decodes a PskKeyExchangeModes (RFC 8446 §4.2.9).
+func (d *hsDecoder) extPSKModes(r *span, depth int) (string, bool) {
+	const spec = "RFC 8446 §4.2.9"
+	list, _, ok := d.vector(r, depth, 1, "ke_modes", 1, 0, "", spec)
+	if !ok {
+		return "", false
+	}
+	var names []string
+	for !list.empty() {
+		m, idx, _ := d.num(&list, depth, 1, "ke_mode", "", spec)
+		switch m {
+		case 0:
+			d.set(idx, "psk_ke (0)", "Resume with the PSK alone: one less computation, but no forward secrecy")
+			names = append(names, "psk_ke")
+		case 1:
+			d.set(idx, "psk_dhe_ke (1)", "Resume with the PSK plus a fresh (EC)DHE exchange, which keeps forward secrecy")
+			names = append(names, "psk_dhe_ke")
+		default:
+			d.set(idx, fmt.Sprintf("unknown (%d)", m), "A mode this decoder does not know")
+			names = append(names, "unknown")
+		}
+	}
+	return strings.Join(names, ", "), true
+}
+
+// extCertificateAuthorities decodes a CertificateAuthoritiesExtension (RFC
+// 8446 §4.2.4).
+func (d *hsDecoder) extCertificateAuthorities(r *span, depth int) (string, bool) {
+	const spec = "RFC 8446 §4.2.4"
+	list, _, ok := d.vector(r, depth, 2, "authorities", 3, 0, "", spec)
+	if !ok {
+		return "", false
+	}
+	n := 0
+	for !list.empty() {
+		if !d.distinguishedName(&list, depth, spec) {
+			return "", false
+		}
+		n++
+	}
+	d.facts.authorities = n
+	return count(n, "CA"), true
+}
+
+// extKeyShareClient decodes a KeyShareClientHello (RFC 8446 §4.2.8).
+func (d *hsDecoder) extKeyShareClient(r *span, depth int) (string, bool) {
+	const spec = "RFC 8446 §4.2.8"
+	list, _, ok := d.vector(r, depth, 2, "client_shares", 0, 0, "", spec)
+	if !ok {
+		return "", false
+	}
+	var names []string
+	for !list.empty() {
+		if _, ok := d.keyShareEntry(&list, depth, "KeyShareEntry", true); !ok {
+			return "", false
+		}
+		g := d.facts.keyShares[len(d.facts.keyShares)-1]
+		names = append(names, GroupName(g))
+	}
+	if len(names) == 0 {
+		return "empty: the client lets the server pick a group", true
+	}
+	return strings.Join(names, ", "), true
+}
+
+// keyShareEntry decodes one KeyShareEntry (RFC 8446 §4.2.8), annotated as
+// name at depth with its parts one level deeper, and the two halves of a
+// hybrid post-quantum share deeper still.
+func (d *hsDecoder) keyShareEntry(r *span, depth int, name string, client bool) (string, bool) {
+	const spec = "RFC 8446 §4.2.8"
+	start := r.off
+	var g32 uint32
+	if !d.readUint(r, 2, "group", &g32) {
+		return "", false
+	}
+	g := uint16(g32)
+	lenStart := r.off
+	var size uint32
+	if !d.readUint(r, 2, "key_exchange", &size) || int(size) > r.left() || size == 0 {
+		d.add(depth, start, lenStart, "group", groupValue(g), groupAbout(g), spec)
+		if d.err != nil {
+			return "", false
+		}
+		d.add(depth, lenStart, r.off, "key_exchange length", nbytes(int(size)), "How many bytes of key_exchange follow", spec)
+		if size == 0 {
+			return "", d.failf(lenStart, "key_exchange", "empty")
+		}
+		return "", d.failf(lenStart, "key_exchange", "length %d exceeds the %s left", size, nbytes(r.left()))
+	}
+	keyStart := r.off
+	r.s = r.s[size:]
+	r.off += int(size)
+	value := fmt.Sprintf("%s, %d-byte key", GroupName(g), size)
+	about := "The client's public key for one group it guesses the server will pick. " + groupAbout(g)
+	if !client {
+		about = "The server's key share for the group it picked, from the client's list. " + groupAbout(g)
+	}
+	d.add(depth, start, r.off, name, value, about, spec)
+	d.add(depth+1, start, lenStart, "group", groupValue(g), "The group this key belongs to", spec)
+	d.add(depth+1, lenStart, keyStart, "key_exchange length", nbytes(int(size)), "How many bytes of key_exchange follow", spec)
+	d.add(depth+1, keyStart, r.off, "key_exchange", hexValue(d.msg[keyStart:r.off]), keyExchangeAbout(g, client), spec)
+	d.hybridParts(g, client, keyStart, r.off, depth+2)
+	if client {
+		d.facts.keyShares = append(d.facts.keyShares, g)
+	} else {
+		d.facts.serverGroup, d.facts.hasServerGroup = g, true
+	}
+	return value, true
+}
+
+// hybridParts splits the key_exchange of a hybrid post-quantum group in its
+// two halves when it has the expected size (draft-ietf-tls-ecdhe-mlkem):
+// X25519MLKEM768 puts ML-KEM first, the NIST-curve hybrids put ECDH first.
+func (d *hsDecoder) hybridParts(g uint16, client bool, start, end, depth int) {
+	type part struct {
+		name  string
+		size  int
+		about string
+	}
+	kem := func(level string, ek, ct int) part {
+		if client {
+			return part{"ML-KEM-" + level + " encapsulation key", ek, "The client's ML-KEM public key: the server uses it to encapsulate a shared secret"}
+		}
+		return part{"ML-KEM-" + level + " ciphertext", ct, "The shared secret encapsulated to the client's ML-KEM key; only the client can open it"}
+	}
+	var parts []part
+	switch g {
+	case 0x11ec:
+		parts = []part{kem("768", 1184, 1088), {"X25519 public key", 32, "The classical half: an X25519 Diffie-Hellman public key"}}
+	case 0x11eb:
+		parts = []part{{"P-256 public key", 65, "The classical half: an uncompressed P-256 ECDH public key"}, kem("768", 1184, 1088)}
+	case 0x11ed:
+		parts = []part{{"P-384 public key", 97, "The classical half: an uncompressed P-384 ECDH public key"}, kem("1024", 1568, 1568)}
+	default:
+		return
+	}
+	if parts[0].size+parts[1].size != end-start {
+		return
+	}
+	for _, p := range parts {
+		d.add(depth, start, start+p.size, p.name, hexValue(d.msg[start:start+p.size]), p.about, "draft-ietf-tls-ecdhe-mlkem")
+		start += p.size
+	}
+}
+
+func keyExchangeAbout(g uint16, client bool) string {
+	switch {
+	case g == 0x11ec && client:
+		return "An ML-KEM-768 encapsulation key (1184 bytes) followed by an X25519 public key (32 bytes)"
+	case g == 0x11ec:
+		return "An ML-KEM-768 ciphertext (1088 bytes) followed by the server's X25519 public key (32 bytes)"
+	case g == 0x001d:
+		return "A 32-byte X25519 public key"
+	case g == 0x0017 || g == 0x0018 || g == 0x0019:
+		return "An uncompressed elliptic-curve point: 0x04, then the x and y coordinates"
+	}
+	return "The public value for this group"
+}
+
+// extECH decodes an ECHClientHello (draft-ietf-tls-esni §5).
+func (d *hsDecoder) extECH(r *span, depth int) (string, bool) {
+	const spec = "draft-ietf-tls-esni §5"
+	t, idx, ok := d.num(r, depth, 1, "type", "", spec)
+	if !ok {
+		return "", false
+	}
+	switch t {
+	case 1:
+		d.set(idx, "inner (1)", "Marks the encrypted, inner ClientHello")
+		return "inner", true
+	case 0:
+		d.set(idx, "outer (0)", "This is the outer ClientHello; the real one is encrypted in payload")
+	default:
+		d.set(idx, fmt.Sprintf("unknown (%d)", t), "An ECH type this decoder does not know")
+		d.rest(r, depth, "extension_data", "Not decoded", spec)
+		return "", true
+	}
+	kdf, idx, ok := d.num(r, depth, 2, "kdf_id", "", spec)
+	if !ok {
+		return "", false
+	}
+	d.set(idx, hpkeName(uint16(kdf), "HKDF-SHA256", "HKDF-SHA384", "HKDF-SHA512"), "The HPKE key-derivation function (RFC 9180 §7.2)")
+	aead, idx, ok := d.num(r, depth, 2, "aead_id", "", spec)
+	if !ok {
+		return "", false
+	}
+	d.set(idx, hpkeName(uint16(aead), "AES-128-GCM", "AES-256-GCM", "ChaCha20Poly1305"), "The HPKE encryption algorithm (RFC 9180 §7.3)")
+	if _, _, ok := d.num(r, depth, 1, "config_id", "Which of the server's published ECH configurations the client used", spec); !ok {
+		return "", false
+	}
+	if _, _, ok := d.opaque(r, depth, 2, "enc", 0, 0, "The client's HPKE encapsulated key", spec); !ok {
+		return "", false
+	}
+	b, _, ok := d.opaque(r, depth, 2, "payload", 1, 0, "The real ClientHello, encrypted", spec)
+	if !ok {
+		return "", false
+	}
+	d.facts.ech = true
+	return "outer, " + nbytes(len(b)) + " encrypted", true
+}
+
+func hpkeName(id uint16, names ...string) string {
+	if id >= 1 && int(id) <= len(names) {
+		return fmt.Sprintf("%s (0x%04x)", names[id-1], id)
+	}
+	return fmt.Sprintf("unknown (0x%04x)", id)
+}
+
+// shortList joins the first n names and marks the rest with "…".
+func shortList(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:n], ", ") + ", …"
+}
+
+// dnString shows a DER X.501 Name as "CN=…,O=…".
+func dnString(der []byte) (string, bool) {
+	var rdn pkix.RDNSequence
+	rest, err := asn1.Unmarshal(der, &rdn)
+	if err != nil || len(rest) > 0 {
+		return "", false
+	}
+	var name pkix.Name
+	name.FillFromRDNSequence(&rdn)
+	return name.String(), true
+}

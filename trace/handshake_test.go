@@ -1,0 +1,1221 @@
+package trace
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+)
+
+// hsRecord makes the capture tests store the messages they capture as
+// testdata/handshake/*.hex, the input of TestHandshakeGolden. Captures hold
+// fresh randoms and keys, so they are recorded once and kept.
+var hsRecord = flag.Bool("handshake.record", false, "write captured handshake messages to testdata/handshake")
+
+// hsPKI is a small certificate hierarchy, all ECDSA P-256: a root CA, an
+// intermediate CA, a server leaf for localhost and a client leaf.
+type hsPKI struct {
+	root, inter *x509.Certificate
+	server      tls.Certificate // leaf and intermediate
+	client      tls.Certificate // leaf and intermediate
+	roots       *x509.CertPool
+}
+
+var hsTestPKI = sync.OnceValues(func() (*hsPKI, error) {
+	now := time.Now()
+	issue := func(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, nil, err
+		}
+		tmpl.NotBefore, tmpl.NotAfter = now.Add(-time.Hour), now.Add(24*time.Hour)
+		if parent == nil {
+			parent, parentKey = tmpl, key
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+		if err != nil {
+			return nil, nil, err
+		}
+		cert, err := x509.ParseCertificate(der)
+		return cert, key, err
+	}
+	ca := func(serial int64, cn string) *x509.Certificate {
+		return &x509.Certificate{
+			SerialNumber:          big.NewInt(serial),
+			Subject:               pkix.Name{CommonName: cn, Organization: []string{"MQTTS Playground"}},
+			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+			BasicConstraintsValid: true,
+			IsCA:                  true,
+		}
+	}
+	root, rootKey, err := issue(ca(1, "Playground Root CA"), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	interTmpl := ca(2, "Playground Intermediate CA")
+	interTmpl.MaxPathLenZero = true
+	inter, interKey, err := issue(interTmpl, root, rootKey)
+	if err != nil {
+		return nil, err
+	}
+	leaf := func(serial int64, cn string, usage x509.ExtKeyUsage) (tls.Certificate, error) {
+		tmpl := &x509.Certificate{
+			SerialNumber:          big.NewInt(serial),
+			Subject:               pkix.Name{CommonName: cn},
+			DNSNames:              []string{cn},
+			KeyUsage:              x509.KeyUsageDigitalSignature,
+			ExtKeyUsage:           []x509.ExtKeyUsage{usage},
+			BasicConstraintsValid: true,
+		}
+		if usage == x509.ExtKeyUsageServerAuth {
+			tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+		}
+		cert, key, err := issue(tmpl, inter, interKey)
+		if err != nil {
+			return tls.Certificate{}, err
+		}
+		return tls.Certificate{Certificate: [][]byte{cert.Raw, inter.Raw}, PrivateKey: key, Leaf: cert}, nil
+	}
+	p := &hsPKI{root: root, inter: inter, roots: x509.NewCertPool()}
+	p.roots.AddCert(root)
+	if p.server, err = leaf(3, "localhost", x509.ExtKeyUsageServerAuth); err != nil {
+		return nil, err
+	}
+	if p.client, err = leaf(4, "playground-client", x509.ExtKeyUsageClientAuth); err != nil {
+		return nil, err
+	}
+	return p, nil
+})
+
+func hsGetPKI(t testing.TB) *hsPKI {
+	t.Helper()
+	p, err := hsTestPKI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// hsConfigs returns a client and a server configuration that trust each
+// other; mTLS makes the server ask for the client's certificate.
+func hsConfigs(t testing.TB, mTLS bool) (client, server *tls.Config) {
+	p := hsGetPKI(t)
+	client = &tls.Config{ServerName: "localhost", RootCAs: p.roots}
+	server = &tls.Config{Certificates: []tls.Certificate{p.server}}
+	if mTLS {
+		client.Certificates = []tls.Certificate{p.client}
+		server.ClientAuth = tls.RequireAndVerifyClientCert
+		server.ClientCAs = p.roots
+	}
+	return client, server
+}
+
+// hsRecordingConn keeps a copy of everything written to it.
+type hsRecordingConn struct {
+	net.Conn
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (c *hsRecordingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.buf.Write(p)
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+func (c *hsRecordingConn) bytes() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return bytes.Clone(c.buf.Bytes())
+}
+
+// hsConnPair returns the two ends of a loopback TCP connection. Unlike
+// net.Pipe, they buffer, so both sides may write at once (as TLS 1.3 peers do
+// around a HelloRetryRequest).
+func hsConnPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+// hsRun runs a real crypto/tls handshake over loopback TCP and returns the
+// bytes each side wrote. The server then sends a few bytes that the client
+// reads, so the client also processes any TLS 1.3 NewSessionTicket.
+func hsRun(t *testing.T, ccfg, scfg *tls.Config) (c2s, s2c []byte, state tls.ConnectionState) {
+	t.Helper()
+	cRaw, sRaw := hsConnPair(t)
+	for _, c := range []net.Conn{cRaw, sRaw} {
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+	}
+	cw, sw := &hsRecordingConn{Conn: cRaw}, &hsRecordingConn{Conn: sRaw}
+	srv, cli := tls.Server(sw, scfg), tls.Client(cw, ccfg)
+	done := make(chan error, 1)
+	go func() {
+		err := srv.Handshake()
+		if err == nil {
+			_, err = srv.Write([]byte("ping"))
+		}
+		done <- err
+	}()
+	if err := cli.Handshake(); err != nil {
+		t.Fatalf("client handshake: %v", err)
+	}
+	if _, err := io.ReadFull(cli, make([]byte, 4)); err != nil {
+		t.Fatalf("client read: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	return cw.bytes(), sw.bytes(), cli.ConnectionState()
+}
+
+// hsPlaintextMessages splits one direction of a connection into TLS records
+// (5-byte header: type, version, uint16 length) and returns the handshake
+// messages of its plaintext handshake records. In TLS 1.2 the records after
+// ChangeCipherSpec are encrypted, so it stops there; in TLS 1.3 encrypted
+// records travel as application_data and are skipped.
+func hsPlaintextMessages(t *testing.T, stream []byte, tls13 bool) [][]byte {
+	t.Helper()
+	var hs []byte
+	for len(stream) > 0 {
+		if len(stream) < 5 {
+			t.Fatalf("truncated record header: % x", stream)
+		}
+		typ, n := stream[0], int(stream[3])<<8|int(stream[4])
+		if len(stream) < 5+n {
+			t.Fatalf("truncated record: want %d bytes, have %d", n, len(stream)-5)
+		}
+		body := stream[5 : 5+n]
+		stream = stream[5+n:]
+		if typ == 20 && !tls13 {
+			break
+		}
+		if typ == 22 {
+			hs = append(hs, body...)
+		}
+	}
+	return hsSplit(t, hs)
+}
+
+// hsSplit splits concatenated handshake messages.
+func hsSplit(t *testing.T, b []byte) [][]byte {
+	t.Helper()
+	var msgs [][]byte
+	for len(b) > 0 {
+		if len(b) < 4 {
+			t.Fatalf("truncated handshake header: % x", b)
+		}
+		n := 4 + (int(b[1])<<16 | int(b[2])<<8 | int(b[3]))
+		if len(b) < n {
+			t.Fatalf("truncated handshake message: want %d bytes, have %d", n, len(b))
+		}
+		msgs = append(msgs, b[:n:n])
+		b = b[n:]
+	}
+	return msgs
+}
+
+// hsQUIC runs a TLS 1.3 handshake through crypto/tls's QUIC API, which hands
+// over the handshake messages in plaintext, encrypted ones included, and
+// returns the messages each side sent. The server sends a session ticket
+// that allows early data.
+func hsQUIC(t *testing.T, ccfg, scfg *tls.Config) (c2s, s2c [][]byte) {
+	t.Helper()
+	ccfg, scfg = ccfg.Clone(), scfg.Clone()
+	ccfg.MinVersion, scfg.MinVersion = tls.VersionTLS13, tls.VersionTLS13
+	ccfg.NextProtos, scfg.NextProtos = []string{"mqtt"}, []string{"mqtt"}
+	conns := [2]*tls.QUICConn{
+		tls.QUICClient(&tls.QUICConfig{TLSConfig: ccfg}),
+		tls.QUICServer(&tls.QUICConfig{TLSConfig: scfg}),
+	}
+	var sent [2][]byte
+	for _, c := range conns {
+		c.SetTransportParameters(nil)
+		if err := c.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	a, idle := 0, 0
+	for idle < 2 {
+		e := conns[a].NextEvent()
+		if e.Kind == tls.QUICNoEvent {
+			idle++
+			a = 1 - a
+			continue
+		}
+		idle = 0
+		switch e.Kind {
+		case tls.QUICWriteData:
+			sent[a] = append(sent[a], e.Data...)
+			if err := conns[1-a].HandleData(e.Level, e.Data); err != nil {
+				t.Fatalf("HandleData: %v", err)
+			}
+		case tls.QUICHandshakeDone:
+			if a == 1 {
+				if err := conns[1].SendSessionTicket(tls.QUICSessionTicketOptions{EarlyData: true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		case tls.QUICErrorEvent:
+			t.Fatalf("QUIC handshake: %v", e.Err)
+		}
+	}
+	return hsSplit(t, sent[0]), hsSplit(t, sent[1])
+}
+
+// hsDecode decodes msg, checks the structural invariants and that it is
+// well-formed and of the wanted type, and records it when -handshake.record
+// is set.
+func hsDecode(t *testing.T, name string, msg []byte, version uint16, wantType string) HandshakeMessage {
+	t.Helper()
+	m := DecodeHandshake(msg, version)
+	if m.Err != nil {
+		t.Fatalf("%s: %v", name, m.Err)
+	}
+	if m.Type != wantType {
+		t.Fatalf("%s: Type = %q, want %q", name, m.Type, wantType)
+	}
+	if err := hsInvariants(msg, m); err != nil {
+		t.Errorf("%s: %v", name, err)
+	}
+	if *hsRecord {
+		hsWriteHex(t, name, msg, version)
+	}
+	return m
+}
+
+// hsInvariants checks what DecodeHandshake promises about Fields: ranges
+// within the message, ordered by Start, each child inside its parent (the
+// nearest earlier field one level up), every field named, explained and
+// cited, errors prefixed; and, for a well-formed message, every byte
+// covered by a leaf field.
+func hsInvariants(msg []byte, m HandshakeMessage) error {
+	var stack []Field
+	for i, f := range m.Fields {
+		switch {
+		case f.Start < 0 || f.End < f.Start || f.End > len(msg):
+			return fmt.Errorf("field %d %q: range [%d, %d) outside [0, %d]", i, f.Name, f.Start, f.End, len(msg))
+		case i > 0 && f.Start < m.Fields[i-1].Start:
+			return fmt.Errorf("field %d %q starts at %d, before field %d at %d", i, f.Name, f.Start, i-1, m.Fields[i-1].Start)
+		case f.Depth < 0 || f.Depth > len(stack):
+			return fmt.Errorf("field %d %q: depth %d with no parent", i, f.Name, f.Depth)
+		case f.In != "":
+			return fmt.Errorf("field %d %q: In = %q", i, f.Name, f.In)
+		case f.Name == "" || f.About == "" || f.Spec == "":
+			return fmt.Errorf("field %d %+v: missing Name, About or Spec", i, f)
+		}
+		stack = stack[:f.Depth]
+		if f.Depth > 0 {
+			if p := stack[f.Depth-1]; f.Start < p.Start || f.End > p.End {
+				return fmt.Errorf("field %d %q [%d, %d) outside its parent %q [%d, %d)", i, f.Name, f.Start, f.End, p.Name, p.Start, p.End)
+			}
+		}
+		stack = append(stack, f)
+	}
+	if m.Err != nil {
+		if s := m.Err.Error(); !strings.HasPrefix(s, "trace: tls: ") || !strings.Contains(s, " at offset ") {
+			return fmt.Errorf("error %q lacks the prefix or the offset", s)
+		}
+		return nil
+	}
+	covered := make([]bool, len(msg))
+	for i, f := range m.Fields {
+		if i+1 < len(m.Fields) && m.Fields[i+1].Depth > f.Depth {
+			continue // not a leaf
+		}
+		for j := f.Start; j < f.End; j++ {
+			covered[j] = true
+		}
+	}
+	if i := slices.Index(covered, false); i >= 0 {
+		return fmt.Errorf("byte %d is not covered by any leaf field", i)
+	}
+	return nil
+}
+
+// hsFind returns the first field called name, failing the test if there is
+// none.
+func hsFind(t *testing.T, m HandshakeMessage, name string) Field {
+	t.Helper()
+	for _, f := range m.Fields {
+		if f.Name == name {
+			return f
+		}
+	}
+	t.Fatalf("%s: no field %q", m.Type, name)
+	return Field{}
+}
+
+// hsValues returns the values of all fields called name.
+func hsValues(m HandshakeMessage, name string) []string {
+	var vs []string
+	for _, f := range m.Fields {
+		if f.Name == name {
+			vs = append(vs, f.Value)
+		}
+	}
+	return vs
+}
+
+func hsWant(t *testing.T, what, got, want string) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %q, want %q", what, got, want)
+	}
+}
+
+func TestHandshakeTLS13Defaults(t *testing.T) {
+	ccfg, scfg := hsConfigs(t, false)
+	c2s, s2c, state := hsRun(t, ccfg, scfg)
+	if state.Version != tls.VersionTLS13 || state.CurveID != tls.X25519MLKEM768 {
+		t.Fatalf("negotiated %x with group %v, want TLS 1.3 with X25519MLKEM768", state.Version, state.CurveID)
+	}
+	clientMsgs, serverMsgs := hsPlaintextMessages(t, c2s, true), hsPlaintextMessages(t, s2c, true)
+	if len(clientMsgs) != 1 || len(serverMsgs) != 1 {
+		t.Fatalf("got %d client and %d server plaintext messages, want 1 and 1", len(clientMsgs), len(serverMsgs))
+	}
+
+	ch := hsDecode(t, "tls13_client_hello", clientMsgs[0], 0, "ClientHello")
+	hsWant(t, "ClientHello Summary", ch.Summary, "TLS 1.3 offered, SNI localhost, 2 key shares (X25519MLKEM768, x25519)")
+	if ch.Version != tls.VersionTLS13 || !bytes.Equal(ch.Random, clientMsgs[0][6:38]) || len(ch.SessionID) != 32 {
+		t.Errorf("ClientHello Version %x, Random %x, SessionID %x", ch.Version, ch.Random, ch.SessionID)
+	}
+	hsWant(t, "host_name", hsFind(t, ch, "host_name").Value, "localhost")
+	shares := hsValues(ch, "KeyShareEntry")
+	if !slices.Equal(shares, []string{"X25519MLKEM768, 1216-byte key", "x25519, 32-byte key"}) {
+		t.Errorf("key shares = %q", shares)
+	}
+	if ek := hsFind(t, ch, "ML-KEM-768 encapsulation key"); ek.End-ek.Start != 1184 || ek.Depth != 4 {
+		t.Errorf("ML-KEM-768 encapsulation key = %+v, want 1184 bytes at depth 4", ek)
+	}
+	groups := hsValues(ch, "named_group")
+	if len(groups) == 0 || groups[0] != "X25519MLKEM768 (0x11ec)" {
+		t.Errorf("named groups = %q", groups)
+	}
+	if f := hsFind(t, ch, "named_group"); !strings.Contains(f.About, "post-quantum") {
+		t.Errorf("X25519MLKEM768 About = %q, want it to mention post-quantum", f.About)
+	}
+	if vs := hsValues(ch, "version"); !slices.Equal(vs, []string{"TLS 1.3 (0x0304)", "TLS 1.2 (0x0303)"}) {
+		t.Errorf("supported_versions = %q", vs)
+	}
+	hsWant(t, "first extension", hsFind(t, ch, "extension").Value, "server_name (0): localhost")
+	if f := hsFind(t, ch, "cipher_suites"); f.Depth != 0 || !strings.HasSuffix(f.Value, "cipher suites") {
+		t.Errorf("cipher_suites = %+v", f)
+	}
+
+	sh := hsDecode(t, "tls13_server_hello", serverMsgs[0], 0, "ServerHello")
+	suite := tls.CipherSuiteName(state.CipherSuite)
+	hsWant(t, "ServerHello Summary", sh.Summary, "TLS 1.3, "+suite+", X25519MLKEM768")
+	if sh.Version != tls.VersionTLS13 || sh.CipherSuite != state.CipherSuite || !bytes.Equal(sh.SessionID, ch.SessionID) {
+		t.Errorf("ServerHello Version %x, CipherSuite %x, SessionID %x", sh.Version, sh.CipherSuite, sh.SessionID)
+	}
+	hsWant(t, "server_share", hsFind(t, sh, "server_share").Value, "X25519MLKEM768, 1120-byte key")
+	hsWant(t, "selected_version", hsFind(t, sh, "selected_version").Value, "TLS 1.3 (0x0304)")
+	hsWant(t, "legacy_version", hsFind(t, sh, "legacy_version").Value, "TLS 1.2 (0x0303)")
+	hsWant(t, "cipher_suite", hsFind(t, sh, "cipher_suite").Value, fmt.Sprintf("%s (0x%04x)", suite, state.CipherSuite))
+}
+
+func TestHandshakeHelloRetryRequest(t *testing.T) {
+	ccfg, scfg := hsConfigs(t, false)
+	// The client's key shares are for X25519MLKEM768 and X25519; a server
+	// that only takes P-256 must ask for another share.
+	scfg.CurvePreferences = []tls.CurveID{tls.CurveP256}
+	c2s, s2c, state := hsRun(t, ccfg, scfg)
+	if !state.HelloRetryRequest {
+		t.Fatal("no HelloRetryRequest")
+	}
+	clientMsgs, serverMsgs := hsPlaintextMessages(t, c2s, true), hsPlaintextMessages(t, s2c, true)
+	if len(clientMsgs) != 2 || len(serverMsgs) != 2 {
+		t.Fatalf("got %d client and %d server plaintext messages, want 2 and 2", len(clientMsgs), len(serverMsgs))
+	}
+	hsDecode(t, "tls13_hrr_client_hello1", clientMsgs[0], 0, "ClientHello")
+	hrr := hsDecode(t, "tls13_hello_retry_request", serverMsgs[0], 0, "HelloRetryRequest")
+	suite := tls.CipherSuiteName(state.CipherSuite)
+	hsWant(t, "HRR Summary", hrr.Summary, "TLS 1.3, "+suite+", retry with secp256r1")
+	hsWant(t, "selected_group", hsFind(t, hrr, "selected_group").Value, "secp256r1 (0x0017)")
+	hsWant(t, "HRR random", hsFind(t, hrr, "random").Value, `HelloRetryRequest marker (SHA-256 of "HelloRetryRequest")`)
+	hsWant(t, "msg_type", hsFind(t, hrr, "msg_type").Value, "server_hello (2)")
+	if hrr.Version != tls.VersionTLS13 || hrr.CipherSuite != state.CipherSuite {
+		t.Errorf("HRR Version %x, CipherSuite %x", hrr.Version, hrr.CipherSuite)
+	}
+
+	ch2 := hsDecode(t, "tls13_hrr_client_hello2", clientMsgs[1], tls.VersionTLS13, "ClientHello")
+	hsWant(t, "ClientHello2 Summary", ch2.Summary, "TLS 1.3 offered, SNI localhost, 1 key share (secp256r1)")
+	hsWant(t, "KeyShareEntry", hsFind(t, ch2, "KeyShareEntry").Value, "secp256r1, 65-byte key")
+	sh := hsDecode(t, "tls13_hrr_server_hello", serverMsgs[1], tls.VersionTLS13, "ServerHello")
+	hsWant(t, "ServerHello Summary", sh.Summary, "TLS 1.3, "+suite+", secp256r1")
+}
+
+// hsStaple makes the server send a (fake) stapled OCSP response and two
+// (fake) signed certificate timestamps, which clients do not check.
+func hsStaple(scfg *tls.Config) {
+	scfg.Certificates[0].OCSPStaple = []byte("not a real OCSP response")
+	scfg.Certificates[0].SignedCertificateTimestamps = [][]byte{[]byte("not a real SCT 1"), []byte("not a real SCT 2")}
+}
+
+func TestHandshakeTLS12(t *testing.T) {
+	ccfg, scfg := hsConfigs(t, true)
+	hsStaple(scfg)
+	ccfg.MaxVersion = tls.VersionTLS12
+	scfg.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
+	ccfg.ClientSessionCache = tls.NewLRUClientSessionCache(1)
+	c2s, s2c, state := hsRun(t, ccfg, scfg)
+	if state.Version != tls.VersionTLS12 {
+		t.Fatalf("negotiated %x, want TLS 1.2", state.Version)
+	}
+	clientMsgs, serverMsgs := hsPlaintextMessages(t, c2s, false), hsPlaintextMessages(t, s2c, false)
+	var types []string
+	for _, m := range serverMsgs {
+		types = append(types, DecodeHandshake(m, tls.VersionTLS12).Type)
+	}
+	for _, m := range clientMsgs {
+		types = append(types, DecodeHandshake(m, tls.VersionTLS12).Type)
+	}
+	want := []string{"ServerHello", "Certificate", "CertificateStatus", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone", "NewSessionTicket",
+		"ClientHello", "Certificate", "ClientKeyExchange", "CertificateVerify"}
+	if !slices.Equal(types, want) {
+		t.Fatalf("messages = %q, want %q", types, want)
+	}
+	const v = tls.VersionTLS12
+	cs := hsDecode(t, "tls12_certificate_status", serverMsgs[2], v, "CertificateStatus")
+	hsWant(t, "CertificateStatus Summary", cs.Summary, "OCSP response, 24 bytes")
+	serverMsgs = slices.Delete(serverMsgs, 2, 3)
+
+	ch := hsDecode(t, "tls12_client_hello", clientMsgs[0], 0, "ClientHello")
+	hsWant(t, "ClientHello Summary", ch.Summary, "TLS 1.2 offered, SNI localhost")
+	for _, name := range []string{"extended_master_secret (23)", "renegotiation_info (65281): initial handshake", "session_ticket (35): empty, asks for a ticket"} {
+		if !slices.Contains(hsValues(ch, "extension"), name) {
+			t.Errorf("ClientHello lacks extension %q; has %q", name, hsValues(ch, "extension"))
+		}
+	}
+
+	sh := hsDecode(t, "tls12_server_hello", serverMsgs[0], 0, "ServerHello")
+	hsWant(t, "ServerHello Summary", sh.Summary, "TLS 1.2, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+	if sh.Version != v || sh.CipherSuite != tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 {
+		t.Errorf("ServerHello Version %x, CipherSuite %x", sh.Version, sh.CipherSuite)
+	}
+	for _, name := range []string{"status_request (5): a CertificateStatus will follow", "signed_certificate_timestamp (18): 2 SCTs"} {
+		if !slices.Contains(hsValues(sh, "extension"), name) {
+			t.Errorf("ServerHello lacks extension %q; has %q", name, hsValues(sh, "extension"))
+		}
+	}
+	if r := hsFind(t, sh, "random"); !strings.HasSuffix(r.Value, "(ends in DOWNGRD 01)") {
+		t.Errorf("random = %q, want the TLS 1.2 downgrade sentinel", r.Value)
+	}
+
+	cert := hsDecode(t, "tls12_certificate", serverMsgs[1], v, "Certificate")
+	hsWant(t, "Certificate Summary", cert.Summary, "2 certificates: CN=localhost ← CN=Playground Intermediate CA")
+	if len(cert.Certificates) != 2 || cert.Certificates[0].Subject.CommonName != "localhost" {
+		t.Errorf("Certificates = %v", cert.Certificates)
+	}
+	if vs := hsValues(cert, "cert_data"); !slices.Equal(vs, []string{
+		"CN=localhost issued by CN=Playground Intermediate CA",
+		"CN=Playground Intermediate CA issued by CN=Playground Root CA",
+	}) {
+		t.Errorf("cert_data values = %q", vs)
+	}
+	for name, want := range map[string]string{
+		"subjectAltName":       "DNS:localhost, IP:127.0.0.1",
+		"subjectPublicKeyInfo": "ECDSA P-256",
+		"signatureAlgorithm":   "ECDSA-SHA256",
+		"subject":              "CN=localhost",
+		"issuer":               "CN=Playground Intermediate CA,O=MQTTS Playground",
+		"serialNumber":         "03",
+		"extKeyUsage":          "serverAuth",
+		"basicConstraints":     "CA: no (critical)",
+		"keyUsage":             "digitalSignature (critical)",
+	} {
+		hsWant(t, name, hsFind(t, cert, name).Value, want)
+	}
+	if f := hsFind(t, cert, "subject"); f.Depth != 2 {
+		t.Errorf("subject depth = %d, want 2", f.Depth)
+	}
+	if vs := hsValues(cert, "basicConstraints"); len(vs) != 2 || vs[1] != "CA: yes, path length 0 (critical)" {
+		t.Errorf("basicConstraints = %q", vs)
+	}
+
+	ske := hsDecode(t, "tls12_server_key_exchange", serverMsgs[2], v, "ServerKeyExchange")
+	hsWant(t, "ServerKeyExchange Summary", ske.Summary, "ECDHE x25519, 32-byte public key, signed with ecdsa_secp256r1_sha256")
+	hsWant(t, "namedcurve", hsFind(t, ske, "namedcurve").Value, "x25519 (0x001d)")
+
+	cr := hsDecode(t, "tls12_certificate_request", serverMsgs[3], v, "CertificateRequest")
+	if !strings.HasPrefix(cr.Summary, "client certificate requested: rsa_sign, ecdsa_sign, ") {
+		t.Errorf("CertificateRequest Summary = %q", cr.Summary)
+	}
+	if vs := hsValues(cr, "DistinguishedName"); !slices.Contains(vs, "CN=Playground Root CA,O=MQTTS Playground") {
+		t.Errorf("certificate_authorities = %q", vs)
+	}
+	hsDecode(t, "tls12_server_hello_done", serverMsgs[4], v, "ServerHelloDone")
+	nst := hsDecode(t, "tls12_new_session_ticket", serverMsgs[5], v, "NewSessionTicket")
+	if !strings.HasPrefix(nst.Summary, "ticket of ") || !strings.HasSuffix(nst.Summary, ", lifetime hint unspecified") {
+		t.Errorf("NewSessionTicket Summary = %q", nst.Summary)
+	}
+
+	ccert := hsDecode(t, "tls12_client_certificate", clientMsgs[1], v, "Certificate")
+	hsWant(t, "client Certificate Summary", ccert.Summary, "2 certificates: CN=playground-client ← CN=Playground Intermediate CA")
+	cke := hsDecode(t, "tls12_client_key_exchange", clientMsgs[2], v, "ClientKeyExchange")
+	hsWant(t, "ClientKeyExchange Summary", cke.Summary, "ECDHE public key, 32 bytes")
+	cv := hsDecode(t, "tls12_certificate_verify", clientMsgs[3], v, "CertificateVerify")
+	if !strings.HasPrefix(cv.Summary, "ecdsa_secp256r1_sha256, ") {
+		t.Errorf("CertificateVerify Summary = %q", cv.Summary)
+	}
+
+	// Without the version, the TLS 1.2 layout is found by trying.
+	if m := DecodeHandshake(serverMsgs[1], 0); m.Err != nil || m.Summary != cert.Summary {
+		t.Errorf("Certificate with version 0: %q, %v", m.Summary, m.Err)
+	}
+
+	// Resume with the ticket.
+	c2s, _, state = hsRun(t, ccfg, scfg)
+	if !state.DidResume {
+		t.Fatal("did not resume")
+	}
+	ch = hsDecode(t, "tls12_client_hello_ticket", hsPlaintextMessages(t, c2s, false)[0], 0, "ClientHello")
+	hsWant(t, "resuming ClientHello Summary", ch.Summary, "TLS 1.2 offered, SNI localhost, session ticket")
+	if f := hsFind(t, ch, "ticket"); f.End-f.Start < 32 {
+		t.Errorf("ticket = %+v", f)
+	}
+}
+
+func TestHandshakeTLS13Resumption(t *testing.T) {
+	ccfg, scfg := hsConfigs(t, false)
+	ccfg.ClientSessionCache = tls.NewLRUClientSessionCache(1)
+	hsRun(t, ccfg, scfg)
+	c2s, s2c, state := hsRun(t, ccfg, scfg)
+	if !state.DidResume {
+		t.Fatal("did not resume")
+	}
+	ch := hsDecode(t, "tls13_client_hello_psk", hsPlaintextMessages(t, c2s, true)[0], 0, "ClientHello")
+	hsWant(t, "ClientHello Summary", ch.Summary, "TLS 1.3 offered, SNI localhost, 2 key shares (X25519MLKEM768, x25519), PSK resumption")
+	exts := hsValues(ch, "extension")
+	hsWant(t, "last extension", exts[len(exts)-1], "pre_shared_key (41): 1 identity")
+	hsWant(t, "ke_mode", hsFind(t, ch, "ke_mode").Value, "psk_dhe_ke (1)")
+	if b := hsFind(t, ch, "binder"); b.End-b.Start != 32 {
+		t.Errorf("binder = %+v, want 32 bytes", b)
+	}
+	hsFind(t, ch, "obfuscated_ticket_age")
+
+	sh := hsDecode(t, "tls13_server_hello_psk", hsPlaintextMessages(t, s2c, true)[0], 0, "ServerHello")
+	if !strings.HasSuffix(sh.Summary, ", X25519MLKEM768, PSK") {
+		t.Errorf("ServerHello Summary = %q", sh.Summary)
+	}
+	hsWant(t, "selected_identity", hsFind(t, sh, "selected_identity").Value, "0")
+}
+
+// TestHandshakeTLS13Encrypted decodes the messages TLS 1.3 encrypts, taken
+// in plaintext from crypto/tls's QUIC API, with client authentication.
+func TestHandshakeTLS13Encrypted(t *testing.T) {
+	ccfg, scfg := hsConfigs(t, true)
+	hsStaple(scfg)
+	c2s, s2c := hsQUIC(t, ccfg, scfg)
+	const v = tls.VersionTLS13
+	var types []string
+	for _, m := range append(slices.Clone(s2c), c2s...) {
+		types = append(types, DecodeHandshake(m, v).Type)
+	}
+	want := []string{"ServerHello", "EncryptedExtensions", "CertificateRequest", "Certificate", "CertificateVerify", "Finished", "NewSessionTicket",
+		"ClientHello", "Certificate", "CertificateVerify", "Finished"}
+	if !slices.Equal(types, want) {
+		t.Fatalf("messages = %q, want %q", types, want)
+	}
+
+	ch := hsDecode(t, "tls13_quic_client_hello", c2s[0], 0, "ClientHello")
+	if !strings.Contains(ch.Summary, ", ALPN mqtt") {
+		t.Errorf("ClientHello Summary = %q", ch.Summary)
+	}
+	ee := hsDecode(t, "tls13_encrypted_extensions", s2c[1], v, "EncryptedExtensions")
+	hsWant(t, "EncryptedExtensions Summary", ee.Summary, "ALPN mqtt, 3 extensions")
+	hsWant(t, "protocol_name", hsFind(t, ee, "protocol_name").Value, "mqtt")
+
+	cr := hsDecode(t, "tls13_certificate_request", s2c[2], v, "CertificateRequest")
+	if !strings.HasPrefix(cr.Summary, "client certificate requested, ") || !strings.HasSuffix(cr.Summary, "signature schemes, 1 accepted CA") {
+		t.Errorf("CertificateRequest Summary = %q", cr.Summary)
+	}
+	hsWant(t, "DistinguishedName", hsFind(t, cr, "DistinguishedName").Value, "CN=Playground Root CA,O=MQTTS Playground")
+
+	cert := hsDecode(t, "tls13_certificate", s2c[3], v, "Certificate")
+	hsWant(t, "Certificate Summary", cert.Summary, "2 certificates: CN=localhost ← CN=Playground Intermediate CA")
+	hsWant(t, "certificate_request_context length", hsFind(t, cert, "certificate_request_context length").Value, "0 bytes")
+	if vs := hsValues(cert, "extensions"); !slices.Equal(vs, []string{"2 extensions", "0 extensions"}) {
+		t.Errorf("per-certificate extension blocks: %q, want 2 extensions for the leaf, none for the intermediate", vs)
+	}
+	if vs := hsValues(cert, "extension"); !slices.Equal(vs, []string{"status_request (5): OCSP response, 24 bytes", "signed_certificate_timestamp (18): 2 SCTs"}) {
+		t.Errorf("leaf certificate extensions: %q", vs)
+	}
+
+	cv := hsDecode(t, "tls13_certificate_verify", s2c[4], v, "CertificateVerify")
+	if !strings.HasPrefix(cv.Summary, "ecdsa_secp256r1_sha256, ") || !strings.HasSuffix(cv.Summary, " signature") {
+		t.Errorf("CertificateVerify Summary = %q", cv.Summary)
+	}
+	fin := hsDecode(t, "tls13_finished", s2c[5], v, "Finished")
+	hsWant(t, "Finished Summary", fin.Summary, "32 bytes verify_data")
+	if a := hsFind(t, fin, "verify_data").About; !strings.Contains(a, "HMAC") {
+		t.Errorf("verify_data About = %q", a)
+	}
+	nst := hsDecode(t, "tls13_new_session_ticket", s2c[6], v, "NewSessionTicket")
+	if !strings.HasSuffix(nst.Summary, ", lifetime 604800 s (7 days), early data up to 4294967295 bytes") {
+		t.Errorf("NewSessionTicket Summary = %q", nst.Summary)
+	}
+
+	ccert := hsDecode(t, "tls13_client_certificate", c2s[1], v, "Certificate")
+	hsWant(t, "client Certificate Summary", ccert.Summary, "2 certificates: CN=playground-client ← CN=Playground Intermediate CA")
+	hsDecode(t, "tls13_client_certificate_verify", c2s[2], v, "CertificateVerify")
+	hsDecode(t, "tls13_client_finished", c2s[3], v, "Finished")
+}
+
+// hsField is the part of a Field the literal tests spell out.
+type hsField struct {
+	name, value string
+	start, end  int
+	depth       int
+}
+
+func hsHex(t *testing.T, s string) []byte {
+	t.Helper()
+	var clean strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		line, _, _ = strings.Cut(line, "//")
+		clean.WriteString(strings.Join(strings.Fields(line), ""))
+	}
+	b, err := hex.DecodeString(clean.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestHandshakeLiterals decodes small messages written out byte by byte,
+// and checks every field.
+func TestHandshakeLiterals(t *testing.T) {
+	tests := []struct {
+		name    string
+		version uint16
+		hex     string
+		typ     string
+		summary string
+		fields  []hsField
+	}{{
+		name:    "Finished",
+		version: tls.VersionTLS13,
+		hex: `
+			14        // msg_type: finished (20)
+			000020    // length: 32
+			000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f // verify_data`,
+		typ:     "Finished",
+		summary: "32 bytes verify_data",
+		fields: []hsField{
+			{"msg_type", "finished (20)", 0, 1, 0},
+			{"length", "32 bytes", 1, 4, 0},
+			{"verify_data", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 4, 36, 0},
+		},
+	}, {
+		name:    "KeyUpdate",
+		version: tls.VersionTLS13,
+		hex: `
+			18        // msg_type: key_update (24)
+			000001    // length: 1
+			01        // request_update: update_requested`,
+		typ:     "KeyUpdate",
+		summary: "update_requested",
+		fields: []hsField{
+			{"msg_type", "key_update (24)", 0, 1, 0},
+			{"length", "1 byte", 1, 4, 0},
+			{"request_update", "update_requested (1)", 4, 5, 0},
+		},
+	}, {
+		name:    "NewSessionTicket13",
+		version: tls.VersionTLS13,
+		hex: `
+			04        // msg_type: new_session_ticket (4)
+			00001a    // length: 26
+			00001c20  // ticket_lifetime: 7200 s
+			01020304  // ticket_age_add
+			01 00     // ticket_nonce: length 1, 00
+			0004 aabbccdd   // ticket: length 4, aabbccdd
+			0008      // extensions: length 8
+			002a 0004 // extension early_data (42), length 4
+			00004000  // max_early_data_size: 16384`,
+		typ:     "NewSessionTicket",
+		summary: "ticket of 4 bytes, lifetime 7200 s (2 hours), early data up to 16384 bytes",
+		fields: []hsField{
+			{"msg_type", "new_session_ticket (4)", 0, 1, 0},
+			{"length", "26 bytes", 1, 4, 0},
+			{"ticket_lifetime", "7200 s (2 hours)", 4, 8, 0},
+			{"ticket_age_add", "01020304", 8, 12, 0},
+			{"ticket_nonce length", "1 byte", 12, 13, 0},
+			{"ticket_nonce", "00", 13, 14, 0},
+			{"ticket length", "4 bytes", 14, 16, 0},
+			{"ticket", "aabbccdd", 16, 20, 0},
+			{"extensions", "1 extension", 20, 30, 0},
+			{"extensions length", "8 bytes", 20, 22, 1},
+			{"extension", "early_data (42): up to 16384 bytes", 22, 30, 1},
+			{"extension_type", "early_data (42)", 22, 24, 2},
+			{"extension_data length", "4 bytes", 24, 26, 2},
+			{"max_early_data_size", "16384 bytes", 26, 30, 2},
+		},
+	}, {
+		name:    "EncryptedExtensionsALPN",
+		version: tls.VersionTLS13,
+		hex: `
+			08        // msg_type: encrypted_extensions (8)
+			00000d    // length: 13
+			000b      // extensions: length 11
+			0010 0007 // extension application_layer_protocol_negotiation (16), length 7
+			0005      // protocol_name_list: length 5
+			04 6d717474 // protocol_name: length 4, "mqtt"`,
+		typ:     "EncryptedExtensions",
+		summary: "ALPN mqtt, 1 extension",
+		fields: []hsField{
+			{"msg_type", "encrypted_extensions (8)", 0, 1, 0},
+			{"length", "13 bytes", 1, 4, 0},
+			{"extensions", "1 extension", 4, 17, 0},
+			{"extensions length", "11 bytes", 4, 6, 1},
+			{"extension", "application_layer_protocol_negotiation (16): mqtt", 6, 17, 1},
+			{"extension_type", "application_layer_protocol_negotiation (16)", 6, 8, 2},
+			{"extension_data length", "7 bytes", 8, 10, 2},
+			{"protocol_name_list length", "5 bytes", 10, 12, 2},
+			{"protocol_name length", "4 bytes", 12, 13, 2},
+			{"protocol_name", "mqtt", 13, 17, 2},
+		},
+	}, {
+		name:    "EncryptedExtensionsUnknownAndGREASE",
+		version: tls.VersionTLS13,
+		hex: `
+			08        // msg_type: encrypted_extensions (8)
+			00000d    // length: 13
+			000b      // extensions: length 11
+			1234 0002 abcd // extension 4660 (unknown), length 2, data
+			3a3a 0001 00   // extension GREASE, length 1, data`,
+		typ:     "EncryptedExtensions",
+		summary: "2 extensions",
+		fields: []hsField{
+			{"msg_type", "encrypted_extensions (8)", 0, 1, 0},
+			{"length", "13 bytes", 1, 4, 0},
+			{"extensions", "2 extensions", 4, 17, 0},
+			{"extensions length", "11 bytes", 4, 6, 1},
+			{"extension", "unknown (4660): 2 bytes", 6, 12, 1},
+			{"extension_type", "unknown (4660)", 6, 8, 2},
+			{"extension_data length", "2 bytes", 8, 10, 2},
+			{"extension_data", "abcd", 10, 12, 2},
+			{"extension", "GREASE (0x3a3a): 1 byte", 12, 17, 1},
+			{"extension_type", "GREASE (0x3a3a)", 12, 14, 2},
+			{"extension_data length", "1 byte", 14, 16, 2},
+			{"extension_data", "00", 16, 17, 2},
+		},
+	}, {
+		name: "ServerHelloDone",
+		hex: `
+			0e 000000 // msg_type server_hello_done (14), length 0`,
+		typ:     "ServerHelloDone",
+		summary: "the server has sent all its hello messages",
+		fields: []hsField{
+			{"msg_type", "server_hello_done (14)", 0, 1, 0},
+			{"length", "0 bytes", 1, 4, 0},
+		},
+	}, {
+		name: "UnknownType",
+		hex: `
+			63 000002 // msg_type 99, length 2
+			beef      // body`,
+		typ:     "Unknown(99)",
+		summary: "2 bytes body",
+		fields: []hsField{
+			{"msg_type", "unknown (99)", 0, 1, 0},
+			{"length", "2 bytes", 1, 4, 0},
+			{"body", "beef", 4, 6, 0},
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := hsHex(t, tt.hex)
+			m := DecodeHandshake(msg, tt.version)
+			if m.Err != nil {
+				t.Fatal(m.Err)
+			}
+			if err := hsInvariants(msg, m); err != nil {
+				t.Error(err)
+			}
+			hsWant(t, "Type", m.Type, tt.typ)
+			hsWant(t, "Summary", m.Summary, tt.summary)
+			var got []hsField
+			for _, f := range m.Fields {
+				got = append(got, hsField{f.Name, f.Value, f.Start, f.End, f.Depth})
+			}
+			if !slices.Equal(got, tt.fields) {
+				t.Errorf("fields:\n%s\nwant:\n%s", hsFieldList(got), hsFieldList(tt.fields))
+			}
+		})
+	}
+}
+
+func hsFieldList(fs []hsField) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "\t%s%q %q [%d, %d)\n", strings.Repeat("  ", f.depth), f.name, f.value, f.start, f.end)
+	}
+	return b.String()
+}
+
+// hsClientHello builds a ClientHello with the given extension block bytes.
+func hsClientHello(exts []byte) []byte {
+	var b cryptobyte.Builder
+	b.AddUint8(typeClientHello)
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint16(tls.VersionTLS12)
+		b.AddBytes(make([]byte, 32)) // random
+		b.AddUint8(0)                // legacy_session_id
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+			b.AddUint16(tls.TLS_AES_128_GCM_SHA256)
+		})
+		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint8(0) })
+		if exts != nil {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(exts) })
+		}
+	})
+	return b.BytesOrPanic()
+}
+
+// In hsClientHello's messages the extensions length is at offset 45 and the
+// first extension at 47.
+
+func TestHandshakeMalformed(t *testing.T) {
+	tests := []struct {
+		name    string
+		msg     []byte
+		version uint16
+		typ     string
+		err     string
+	}{
+		{"empty", nil, 0, "Unknown",
+			"trace: tls: handshake message: msg_type at offset 0: truncated: need 1 byte, have 0"},
+		{"short header", []byte{20, 0}, 0, "Finished",
+			"trace: tls: Finished: length at offset 1: truncated: need 3 bytes, have 1"},
+		{"length too long", []byte{20, 0, 0, 5, 1, 2}, 0, "Finished",
+			"trace: tls: Finished: length at offset 1: says 5 bytes but 2 follow"},
+		{"bytes after the message", []byte{20, 0, 0, 1, 0xaa, 0xbb}, 0, "Finished",
+			"trace: tls: Finished: trailing data at offset 5: 1 byte beyond the 1-byte body the length field announced"},
+		{"empty finished", []byte{20, 0, 0, 0}, 0, "Finished",
+			"trace: tls: Finished: verify_data at offset 4: empty"},
+		{"key update value", []byte{24, 0, 0, 1, 2}, tls.VersionTLS13, "KeyUpdate",
+			"trace: tls: KeyUpdate: request_update at offset 4: invalid value 2"},
+		{"key update too long", []byte{24, 0, 0, 2, 0, 0}, tls.VersionTLS13, "KeyUpdate",
+			"trace: tls: KeyUpdate: trailing data at offset 5: 1 byte after the end of the KeyUpdate"},
+		{"server hello done with body", []byte{14, 0, 0, 1, 0}, tls.VersionTLS12, "ServerHelloDone",
+			"trace: tls: ServerHelloDone: body at offset 4: 1 byte where the message must be empty (RFC 5246 §7.4.5)"},
+		{"duplicate extension", hsClientHello([]byte{0, 43, 0, 3, 2, 3, 4, 0, 43, 0, 3, 2, 3, 4}), 0, "ClientHello",
+			"trace: tls: ClientHello: extension 43 at offset 54: duplicate"},
+		{"extension data left over", hsClientHello([]byte{0, 23, 0, 1, 0}), 0, "ClientHello",
+			"trace: tls: ClientHello: extension 23 at offset 47: 1 byte left over at offset 51"},
+		{"pre_shared_key not last", hsClientHello([]byte{0, 41, 0, 0, 0, 23, 0, 0}), 0, "ClientHello",
+			"trace: tls: ClientHello: extension 41 at offset 47: pre_shared_key must be the last extension"},
+		{"extension overruns", hsClientHello([]byte{0, 0, 0, 9, 0}), 0, "ClientHello",
+			"trace: tls: ClientHello: extension_data at offset 49: length 9 exceeds the 1 byte left"},
+		{"empty key_exchange", hsClientHello([]byte{0, 51, 0, 6, 0, 4, 0, 29, 0, 0}), 0, "ClientHello",
+			"trace: tls: ClientHello: key_exchange at offset 55: empty"},
+		{"empty SNI", hsClientHello([]byte{0, 0, 0, 5, 0, 3, 0, 0, 0}), 0, "ClientHello",
+			"trace: tls: ClientHello: host_name at offset 54: length 0 is below the minimum of 1"},
+		{"odd cipher_suites", []byte{1, 0, 0, 38, 3, 3,
+			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+			0, 0, 1, 0x13}, 0, "ClientHello",
+			"trace: tls: ClientHello: cipher_suites at offset 39: length 1 is below the minimum of 2"},
+		{"cipher_suites overrun", []byte{1, 0, 0, 39, 3, 3,
+			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+			0, 1, 0x2c, 0x13, 1}, 0, "ClientHello",
+			"trace: tls: ClientHello: cipher_suites at offset 39: length 300 exceeds the 2 bytes left"},
+		{"session id too long", append([]byte{1, 0, 0, 68, 3, 3,
+			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+			33}, make([]byte, 33)...), 0, "ClientHello",
+			"trace: tls: ClientHello: legacy_session_id at offset 38: length 33 is above the maximum of 32"},
+		{"certificate garbage", []byte{11, 0, 0, 11, 0, 0, 0, 7, 0, 0, 2, 0x30, 0, 0, 0}, tls.VersionTLS13, "Certificate",
+			"trace: tls: Certificate: cert_data at offset 11: x509: malformed tbs certificate"},
+		{"server ALPN with two names", []byte{8, 0, 0, 14, 0, 12, 0, 16, 0, 8, 0, 6, 2, 'h', '2', 2, 'h', '3'}, tls.VersionTLS13, "EncryptedExtensions",
+			"trace: tls: EncryptedExtensions: protocol_name_list at offset 10: 2 protocols where the server must choose exactly one"},
+		{"certificate status type", []byte{22, 0, 0, 5, 2, 0, 0, 1, 0}, tls.VersionTLS12, "CertificateStatus",
+			"trace: tls: CertificateStatus: status_type at offset 4: unsupported value 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := DecodeHandshake(tt.msg, tt.version)
+			if m.Err == nil {
+				t.Fatalf("no error; fields:\n%v", m.Fields)
+			}
+			hsWant(t, "Err", m.Err.Error(), tt.err)
+			hsWant(t, "Type", m.Type, tt.typ)
+			if !strings.HasPrefix(m.Summary, "malformed: ") {
+				t.Errorf("Summary = %q", m.Summary)
+			}
+			if err := hsInvariants(tt.msg, m); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// hsCorpus returns the recorded messages of testdata/handshake with their
+// versions, and the literal ones.
+func hsCorpus(t testing.TB) (names []string, msgs [][]byte, versions []uint16) {
+	files, err := filepath.Glob(filepath.Join("testdata", "handshake", "*.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		msg, version, err := hsReadHex(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, strings.TrimSuffix(filepath.Base(file), ".hex"))
+		msgs = append(msgs, msg)
+		versions = append(versions, version)
+	}
+	return names, msgs, versions
+}
+
+// TestHandshakePrefixes checks that no proper prefix of a well-formed
+// message decodes without an error, and that the decoder keeps its promises
+// about fields on each of them.
+func TestHandshakePrefixes(t *testing.T) {
+	names, msgs, versions := hsCorpus(t)
+	if len(msgs) == 0 {
+		t.Fatal("no recorded messages in testdata/handshake")
+	}
+	for i, msg := range msgs {
+		for n := range len(msg) {
+			m := DecodeHandshake(msg[:n], versions[i])
+			if m.Err == nil {
+				t.Errorf("%s: prefix of %d of %d bytes decodes without error", names[i], n, len(msg))
+			}
+			if err := hsInvariants(msg[:n], m); err != nil {
+				t.Errorf("%s: prefix of %d bytes: %v", names[i], n, err)
+			}
+		}
+	}
+}
+
+func TestHandshakeNames(t *testing.T) {
+	for _, tt := range []struct {
+		f    func(uint16) string
+		id   uint16
+		want string
+	}{
+		{CipherSuiteName, 0x1301, "TLS_AES_128_GCM_SHA256"},
+		{CipherSuiteName, 0x1303, "TLS_CHACHA20_POLY1305_SHA256"},
+		{CipherSuiteName, 0x1305, "TLS_AES_128_CCM_8_SHA256"},
+		{CipherSuiteName, 0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+		{CipherSuiteName, 0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
+		{CipherSuiteName, 0x2a2a, "GREASE"},
+		{CipherSuiteName, 0x00ff, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"},
+		{CipherSuiteName, 0x1234, "0x1234"},
+		{GroupName, 0x11ec, "X25519MLKEM768"},
+		{GroupName, 0x001d, "x25519"},
+		{GroupName, 0x0017, "secp256r1"},
+		{GroupName, 0x0018, "secp384r1"},
+		{GroupName, 0x0019, "secp521r1"},
+		{GroupName, 0x001e, "x448"},
+		{GroupName, 0x0100, "ffdhe2048"},
+		{GroupName, 0x0104, "ffdhe8192"},
+		{GroupName, 0x0200, "MLKEM512"},
+		{GroupName, 0x0201, "MLKEM768"},
+		{GroupName, 0x0202, "MLKEM1024"},
+		{GroupName, 0x11eb, "SecP256r1MLKEM768"},
+		{GroupName, 0x11ed, "SecP384r1MLKEM1024"},
+		{GroupName, 0xdada, "GREASE"},
+		{GroupName, 0x0a0b, "0x0A0B"},
+		{SignatureSchemeName, 0x0403, "ecdsa_secp256r1_sha256"},
+		{SignatureSchemeName, 0x0804, "rsa_pss_rsae_sha256"},
+		{SignatureSchemeName, 0x0807, "ed25519"},
+		{SignatureSchemeName, 0x0402, "dsa_sha256"},
+		{SignatureSchemeName, 0xfe00, "0xFE00"},
+		{ExtensionName, 0, "server_name"},
+		{ExtensionName, 43, "supported_versions"},
+		{ExtensionName, 0xff01, "renegotiation_info"},
+		{ExtensionName, 0xfe0d, "encrypted_client_hello"},
+		{ExtensionName, 0x0a0a, "GREASE"},
+		{ExtensionName, 4660, "unknown (4660)"},
+		{VersionName, 0x0304, "TLS 1.3"},
+		{VersionName, 0x0303, "TLS 1.2"},
+		{VersionName, 0x0302, "TLS 1.1"},
+		{VersionName, 0x0301, "TLS 1.0"},
+		{VersionName, 0x0300, "SSL 3.0"},
+		{VersionName, 0x1a1a, "GREASE"},
+		{VersionName, 0x0305, "0x0305"},
+	} {
+		if got := tt.f(tt.id); got != tt.want {
+			t.Errorf("name of 0x%04x = %q, want %q", tt.id, got, tt.want)
+		}
+	}
+}
+
+// hsWriteHex stores a captured message as testdata/handshake/name.hex.
+func hsWriteHex(t *testing.T, name string, msg []byte, version uint16) {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s, captured from a crypto/tls handshake (%s); regenerate with go test -run Handshake -handshake.record\n", name, runtime.Version())
+	fmt.Fprintf(&b, "# version 0x%04x\n", version)
+	h := hex.EncodeToString(msg)
+	for len(h) > 64 {
+		b.WriteString(h[:64] + "\n")
+		h = h[64:]
+	}
+	b.WriteString(h + "\n")
+	dir := filepath.Join("testdata", "handshake")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".hex"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hsReadHex reads a .hex file: "#" comment lines, one of which may be
+// "# version 0x0304" (the version to decode with), and hex digits.
+func hsReadHex(file string) ([]byte, uint16, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, 0, err
+	}
+	var version uint16
+	var digits strings.Builder
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "# version "); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 0, 16)
+			if err != nil {
+				return nil, 0, fmt.Errorf("%s: %v", file, err)
+			}
+			version = uint16(n)
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		digits.WriteString(strings.Join(strings.Fields(line), ""))
+	}
+	msg, err := hex.DecodeString(digits.String())
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %v", file, err)
+	}
+	return msg, version, nil
+}
+
+// hsGolden is the JSON form of a decoded message in the golden files.
+type hsGolden struct {
+	Type         string   `json:"type"`
+	Summary      string   `json:"summary"`
+	Error        string   `json:"error,omitempty"`
+	Version      string   `json:"version,omitempty"`
+	CipherSuite  string   `json:"cipher_suite,omitempty"`
+	Random       string   `json:"random,omitempty"`
+	SessionID    string   `json:"session_id,omitempty"`
+	Certificates []string `json:"certificates,omitempty"`
+	Fields       []Field  `json:"fields"`
+}
+
+// TestHandshakeGolden decodes the recorded messages of testdata/handshake
+// and compares the result with the .golden.json next to each; -update
+// rewrites them.
+func TestHandshakeGolden(t *testing.T) {
+	names, msgs, versions := hsCorpus(t)
+	if len(msgs) == 0 {
+		t.Fatal("no recorded messages in testdata/handshake")
+	}
+	for i, name := range names {
+		t.Run(name, func(t *testing.T) {
+			m := DecodeHandshake(msgs[i], versions[i])
+			if err := hsInvariants(msgs[i], m); err != nil {
+				t.Error(err)
+			}
+			g := hsGolden{Type: m.Type, Summary: m.Summary, Fields: m.Fields,
+				Random: hex.EncodeToString(m.Random), SessionID: hex.EncodeToString(m.SessionID)}
+			if m.Err != nil {
+				g.Error = m.Err.Error()
+			}
+			if m.Version != 0 {
+				g.Version = VersionName(m.Version)
+			}
+			if m.CipherSuite != 0 {
+				g.CipherSuite = CipherSuiteName(m.CipherSuite)
+			}
+			for _, c := range m.Certificates {
+				s := "(unparseable)"
+				if c != nil {
+					s = c.Subject.String()
+				}
+				g.Certificates = append(g.Certificates, s)
+			}
+			got, err := json.MarshalIndent(g, "", "\t")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			file := filepath.Join("testdata", "handshake", name+".golden.json")
+			if *update {
+				if err := os.WriteFile(file, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(file)
+			if errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("%s is missing; run go test ./trace -run Golden -update", file)
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("decoding differs from %s; run go test ./trace -run Golden -update and review the diff\n%s", file, hsFirstDiff(got, want))
+			}
+		})
+	}
+}
+
+// hsFirstDiff shows the first line where got and want differ.
+func hsFirstDiff(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := range min(len(g), len(w)) {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d:\n got: %s\nwant: %s", i+1, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("got %d lines, want %d", len(g), len(w))
+}

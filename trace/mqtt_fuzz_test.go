@@ -1,0 +1,66 @@
+package trace
+
+import (
+	"errors"
+	"io"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// FuzzDecodeMQTT checks that DecodeMQTT never panics, keeps n and every field
+// range within bounds and in order, and decodes b[:n] exactly as it decoded b.
+func FuzzDecodeMQTT(f *testing.F) {
+	for _, cases := range [][]mqttCase{mqttValid, mqttBad} {
+		for _, c := range cases {
+			f.Add(c.raw, c.version)
+		}
+	}
+	for typ := byte(1); typ <= 15; typ++ {
+		for _, c := range packets.TPacketData[typ] {
+			if len(c.RawBytes) > 0 {
+				f.Add(c.RawBytes, byte(4))
+				f.Add(c.RawBytes, byte(5))
+			}
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "mqtt", "*.hex"))
+	for _, file := range files {
+		if stream, err := readMQTTHex(file); err == nil {
+			f.Add(stream, byte(0))
+			f.Add(stream, byte(5))
+		}
+	}
+
+	f.Fuzz(func(t *testing.T, b []byte, version byte) {
+		p, n, err := DecodeMQTT(b, version)
+		if err != nil {
+			if n != 0 || !reflect.DeepEqual(p, MQTTPacket{}) {
+				t.Fatalf("error %v with n=%d and packet %+v, want 0 and a zero packet", err, n, p)
+			}
+			if !errors.Is(err, io.ErrUnexpectedEOF) && !strings.HasPrefix(err.Error(), "trace: mqtt: ") {
+				t.Fatalf("error %q lacks the trace: mqtt: prefix", err)
+			}
+			return
+		}
+		if n < 2 || n > len(b) {
+			t.Fatalf("n = %d for %d bytes", n, len(b))
+		}
+		if p.Type == "" || p.Summary == "" || (p.Version != 3 && p.Version != 4 && p.Version != 5) {
+			t.Fatalf("incomplete packet %+v", p)
+		}
+		if p.Err != nil && !strings.HasPrefix(p.Err.Error(), "trace: mqtt: ") {
+			t.Fatalf("p.Err %q lacks the trace: mqtt: prefix", p.Err)
+		}
+		checkMQTTFields(t, p, n)
+
+		again, n2, err2 := DecodeMQTT(b[:n], version)
+		if err2 != nil || n2 != n || !reflect.DeepEqual(mqttViewOf(again, n2, err2), mqttViewOf(p, n, err)) ||
+			!reflect.DeepEqual(again.Fields, p.Fields) {
+			t.Fatalf("b[:n] decodes differently: n=%d err=%v", n2, err2)
+		}
+	})
+}

@@ -1,0 +1,18 @@
+package main
+
+// The names the JavaScript side relies on. This file has no syscall/js so
+// that plain `go test` can compare them with web/src/playground.d.ts.
+
+// GlobalName is the global object the wasm module fills in. The page's
+// script wraps it as window.playground (see web/src/playground.ts).
+const GlobalName = "__playgroundGo"
+
+// ReadyCallback is the global function, if any, the module calls once its
+// API is in place.
+const ReadyCallback = "__playgroundGoReady"
+
+// GlobalMethods are the methods of GlobalName.
+var GlobalMethods = []string{"connect"}
+
+// ConnMethods are the methods of the connection object connect resolves to.
+var ConnMethods = []string{"subscribe", "publish", "nextMessage", "trace", "checks", "recording", "keylog", "tlsInfo", "close"}

@@ -1,0 +1,405 @@
+// Package client is the playground's MQTT client: MQTT 3.1.1 or 5 over an
+// optional TLS layer, on any byte stream, with taps on both sides of
+// crypto/tls so every byte it sends and receives lands in a trace.
+//
+// In the browser (see package main in wasm/) the byte stream is a WebSocket
+// tunnel to one of the broker's listeners; in tests it is a TCP connection.
+// Either way the handshake is Go's own crypto/tls, exactly what a device
+// running Go would do. The client checks the broker's certificate itself
+// and records every step of the check (see [Check]).
+//
+// It is a teaching client: one subscription stream, in-order QoS 0/1/2, no
+// persistence and no automatic reconnects.
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mqtts-playground/playground/trace"
+)
+
+// Options configure a connection. The zero value is usable: MQTT 5, a
+// random client id, plain MQTT (no TLS).
+type Options struct {
+	// ClientID is the MQTT client identifier; empty picks "playground-" and
+	// a random suffix.
+	ClientID string `json:"clientId"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+	// MQTTVersion is 4 (MQTT 3.1.1) or 5 (MQTT 5.0, the default).
+	MQTTVersion int `json:"mqttVersion"`
+	// KeepAlive is the MQTT keep-alive in seconds (default 60).
+	KeepAlive int `json:"keepAlive"`
+	// TLS, when set, runs MQTT inside TLS with these settings.
+	TLS *TLSOptions `json:"tls"`
+	// Timeout bounds the TLS handshake and the MQTT CONNECT (default 15 s).
+	Timeout time.Duration `json:"-"`
+}
+
+// TLSOptions configure the TLS layer.
+type TLSOptions struct {
+	// ServerName is the name the broker's certificate must be valid for,
+	// sent in SNI. Default "localhost".
+	ServerName string `json:"serverName"`
+	// CAPEM holds the CA certificate(s) to trust, PEM-encoded. Empty means
+	// the system's roots (none in the browser).
+	CAPEM string `json:"caPEM"`
+	// CertPEM and KeyPEM are the client certificate (chain) and key for
+	// mutual TLS.
+	CertPEM string `json:"certPEM"`
+	KeyPEM  string `json:"keyPEM"`
+	// InsecureSkipVerify accepts any certificate. The checks still run and
+	// are recorded, so the lesson can show what was ignored.
+	InsecureSkipVerify bool `json:"insecureSkipVerify"`
+	// MinVersion and MaxVersion bound the TLS version: "1.2" or "1.3".
+	MinVersion string `json:"minVersion"`
+	MaxVersion string `json:"maxVersion"`
+}
+
+// Message is a PUBLISH the client received.
+type Message struct {
+	Topic   string `json:"topic"`
+	Payload []byte `json:"payload"`
+	QoS     byte   `json:"qos"`
+	Retain  bool   `json:"retain"`
+}
+
+// Conn is an MQTT session over one connection.
+type Conn struct {
+	rec     *trace.Recorder
+	raw     net.Conn
+	conn    net.Conn // what MQTT reads and writes: the TLS conn's tap, or the raw tap
+	tls     *tls.Conn
+	version byte
+	checks  []Check
+	state   *tls.ConnectionState
+
+	haveCert  bool // a client certificate is configured
+	certAsked bool // the broker asked for a client certificate
+
+	wmu sync.Mutex // serialises writes of whole packets
+
+	mu       sync.Mutex
+	nextID   uint16
+	waiting  map[uint16]chan packets.Packet // acks awaited by packet id
+	inbound  map[uint16]Message             // QoS 2 messages awaiting PUBREL
+	closeErr error
+
+	reader   *bufio.Reader
+	messages chan Message
+	done     chan struct{}
+}
+
+// maxPacket bounds the size of a packet the client accepts.
+const maxPacket = 1 << 20
+
+// Dial runs TLS (when opts.TLS is set) and MQTT CONNECT over raw and
+// returns the session. Every byte is recorded in rec, also when Dial fails,
+// so the trace can show why. Errors say in plain words what went wrong.
+func Dial(ctx context.Context, raw net.Conn, rec *trace.Recorder, opts Options) (*Conn, error) {
+	if opts.MQTTVersion == 0 {
+		opts.MQTTVersion = 5
+	}
+	if opts.MQTTVersion != 4 && opts.MQTTVersion != 5 {
+		raw.Close()
+		return nil, fmt.Errorf("mqttVersion %d is not supported: use 4 (MQTT 3.1.1) or 5 (MQTT 5.0)", opts.MQTTVersion)
+	}
+	if opts.KeepAlive <= 0 {
+		opts.KeepAlive = 60
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	if opts.ClientID == "" {
+		opts.ClientID = "playground-" + randomSuffix()
+	}
+	c := &Conn{
+		rec: rec, raw: raw, version: byte(opts.MQTTVersion),
+		waiting: map[uint16]chan packets.Packet{}, inbound: map[uint16]Message{},
+		messages: make(chan Message, 1024), done: make(chan struct{}),
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	c.conn = rec.Wire(raw)
+	if opts.TLS != nil {
+		cfg, err := c.tlsConfig(opts.TLS)
+		if err != nil {
+			raw.Close()
+			return nil, err
+		}
+		tc := tls.Client(c.conn, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, c.explainHandshake(err, ctx)
+		}
+		st := tc.ConnectionState()
+		c.state, c.tls = &st, tc
+		c.conn = rec.App(tc)
+	}
+	if err := c.connect(ctx, opts); err != nil {
+		raw.Close()
+		return nil, err
+	}
+	go c.readLoop()
+	go c.keepAlive(time.Duration(opts.KeepAlive) * time.Second)
+	return c, nil
+}
+
+// Recorder returns the connection's recorder.
+func (c *Conn) Recorder() *trace.Recorder { return c.rec }
+
+// Checks returns the steps of the server certificate check (empty without TLS).
+func (c *Conn) Checks() []Check { return append([]Check(nil), c.checks...) }
+
+// TLSState returns the negotiated TLS parameters, nil without TLS.
+func (c *Conn) TLSState() *tls.ConnectionState { return c.state }
+
+func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
+	name := o.ServerName
+	if name == "" {
+		name = "localhost"
+	}
+	cfg := &tls.Config{
+		ServerName:   name,
+		KeyLogWriter: c.rec.KeyLogWriter(),
+		// The client runs the verification itself (see VerifyConnection) so
+		// each step can be recorded; crypto/tls would stop at the first error.
+		InsecureSkipVerify: true,
+		ClientSessionCache: sessionCache,
+	}
+	var err error
+	if cfg.MinVersion, err = parseVersion(o.MinVersion, "minVersion"); err != nil {
+		return nil, err
+	}
+	if cfg.MaxVersion, err = parseVersion(o.MaxVersion, "maxVersion"); err != nil {
+		return nil, err
+	}
+	if cfg.MinVersion == 0 {
+		cfg.MinVersion = tls.VersionTLS12
+	}
+	var roots *x509.CertPool
+	if o.CAPEM != "" {
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM([]byte(o.CAPEM)) {
+			return nil, errors.New("tls.caPEM holds no PEM certificate: paste the CA file's text, starting with -----BEGIN CERTIFICATE-----")
+		}
+	}
+	if o.CertPEM != "" || o.KeyPEM != "" {
+		cert, err := tls.X509KeyPair([]byte(o.CertPEM), []byte(o.KeyPEM))
+		if err != nil {
+			return nil, fmt.Errorf("client certificate unusable: %v (give tls.certPEM and tls.keyPEM as PEM, and the key must belong to the certificate)", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+		c.haveCert = true
+	}
+	// As crypto/tls would choose from cfg.Certificates, noting that the
+	// broker asked, so a refusal can be explained.
+	cfg.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		c.certAsked = true
+		for i := range cfg.Certificates {
+			if cri.SupportsCertificate(&cfg.Certificates[i]) == nil {
+				return &cfg.Certificates[i], nil
+			}
+		}
+		return new(tls.Certificate), nil
+	}
+	skip := o.InsecureSkipVerify
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		checks, err := VerifyServer(cs.PeerCertificates, roots, name, time.Now())
+		if skip {
+			checks = append(checks, Check{Step: "verification skipped", OK: false,
+				Detail: "insecureSkipVerify is on: the connection goes ahead whatever the checks above say, so an impostor's certificate would be accepted too"})
+			err = nil
+		}
+		c.checks = checks
+		return err
+	}
+	return cfg, nil
+}
+
+// sessionCache keeps TLS session tickets across connections of this
+// process, so a reconnect can resume.
+var sessionCache = tls.NewLRUClientSessionCache(64)
+
+func parseVersion(s, field string) (uint16, error) {
+	switch strings.TrimPrefix(strings.ToUpper(strings.ReplaceAll(s, " ", "")), "TLS") {
+	case "":
+		return 0, nil
+	case "1.0", "10":
+		return tls.VersionTLS10, nil
+	case "1.1", "11":
+		return tls.VersionTLS11, nil
+	case "1.2", "12":
+		return tls.VersionTLS12, nil
+	case "1.3", "13":
+		return tls.VersionTLS13, nil
+	}
+	return 0, fmt.Errorf("tls.%s %q is not a TLS version: use \"1.2\" or \"1.3\"", field, s)
+}
+
+func (c *Conn) writePacket(pk packets.Packet) error {
+	pk.ProtocolVersion = c.version
+	var buf bytes.Buffer
+	var err error
+	switch pk.FixedHeader.Type {
+	case packets.Connect:
+		err = pk.ConnectEncode(&buf)
+	case packets.Publish:
+		err = pk.PublishEncode(&buf)
+	case packets.Puback:
+		err = pk.PubackEncode(&buf)
+	case packets.Pubrec:
+		err = pk.PubrecEncode(&buf)
+	case packets.Pubrel:
+		err = pk.PubrelEncode(&buf)
+	case packets.Pubcomp:
+		err = pk.PubcompEncode(&buf)
+	case packets.Subscribe:
+		err = pk.SubscribeEncode(&buf)
+	case packets.Unsubscribe:
+		err = pk.UnsubscribeEncode(&buf)
+	case packets.Pingreq:
+		err = pk.PingreqEncode(&buf)
+	case packets.Disconnect:
+		err = pk.DisconnectEncode(&buf)
+	default:
+		err = fmt.Errorf("packet type %d cannot be sent by a client", pk.FixedHeader.Type)
+	}
+	if err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_, err = c.conn.Write(buf.Bytes())
+	return err
+}
+
+// readPacket reads one whole packet.
+func readPacket(r *bufio.Reader, version byte) (packets.Packet, error) {
+	b, err := r.ReadByte()
+	if err != nil {
+		return packets.Packet{}, err
+	}
+	var fh packets.FixedHeader
+	if err := fh.Decode(b); err != nil {
+		return packets.Packet{}, fmt.Errorf("broker sent a malformed packet header: %w", err)
+	}
+	n, mult := 0, 1
+	for i := 0; ; i++ {
+		if i == 4 {
+			return packets.Packet{}, errors.New("broker sent a malformed remaining length")
+		}
+		d, err := r.ReadByte()
+		if err != nil {
+			return packets.Packet{}, err
+		}
+		n += int(d&0x7f) * mult
+		mult *= 128
+		if d&0x80 == 0 {
+			break
+		}
+	}
+	if n > maxPacket {
+		return packets.Packet{}, fmt.Errorf("broker sent a %d-byte packet, more than the %d this client accepts", n, maxPacket)
+	}
+	fh.Remaining = n
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return packets.Packet{}, err
+	}
+	pk := packets.Packet{FixedHeader: fh, ProtocolVersion: version}
+	switch fh.Type {
+	case packets.Connack:
+		err = pk.ConnackDecode(body)
+	case packets.Publish:
+		err = pk.PublishDecode(body)
+	case packets.Puback:
+		err = pk.PubackDecode(body)
+	case packets.Pubrec:
+		err = pk.PubrecDecode(body)
+	case packets.Pubrel:
+		err = pk.PubrelDecode(body)
+	case packets.Pubcomp:
+		err = pk.PubcompDecode(body)
+	case packets.Suback:
+		err = pk.SubackDecode(body)
+	case packets.Unsuback:
+		err = pk.UnsubackDecode(body)
+	case packets.Pingresp:
+	case packets.Disconnect:
+		err = pk.DisconnectDecode(body)
+	default:
+		err = fmt.Errorf("packet type %d is not one a broker sends", fh.Type)
+	}
+	if err != nil {
+		return packets.Packet{}, fmt.Errorf("broker sent a malformed packet: %w", err)
+	}
+	return pk, nil
+}
+
+func (c *Conn) connect(ctx context.Context, o Options) error {
+	pk := packets.Packet{
+		FixedHeader: packets.FixedHeader{Type: packets.Connect},
+		Connect: packets.ConnectParams{
+			ProtocolName:     []byte("MQTT"),
+			Clean:            true,
+			Keepalive:        uint16(o.KeepAlive),
+			ClientIdentifier: o.ClientID,
+		},
+	}
+	if o.Username != "" {
+		pk.Connect.UsernameFlag, pk.Connect.Username = true, []byte(o.Username)
+	}
+	if o.Password != "" {
+		pk.Connect.PasswordFlag, pk.Connect.Password = true, []byte(o.Password)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		c.conn.SetDeadline(dl)
+		defer c.conn.SetDeadline(time.Time{})
+	}
+	if err := c.writePacket(pk); err != nil {
+		return fmt.Errorf("sending CONNECT failed: %w", err)
+	}
+	r := bufio.NewReader(c.conn)
+	ack, err := readPacket(r, c.version)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("the broker closed the connection instead of answering CONNECT (wrong port, or a TLS listener reached without TLS?)")
+		}
+		if strings.Contains(err.Error(), "remote error: tls: ") {
+			return errors.New(c.explainAlert(err.Error()))
+		}
+		return fmt.Errorf("waiting for CONNACK failed: %w", err)
+	}
+	if ack.FixedHeader.Type != packets.Connack {
+		return fmt.Errorf("the broker answered CONNECT with packet type %d instead of CONNACK", ack.FixedHeader.Type)
+	}
+	if ack.ReasonCode != 0 {
+		return fmt.Errorf("broker refused the MQTT connection: %s", connackReason(c.version, ack.ReasonCode))
+	}
+	c.reader = r
+	return nil
+}
+
+func connackReason(version, code byte) string {
+	if version < 5 {
+		names := []string{"accepted", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"}
+		if int(code) < len(names) {
+			return names[code]
+		}
+		return fmt.Sprintf("return code %d", code)
+	}
+	return fmt.Sprintf("%s (0x%02x)", trace.MQTTReasonName(code), code)
+}

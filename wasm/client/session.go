@@ -1,0 +1,267 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mqtts-playground/playground/trace"
+)
+
+func randomSuffix() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ErrClosed is returned by calls on a closed connection.
+var ErrClosed = errors.New("the connection is closed")
+
+// Err returns why the connection ended, or nil while it is up.
+func (c *Conn) Err() error {
+	select {
+	case <-c.done:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.closeErr
+	default:
+		return nil
+	}
+}
+
+// fail ends the connection with err (the first error wins) and closes it.
+func (c *Conn) fail(err error) {
+	c.finish(err)
+	c.raw.Close()
+}
+
+// finish marks the connection ended with err, unless it already is, and
+// reports whether it did.
+func (c *Conn) finish(err error) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.done:
+		return false
+	default:
+		c.closeErr = err
+		close(c.done)
+		return true
+	}
+}
+
+func (c *Conn) readLoop() {
+	for {
+		pk, err := readPacket(c.reader, c.version)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				err = ErrClosed
+			}
+			c.fail(fmt.Errorf("connection lost: %w", err))
+			return
+		}
+		switch pk.FixedHeader.Type {
+		case packets.Publish:
+			m := Message{Topic: pk.TopicName, Payload: append([]byte(nil), pk.Payload...), QoS: pk.FixedHeader.Qos, Retain: pk.FixedHeader.Retain}
+			switch m.QoS {
+			case 0:
+				c.deliver(m)
+			case 1:
+				c.deliver(m)
+				c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: pk.PacketID})
+			case 2:
+				// Exactly once: hold the message until PUBREL, then deliver.
+				c.mu.Lock()
+				c.inbound[pk.PacketID] = m
+				c.mu.Unlock()
+				c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrec}, PacketID: pk.PacketID})
+			}
+		case packets.Pubrel:
+			c.mu.Lock()
+			m, ok := c.inbound[pk.PacketID]
+			delete(c.inbound, pk.PacketID)
+			c.mu.Unlock()
+			if ok {
+				c.deliver(m)
+			}
+			c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubcomp}, PacketID: pk.PacketID})
+		case packets.Puback, packets.Pubrec, packets.Pubcomp, packets.Suback, packets.Unsuback:
+			c.mu.Lock()
+			ch := c.waiting[pk.PacketID]
+			c.mu.Unlock()
+			if ch != nil {
+				ch <- pk
+			}
+		case packets.Disconnect:
+			c.fail(fmt.Errorf("the broker disconnected: %s", trace.MQTTReasonName(pk.ReasonCode)))
+			return
+		}
+	}
+}
+
+func (c *Conn) deliver(m Message) {
+	select {
+	case c.messages <- m:
+	default:
+		// The learner is not reading messages: drop the oldest, keep the newest.
+		select {
+		case <-c.messages:
+		default:
+		}
+		c.messages <- m
+	}
+}
+
+func (c *Conn) keepAlive(every time.Duration) {
+	t := time.NewTicker(every * 3 / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+			if err := c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}}); err != nil {
+				c.fail(fmt.Errorf("sending PINGREQ failed: %w", err))
+				return
+			}
+		}
+	}
+}
+
+// request sends pk with a fresh packet id and waits for the acknowledgement
+// of type want.
+func (c *Conn) request(ctx context.Context, pk packets.Packet, want byte) (packets.Packet, error) {
+	ch := make(chan packets.Packet, 1)
+	c.mu.Lock()
+	for {
+		c.nextID++
+		if c.nextID == 0 {
+			c.nextID = 1
+		}
+		if _, busy := c.waiting[c.nextID]; !busy {
+			break
+		}
+	}
+	id := c.nextID
+	c.waiting[id] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.waiting, id)
+		c.mu.Unlock()
+	}()
+	pk.PacketID = id
+	if err := c.writePacket(pk); err != nil {
+		return packets.Packet{}, err
+	}
+	for {
+		select {
+		case ack := <-ch:
+			if ack.FixedHeader.Type == want {
+				return ack, nil
+			}
+			if ack.FixedHeader.Type == packets.Pubrec && want == packets.Pubcomp {
+				// QoS 2, second step: release the message.
+				if ack.ReasonCode >= 0x80 {
+					return ack, fmt.Errorf("the broker did not accept the message: %s", trace.MQTTReasonName(ack.ReasonCode))
+				}
+				if err := c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrel, Qos: 1}, PacketID: id}); err != nil {
+					return packets.Packet{}, err
+				}
+				continue
+			}
+			return ack, fmt.Errorf("expected packet type %d, got %d", want, ack.FixedHeader.Type)
+		case <-c.done:
+			return packets.Packet{}, c.Err()
+		case <-ctx.Done():
+			return packets.Packet{}, fmt.Errorf("no acknowledgement from the broker: %w", ctx.Err())
+		}
+	}
+}
+
+// Subscribe subscribes to a topic filter and returns the QoS the broker
+// granted.
+func (c *Conn) Subscribe(ctx context.Context, filter string, qos byte) (byte, error) {
+	if qos > 2 {
+		return 0, fmt.Errorf("qos %d is not 0, 1 or 2", qos)
+	}
+	ack, err := c.request(ctx, packets.Packet{
+		FixedHeader: packets.FixedHeader{Type: packets.Subscribe, Qos: 1},
+		Filters:     packets.Subscriptions{{Filter: filter, Qos: qos}},
+	}, packets.Suback)
+	if err != nil {
+		return 0, fmt.Errorf("subscribe to %q: %w", filter, err)
+	}
+	if len(ack.ReasonCodes) != 1 {
+		return 0, fmt.Errorf("subscribe to %q: SUBACK holds %d codes, want 1", filter, len(ack.ReasonCodes))
+	}
+	if code := ack.ReasonCodes[0]; code >= 0x80 {
+		return 0, fmt.Errorf("the broker refused the subscription to %q: %s", filter, trace.MQTTReasonName(code))
+	}
+	return ack.ReasonCodes[0], nil
+}
+
+// Publish sends a message and, for QoS 1 and 2, waits until the broker has
+// acknowledged it.
+func (c *Conn) Publish(ctx context.Context, topic string, payload []byte, qos byte, retain bool) error {
+	pk := packets.Packet{
+		FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: qos, Retain: retain},
+		TopicName:   topic,
+		Payload:     payload,
+	}
+	var err error
+	switch qos {
+	case 0:
+		err = c.writePacket(pk)
+	case 1:
+		var ack packets.Packet
+		if ack, err = c.request(ctx, pk, packets.Puback); err == nil && ack.ReasonCode >= 0x80 {
+			err = fmt.Errorf("the broker did not accept the message: %s", trace.MQTTReasonName(ack.ReasonCode))
+		}
+	case 2:
+		_, err = c.request(ctx, pk, packets.Pubcomp)
+	default:
+		return fmt.Errorf("qos %d is not 0, 1 or 2", qos)
+	}
+	if err != nil {
+		return fmt.Errorf("publish to %q: %w", topic, err)
+	}
+	return nil
+}
+
+// NextMessage waits for the next message on any subscription.
+func (c *Conn) NextMessage(ctx context.Context) (Message, error) {
+	select {
+	case m := <-c.messages:
+		return m, nil
+	case <-ctx.Done():
+		return Message{}, errors.New("no message arrived before the timeout")
+	case <-c.done:
+		select {
+		case m := <-c.messages:
+			return m, nil
+		default:
+		}
+		return Message{}, c.Err()
+	}
+}
+
+// Close sends DISCONNECT, closes TLS with close_notify and the connection.
+func (c *Conn) Close() error {
+	// Mark the end first: the broker drops the connection on DISCONNECT,
+	// and the read loop must not report that as a lost connection.
+	if !c.finish(ErrClosed) {
+		return nil
+	}
+	err := c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Disconnect}})
+	if c.tls != nil {
+		c.tls.Close() // sends close_notify
+	}
+	c.raw.Close()
+	return err
+}

@@ -1,0 +1,226 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/mqtts-playground/playground/trace"
+)
+
+// Check is one step of the verification of the broker's certificate.
+type Check struct {
+	// Step names the check: "certificate received", "validity window",
+	// "chain to a trusted CA", "name matches", "key usage".
+	Step string `json:"step"`
+	// OK says whether the step passed.
+	OK bool `json:"ok"`
+	// Detail gives the certificate fields that decided it.
+	Detail string `json:"detail"`
+}
+
+// VerifyServer checks a server's certificate chain as crypto/tls would for
+// a client, step by step. It returns every step and the error crypto/tls
+// would have returned (explained in plain words), or nil.
+func VerifyServer(chain []*x509.Certificate, roots *x509.CertPool, serverName string, now time.Time) ([]Check, error) {
+	if len(chain) == 0 {
+		return []Check{{Step: "certificate received", Detail: "the broker sent no certificate"}},
+			errors.New("the broker sent no certificate")
+	}
+	leaf := chain[0]
+	var checks []Check
+	var names []string
+	for _, c := range chain {
+		names = append(names, name(c.Subject.String()))
+	}
+	checks = append(checks, Check{Step: "certificate received", OK: true,
+		Detail: fmt.Sprintf("%d certificate(s): %s", len(chain), strings.Join(names, " ← "))})
+
+	valid := Check{Step: "validity window", OK: true}
+	var windows []string
+	for _, c := range chain {
+		w := fmt.Sprintf("%s: %s to %s", name(c.Subject.String()), c.NotBefore.UTC().Format(time.DateOnly), c.NotAfter.UTC().Format(time.DateOnly))
+		switch {
+		case now.Before(c.NotBefore):
+			valid.OK = false
+			w += " (not valid yet)"
+		case now.After(c.NotAfter):
+			valid.OK = false
+			w += " (expired)"
+		}
+		windows = append(windows, w)
+	}
+	valid.Detail = strings.Join(windows, "; ")
+	checks = append(checks, valid)
+
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	chainCheck := Check{Step: "chain to a trusted CA"}
+	if paths, err := leaf.Verify(opts); err == nil {
+		var p []string
+		for _, c := range paths[0] {
+			p = append(p, name(c.Subject.String()))
+		}
+		chainCheck.OK = true
+		chainCheck.Detail = strings.Join(p, " ← ") + " (trusted)"
+	} else {
+		chainCheck.Detail = explainX509(err, serverName)
+	}
+	checks = append(checks, chainCheck)
+
+	nameCheck := Check{Step: "name matches", Detail: fmt.Sprintf("%q is in the certificate (%s)", serverName, sanList(leaf))}
+	if err := leaf.VerifyHostname(serverName); err == nil {
+		nameCheck.OK = true
+	} else {
+		nameCheck.Detail = fmt.Sprintf("%q is not among the names the certificate covers (%s)", serverName, sanList(leaf))
+	}
+	checks = append(checks, nameCheck)
+
+	usage := Check{Step: "key usage", Detail: "the certificate does not allow server authentication (extended key usage)"}
+	if len(leaf.ExtKeyUsage) == 0 {
+		usage.OK, usage.Detail = true, "no extended key usage: any use allowed"
+	}
+	for _, u := range leaf.ExtKeyUsage {
+		if u == x509.ExtKeyUsageServerAuth || u == x509.ExtKeyUsageAny {
+			usage.OK, usage.Detail = true, "extended key usage includes serverAuth"
+		}
+	}
+	checks = append(checks, usage)
+
+	// The verdict is the one crypto/tls would reach.
+	opts.DNSName = serverName
+	opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	if _, err := leaf.Verify(opts); err != nil {
+		return checks, errors.New(explainX509(err, serverName))
+	}
+	return checks, nil
+}
+
+// name shortens a distinguished name to its CN when it has one.
+func name(dn string) string {
+	for _, part := range strings.Split(dn, ",") {
+		if strings.HasPrefix(part, "CN=") {
+			return part
+		}
+	}
+	return dn
+}
+
+func sanList(c *x509.Certificate) string {
+	var s []string
+	s = append(s, c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		s = append(s, ip.String())
+	}
+	if len(s) == 0 {
+		return "no subject alternative names"
+	}
+	return strings.Join(s, ", ")
+}
+
+// explainX509 turns a certificate verification error into plain words that
+// start with the cause, as crypto/x509 names it.
+func explainX509(err error, serverName string) string {
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ua):
+		issuer := "an unknown issuer"
+		if ua.Cert != nil {
+			issuer = fmt.Sprintf("%q", ua.Cert.Issuer.CommonName)
+		}
+		return fmt.Sprintf("certificate signed by unknown authority: the broker's certificate chain leads to %s, which is not among the CAs this client trusts; give the client the broker's CA (tls.caPEM, or --cafile for mosquitto)", issuer)
+	case errors.As(err, &he):
+		return fmt.Sprintf("certificate is not valid for %q: it covers %s; connect with one of those names (tls.serverName)", serverName, sanList(he.Certificate))
+	case errors.As(err, &ci):
+		switch ci.Reason {
+		case x509.Expired:
+			return fmt.Sprintf("certificate has expired or is not yet valid: %s (%s to %s); check the clock, or renew the certificate",
+				name(ci.Cert.Subject.String()), ci.Cert.NotBefore.UTC().Format(time.RFC3339), ci.Cert.NotAfter.UTC().Format(time.RFC3339))
+		case x509.IncompatibleUsage:
+			return "certificate is not for servers: its extended key usage lacks serverAuth"
+		}
+		return "certificate is invalid: " + ci.Error()
+	}
+	return "certificate verification failed: " + err.Error()
+}
+
+// explainHandshake turns a TLS handshake error into plain words.
+func (c *Conn) explainHandshake(err error, ctx context.Context) error {
+	var alert tls.AlertError
+	var rhe tls.RecordHeaderError
+	var ve *tls.CertificateVerificationError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &ve):
+		msg = ve.Err.Error()
+	case strings.Contains(msg, "remote error: tls: "):
+		msg = c.explainAlert(msg)
+	case errors.As(err, &alert):
+		msg = "TLS alert: " + alert.Error()
+	case errors.As(err, &rhe):
+		msg = "the listener does not speak TLS: its first bytes are not a TLS record (is it a plain MQTT port?)"
+	case (errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)) && !c.heardFromBroker():
+		// A TLS server answers a ClientHello, if only with an alert; an
+		// MQTT broker drops it as a malformed packet without a word.
+		msg = "the broker closed the connection without answering the TLS ClientHello: the listener does not speak TLS (is it a plain MQTT port?)"
+	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):
+		msg = "the broker closed the connection during the TLS handshake"
+	case ctx.Err() != nil:
+		msg = "the TLS handshake did not finish in time"
+	}
+	return fmt.Errorf("%s", msg)
+}
+
+// heardFromBroker reports whether any byte came from the broker (true when
+// the recorder was too full to tell).
+func (c *Conn) heardFromBroker() bool {
+	rec := c.rec.Recording()
+	if rec.Dropped > 0 {
+		return true
+	}
+	for _, ch := range rec.Chunks {
+		if ch.Dir == trace.Recv && !ch.App {
+			return true
+		}
+	}
+	return false
+}
+
+// explainAlert explains an error holding a TLS alert from the broker
+// ("remote error: tls: …"). In TLS 1.3 the broker checks the client
+// certificate after the client's side of the handshake is done, so the
+// alert can also arrive on the first read after it.
+func (c *Conn) explainAlert(msg string) string {
+	name := strings.TrimPrefix(msg[strings.Index(msg, "remote error: tls: "):], "remote error: tls: ")
+	return "the broker rejected the handshake with the alert \"" + name + "\"" + c.alertHint(name)
+}
+
+func (c *Conn) alertHint(name string) string {
+	switch {
+	case strings.Contains(name, "certificate required"),
+		strings.Contains(name, "bad certificate") && !c.haveCert,
+		// TLS 1.2 servers answer a missing client certificate this way.
+		strings.Contains(name, "handshake failure") && c.certAsked && !c.haveCert:
+		return ": this listener requires a client certificate from its CA (mutual TLS); give tls.certPEM and tls.keyPEM"
+	case strings.Contains(name, "bad certificate"):
+		return ": the broker refused the client certificate (expired, not for client authentication, or otherwise unacceptable)"
+	case strings.Contains(name, "unknown certificate authority"):
+		return ": the broker does not trust the CA that issued the client certificate"
+	case strings.Contains(name, "protocol version"):
+		return ": the broker and client share no TLS version; check tls.minVersion/maxVersion"
+	case strings.Contains(name, "handshake failure"):
+		return ": the two sides found no parameters they both accept"
+	}
+	return ""
+}

@@ -1,0 +1,220 @@
+//go:build js && wasm
+
+// Command wasm is the playground's browser client: Go's crypto/tls and an
+// MQTT client running in the page, reaching the broker's listeners through
+// the server's WebSocket tunnel. It sets one global object (GlobalName)
+// with a connect method; web/src/playground.ts wraps it as
+// window.playground.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"syscall/js"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/wasm/client"
+)
+
+func main() {
+	js.Global().Set(GlobalName, js.ValueOf(map[string]any{
+		"connect": js.FuncOf(connect),
+	}))
+	if cb := js.Global().Get(ReadyCallback); cb.Type() == js.TypeFunction {
+		cb.Invoke()
+	}
+	select {}
+}
+
+// connectOptions is what the page passes to connect, as JSON: the client
+// options plus where the tunnel is.
+type connectOptions struct {
+	client.Options
+	// Listener is the broker listener to reach.
+	Listener string `json:"listener"`
+	// TunnelURL is the ws:// or wss:// URL of the server's /tunnel.
+	TunnelURL string `json:"tunnelURL"`
+}
+
+// connect(optionsJSON) → Promise<conn>
+func connect(this js.Value, args []js.Value) any {
+	if len(args) != 1 || args[0].Type() != js.TypeString {
+		return rejected("usage: connect(JSON.stringify(options))")
+	}
+	return promise(func() (any, error) {
+		var o connectOptions
+		if err := json.Unmarshal([]byte(args[0].String()), &o); err != nil {
+			return nil, fmt.Errorf("bad options: %v", err)
+		}
+		if o.Listener == "" {
+			o.Listener = "mqtts"
+		}
+		u, err := url.Parse(o.TunnelURL)
+		if err != nil {
+			return nil, fmt.Errorf("bad tunnel URL %q: %v", o.TunnelURL, err)
+		}
+		q := u.Query()
+		q.Set("to", o.Listener)
+		u.RawQuery = q.Encode()
+		rec := trace.NewRecorder(trace.Client, 0)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		ws, _, err := websocket.Dial(ctx, u.String(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("could not open the tunnel to listener %q: %v", o.Listener, err)
+		}
+		raw := websocket.NetConn(context.Background(), ws, websocket.MessageBinary)
+		c, err := client.Dial(ctx, raw, rec, o.Options)
+		if err != nil {
+			return nil, &traceError{err: err, rec: rec}
+		}
+		return connObject(c), nil
+	})
+}
+
+// traceError carries the recording of a failed connection to JavaScript,
+// where it becomes the Error's trace property.
+type traceError struct {
+	err error
+	rec *trace.Recorder
+}
+
+func (e *traceError) Error() string { return e.err.Error() }
+
+func connObject(c *client.Conn) js.Value {
+	ctx := context.Background()
+	return js.ValueOf(map[string]any{
+		"subscribe": js.FuncOf(func(this js.Value, args []js.Value) any {
+			if len(args) < 1 {
+				return rejected("usage: subscribe(filter, qos?)")
+			}
+			filter, qos := args[0].String(), intArg(args, 1, 0)
+			return promise(func() (any, error) {
+				ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+				defer cancel()
+				granted, err := c.Subscribe(ctx, filter, byte(qos))
+				return int(granted), err
+			})
+		}),
+		"publish": js.FuncOf(func(this js.Value, args []js.Value) any {
+			if len(args) < 2 {
+				return rejected("usage: publish(topic, payload, {qos, retain}?)")
+			}
+			topic, payload := args[0].String(), bytesArg(args[1])
+			qos, retain := 0, false
+			if len(args) > 2 && args[2].Type() == js.TypeObject {
+				if v := args[2].Get("qos"); v.Type() == js.TypeNumber {
+					qos = v.Int()
+				}
+				retain = args[2].Get("retain").Truthy()
+			}
+			return promise(func() (any, error) {
+				ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+				defer cancel()
+				return nil, c.Publish(ctx, topic, payload, byte(qos), retain)
+			})
+		}),
+		"nextMessage": js.FuncOf(func(this js.Value, args []js.Value) any {
+			timeout := intArg(args, 0, 5000)
+			return promise(func() (any, error) {
+				ctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Millisecond)
+				defer cancel()
+				m, err := c.NextMessage(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return jsonValue(map[string]any{"topic": m.Topic, "payload": string(m.Payload), "qos": m.QoS, "retain": m.Retain})
+			})
+		}),
+		"trace": js.FuncOf(func(this js.Value, args []js.Value) any {
+			v, _ := jsonValue(c.Recorder().Events())
+			return v
+		}),
+		"checks": js.FuncOf(func(this js.Value, args []js.Value) any {
+			v, _ := jsonValue(c.Checks())
+			return v
+		}),
+		"recording": js.FuncOf(func(this js.Value, args []js.Value) any {
+			v, _ := jsonValue(c.Recorder().Recording())
+			return v
+		}),
+		"keylog": js.FuncOf(func(this js.Value, args []js.Value) any {
+			return c.Recorder().Recording().KeyLog
+		}),
+		"tlsInfo": js.FuncOf(func(this js.Value, args []js.Value) any {
+			v, _ := jsonValue(tlsInfo(c))
+			return v
+		}),
+		"close": js.FuncOf(func(this js.Value, args []js.Value) any {
+			return promise(func() (any, error) {
+				err := c.Close()
+				if errors.Is(err, client.ErrClosed) {
+					err = nil
+				}
+				return nil, err
+			})
+		}),
+	})
+}
+
+func intArg(args []js.Value, i, def int) int {
+	if len(args) > i && args[i].Type() == js.TypeNumber {
+		return args[i].Int()
+	}
+	return def
+}
+
+// bytesArg takes a string (sent as UTF-8) or a Uint8Array.
+func bytesArg(v js.Value) []byte {
+	if v.Type() == js.TypeObject && v.InstanceOf(js.Global().Get("Uint8Array")) {
+		b := make([]byte, v.Get("length").Int())
+		js.CopyBytesToGo(b, v)
+		return b
+	}
+	return []byte(v.String())
+}
+
+// jsonValue hands Go data to JavaScript through JSON.parse.
+func jsonValue(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return js.Global().Get("JSON").Call("parse", string(b)), nil
+}
+
+// promise runs f in a goroutine inside a JavaScript Promise: its value
+// resolves the promise, its error rejects it with an Error.
+func promise(f func() (any, error)) any {
+	var handler js.Func
+	handler = js.FuncOf(func(this js.Value, args []js.Value) any {
+		resolve, reject := args[0], args[1]
+		go func() {
+			defer handler.Release()
+			v, err := f()
+			if err != nil {
+				e := js.Global().Get("Error").New(err.Error())
+				var te *traceError
+				if errors.As(err, &te) {
+					if t, jerr := jsonValue(te.rec.Events()); jerr == nil {
+						e.Set("trace", t)
+					}
+				}
+				reject.Invoke(e)
+				return
+			}
+			resolve.Invoke(v)
+		}()
+		return nil
+	})
+	return js.Global().Get("Promise").New(handler)
+}
+
+func rejected(msg string) any {
+	return js.Global().Get("Promise").Call("reject", js.Global().Get("Error").New(msg))
+}

@@ -1,0 +1,111 @@
+// window.playground: loads the Go wasm client and wraps its connect method
+// (wasm/main_js.go) with listener lookup and sane defaults.
+import type { ConnectOptions, Connection, Health, ListenerInfo, Playground } from "./playground.d";
+
+interface GoConn extends Omit<Connection, "listener"> {}
+interface GoAPI {
+  connect(json: string): Promise<GoConn>;
+}
+
+declare global {
+  interface Window {
+    playground: Playground;
+    __playgroundGo?: GoAPI;
+    __playgroundGoReady?: () => void;
+  }
+  // Defined by wasm_exec.js.
+  class Go {
+    importObject: WebAssembly.Imports;
+    run(instance: WebAssembly.Instance): Promise<void>;
+  }
+}
+
+/** Event sent on window when a connection changes (new events in its trace). */
+export const UPDATE_EVENT = "playground:update";
+
+export interface UpdateDetail {
+  conn: Connection;
+  what: string;
+}
+
+/** Where the server is: the origin the script was loaded from. */
+export function serverBase(script: HTMLScriptElement | null): URL {
+  return new URL("/", script?.src ?? location.href);
+}
+
+export function installPlayground(script: HTMLScriptElement | null): Playground {
+  const base = serverBase(script);
+  const wasmURL = new URL(script?.dataset.wasm ?? "", base);
+  const ready = new Promise<void>((resolve, reject) => {
+    window.__playgroundGoReady = () => resolve();
+    const go = new Go();
+    WebAssembly.instantiateStreaming(fetch(wasmURL), go.importObject)
+      .then((r) => {
+        go.run(r.instance).catch((e: unknown) => console.error("wasm client stopped:", e));
+      })
+      .catch((e: unknown) => reject(new Error(`could not load the wasm client from ${wasmURL}: ${e}`)));
+  });
+
+  let health: Promise<Health> | undefined;
+  const getHealth = (): Promise<Health> => {
+    health ??= fetch(new URL("healthz", base)).then((r) => {
+      if (!r.ok) throw new Error(`GET /healthz failed: ${r.status}`);
+      return r.json() as Promise<Health>;
+    });
+    return health;
+  };
+  let ca: Promise<string> | undefined;
+  const getCA = (): Promise<string> => {
+    ca ??= fetch(new URL("ca.pem", base)).then((r) => {
+      if (!r.ok) throw new Error(`GET /ca.pem failed: ${r.status}`);
+      return r.text();
+    });
+    return ca;
+  };
+
+  const notify = (conn: Connection, what: string) =>
+    window.dispatchEvent(new CustomEvent<UpdateDetail>(UPDATE_EVENT, { detail: { conn, what } }));
+
+  async function connect(opts: ConnectOptions = {}): Promise<Connection> {
+    await ready;
+    const h = await getHealth();
+    const name = opts.listener ?? "mqtts";
+    const l = h.listeners.find((x) => x.name === name);
+    if (!l || !l.tunnel) {
+      const names = h.listeners.filter((x) => x.tunnel).map((x) => x.name);
+      throw new Error(`no listener named "${name}" can be reached from the browser; the broker has: ${names.join(", ")}`);
+    }
+    let tls = undefined;
+    if (l.tls) {
+      tls = { ...opts.tls };
+      tls.caPEM ??= await getCA();
+      tls.serverName ??= h.names.includes(location.hostname) ? location.hostname : (h.names[0] ?? "localhost");
+    }
+    const tunnelURL = new URL("tunnel", base);
+    tunnelURL.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+    const goOpts = { ...opts, listener: name, tls, tunnelURL: tunnelURL.href };
+    const g = await window.__playgroundGo!.connect(JSON.stringify(goOpts));
+    const conn: Connection = {
+      listener: name,
+      subscribe: (filter, qos = 0) => g.subscribe(filter, qos).finally(() => notify(conn, "subscribe")),
+      publish: (topic, payload, o) => g.publish(topic, payload, o ?? {}).finally(() => notify(conn, "publish")),
+      nextMessage: (timeoutMs = 5000) => g.nextMessage(timeoutMs).finally(() => notify(conn, "message")),
+      trace: () => g.trace(),
+      checks: () => g.checks(),
+      recording: () => g.recording(),
+      keylog: () => g.keylog(),
+      tlsInfo: () => g.tlsInfo(),
+      close: () => g.close().finally(() => notify(conn, "close")),
+    };
+    notify(conn, "connect");
+    return conn;
+  }
+
+  const api: Playground = {
+    ready,
+    connect,
+    listeners: () => getHealth().then((h): ListenerInfo[] => h.listeners),
+  };
+  window.playground = api;
+  return api;
+}
