@@ -251,6 +251,7 @@ func (b *Broker) serve(l *listener, raw net.Conn) error {
 	var c net.Conn = raw
 	if b.opts.TraceLimit >= 0 {
 		conn.rec = trace.NewRecorder(trace.Broker, b.opts.TraceLimit)
+		conn.rec.SetAddrs(raw.RemoteAddr().String(), raw.LocalAddr().String())
 		c = conn.rec.Wire(raw)
 	}
 	b.remember(conn)

@@ -23,8 +23,12 @@ type Chunk struct {
 // Recording is everything recorded of one connection from one side: the
 // raw material that [Decode] turns into events and that exports save.
 type Recording struct {
-	Side   Side    `json:"side"`
-	Chunks []Chunk `json:"chunks"`
+	Side Side `json:"side"`
+	// ClientAddr and ServerAddr are the two ends' addresses ("ip:port")
+	// when known, for exports that need them (pcapng); empty otherwise.
+	ClientAddr string  `json:"clientAddr,omitempty"`
+	ServerAddr string  `json:"serverAddr,omitempty"`
+	Chunks     []Chunk `json:"chunks"`
 	// KeyLog holds the connection's TLS secrets in NSS key log format.
 	KeyLog string `json:"keylog,omitempty"`
 	// Dropped counts bytes that were not kept because the recorder was full.
@@ -42,6 +46,8 @@ const DefaultLimit = 1 << 20
 type Recorder struct {
 	mu      sync.Mutex
 	side    Side
+	client  string
+	server  string
 	limit   int
 	used    int
 	chunks  []Chunk
@@ -74,6 +80,13 @@ func (r *Recorder) add(dir Dir, app bool, p []byte) {
 	r.chunks = append(r.chunks, Chunk{Time: r.now(), Dir: dir, App: app, Data: bytes.Clone(p)})
 }
 
+// SetAddrs notes the addresses of the connection's client and server ends.
+func (r *Recorder) SetAddrs(client, server string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.client, r.server = client, server
+}
+
 // Wire wraps the connection below TLS (or the only connection, for plain
 // MQTT): everything read and written through it is recorded as wire bytes.
 func (r *Recorder) Wire(c net.Conn) net.Conn { return &tap{Conn: c, r: r} }
@@ -101,10 +114,12 @@ func (r *Recorder) Recording() Recording {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return Recording{
-		Side:    r.side,
-		Chunks:  append([]Chunk(nil), r.chunks...),
-		KeyLog:  r.keylog.String(),
-		Dropped: r.dropped,
+		Side:       r.side,
+		ClientAddr: r.client,
+		ServerAddr: r.server,
+		Chunks:     append([]Chunk(nil), r.chunks...),
+		KeyLog:     r.keylog.String(),
+		Dropped:    r.dropped,
 	}
 }
 
