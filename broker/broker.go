@@ -258,8 +258,9 @@ func (b *Broker) serve(l *listener, raw net.Conn) error {
 	defer conn.update(func(i *ConnInfo) { i.Ended = time.Now() })
 	if l.TLS != nil {
 		cfg := l.TLS.Clone()
+		cfg.KeyLogWriter = &randomCatcher{conn: conn}
 		if conn.rec != nil {
-			cfg.KeyLogWriter = conn.rec.KeyLogWriter()
+			cfg.KeyLogWriter = io.MultiWriter(conn.rec.KeyLogWriter(), cfg.KeyLogWriter)
 		}
 		tc := tls.Server(c, cfg)
 		ctx, cancel := context.WithTimeout(context.Background(), b.opts.HandshakeTimeout)

@@ -876,3 +876,51 @@ func TestConnectTimeout(t *testing.T) {
 		t.Fatalf("silent client: read returned %v after %v; want the broker to close it within its timeout", err, time.Since(start))
 	}
 }
+
+// A client finds the broker's side of its TLS connection by its client random.
+func TestFindByClientRandom(t *testing.T) {
+	dir := t.TempDir()
+	ca, _, err := pki.LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _, err := ca.ServerCertificate([]string{"localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := broker.New(broker.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Add(broker.Listener{Name: "mqtts", Addr: "127.0.0.1:0", TLS: &tls.Config{Certificates: []tls.Certificate{cert}}}); err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	c, err := tls.Dial("tcp", b.Listeners()[0].Addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost", KeyLogWriter: &logged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	random := strings.Fields(logged.String())[1]
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, ok := b.Find(strings.ToUpper(random))
+		if ok {
+			if info.Listener != "mqtts" || info.ClientRandom != random {
+				t.Fatalf("found %+v", info)
+			}
+			if again, ok := b.Find(info.ID); !ok || again.ID != info.ID {
+				t.Fatalf("Find by id: %+v %v", again, ok)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection with client random %s: %+v", random, b.Conns())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, ok := b.Find("nothing"); ok {
+		t.Error("found a connection for a made-up key")
+	}
+}

@@ -68,8 +68,10 @@ type browserRun struct {
 		Topic   string `json:"topic"`
 		Payload string `json:"payload"`
 	} `json:"message"`
-	Trace  []trace.Event `json:"trace"`
-	Checks []struct {
+	Trace      []trace.Event `json:"trace"`
+	BrokerSide []trace.Event `json:"brokerSide"`
+	Merged     int           `json:"merged"`
+	Checks     []struct {
 		Step string `json:"step"`
 		OK   bool   `json:"ok"`
 	} `json:"checks"`
@@ -94,7 +96,8 @@ func TestBrowserPublishReceive(t *testing.T) {
 		await c.subscribe("x/browser/#", 1);
 		await c.publish("x/browser/hello", "hello from the browser", {qos: 1});
 		const message = await c.nextMessage(5000);
-		const result = {message, trace: c.trace(), checks: c.checks(), tls: c.tlsInfo(),
+		const brokerSide = await c.brokerTrace();
+		const result = {message, trace: c.trace().filter(e => e.side === "client"), brokerSide, merged: c.trace().length, checks: c.checks(), tls: c.tlsInfo(),
 			loadToHandshakeMs: t1, handshakeMs: t1 - t0};
 		window.testConn = c;
 		return result;
@@ -146,6 +149,22 @@ func TestBrowserPublishReceive(t *testing.T) {
 	}
 	if !strings.Contains(fields["PUBLISH"]["Topic Name"], "x/browser/hello") || !strings.Contains(fields["PUBLISH"]["Payload"], "hello from the browser") {
 		t.Errorf("PUBLISH fields %v", fields["PUBLISH"])
+	}
+	// The broker's side of the same connection, fetched by the page.
+	var brokerKinds []string
+	for _, e := range run.BrokerSide {
+		if e.Side != "broker" {
+			t.Errorf("broker event %d has side %q", e.Seq, e.Side)
+		}
+		brokerKinds = append(brokerKinds, string(e.Dir)+" "+e.Type)
+	}
+	for _, want := range []string{"recv ClientHello", "send ServerHello", "recv CONNECT", "send CONNACK", "recv PUBLISH"} {
+		if !slices.Contains(brokerKinds, want) {
+			t.Errorf("broker side lacks %q: %v", want, brokerKinds)
+		}
+	}
+	if run.Merged != len(run.Trace)+len(run.BrokerSide) {
+		t.Errorf("c.trace() holds %d events, want client %d + broker %d", run.Merged, len(run.Trace), len(run.BrokerSide))
 	}
 	if out := waitCLI(); !strings.Contains(out, "x/browser/hello hello from the browser") {
 		t.Errorf("mosquitto_sub printed %q", out)

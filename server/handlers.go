@@ -19,6 +19,7 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("GET /ca.pem", a.caPEM)
 	mux.Handle("GET /tunnel", newTunnel(a.broker, 1024))
 	mux.Handle("GET /mqtt", a.broker.WebSocket("ws"))
+	newTraceAPI(a.broker).register(mux)
 	if a.assets != nil {
 		mux.Handle("GET "+web.Prefix, a.assets)
 	}

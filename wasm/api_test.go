@@ -33,8 +33,21 @@ func TestAPIMatchesTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := string(b)
-	if got := interfaceMethods(t, src, "Connection"); !slices.Equal(got, ConnMethods) {
-		t.Errorf("Connection methods in playground.d.ts %v, ConnMethods in api.go %v", got, ConnMethods)
+	got := interfaceMethods(t, src, "Connection")
+	want := append(slices.Clone(ConnMethods), ScriptConnMethods...)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("Connection methods in playground.d.ts %v, ConnMethods+ScriptConnMethods in api.go %v", got, want)
+	}
+	ts, err := os.ReadFile("../web/src/playground.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ScriptConnMethods {
+		if !strings.Contains(string(ts), "\n      "+m+",") && !strings.Contains(string(ts), m+":") {
+			t.Errorf("playground.ts does not define %s", m)
+		}
 	}
 	for _, m := range GlobalMethods {
 		if !slices.Contains(interfaceMethods(t, src, "Playground"), m) {
@@ -47,7 +60,7 @@ func TestAPIMatchesTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range append(slices.Clone(ConnMethods), GlobalMethods...) {
-		if !strings.Contains(string(js), `"`+m+`": js.FuncOf(`) {
+		if !regexp.MustCompile(`"` + m + `":\s+js\.FuncOf\(`).Match(js) {
 			t.Errorf("main_js.go does not define %s", m)
 		}
 	}

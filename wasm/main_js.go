@@ -24,6 +24,7 @@ import (
 func main() {
 	js.Global().Set(GlobalName, js.ValueOf(map[string]any{
 		"connect": js.FuncOf(connect),
+		"decode":  js.FuncOf(decode),
 	}))
 	if cb := js.Global().Get(ReadyCallback); cb.Type() == js.TypeFunction {
 		cb.Invoke()
@@ -217,4 +218,18 @@ func promise(f func() (any, error)) any {
 
 func rejected(msg string) any {
 	return js.Global().Get("Promise").Call("reject", js.Global().Get("Error").New(msg))
+}
+
+// decode(recordingJSON) → events: decodes a saved recording (a connection's
+// recording() or a server's /trace/{id}/recording), for replays.
+func decode(this js.Value, args []js.Value) any {
+	if len(args) != 1 || args[0].Type() != js.TypeString {
+		panic(js.Global().Get("Error").New("usage: decode(JSON.stringify(recording))"))
+	}
+	var rec trace.Recording
+	if err := json.Unmarshal([]byte(args[0].String()), &rec); err != nil {
+		panic(js.Global().Get("Error").New("decode: not a recording: " + err.Error()))
+	}
+	v, _ := jsonValue(trace.Decode(rec))
+	return v
 }

@@ -11,6 +11,8 @@ export interface Playground {
   connect(opts?: ConnectOptions): Promise<Connection>;
   /** The broker's listeners, as GET /healthz lists them. */
   listeners(): Promise<ListenerInfo[]>;
+  /** Decodes a saved recording (conn.recording(), or GET /trace/{id}/recording) into events. */
+  decode(recording: Recording): Promise<TraceEvent[]>;
 }
 
 /** Options of playground.connect; all optional. */
@@ -55,8 +57,11 @@ export interface Connection {
   publish(topic: string, payload: string | Uint8Array, opts?: { qos?: 0 | 1 | 2; retain?: boolean }): Promise<void>;
   /** The next message received on any subscription; rejects after timeoutMs (default 5000). */
   nextMessage(timeoutMs?: number): Promise<Message>;
-  /** Every event recorded so far on this connection, decoded. */
+  /** Every event recorded so far on this connection, decoded: this side's
+   * (side "client") followed by the broker's side as last fetched (side "broker"). */
   trace(): TraceEvent[];
+  /** Fetches the broker's side of this connection (GET /trace/{client random}). */
+  brokerTrace(): Promise<TraceEvent[]>;
   /** The steps of the broker certificate check (empty without TLS). */
   checks(): Check[];
   /** The raw recording (chunks and key log) the trace is decoded from. */

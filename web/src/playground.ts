@@ -1,10 +1,11 @@
 // window.playground: loads the Go wasm client and wraps its connect method
 // (wasm/main_js.go) with listener lookup and sane defaults.
-import type { ConnectOptions, Connection, Health, ListenerInfo, Playground } from "./playground.d";
+import type { ConnectOptions, Connection, Health, ListenerInfo, Playground, TraceEvent } from "./playground.d";
 
-interface GoConn extends Omit<Connection, "listener"> {}
+type GoConn = Omit<Connection, "listener" | "brokerTrace">;
 interface GoAPI {
   connect(json: string): Promise<GoConn>;
+  decode(json: string): TraceEvent[];
 }
 
 declare global {
@@ -63,8 +64,14 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     return ca;
   };
 
-  const notify = (conn: Connection, what: string) =>
+  const notify = (conn: Connection, what: string) => {
     window.dispatchEvent(new CustomEvent<UpdateDetail>(UPDATE_EVENT, { detail: { conn, what } }));
+    // Then again once the broker's side is fetched.
+    conn.brokerTrace().then(
+      () => window.dispatchEvent(new CustomEvent<UpdateDetail>(UPDATE_EVENT, { detail: { conn, what: what + ":broker" } })),
+      () => {},
+    );
+  };
 
   async function connect(opts: ConnectOptions = {}): Promise<Connection> {
     await ready;
@@ -85,12 +92,24 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     tunnelURL.protocol = base.protocol === "https:" ? "wss:" : "ws:";
     const goOpts = { ...opts, listener: name, tls, tunnelURL: tunnelURL.href };
     const g = await window.__playgroundGo!.connect(JSON.stringify(goOpts));
+    // The broker records its side of the same connection; find it by the
+    // client random of our handshake (or, without TLS, our client id).
+    let brokerEvents: TraceEvent[] = [];
+    const brokerKey = (): string => g.keylog().split(/\s+/)[1] || goOpts.clientId || "";
+    const brokerTrace = async (): Promise<TraceEvent[]> => {
+      const key = brokerKey();
+      if (!key) return brokerEvents;
+      const r = await fetch(new URL(`trace/${encodeURIComponent(key)}`, base));
+      if (r.ok) brokerEvents = ((await r.json()) as { events: TraceEvent[] }).events;
+      return brokerEvents;
+    };
     const conn: Connection = {
       listener: name,
+      brokerTrace,
       subscribe: (filter, qos = 0) => g.subscribe(filter, qos).finally(() => notify(conn, "subscribe")),
       publish: (topic, payload, o) => g.publish(topic, payload, o ?? {}).finally(() => notify(conn, "publish")),
       nextMessage: (timeoutMs = 5000) => g.nextMessage(timeoutMs).finally(() => notify(conn, "message")),
-      trace: () => g.trace(),
+      trace: () => [...g.trace(), ...brokerEvents],
       checks: () => g.checks(),
       recording: () => g.recording(),
       keylog: () => g.keylog(),
@@ -105,6 +124,10 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     ready,
     connect,
     listeners: () => getHealth().then((h): ListenerInfo[] => h.listeners),
+    decode: async (rec) => {
+      await ready;
+      return window.__playgroundGo!.decode(JSON.stringify(rec));
+    },
   };
   window.playground = api;
   return api;

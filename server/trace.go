@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/trace"
+)
+
+// traceAPI serves the broker's view of its recent connections: the list,
+// each connection's decoded events and raw recording, and a stream of both
+// as server-sent events.
+type traceAPI struct {
+	b     *broker.Broker
+	every time.Duration // how often the stream looks for news
+}
+
+func newTraceAPI(b *broker.Broker) *traceAPI { return &traceAPI{b: b, every: 500 * time.Millisecond} }
+
+func (t *traceAPI) register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /trace", t.list)
+	mux.HandleFunc("GET /trace/stream", t.stream)
+	mux.HandleFunc("GET /trace/{id}", t.conn)
+	mux.HandleFunc("GET /trace/{id}/recording", t.recording)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(v)
+}
+
+// connList is the body of GET /trace.
+type connList struct {
+	Connections []broker.ConnInfo `json:"connections"`
+}
+
+func (t *traceAPI) list(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, connList{Connections: t.b.Conns()})
+}
+
+// connTrace is the body of GET /trace/{id}: a connection and the events the
+// broker recorded of it.
+type connTrace struct {
+	Connection broker.ConnInfo `json:"connection"`
+	Events     []trace.Event   `json:"events"`
+}
+
+// lookup finds the connection named by the {id} path value: a connection
+// id, the hex client random of its TLS handshake, or its MQTT client id.
+func (t *traceAPI) lookup(w http.ResponseWriter, r *http.Request) (broker.ConnInfo, trace.Recording, bool) {
+	id := r.PathValue("id")
+	info, ok := t.b.Find(id)
+	if !ok {
+		http.Error(w, fmt.Sprintf("trace: no recent connection %q (GET /trace lists them)", id), http.StatusNotFound)
+		return info, trace.Recording{}, false
+	}
+	rec, ok := t.b.Recording(info.ID)
+	if !ok {
+		http.Error(w, fmt.Sprintf("trace: connection %s was not recorded (recording is off: --trace-limit)", info.ID), http.StatusNotFound)
+		return info, rec, false
+	}
+	return info, rec, true
+}
+
+func (t *traceAPI) conn(w http.ResponseWriter, r *http.Request) {
+	info, rec, ok := t.lookup(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, connTrace{Connection: info, Events: trace.Decode(rec)})
+}
+
+func (t *traceAPI) recording(w http.ResponseWriter, r *http.Request) {
+	info, rec, ok := t.lookup(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-broker.json"`, info.ID))
+	writeJSON(w, rec)
+}
+
+// stream sends server-sent events: "connections" with the list whenever it
+// changes, and, with ?conn=ID, "events" with that connection's new events
+// (those after ?after=SEQ, default 0).
+func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "trace: streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	connID := r.URL.Query().Get("conn")
+	after, _ := strconv.Atoi(r.URL.Query().Get("after"))
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Minute)
+	defer cancel()
+	send := func(event string, v any) bool {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return false
+		}
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+			return false
+		}
+		flusher.Flush()
+		return true
+	}
+	var last string
+	tick := time.NewTicker(t.every)
+	defer tick.Stop()
+	for {
+		conns := t.b.Conns()
+		if sig := connsSignature(conns); sig != last {
+			last = sig
+			if !send("connections", connList{Connections: conns}) {
+				return
+			}
+		}
+		if connID != "" {
+			if info, ok := t.b.Find(connID); ok {
+				if rec, ok := t.b.Recording(info.ID); ok {
+					events := trace.Decode(rec)
+					if len(events) > after {
+						if !send("events", connTrace{Connection: info, Events: events[after:]}) {
+							return
+						}
+						after = len(events)
+					}
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// connsSignature changes whenever a connection starts, ends or learns its
+// client id.
+func connsSignature(conns []broker.ConnInfo) string {
+	var b strings.Builder
+	for _, c := range conns {
+		fmt.Fprintf(&b, "%s|%s|%t|%s;", c.ID, c.ClientID, c.Ended.IsZero(), c.Err)
+	}
+	return b.String()
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/wasm/client"
+)
+
+func TestTraceAPI(t *testing.T) {
+	app := startApp(t, testConfig(t), false)
+	base := "http://" + app.httpAddr
+	c, rec, err := dialTunnel(t, app, "mqtts", client.Options{ClientID: "trace-api", TLS: &client.TLSOptions{CAPEM: string(app.ca.RootPEM())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Publish(context.Background(), "x/trace", []byte("seen by the broker"), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	// The client finds the broker's side of its connection by the random of
+	// its own ClientHello.
+	random := strings.Fields(rec.Recording().KeyLog)[1]
+
+	_, body := get(t, base+"/trace")
+	var list connList
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for _, ci := range list.Connections {
+		if ci.ClientID == "trace-api" {
+			id = ci.ID
+			if ci.ClientRandom != random || ci.Listener != "mqtts" {
+				t.Errorf("connection %+v, want client random %s", ci, random)
+			}
+		}
+	}
+	if id == "" {
+		t.Fatalf("GET /trace does not list the connection: %s", body)
+	}
+	for _, key := range []string{id, random} {
+		resp, body := get(t, base+"/trace/"+key)
+		var ct connTrace
+		if resp.StatusCode != 200 || json.Unmarshal(body, &ct) != nil || ct.Connection.ID != id {
+			t.Fatalf("GET /trace/%s: %d %s", key, resp.StatusCode, body)
+		}
+		var kinds []string
+		for _, e := range ct.Events {
+			if e.Side != trace.Broker {
+				t.Errorf("event %d side %q", e.Seq, e.Side)
+			}
+			kinds = append(kinds, string(e.Dir)+" "+e.Type)
+		}
+		for _, want := range []string{"recv ClientHello", "send ServerHello", "send Certificate", "recv Finished", "recv CONNECT", "send CONNACK", "recv PUBLISH", "send PUBACK"} {
+			if !strings.Contains(strings.Join(kinds, ","), want) {
+				t.Errorf("broker events lack %q: %v", want, kinds)
+			}
+		}
+	}
+	resp, body := get(t, base+"/trace/"+id+"/recording")
+	var r trace.Recording
+	if resp.StatusCode != 200 || json.Unmarshal(body, &r) != nil || r.Side != trace.Broker || r.KeyLog == "" || len(r.Chunks) == 0 {
+		t.Errorf("recording: %d, side %q, %d chunks, keylog %d bytes", resp.StatusCode, r.Side, len(r.Chunks), len(r.KeyLog))
+	}
+	if !strings.Contains(resp.Header.Get("Content-Disposition"), id+"-broker.json") {
+		t.Errorf("Content-Disposition %q", resp.Header.Get("Content-Disposition"))
+	}
+	for _, bad := range []string{"c999999", strings.Repeat("ab", 32)} {
+		resp, body := get(t, base+"/trace/"+bad)
+		if resp.StatusCode != 404 || !strings.Contains(string(body), "no recent connection") {
+			t.Errorf("GET /trace/%s: %d %s", bad, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestTraceStream(t *testing.T) {
+	app := startApp(t, testConfig(t), false)
+	c, _, err := dialTunnel(t, app, "mqtt", client.Options{ClientID: "streamed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, ok := app.broker.Find("c1")
+	if !ok {
+		t.Fatalf("no connection c1: %+v", app.broker.Conns())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+app.httpAddr+"/trace/stream?conn="+info.ID, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<22)
+	seen := map[string]int{}
+	published := false
+	var event string
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			seen[event]++
+			if event == "events" {
+				var ct connTrace
+				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ct); err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range ct.Events {
+					if e.Type == "PUBLISH" {
+						return // the stream delivered an event that happened after it started
+					}
+				}
+				if !published {
+					published = true
+					if err := c.Publish(ctx, "x/stream", []byte("later"), 0, false); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+	}
+	t.Fatalf("stream ended (%v) before a later PUBLISH arrived; saw %v", sc.Err(), seen)
+}
