@@ -31,6 +31,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/trace/explain"
 )
 
 // Listener describes one named way into the broker.
@@ -268,7 +269,12 @@ func (b *Broker) serve(l *listener, raw net.Conn) error {
 		cancel()
 		if err != nil {
 			conn.update(func(i *ConnInfo) { i.Err = err.Error() })
-			b.log.Info("TLS handshake failed", "listener", l.Name, "remote", remote, "err", err)
+			ex := explain.Broker(err)
+			fix := ex.Fix["mosquitto"]
+			if fix == "" {
+				fix = ex.Fix["broker"]
+			}
+			b.log.Info("TLS handshake failed: "+ex.Cause, "listener", l.Name, "remote", remote, "detail", ex.Detail, "why", ex.Why, "fix", fix, "err", err)
 			return fmt.Errorf("broker: %s: TLS handshake with %s: %w", l.Name, remote, err)
 		}
 		st := tc.ConnectionState()

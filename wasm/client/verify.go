@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/trace/explain"
 )
 
 // Check is one step of the verification of the broker's certificate.
@@ -73,15 +74,15 @@ func VerifyServer(chain []*x509.Certificate, roots *x509.CertPool, serverName st
 		chainCheck.OK = true
 		chainCheck.Detail = strings.Join(p, " ← ") + " (trusted)"
 	} else {
-		chainCheck.Detail = explainX509(err, serverName)
+		chainCheck.Detail = explain.Verify(err, chain, serverName, now).Message("playground")
 	}
 	checks = append(checks, chainCheck)
 
-	nameCheck := Check{Step: "name matches", Detail: fmt.Sprintf("%q is in the certificate (%s)", serverName, sanList(leaf))}
+	nameCheck := Check{Step: "name matches", Detail: fmt.Sprintf("%q is in the certificate (%s)", serverName, explain.Names(leaf))}
 	if err := leaf.VerifyHostname(serverName); err == nil {
 		nameCheck.OK = true
 	} else {
-		nameCheck.Detail = fmt.Sprintf("%q is not among the names the certificate covers (%s)", serverName, sanList(leaf))
+		nameCheck.Detail = fmt.Sprintf("%q is not among the names the certificate covers (%s)", serverName, explain.Names(leaf))
 	}
 	checks = append(checks, nameCheck)
 
@@ -100,7 +101,7 @@ func VerifyServer(chain []*x509.Certificate, roots *x509.CertPool, serverName st
 	opts.DNSName = serverName
 	opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	if _, err := leaf.Verify(opts); err != nil {
-		return checks, errors.New(explainX509(err, serverName))
+		return checks, errors.New(explain.Verify(err, chain, serverName, now).Message("playground"))
 	}
 	return checks, nil
 }
@@ -113,46 +114,6 @@ func name(dn string) string {
 		}
 	}
 	return dn
-}
-
-func sanList(c *x509.Certificate) string {
-	var s []string
-	s = append(s, c.DNSNames...)
-	for _, ip := range c.IPAddresses {
-		s = append(s, ip.String())
-	}
-	if len(s) == 0 {
-		return "no subject alternative names"
-	}
-	return strings.Join(s, ", ")
-}
-
-// explainX509 turns a certificate verification error into plain words that
-// start with the cause, as crypto/x509 names it.
-func explainX509(err error, serverName string) string {
-	var ua x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ci x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &ua):
-		issuer := "an unknown issuer"
-		if ua.Cert != nil {
-			issuer = fmt.Sprintf("%q", ua.Cert.Issuer.CommonName)
-		}
-		return fmt.Sprintf("certificate signed by unknown authority: the broker's certificate chain leads to %s, which is not among the CAs this client trusts; give the client the broker's CA (tls.caPEM, or --cafile for mosquitto)", issuer)
-	case errors.As(err, &he):
-		return fmt.Sprintf("certificate is not valid for %q: it covers %s; connect with one of those names (tls.serverName)", serverName, sanList(he.Certificate))
-	case errors.As(err, &ci):
-		switch ci.Reason {
-		case x509.Expired:
-			return fmt.Sprintf("certificate has expired or is not yet valid: %s (%s to %s); check the clock, or renew the certificate",
-				name(ci.Cert.Subject.String()), ci.Cert.NotBefore.UTC().Format(time.RFC3339), ci.Cert.NotAfter.UTC().Format(time.RFC3339))
-		case x509.IncompatibleUsage:
-			return "certificate is not for servers: its extended key usage lacks serverAuth"
-		}
-		return "certificate is invalid: " + ci.Error()
-	}
-	return "certificate verification failed: " + err.Error()
 }
 
 // explainHandshake turns a TLS handshake error into plain words.
@@ -203,24 +164,9 @@ func (c *Conn) heardFromBroker() bool {
 // alert can also arrive on the first read after it.
 func (c *Conn) explainAlert(msg string) string {
 	name := strings.TrimPrefix(msg[strings.Index(msg, "remote error: tls: "):], "remote error: tls: ")
-	return "the broker rejected the handshake with the alert \"" + name + "\"" + c.alertHint(name)
-}
-
-func (c *Conn) alertHint(name string) string {
-	switch {
-	case strings.Contains(name, "certificate required"),
-		strings.Contains(name, "bad certificate") && !c.haveCert,
-		// TLS 1.2 servers answer a missing client certificate this way.
-		strings.Contains(name, "handshake failure") && c.certAsked && !c.haveCert:
-		return ": this listener requires a client certificate from its CA (mutual TLS); give tls.certPEM and tls.keyPEM"
-	case strings.Contains(name, "bad certificate"):
-		return ": the broker refused the client certificate (expired, not for client authentication, or otherwise unacceptable)"
-	case strings.Contains(name, "unknown certificate authority"):
-		return ": the broker does not trust the CA that issued the client certificate"
-	case strings.Contains(name, "protocol version"):
-		return ": the broker and client share no TLS version; check tls.minVersion/maxVersion"
-	case strings.Contains(name, "handshake failure"):
-		return ": the two sides found no parameters they both accept"
+	gave := c.haveCert
+	if name == "handshake failure" && !c.certAsked {
+		gave = true // not about client certificates: the broker never asked for one
 	}
-	return ""
+	return explain.Remote(name, gave).Message("playground")
 }
