@@ -164,8 +164,10 @@ type tlsConn struct {
 	side         Side
 	kl           *KeyLog
 	clientRandom []byte
-	version      uint16 // negotiated version, from the ServerHello
-	suite        uint16 // negotiated cipher suite
+	serverRandom []byte  // from the ServerHello: TLS 1.2 keys derive from it
+	version      uint16  // negotiated version, from the ServerHello
+	suite        uint16  // negotiated cipher suite
+	keys12       *keys12 // TLS 1.2 record keys, derived on first use
 }
 
 func (c *tlsConn) tls13() bool { return c.version == 0x0304 }
@@ -200,7 +202,7 @@ func decodeTLSConn(rec Recording, wire [2]stream) []placed {
 		c.clientRandom = m.Random
 	}
 	if m, ok := firstHandshake(recs[1], "ServerHello"); ok {
-		c.version, c.suite = m.Version, m.CipherSuite
+		c.version, c.suite, c.serverRandom = m.Version, m.CipherSuite, m.Random
 	}
 	var out []placed
 	for k := range wire {
@@ -320,24 +322,14 @@ func (d *tlsDir) record(r record) {
 		d.content(r, r.typ, r.body(), nil, header)
 		return
 	}
+	if !tls13 {
+		d.record12(r, header) // decrypt12.go
+		return
+	}
 	sealed := Field{Name: "encrypted_record", Value: fmt.Sprintf("%d bytes", len(r.wire)-5), Start: 5, End: len(r.wire),
 		About: "The protected content: the real data and content type, encrypted and followed by an authentication tag that exposes any change in transit.",
 		Spec:  "RFC 8446 §5.2"}
-	if !tls13 {
-		sealed.Spec = "RFC 5246 §6.2.3"
-	}
 	header = append(header, sealed)
-	if !tls13 {
-		// TLS 1.2 decryption is not done yet: name what the record must be.
-		typ := contentTypeName(r.typ)
-		if r.typ == recordHandshake {
-			typ = "Finished"
-		}
-		d.emit(Event{Type: typ, Length: len(r.wire), Bytes: hex.EncodeToString(r.wire), Encrypted: true, Fields: header,
-			Summary: "encrypted " + typ,
-			Error:   "not decrypted: the trace decrypts TLS 1.3 records only"}, r)
-		return
-	}
 	plain, err := d.decrypt(r)
 	if err != nil {
 		d.emit(Event{Type: "ApplicationData", Length: len(r.wire), Bytes: hex.EncodeToString(r.wire), Encrypted: true,

@@ -268,16 +268,32 @@ func TestDecodeTLS12Session(t *testing.T) {
 		&tls.Config{RootCAs: pool, ServerName: "localhost", MaxVersion: tls.VersionTLS12},
 		&tls.Config{Certificates: []tls.Certificate{cert}})
 	events := Decode(client)
+	requireClean(t, events)
 	got := kinds(events)
 	want := []string{"send tls ClientHello", "recv tls ServerHello", "recv tls Certificate", "recv tls ServerKeyExchange", "recv tls ServerHelloDone",
-		"send tls ClientKeyExchange", "send tls ChangeCipherSpec", "send tls Finished"}
-	if !slices.Equal(got[:min(len(got), len(want))], want) {
+		"send tls ClientKeyExchange", "send tls ChangeCipherSpec", "send tls Finished",
+		"recv tls ChangeCipherSpec", "recv tls Finished",
+		"send mqtt CONNECT", "send tls ApplicationData", "recv tls ApplicationData", "recv mqtt CONNACK",
+		"send mqtt PUBLISH", "send tls ApplicationData", "send tls Alert"}
+	if !slices.Equal(got, want) {
 		t.Errorf("TLS 1.2 events:\n got %q\nwant %q", got, want)
 	}
+	// The Finished messages and the MQTT bytes travel encrypted and are
+	// decrypted with the key log's CLIENT_RANDOM master secret.
+	var finished int
 	for _, e := range events {
-		if e.Type == "Finished" && (!e.Encrypted || !strings.Contains(e.Error, "TLS 1.3 records only")) {
-			t.Errorf("TLS 1.2 Finished: encrypted %v error %q", e.Encrypted, e.Error)
+		if e.Type == "Finished" {
+			finished++
+			if !e.Encrypted || !strings.HasPrefix(e.Plain, "14") {
+				t.Errorf("TLS 1.2 Finished: encrypted %v plain %q", e.Encrypted, e.Plain)
+			}
 		}
+		if e.Type == "ApplicationData" && e.Dir == Send && !strings.Contains(e.Plain, hex.EncodeToString(connectPkt)) && !strings.Contains(e.Plain, hex.EncodeToString(publishPkt)) {
+			t.Errorf("decrypted application data %s holds neither CONNECT nor PUBLISH", e.Plain)
+		}
+	}
+	if finished != 2 {
+		t.Errorf("%d Finished events, want 2", finished)
 	}
 }
 
