@@ -2,9 +2,13 @@
 // an intermediate CA created on first start in the data folder and reused
 // after, and the server and client certificates they issue.
 //
-// It writes private keys with mode 0600 and the folder with 0700. It does
-// not (yet) sign certificate requests from the network or revoke
-// certificates; the server decides who may ask for a certificate.
+// It writes private keys with mode 0600 and the folder with 0700. Besides
+// issuing certificates it signs client certificate requests (SignCSR),
+// revokes certificates and publishes a CRL (Revoke, CRL, VerifyClient),
+// swaps the broker certificate without a restart (Rotator), can use an
+// existing CA instead of its own (LoadExternal), and makes deliberately
+// broken certificates for the lesson listeners (Scenario). The server
+// decides who may ask for a certificate.
 package pki
 
 import (
@@ -26,6 +30,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,7 +41,7 @@ const (
 	RootKeyFile          = "ca.key"
 	IntermediateCertFile = "intermediate.pem"
 	IntermediateKeyFile  = "intermediate.key"
-	ServerCertFile       = "server.pem" // leaf then intermediate
+	ServerCertFile       = "server.pem" // leaf then intermediate (leaf alone under an external root)
 	ServerKeyFile        = "server.key"
 )
 
@@ -48,19 +54,53 @@ const (
 )
 
 // CA is a root and an intermediate certificate authority with their keys.
+//
+// Intermediate is the issuing CA: it signs every leaf, CRL and client
+// certificate. For a CA made by LoadOrCreate it is the playground's own
+// intermediate under Root. For one given to LoadExternal it is the given
+// certificate; when that certificate is itself a root, Root and
+// Intermediate are the same certificate and leaves are sent without any CA
+// certificate after them.
+//
+// A CA is safe for concurrent use once loaded.
 type CA struct {
 	Root            *x509.Certificate
 	Intermediate    *x509.Certificate
-	rootKey         crypto.Signer
+	rootKey         crypto.Signer // nil for an external intermediate
 	intermediateKey crypto.Signer
 	dir             string
 	now             func() time.Time
+
+	// external is set by LoadExternal; extChain is then what follows a
+	// leaf in a chain (the issuing CA and the CAs above it, not the root).
+	external bool
+	extChain []*x509.Certificate
+
+	revMu    sync.Mutex // Revoke, CRL building and revoked.json
+	revoked  atomic.Pointer[map[string]Revocation]
+	crlNum   int64     // last CRL number used, persisted
+	crl      []byte    // cached CRL, nil when it must be rebuilt
+	crlThis  time.Time // its ThisUpdate
+	scenMu   sync.Mutex
+	scenario map[string]cachedScenario
+	rotMu    sync.Mutex // Rotate: write server files and swap together
 }
 
 // LoadOrCreate loads the CA kept in dir, creating dir and a new root and
 // intermediate CA when dir holds none. created reports whether it made a
-// new CA.
+// new CA. It also loads the list of revoked certificates kept in dir.
 func LoadOrCreate(dir string) (ca *CA, created bool, err error) {
+	ca, created, err = loadOrCreate(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := ca.loadRevocations(); err != nil {
+		return nil, false, err
+	}
+	return ca, created, nil
+}
+
+func loadOrCreate(dir string) (ca *CA, created bool, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, false, fmt.Errorf("pki: create data folder: %w", err)
 	}
@@ -220,24 +260,34 @@ type Leaf struct {
 	// Server asks for a server certificate (serverAuth); otherwise the
 	// certificate is for a client (clientAuth).
 	Server bool
-	// Key is the subject's public key; when nil a new ECDSA P-256 key is
+	// Key is the subject's public key; when nil a new key of KeyType is
 	// made and returned in the certificate's PrivateKey.
 	Key crypto.PublicKey
+	// KeyType is the kind of key made when Key is nil: one of KeyTypes,
+	// "" meaning KeyECDSAP256. It is ignored when Key is set.
+	KeyType string
+	// Weak allows weak keys: KeyType KeyRSA1024, or a Key that is an RSA
+	// key under 2048 bits. It is only for the weak-key lesson listener.
+	Weak bool
 	// NotBefore and NotAfter override the validity window.
 	NotBefore, NotAfter time.Time
 }
 
 // Issue signs a leaf certificate with the intermediate CA and returns it
-// with the chain up to (not including) the root.
+// with the chain up to (not including) the root: the leaf then the
+// intermediate, or the leaf alone when the issuing CA is a root (see
+// LoadExternal).
 func (ca *CA) Issue(l Leaf) (tls.Certificate, error) {
 	var priv crypto.Signer
 	pub := l.Key
 	if pub == nil {
-		k, err := newKey()
+		k, err := generateKey(l.KeyType, l.Weak)
 		if err != nil {
 			return tls.Certificate{}, err
 		}
 		priv, pub = k, k.Public()
+	} else if err := checkKey(pub, l.Weak); err != nil {
+		return tls.Certificate{}, err
 	}
 	now := ca.now()
 	tmpl := &x509.Certificate{
@@ -271,7 +321,7 @@ func (ca *CA) Issue(l Leaf) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	cert := tls.Certificate{Certificate: [][]byte{leaf.Raw, ca.Intermediate.Raw}, Leaf: leaf}
+	cert := tlsCert(append([]*x509.Certificate{leaf}, ca.chain()...), nil)
 	if priv != nil {
 		cert.PrivateKey = priv
 	}
@@ -310,8 +360,21 @@ func certsOf(c tls.Certificate) []*x509.Certificate {
 	return out
 }
 
+// chain returns the CA certificates sent after a leaf: the intermediate,
+// or for an external CA the issuing CA and those above it but the root.
+func (ca *CA) chain() []*x509.Certificate {
+	if ca.external {
+		return ca.extChain
+	}
+	return []*x509.Certificate{ca.Intermediate}
+}
+
+// tlsCert makes a tls.Certificate of a chain, leaf first. key may be nil.
 func tlsCert(chain []*x509.Certificate, key crypto.Signer) tls.Certificate {
-	c := tls.Certificate{PrivateKey: key, Leaf: chain[0]}
+	c := tls.Certificate{Leaf: chain[0]}
+	if key != nil {
+		c.PrivateKey = key
+	}
 	for _, x := range chain {
 		c.Certificate = append(c.Certificate, x.Raw)
 	}
