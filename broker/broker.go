@@ -6,9 +6,12 @@
 //	conn → [tap: wire bytes] → tls.Server (TLS listeners) → [tap: MQTT bytes] → mochi
 //
 // The taps record each connection (bounded in size) so the trace can show
-// the broker's view of it. The package does not parse protocols (that is
-// package trace's job) and does not choose certificates (package pki and the
-// server do).
+// the broker's view of it. Recording costs little but is not free, so it is
+// mostly off for connections nobody watches: while no one watches (see
+// [Broker.Watch]), a new connection records only its head, the handshake
+// and first packets, and nothing after. The package does not parse
+// protocols (that is package trace's job) and does not choose certificates
+// (package pki and the server do).
 package broker
 
 import (
@@ -70,7 +73,10 @@ type Options struct {
 	// Logger receives connection and error logs; nil discards them.
 	Logger *slog.Logger
 	// TraceLimit is the number of bytes recorded per connection: 0 means
-	// trace.DefaultLimit, a negative value turns recording off.
+	// trace.DefaultLimit, a negative value turns recording off. It is split
+	// as trace.SplitLimit says into a head (the start of the connection)
+	// and a tail (its most recent bytes); connections opened while nobody
+	// watches (see Broker.Watch) record the head only.
 	TraceLimit int
 	// KeepConns is how many recent connections stay listed with their
 	// recordings (default 200).
@@ -91,6 +97,7 @@ type Broker struct {
 	live      map[net.Conn]struct{} // connections being served, closed by Close
 	nextID    atomic.Uint64
 	closed    bool
+	watchers  atomic.Int64 // see Watch
 }
 
 type listener struct {
@@ -251,7 +258,7 @@ func (b *Broker) serve(l *listener, raw net.Conn) error {
 	remote := conn.info.Remote
 	var c net.Conn = raw
 	if b.opts.TraceLimit >= 0 {
-		conn.rec = trace.NewRecorder(trace.Broker, b.opts.TraceLimit)
+		conn.rec = trace.NewRecorderLimits(trace.Broker, b.traceLimits())
 		conn.rec.SetAddrs(raw.RemoteAddr().String(), raw.LocalAddr().String())
 		c = conn.rec.Wire(raw)
 	}

@@ -49,6 +49,30 @@ func (c *Conn) Info() ConnInfo {
 	return c.info
 }
 
+// Watch notes that someone is watching the broker's connections (a trace
+// page or stream is open) until stop is called; stop may be called more
+// than once. Connections opened while at least one watcher is registered
+// record their head and their most recent bytes (see Options.TraceLimit).
+//
+// Connections opened while nobody watches record only their head: the TLS
+// handshake and the first MQTT packets, nothing after. That is deliberate:
+// a learner who opens the page later still sees how each device connected,
+// while busy connections nobody looks at cost almost nothing to record.
+func (b *Broker) Watch() (stop func()) {
+	b.watchers.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { b.watchers.Add(-1) }) }
+}
+
+// traceLimits says what a connection opened now records.
+func (b *Broker) traceLimits() trace.Limits {
+	l := trace.SplitLimit(b.opts.TraceLimit)
+	if b.watchers.Load() == 0 {
+		l.TailLimit = 0
+	}
+	return l
+}
+
 func (b *Broker) remember(c *Conn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

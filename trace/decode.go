@@ -16,6 +16,7 @@ type stream struct {
 	ends  []int // ends[i]: offset just past chunk i
 	order []int // index of chunk i in the recording
 	times []time.Time
+	gaps  []gap // where the recorder dropped bytes, by offset (gap.go)
 }
 
 func (s *stream) add(index int, c Chunk) {
@@ -56,10 +57,14 @@ func Decode(rec Recording) []Event {
 		if (c.Dir == Send) == (rec.Side == Client) {
 			k = 0
 		}
+		s := &wire[k]
 		if c.App {
-			app[k].add(i, c)
+			s = &app[k]
+		}
+		if c.Gap > 0 {
+			s.addGap(i, c)
 		} else {
-			wire[k].add(i, c)
+			s.add(i, c)
 		}
 	}
 	var out []placed
@@ -92,6 +97,11 @@ func Decode(rec Recording) []Event {
 // TLS or bare MQTT.
 func sniff(wire [2]stream) Layer {
 	first := func(s stream) (byte, bool) {
+		if len(s.gaps) > 0 && s.gaps[0].off == 0 {
+			// The start was not recorded: only a TLS stream has records
+			// to resume at.
+			return recordHandshake, s.gaps[0].next != nil
+		}
 		if len(s.data) == 0 {
 			return 0, false
 		}
@@ -120,41 +130,65 @@ func dirOf(side Side, fromClient bool) Dir {
 
 // decodeMQTTConn decodes both directions of an MQTT byte stream. The client's
 // direction goes first: its CONNECT sets the protocol version the broker's
-// packets are read with.
+// packets are read with. After a gap, decoding resumes at the first chunk
+// that starts a packet.
 func decodeMQTTConn(side Side, s [2]stream) []placed {
 	var out []placed
 	var version byte
 	for k := range s {
-		data := s[k].data
-		off := 0
-		for off < len(data) {
-			p, n, err := DecodeMQTT(data[off:], version)
-			if errors.Is(err, io.ErrUnexpectedEOF) {
+		off, resync := 0, false
+		for g := 0; ; g++ {
+			end := s[k].segmentEnd(g)
+			out = append(out, decodeMQTTSegment(side, &s[k], k == 0, off, end, resync, &version)...)
+			if g == len(s[k].gaps) {
 				break
 			}
-			order, t := s[k].at(off + max(n, 1))
-			ev := Event{Time: t, Dir: dirOf(side, k == 0), Layer: LayerMQTT}
-			if err != nil {
-				ev.Type = "Malformed"
-				ev.Length = len(data) - off
-				ev.Bytes = hex.EncodeToString(data[off:])
-				ev.Error = err.Error()
-				out = append(out, placed{ev, order, off + 1})
-				break
-			}
-			if p.Type == "CONNECT" && p.Version >= 3 && p.Version <= 5 {
-				// Even a CONNECT that breaks a rule says which version the
-				// rest of the connection speaks.
-				version = p.Version
-			}
-			ev.Type, ev.Length, ev.Summary, ev.Fields = p.Type, n, p.Summary, p.Fields
-			ev.Bytes = hex.EncodeToString(data[off : off+n])
-			if p.Err != nil {
-				ev.Error = p.Err.Error()
-			}
-			out = append(out, placed{ev, order, off + n})
-			off += n
+			out = append(out, s[k].gapEvent(g, side, k == 0, LayerMQTT))
+			off, resync = end, true
 		}
+	}
+	return out
+}
+
+// decodeMQTTSegment decodes the packets of one direction between stream
+// offsets off and end. With resync, off follows a gap: a chunk that does
+// not start a packet there is skipped.
+func decodeMQTTSegment(side Side, st *stream, fromClient bool, off, end int, resync bool, version *byte) []placed {
+	var out []placed
+	data := st.data[:end]
+	for off < len(data) {
+		p, n, err := DecodeMQTT(data[off:], *version)
+		if resync && (err != nil || p.Err != nil) {
+			// Not a packet start after all: try the next chunk.
+			off = st.nextChunk(off, end)
+			continue
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		resync = false
+		order, t := st.at(off + max(n, 1))
+		ev := Event{Time: t, Dir: dirOf(side, fromClient), Layer: LayerMQTT}
+		if err != nil {
+			ev.Type = "Malformed"
+			ev.Length = len(data) - off
+			ev.Bytes = hex.EncodeToString(data[off:])
+			ev.Error = err.Error()
+			out = append(out, placed{ev, order, off + 1})
+			break
+		}
+		if p.Type == "CONNECT" && p.Version >= 3 && p.Version <= 5 {
+			// Even a CONNECT that breaks a rule says which version the
+			// rest of the connection speaks.
+			*version = p.Version
+		}
+		ev.Type, ev.Length, ev.Summary, ev.Fields = p.Type, n, p.Summary, p.Fields
+		ev.Bytes = hex.EncodeToString(data[off : off+n])
+		if p.Err != nil {
+			ev.Error = p.Err.Error()
+		}
+		out = append(out, placed{ev, order, off + n})
+		off += n
 	}
 	return out
 }
@@ -184,43 +218,50 @@ type tlsDir struct {
 	hsRecords  int    // records that contributed to hs
 	finished   bool   // the last record held this side's Finished
 	keyUpdate  bool   // the last record held a KeyUpdate
+	index      int64  // index of the direction's next record, to resume after a gap (gap.go)
 	out        []placed
 }
 
 // decodeTLSConn decodes both directions of a TLS connection.
 func decodeTLSConn(rec Recording, wire [2]stream) []placed {
 	c := &tlsConn{side: rec.Side, kl: ParseKeyLog([]byte(rec.KeyLog))}
-	var recs [2][]record
-	var errs [2]error
+	// Each direction is cut into records between the recorder's gaps.
+	var segs [2][]tlsSegment
 	for k := range wire {
-		recs[k], _, errs[k] = splitRecords(wire[k].data)
+		segs[k] = wire[k].tlsSegments()
 	}
 	// The hellos travel in the clear: read the client random (to find the
 	// connection's secrets in the key log) and the negotiated version and
 	// cipher suite before following either direction.
-	if m, ok := firstHandshake(recs[0], "ClientHello"); ok {
+	if m, ok := firstHandshake(segs[0][0].recs, "ClientHello"); ok {
 		c.clientRandom = m.Random
 	}
-	if m, ok := firstHandshake(recs[1], "ServerHello"); ok {
+	if m, ok := firstHandshake(segs[1][0].recs, "ServerHello"); ok {
 		c.version, c.suite, c.serverRandom = m.Version, m.CipherSuite, m.Random
 	}
 	var out []placed
 	for k := range wire {
 		d := &tlsDir{c: c, s: &wire[k], fromClient: k == 0}
-		for _, r := range recs[k] {
-			d.record(r)
-		}
-		if errs[k] != nil {
-			end := 0
-			if n := len(recs[k]); n > 0 {
-				end = recs[k][n-1].end
+		for _, sg := range segs[k] {
+			if sg.gap >= 0 {
+				d.resume(sg)
 			}
-			order, t := wire[k].at(len(wire[k].data))
-			d.out = append(d.out, placed{Event{
-				Time: t, Dir: dirOf(c.side, d.fromClient), Layer: LayerTLS, Type: "Malformed",
-				Length: len(wire[k].data) - end, Bytes: hex.EncodeToString(wire[k].data[end:]),
-				Error: errs[k].Error(),
-			}, order, len(wire[k].data)})
+			for _, r := range sg.recs {
+				d.record(r)
+				d.index++
+			}
+			if sg.err != nil {
+				end := sg.from
+				if n := len(sg.recs); n > 0 {
+					end = sg.recs[n-1].end
+				}
+				order, t := wire[k].at(sg.end)
+				d.out = append(d.out, placed{Event{
+					Time: t, Dir: dirOf(c.side, d.fromClient), Layer: LayerTLS, Type: "Malformed",
+					Length: sg.end - end, Bytes: hex.EncodeToString(wire[k].data[end:sg.end]),
+					Error: sg.err.Error(),
+				}, order, sg.end})
+			}
 		}
 		out = append(out, d.out...)
 	}

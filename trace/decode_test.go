@@ -381,12 +381,13 @@ func TestKeyLog(t *testing.T) {
 }
 
 func TestRecorderLimit(t *testing.T) {
+	// A budget of 10 bytes: a head of 5, a tail of 5 (see TestRecorderRing).
 	r := NewRecorder(Client, 10)
 	r.add(Send, false, make([]byte, 8))
 	r.add(Recv, false, make([]byte, 8))
 	r.add(Recv, false, make([]byte, 2))
 	rec := r.Recording()
-	if len(rec.Chunks) != 2 || rec.Dropped != 8 {
-		t.Errorf("chunks %d dropped %d; want 2, 8", len(rec.Chunks), rec.Dropped)
+	if len(rec.Chunks) != 3 || rec.Dropped != 16 || len(rec.Chunks[2].Data) != 2 {
+		t.Errorf("chunks %q dropped %d; want two gap markers and 2 bytes, 16 dropped", layout(rec), rec.Dropped)
 	}
 }
