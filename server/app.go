@@ -14,6 +14,7 @@ import (
 
 	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/broker/pki"
+	"github.com/mqtts-playground/playground/lessons"
 	"github.com/mqtts-playground/playground/web"
 )
 
@@ -26,6 +27,7 @@ type App struct {
 	assets *web.Assets
 	names  []string // what the broker certificate covers
 	cert   tls.Certificate
+	course *lessons.Course
 
 	httpAddr, httpsAddr string
 	servers             []*http.Server
@@ -40,6 +42,9 @@ func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error
 			a.Close()
 		}
 	}()
+	if a.course, err = loadLessons(); err != nil {
+		return nil, err
+	}
 	var created bool
 	a.ca, created, err = pki.LoadOrCreate(cfg.Data)
 	if err != nil {

@@ -2,8 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/wasm/client"
 )
 
 // chromiumPath finds a Chromium or Chrome to drive; CHROME overrides.
@@ -244,5 +251,430 @@ func TestBrowserPage(t *testing.T) {
 	}
 	if shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil && os.Getenv("SCREENSHOT") != "" {
 		os.WriteFile(os.Getenv("SCREENSHOT"), shot, 0o644)
+	}
+}
+
+// waitJS waits until the page expression is truthy.
+func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	var err error
+	for range 3 {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+		// Right after a navigation the poll may start in the old page's
+		// context; then it fails at once and is worth another try.
+		if err == nil || !strings.Contains(err.Error(), "Cannot find context") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " · " + (document.querySelector('[data-testid="status"],[data-testid="trace-status"],[data-testid="replay-status"]')?.textContent ?? "")`))
+		t.Fatalf("waiting for %s: %v (page: %s)", what, err, state)
+	}
+}
+
+// evalJS evaluates an expression (awaiting promises) into T.
+func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+// runDemo presses "Run the demo" with the given client id and waits until
+// the broker's side of the connection is lined up with the browser's.
+func runDemo(t *testing.T, ctx context.Context, clientID string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(`[data-testid="client-id"]`, clientID),
+		chromedp.Click(`[data-testid="demo"]`),
+		chromedp.WaitVisible(`[data-testid="message"]`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the broker's PUBACK lined up", `!!document.querySelector('[data-testid="trace-event"][data-type="PUBACK"][data-paired="true"]')`)
+}
+
+// durationText is how the diagram writes times: "0.4 ms", "12 ms", "3.2 s".
+var durationText = regexp.MustCompile(`^-?\d+(\.\d)? (ms|s)$`)
+
+// TestBrowserTraceAligned: after the demo the diagram holds one row per
+// message both ends saw, with both ends' times, and round trip times on the
+// client's responses.
+func TestBrowserTraceAligned(t *testing.T) {
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	openPage(t, ctx, app)
+	runDemo(t, ctx, "aligned-test")
+	type row struct {
+		Type, Layer, Side, Paired, From, Events, RTT, TC, TB string
+	}
+	rows := evalJS[[]row](t, ctx, `[...document.querySelectorAll('[data-testid="trace-event"]')].map(li => ({
+		type: li.dataset.type, layer: li.dataset.layer, side: li.dataset.side, paired: li.dataset.paired, from: li.dataset.from,
+		events: li.dataset.events, rtt: li.querySelector('[data-testid="rtt"]')?.textContent ?? "",
+		tc: li.querySelector('.tc').textContent, tb: li.querySelector('.tb').textContent}))`)
+	byType := map[string][]row{}
+	for _, r := range rows {
+		byType[r.Type] = append(byType[r.Type], r)
+	}
+	for _, typ := range []string{"ClientHello", "ServerHello", "Certificate", "CONNECT", "CONNACK", "SUBSCRIBE", "SUBACK"} {
+		rs := byType[typ]
+		if len(rs) != 1 {
+			t.Errorf("%d rows for %s, want one for both ends", len(rs), typ)
+			continue
+		}
+		r := rs[0]
+		evs := strings.Fields(r.Events)
+		if r.Paired != "true" || r.Side != "both" || len(evs) != 2 || !strings.HasPrefix(evs[0], "client-") || !strings.HasPrefix(evs[1], "broker-") {
+			t.Errorf("%s row %+v: want paired, one event of each end", typ, r)
+		}
+		if !durationText.MatchString(r.TC) || !durationText.MatchString(r.TB) {
+			t.Errorf("%s row shows times %q and %q, want both ends' times", typ, r.TC, r.TB)
+		}
+	}
+	if r := byType["ClientHello"]; len(r) == 1 && (r[0].From != "client" || r[0].Layer != "tls" || r[0].TC != "0.0 ms" || r[0].TB != "0.0 ms") {
+		t.Errorf("ClientHello row %+v: sent by the client, first on both clocks", r[0])
+	}
+	if r := byType["ServerHello"]; len(r) == 1 && r[0].From != "broker" {
+		t.Errorf("ServerHello row %+v: sent by the broker", r[0])
+	}
+	for _, typ := range []string{"ServerHello", "CONNACK", "SUBACK"} {
+		if rs := byType[typ]; len(rs) != 1 || !strings.HasPrefix(rs[0].RTT, "RTT ") || !durationText.MatchString(strings.TrimPrefix(rs[0].RTT, "RTT ")) {
+			t.Errorf("%s lacks its RTT marker: %+v", typ, rs)
+		}
+	}
+	var pubackRTT bool
+	for _, r := range byType["PUBACK"] {
+		if r.From == "broker" && r.RTT != "" {
+			pubackRTT = true
+		}
+	}
+	if !pubackRTT {
+		t.Errorf("the broker's PUBACK of the QoS 1 PUBLISH has no RTT marker: %+v", byType["PUBACK"])
+	}
+	for _, r := range byType["ClientHello"] {
+		if r.RTT != "" {
+			t.Errorf("a request carries an RTT: %+v", r)
+		}
+	}
+
+	// Enter on a focused row selects it, and the fragment names it.
+	if err := chromedp.Do(ctx, chromedp.Focus(`[data-testid="trace-event"][data-type="CONNECT"]`), chromedp.KeyEvent("\r")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "CONNECT selected", `document.querySelector('[data-testid="trace-detail"] h3')?.textContent.includes("CONNECT")`)
+	if hash := evalJS[string](t, ctx, `location.hash`); !strings.HasPrefix(hash, "#event=client-") {
+		t.Errorf("fragment after selecting CONNECT: %q", hash)
+	}
+	// Clicking a field adds it to the fragment.
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="field"][data-name="Keep Alive"]`)); err != nil {
+		t.Fatal(err)
+	}
+	if hash := evalJS[string](t, ctx, `location.hash`); !strings.Contains(hash, "&field=Keep%20Alive") {
+		t.Errorf("fragment after clicking a field: %q", hash)
+	}
+	// The broker's record of the same packet.
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="record-of"][data-side="broker"]`)); err != nil {
+		t.Fatal(err)
+	}
+	if hash := evalJS[string](t, ctx, `location.hash`); !strings.HasPrefix(hash, "#event=broker-") {
+		t.Errorf("fragment after showing the broker's record: %q", hash)
+	}
+}
+
+// TestBrowserCertificateChain: the broker's Certificate message shows the
+// chain as cards, leaf first, each issued by the next.
+func TestBrowserCertificateChain(t *testing.T) {
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	openPage(t, ctx, app)
+	runDemo(t, ctx, "chain-test")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`[data-testid="trace-event"][data-type="Certificate"]`),
+		chromedp.WaitVisible(`[data-testid="cert-card"]`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	type card struct {
+		Subject, Validity, Text string
+		IssuedBy                bool
+	}
+	cards := evalJS[[]card](t, ctx, `[...document.querySelectorAll('[data-testid="cert-card"]')].map(c => ({subject: c.dataset.subject, validity: c.dataset.validity, text: c.textContent, issuedBy: !!c.querySelector('[data-testid="issued-by"]')}))`)
+	if len(cards) != 2 {
+		t.Fatalf("%d certificate cards, want 2 (broker, intermediate)", len(cards))
+	}
+	if cards[0].Subject != "CN=MQTTS Playground broker" || !strings.HasPrefix(cards[1].Subject, "CN=MQTTS Playground Intermediate CA") {
+		t.Errorf("subjects %q, %q", cards[0].Subject, cards[1].Subject)
+	}
+	if !cards[0].IssuedBy || !strings.Contains(cards[0].Text, "issued by MQTTS Playground Intermediate CA") {
+		t.Errorf("the leaf card does not link its issuer: %q", cards[0].Text)
+	}
+	if !strings.Contains(cards[1].Text, "issued by MQTTS Playground Root CA, not sent") {
+		t.Errorf("the intermediate card does not say its root was not sent: %q", cards[1].Text)
+	}
+	for _, c := range cards {
+		if c.Validity != "valid" {
+			t.Errorf("card %q validity %q", c.Subject, c.Validity)
+		}
+		for _, want := range []string{"ECDSA P-256", "ECDSA-SHA256", "SHA-256"} {
+			if !strings.Contains(c.Text, want) {
+				t.Errorf("card %q lacks %q", c.Subject, want)
+			}
+		}
+	}
+	if !strings.Contains(cards[0].Text, "DNS:localhost") {
+		t.Errorf("leaf card lacks its names: %q", cards[0].Text)
+	}
+	// The card's title shows the certificate's bytes: the second cert_data.
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="cert-card"]:nth-child(2) h4 button`)); err != nil {
+		t.Fatal(err)
+	}
+	if hash := evalJS[string](t, ctx, `location.hash`); !strings.HasSuffix(hash, "&field=cert_data&nth=2") {
+		t.Errorf("fragment after picking the second certificate: %q", hash)
+	}
+	if n := evalJS[int](t, ctx, `document.querySelectorAll('[data-testid="hex"] .b.pin').length`); n < 400 {
+		t.Errorf("%d bytes highlighted for the intermediate certificate", n)
+	}
+}
+
+// TestBrowserHexViews: an encrypted record shows ciphertext and plaintext
+// side by side on a wide screen and one above the other on a narrow one;
+// pointing at a byte names its field.
+func TestBrowserHexViews(t *testing.T) {
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	openPage(t, ctx, app)
+	runDemo(t, ctx, "hex-test")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`[data-testid="trace-event"][data-type="ApplicationData"]`),
+		chromedp.WaitVisible(`[data-testid="hex-views"].two`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	sideBySide := `(() => { const c = document.querySelectorAll('[data-testid="hex-views"] .hexcol'); return c.length === 2 && c[0].offsetTop === c[1].offsetTop; })()`
+	if !evalJS[bool](t, ctx, sideBySide) {
+		t.Error("ciphertext and plaintext are not side by side at 1400 px")
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(600, 900)); err != nil {
+		t.Fatal(err)
+	}
+	if evalJS[bool](t, ctx, sideBySide) {
+		t.Error("ciphertext and plaintext are side by side at 600 px")
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1400, 1000)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Point at a byte of the ClientHello random: its row lights up and the
+	// line under the dump explains it.
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="trace-event"][data-type="ClientHello"]`), chromedp.WaitVisible(`[data-testid="field"][data-name="random"]`)); err != nil {
+		t.Fatal(err)
+	}
+	got := evalJS[map[string]any](t, ctx, `(() => {
+		const start = Number(document.querySelector('[data-testid="field"][data-name="random"] .range').textContent.split("–")[0]);
+		const cell = document.querySelector('[data-testid="hex"] .b[data-i="' + (start + 3) + '"]');
+		cell.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
+		return {row: document.querySelector('[data-testid="field"][data-name="random"]').classList.contains("hl"),
+			lit: document.querySelectorAll('[data-testid="hex"] .b.hl').length,
+			info: document.querySelector('[data-testid="byte-info"]').textContent};
+	})()`)
+	if got["row"] != true || got["lit"] != float64(32) || !strings.Contains(got["info"].(string), "random") {
+		t.Errorf("pointing at a byte of the random: %v", got)
+	}
+}
+
+// TestBrowserReplayDeepLink exports a session from the playground, serves
+// it from another origin (with CORS) and opens it on the replay page with a
+// deep link to one field of one broker event.
+func TestBrowserReplayDeepLink(t *testing.T) {
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	openPage(t, ctx, app)
+	runDemo(t, ctx, "replay-test")
+	// Catch the download instead of saving a file.
+	session := evalJS[string](t, ctx, `new Promise((resolve) => {
+		URL.createObjectURL = (blob) => { blob.text().then(resolve); return "about:blank"; };
+		HTMLAnchorElement.prototype.click = function () {};
+		document.querySelector('[data-testid="export-session"]').click();
+	})`)
+	var s struct {
+		Client *trace.Recording `json:"client"`
+		Broker *trace.Recording `json:"broker"`
+	}
+	if err := json.Unmarshal([]byte(session), &s); err != nil {
+		t.Fatalf("export: %v\n%.300s", err, session)
+	}
+	if s.Client == nil || s.Broker == nil || s.Client.Side != trace.Client || s.Broker.Side != trace.Broker || len(s.Client.Chunks) == 0 || len(s.Broker.Chunks) == 0 || s.Client.KeyLog == "" {
+		t.Fatalf("exported session lacks an end: %.300s", session)
+	}
+
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, session)
+	}))
+	t.Cleanup(other.Close)
+	src := url.QueryEscape(other.URL + "/session.json")
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/replay?src="+src+"#event=broker-1&field=random")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the deep-linked field", `!!document.querySelector('[data-testid="field"][data-name="random"].sel')`)
+	got := evalJS[map[string]any](t, ctx, `({
+		row: document.querySelector('[data-testid="trace-event"].sel')?.dataset.events,
+		record: document.querySelector('[data-testid="record-of"][aria-pressed="true"]')?.dataset.side,
+		paired: document.querySelectorAll('[data-testid="trace-event"][data-paired="true"]').length,
+		controls: document.querySelectorAll('[data-testid="demo"], [data-testid="connect"]').length,
+		pinned: document.querySelectorAll('[data-testid="hex"] .b.pin').length,
+		hash: location.hash,
+	})`)
+	if got["row"] != "client-1 broker-1" || got["record"] != "broker" || got["pinned"] != float64(32) || got["controls"] != float64(0) {
+		t.Errorf("replay with #event=broker-1&field=random: %v", got)
+	}
+	if n, _ := got["paired"].(float64); n < 10 {
+		t.Errorf("only %v paired rows in the replay of both ends", got["paired"])
+	}
+
+	// The broker's own recording, straight from the trace API, relative src.
+	var id string
+	for _, c := range app.broker.Conns() {
+		if c.ClientID == "replay-test" {
+			id = c.ID
+		}
+	}
+	if id == "" {
+		t.Fatal("the broker lists no connection replay-test")
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/replay?src=/trace/"+id+"/recording#event=broker-5&field=cert_data&nth=2")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the deep-linked certificate", `!!document.querySelector('[data-testid="field"][data-name="cert_data"][data-nth="2"].sel')`)
+	if n := evalJS[int](t, ctx, `document.querySelectorAll('[data-testid="cert-card"]').length`); n != 2 {
+		t.Errorf("%d certificate cards in the replayed broker Certificate", n)
+	}
+	if n := evalJS[int](t, ctx, `document.querySelectorAll('[data-testid="trace-event"][data-side="client"]').length`); n != 0 {
+		t.Errorf("a broker-only replay shows %d client rows", n)
+	}
+}
+
+// TestBrowserReplayBadSrc: the replay page refuses what it cannot or must
+// not load, and says why.
+func TestBrowserReplayBadSrc(t *testing.T) {
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	noCORS := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"client": null, "broker": null}`)
+	}))
+	t.Cleanup(noCORS.Close)
+	for src, want := range map[string]string{
+		"javascript:alert(1)":      "not a javascript: URL",
+		"/nope.json":               "answered 404",
+		"/healthz":                 "not a saved session",
+		noCORS.URL + "/x.json":     "CORS",
+		"data:application/json,{}": "not a data: URL",
+	} {
+		if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/replay?src="+url.QueryEscape(src))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, "an error for "+src, `(() => { const e = document.querySelector('[data-testid="replay-error"]'); return e && !e.hidden && e.textContent.length > 0; })()`)
+		if msg := evalJS[string](t, ctx, `document.querySelector('[data-testid="replay-error"]').textContent`); !strings.Contains(msg, want) {
+			t.Errorf("src %q: error %q, want %q", src, msg, want)
+		}
+		if n := evalJS[int](t, ctx, `document.querySelectorAll('[data-testid="trace-event"]').length`); n != 0 {
+			t.Errorf("src %q: %d events shown", src, n)
+		}
+	}
+}
+
+// TestBrowserBrokerView: the /trace page lists a tunnelled connection as it
+// happens, shows its events as the broker recorded them and follows new ones.
+func TestBrowserBrokerView(t *testing.T) {
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/trace")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the live feed", `document.querySelector('[data-testid="trace-status"]').textContent.startsWith("Live")`)
+	c, _, err := dialTunnel(t, app, "mqtts", client.Options{ClientID: "broker-view", TLS: &client.TLSOptions{CAPEM: string(app.ca.RootPEM())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the new connection in the list", `!!document.querySelector('[data-testid="conn"][data-client-id="broker-view"]')`)
+	info := evalJS[map[string]string](t, ctx, `(() => { const b = document.querySelector('[data-testid="conn"][data-client-id="broker-view"]');
+		return {id: b.dataset.id, text: b.textContent, state: b.querySelector('[data-testid="conn-state"]').textContent}; })()`)
+	for _, want := range []string{info["id"], "broker-view", "mqtts", "TLS 1.3"} {
+		if !strings.Contains(info["text"], want) {
+			t.Errorf("list entry %q lacks %q", info["text"], want)
+		}
+	}
+	if info["state"] != "open" {
+		t.Errorf("state %q", info["state"])
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="conn"][data-client-id="broker-view"]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the connection's CONNECT", `!!document.querySelector('[data-testid="trace-event"][data-type="CONNECT"][data-side="broker"]')`)
+	if hash := evalJS[string](t, ctx, `location.hash`); hash != "#conn="+info["id"] {
+		t.Errorf("fragment %q", hash)
+	}
+	if href := evalJS[string](t, ctx, `document.querySelector('[data-testid="download-pcapng"]').getAttribute("href")`); href != "/trace/"+info["id"]+".pcapng" {
+		t.Errorf("pcapng link %q", href)
+	}
+	// New events arrive by themselves.
+	if err := c.Publish(context.Background(), "x/broker-view", []byte("live"), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the PUBLISH, live", `!!document.querySelector('[data-testid="trace-event"][data-type="PUBLISH"]')`)
+	c.Close()
+	waitJS(t, ctx, "the connection ended", `document.querySelector('[data-testid="conn"][data-client-id="broker-view"] [data-testid="conn-state"]').textContent.startsWith("ended")`)
+
+	// Selecting an event names connection and event in the fragment, and
+	// that link opens the same selection.
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="trace-event"][data-type="PUBLISH"]`)); err != nil {
+		t.Fatal(err)
+	}
+	hash := evalJS[string](t, ctx, `location.hash`)
+	if !strings.HasPrefix(hash, "#conn="+info["id"]+"&event=broker-") {
+		t.Fatalf("fragment %q", hash)
+	}
+	// (A query makes it a new page load, not a jump within this one.)
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/trace?from=link"+hash+"&field=Topic%20Name")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the deep-linked PUBLISH topic", `!!document.querySelector('[data-testid="trace-event"][data-type="PUBLISH"].sel') && !!document.querySelector('[data-testid="field"][data-name="Topic Name"].sel')`)
+}
+
+// TestBrowserDownloadPcapng: the playground offers "Download .pcapng" only
+// for a connection whose API has pcapng(), and saves what it returns.
+func TestBrowserDownloadPcapng(t *testing.T) {
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	openPage(t, ctx, app)
+	fake := func(withPcapng bool) string {
+		return `window.dispatchEvent(new CustomEvent("playground:update", {detail: {what: "test", conn: {
+			listener: "mqtts", trace: () => [], checks: () => [], recording: () => ({side: "client", chunks: []}), keylog: () => "",
+			brokerTrace: async () => []` + map[bool]string{true: `, pcapng: () => new Uint8Array([0x0a, 0x0d, 0x0d, 0x0a])`, false: ""}[withPcapng] + `}}}))`
+	}
+	hidden := `document.querySelector('[data-testid="download-pcapng"]').hidden`
+	if !evalJS[bool](t, ctx, hidden) {
+		t.Error("Download .pcapng shown before any connection")
+	}
+	evalJS[bool](t, ctx, fake(false)+`, true`)
+	if !evalJS[bool](t, ctx, hidden) || evalJS[bool](t, ctx, `document.querySelector('[data-testid="export-session"]').hidden`) {
+		t.Error("for a connection without pcapng(): the download should hide, the export show")
+	}
+	evalJS[bool](t, ctx, fake(true)+`, true`)
+	if evalJS[bool](t, ctx, hidden) {
+		t.Fatal("Download .pcapng hidden for a connection with pcapng()")
+	}
+	got := evalJS[map[string]any](t, ctx, `new Promise((resolve) => {
+		let size;
+		URL.createObjectURL = (blob) => { size = blob.size; return "about:blank"; };
+		HTMLAnchorElement.prototype.click = function () { resolve({size, name: this.download}); };
+		document.querySelector('[data-testid="download-pcapng"]').click();
+	})`)
+	if got["size"] != float64(4) || !strings.HasSuffix(got["name"].(string), ".pcapng") {
+		t.Errorf("download %v", got)
 	}
 }

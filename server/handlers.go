@@ -19,7 +19,9 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("GET /ca.pem", a.caPEM)
 	mux.Handle("GET /tunnel", newTunnel(a.broker, 1024))
 	mux.Handle("GET /mqtt", a.broker.WebSocket("ws"))
-	newTraceAPI(a.broker).register(mux)
+	newTraceAPI(a.broker).withPage(a.tracePage()).register(mux)
+	mux.HandleFunc("GET /replay", a.replay)
+	newLessonPages(a.course, a.assets, a.listeners).register(mux)
 	if a.assets != nil {
 		mux.Handle("GET "+web.Prefix, a.assets)
 	}
@@ -120,5 +122,9 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Accept has answered
 	}
+	// The browser watches its own connection: record all of it, not only
+	// the head the broker keeps of connections nobody watches.
+	stop := t.b.Watch()
+	defer stop()
 	t.b.Serve(name, websocket.NetConn(r.Context(), ws, websocket.MessageBinary))
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,7 +19,8 @@ import (
 // as server-sent events.
 type traceAPI struct {
 	b     *broker.Broker
-	every time.Duration // how often the stream looks for news
+	every time.Duration    // how often the stream looks for news
+	page  http.HandlerFunc // the broker view for browsers at GET /trace (views.go); nil: JSON only
 }
 
 func newTraceAPI(b *broker.Broker) *traceAPI { return &traceAPI{b: b, every: 500 * time.Millisecond} }
@@ -42,6 +44,11 @@ type connList struct {
 }
 
 func (t *traceAPI) list(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "Accept")
+	if t.page != nil && acceptsHTML(r) {
+		t.page(w, r)
+		return
+	}
 	writeJSON(w, connList{Connections: t.b.Conns()})
 }
 
@@ -55,7 +62,7 @@ type connTrace struct {
 // lookup finds the connection named by the {id} path value: a connection
 // id, the hex client random of its TLS handshake, or its MQTT client id.
 func (t *traceAPI) lookup(w http.ResponseWriter, r *http.Request) (broker.ConnInfo, trace.Recording, bool) {
-	id := r.PathValue("id")
+	id := strings.TrimSuffix(r.PathValue("id"), ".pcapng")
 	info, ok := t.b.Find(id)
 	if !ok {
 		http.Error(w, fmt.Sprintf("trace: no recent connection %q (GET /trace lists them)", id), http.StatusNotFound)
@@ -69,9 +76,23 @@ func (t *traceAPI) lookup(w http.ResponseWriter, r *http.Request) (broker.ConnIn
 	return info, rec, true
 }
 
+// conn serves /trace/{id} as JSON events, and /trace/{id}.pcapng as a
+// capture with the connection's TLS secrets embedded, which Wireshark opens
+// decrypted.
 func (t *traceAPI) conn(w http.ResponseWriter, r *http.Request) {
 	info, rec, ok := t.lookup(w, r)
 	if !ok {
+		return
+	}
+	if strings.HasSuffix(r.PathValue("id"), ".pcapng") {
+		var buf bytes.Buffer
+		if err := trace.PCAPNG(&buf, rec); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/vnd.tcpdump.pcap")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-broker.pcapng"`, info.ID))
+		w.Write(buf.Bytes())
 		return
 	}
 	writeJSON(w, connTrace{Connection: info, Events: trace.Decode(rec)})
@@ -95,6 +116,9 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "trace: streaming unsupported", http.StatusInternalServerError)
 		return
 	}
+	// Someone is watching: the broker records new connections in full.
+	stop := t.b.Watch()
+	defer stop()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	connID := r.URL.Query().Get("conn")
@@ -112,7 +136,7 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 		flusher.Flush()
 		return true
 	}
-	var last string
+	last := "\x00" // no list sent yet: the first one always goes out
 	tick := time.NewTicker(t.every)
 	defer tick.Stop()
 	for {

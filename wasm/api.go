@@ -12,10 +12,10 @@ const GlobalName = "__playgroundGo"
 const ReadyCallback = "__playgroundGoReady"
 
 // GlobalMethods are the methods of GlobalName.
-var GlobalMethods = []string{"connect", "decode"}
+var GlobalMethods = []string{"connect", "decode", "newIdentity", "setIdentityCert", "exportIdentity", "importIdentity"}
 
 // ConnMethods are the methods of the connection object connect resolves to.
-var ConnMethods = []string{"subscribe", "publish", "nextMessage", "trace", "checks", "recording", "keylog", "tlsInfo", "close"}
+var ConnMethods = []string{"subscribe", "publish", "nextMessage", "trace", "checks", "recording", "pcapng", "keylog", "tlsInfo", "close"}
 
 // ScriptConnMethods are connection methods web/src/playground.ts adds in
 // JavaScript on top of ConnMethods.

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,8 +24,12 @@ import (
 
 func main() {
 	js.Global().Set(GlobalName, js.ValueOf(map[string]any{
-		"connect": js.FuncOf(connect),
-		"decode":  js.FuncOf(decode),
+		"connect":         js.FuncOf(connect),
+		"decode":          js.FuncOf(decode),
+		"newIdentity":     js.FuncOf(newIdentity),
+		"setIdentityCert": js.FuncOf(setIdentityCert),
+		"exportIdentity":  js.FuncOf(exportIdentity),
+		"importIdentity":  js.FuncOf(importIdentity),
 	}))
 	if cb := js.Global().Get(ReadyCallback); cb.Type() == js.TypeFunction {
 		cb.Invoke()
@@ -54,6 +59,13 @@ func connect(this js.Value, args []js.Value) any {
 		}
 		if o.Listener == "" {
 			o.Listener = "mqtts"
+		}
+		if o.TLS != nil && o.TLS.Identity != "" {
+			idn, err := lookupIdentity(o.TLS.Identity)
+			if err != nil {
+				return nil, err
+			}
+			o.TLS.Certificate = idn.cert
 		}
 		u, err := url.Parse(o.TunnelURL)
 		if err != nil {
@@ -143,6 +155,15 @@ func connObject(c *client.Conn) js.Value {
 		"recording": js.FuncOf(func(this js.Value, args []js.Value) any {
 			v, _ := jsonValue(c.Recorder().Recording())
 			return v
+		}),
+		"pcapng": js.FuncOf(func(this js.Value, args []js.Value) any {
+			var buf bytes.Buffer
+			if err := trace.PCAPNG(&buf, c.Recorder().Recording()); err != nil {
+				panic(js.Global().Get("Error").New(err.Error()))
+			}
+			a := js.Global().Get("Uint8Array").New(buf.Len())
+			js.CopyBytesToJS(a, buf.Bytes())
+			return a
 		}),
 		"keylog": js.FuncOf(func(this js.Value, args []js.Value) any {
 			return c.Recorder().Recording().KeyLog

@@ -60,9 +60,19 @@ type TLSOptions struct {
 	// mutual TLS.
 	CertPEM string `json:"certPEM"`
 	KeyPEM  string `json:"keyPEM"`
+	// Identity names a key pair made in the page (see wasm/identity_js.go);
+	// the caller resolves it into Certificate.
+	Identity string `json:"identity,omitempty"`
+	// Certificate, when set, is the client certificate and key to use
+	// instead of CertPEM/KeyPEM.
+	Certificate *tls.Certificate `json:"-"`
 	// InsecureSkipVerify accepts any certificate. The checks still run and
 	// are recorded, so the lesson can show what was ignored.
 	InsecureSkipVerify bool `json:"insecureSkipVerify"`
+	// Resume, when false, makes a full handshake even if an earlier
+	// connection left a session ticket (the new ticket is still received,
+	// but not kept for later connections). Nil means true.
+	Resume *bool `json:"resume,omitempty"`
 	// MinVersion and MaxVersion bound the TLS version: "1.2" or "1.3".
 	MinVersion string `json:"minVersion"`
 	MaxVersion string `json:"maxVersion"`
@@ -179,6 +189,11 @@ func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
 		InsecureSkipVerify: true,
 		ClientSessionCache: sessionCache,
 	}
+	if o.Resume != nil && !*o.Resume {
+		// A cache of its own: the client still offers resumption (so the
+		// broker sends a ticket) but has nothing to resume from.
+		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(1)
+	}
 	var err error
 	if cfg.MinVersion, err = parseVersion(o.MinVersion, "minVersion"); err != nil {
 		return nil, err
@@ -196,7 +211,10 @@ func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
 			return nil, errors.New("tls.caPEM holds no PEM certificate: paste the CA file's text, starting with -----BEGIN CERTIFICATE-----")
 		}
 	}
-	if o.CertPEM != "" || o.KeyPEM != "" {
+	if o.Certificate != nil {
+		cfg.Certificates = []tls.Certificate{*o.Certificate}
+		c.haveCert = true
+	} else if o.CertPEM != "" || o.KeyPEM != "" {
 		cert, err := tls.X509KeyPair([]byte(o.CertPEM), []byte(o.KeyPEM))
 		if err != nil {
 			return nil, fmt.Errorf("client certificate unusable: %v (give tls.certPEM and tls.keyPEM as PEM, and the key must belong to the certificate)", err)

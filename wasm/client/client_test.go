@@ -810,3 +810,26 @@ func TestVerifyServer(t *testing.T) {
 		})
 	}
 }
+
+// With Resume false a later connection makes a full handshake (the broker
+// sends its certificate again) though an earlier one left a ticket.
+func TestResumeOff(t *testing.T) {
+	env := newEnv(t)
+	off := false
+	for i, resume := range []*bool{nil, nil, &off} {
+		c, _, err := env.dial(t, "mqtts", client.Options{TLS: &client.TLSOptions{ServerName: "127.0.0.1", CAPEM: env.rootPEM(), Resume: resume}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Wait for the ticket: the read loop takes it in with the first ack.
+		if _, err := c.Subscribe(context.Background(), "x/resume", 0); err != nil {
+			t.Fatal(err)
+		}
+		// The first may resume a ticket an earlier test left; the second
+		// must resume, the third must not.
+		if got := c.TLSState().DidResume; i > 0 && got != (i == 1) {
+			t.Errorf("connection %d: resumed %v, want %v", i+1, got, i == 1)
+		}
+		c.Close()
+	}
+}

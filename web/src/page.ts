@@ -3,6 +3,8 @@
 import type { Check, Connection, ConnectError, ConnectOptions, Playground, TraceEvent } from "./playground.d";
 import { UPDATE_EVENT, type UpdateDetail } from "./playground";
 import { TraceView } from "./traceview";
+import { parseHash, writeHash } from "./links";
+import { brokerRecording, download, downloadSession, stamp } from "./session";
 import { clear, h } from "./dom";
 
 function $(id: string): HTMLElement | null {
@@ -13,10 +15,34 @@ function value(id: string): string {
   return ($(id) as HTMLInputElement | HTMLSelectElement | null)?.value ?? "";
 }
 
+/** A connection as the page may see it once the pcapng export lands in the API. */
+type WithPcapng = Connection & { pcapng?: () => Uint8Array };
+
+function hasPcapng(c: Connection | undefined): c is WithPcapng & { pcapng: () => Uint8Array } {
+  return typeof (c as WithPcapng | undefined)?.pcapng === "function";
+}
+
+/**
+ * How the broker names this connection in GET /trace/{key}: the client
+ * random of the TLS handshake (as playground.ts finds it), else the MQTT
+ * client id the CONNECT carried.
+ */
+export function brokerKey(c: Connection): string {
+  const random = c.keylog().split(/\s+/)[1];
+  if (random) return random;
+  const connect = c.trace().find((e) => e.side === "client" && e.type === "CONNECT");
+  const id = connect?.fields.find((f) => f.name === "Client Identifier")?.value ?? "";
+  try {
+    return id.startsWith('"') ? String(JSON.parse(id)) : id;
+  } catch {
+    return id.replace(/^"|"$/g, "");
+  }
+}
+
 export function mountPage(pg: Playground): void {
   const traceRoot = $("trace");
-  if (!traceRoot) return; // embedded use: no page UI
-  const view = new TraceView(traceRoot);
+  if (!traceRoot || !$("status")) return; // embedded use: no page UI
+  const view = new TraceView(traceRoot, { onSelect: (t) => writeHash(t) });
   const status = $("status")!;
   const messages = $("messages")!;
   const checks = $("checks")!;
@@ -27,11 +53,20 @@ export function mountPage(pg: Playground): void {
     status.textContent = text;
     status.className = `status ${kind}`;
   };
+  const pcapButton = h("button", { type: "button", "data-testid": "download-pcapng", hidden: true, title: "the connection as a capture file for Wireshark, with its TLS keys" }, "Download .pcapng");
+  const exportButton = h("button", { type: "button", "data-testid": "export-session", hidden: true, title: "both ends' raw recordings, for /replay" }, "Export session JSON");
+  view.toolbar.append(pcapButton, exportButton);
   const show = (c: Connection | undefined, events?: TraceEvent[]) => {
     shown = c;
     view.update(events ?? c?.trace() ?? []);
     renderChecks(checks, c?.checks() ?? []);
+    pcapButton.hidden = !hasPcapng(c);
+    exportButton.hidden = !c;
   };
+  // Deep links: #event=client-5&field=random selects as soon as the event exists.
+  const followHash = () => view.show(parseHash());
+  followHash();
+  window.addEventListener("hashchange", followHash);
   window.addEventListener(UPDATE_EVENT, (e) => show((e as CustomEvent<UpdateDetail>).detail.conn));
   setInterval(() => shown && view.update(shown.trace()), 1500);
 
@@ -102,6 +137,22 @@ export function mountPage(pg: Playground): void {
       setStatus((e as Error).message, "bad");
     }
   };
+
+  pcapButton.addEventListener("click", () =>
+    act(async () => {
+      if (!hasPcapng(shown)) throw new Error("this connection cannot be saved as pcapng");
+      download(`mqtts-${shown.listener}-${stamp()}.pcapng`, shown.pcapng(), "application/x-pcapng");
+    }),
+  );
+  exportButton.addEventListener("click", () =>
+    act(async () => {
+      const c = shown;
+      if (!c) throw new Error("connect first");
+      const broker = await brokerRecording(brokerKey(c));
+      downloadSession({ client: c.recording(), broker }, `mqtts-session-${stamp()}`);
+      setStatus(broker ? "Saved both ends' recordings: open the file at /replay to see them again." : "Saved the client's recording; the broker no longer has its side of this connection.");
+    }),
+  );
 
   $("connect")?.addEventListener("click", () => act(connect));
   $("disconnect")?.addEventListener("click", () => act(disconnect));

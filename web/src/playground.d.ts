@@ -13,6 +13,17 @@ export interface Playground {
   listeners(): Promise<ListenerInfo[]>;
   /** Decodes a saved recording (conn.recording(), or GET /trace/{id}/recording) into events. */
   decode(recording: Recording): Promise<TraceEvent[]>;
+  /** Makes a key pair in the page (Go, ECDSA P-256), has the local CA sign its
+   * request (POST /pki/csr) and returns the identity; use it with
+   * connect({listener: "mtls", tls: {identity: id.id}}). The private key never
+   * leaves the page. */
+  createIdentity(name: string): Promise<Identity>;
+  /** Keeps an identity in this browser (IndexedDB) so it survives a reload. */
+  saveIdentity(id: string): Promise<void>;
+  /** The identities kept in this browser, loaded back into the page. */
+  savedIdentities(): Promise<Identity[]>;
+  /** Removes a kept identity from this browser. */
+  forgetIdentity(name: string): Promise<void>;
 }
 
 /** Options of playground.connect; all optional. */
@@ -31,6 +42,21 @@ export interface ConnectOptions {
   tls?: TLSOptions;
 }
 
+/** A client identity: a key made in the page and its certificate. */
+export interface Identity {
+  /** Handle for tls.identity; valid while the page is open. */
+  id: string;
+  /** The certificate's subject common name, also the MQTT user name on mtls. */
+  name: string;
+  subject: string;
+  issuer: string;
+  /** Hex serial number. */
+  serial: string;
+  notAfter: string;
+  /** The certificate chain, leaf first (no private key). */
+  chainPEM: string;
+}
+
 export interface TLSOptions {
   /** Name the broker's certificate must match, sent as SNI. Default: the page's host name when the certificate covers it, else "localhost". */
   serverName?: string;
@@ -40,8 +66,13 @@ export interface TLSOptions {
   certPEM?: string;
   /** Client private key (PEM) for mutual TLS. */
   keyPEM?: string;
+  /** An identity from createIdentity/savedIdentities, instead of certPEM/keyPEM. */
+  identity?: string;
   /** Accept any certificate (the checks still run and are shown). */
   insecureSkipVerify?: boolean;
+  /** false: make a full handshake even when an earlier connection of this
+   * page left a session ticket (default true: resume when possible). */
+  resume?: boolean;
   /** "1.2" or "1.3". */
   minVersion?: string;
   maxVersion?: string;
@@ -66,6 +97,9 @@ export interface Connection {
   checks(): Check[];
   /** The raw recording (chunks and key log) the trace is decoded from. */
   recording(): Recording;
+  /** This side's recording as a pcapng capture with the TLS secrets embedded
+   * (a Decryption Secrets Block): Wireshark and tshark open it decrypted. */
+  pcapng(): Uint8Array;
   /** The TLS secrets of this connection in NSS key log format. */
   keylog(): string;
   /** Negotiated TLS parameters, or null without TLS. */

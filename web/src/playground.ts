@@ -1,11 +1,39 @@
 // window.playground: loads the Go wasm client and wraps its connect method
 // (wasm/main_js.go) with listener lookup and sane defaults.
-import type { ConnectOptions, Connection, Health, ListenerInfo, Playground, TraceEvent } from "./playground.d";
+import type { ConnectOptions, Connection, Health, Identity, ListenerInfo, Playground, TraceEvent } from "./playground.d";
 
 type GoConn = Omit<Connection, "listener" | "brokerTrace">;
+interface CertSummary {
+  id?: string;
+  subject: string;
+  issuer: string;
+  serial: string;
+  notAfter: string;
+}
 interface GoAPI {
   connect(json: string): Promise<GoConn>;
   decode(json: string): TraceEvent[];
+  newIdentity(name: string): Promise<{ id: string; csrPEM: string }>;
+  setIdentityCert(id: string, chainPEM: string): Promise<CertSummary>;
+  exportIdentity(id: string): Promise<{ name: string; keyPEM: string; chainPEM: string }>;
+  importIdentity(keyPEM: string, chainPEM: string): Promise<CertSummary>;
+}
+
+/** IndexedDB store of identities the learner chose to keep. */
+const DB = "mqtts-playground";
+const STORE = "identities";
+function idb<T>(mode: IDBTransactionMode, f: (s: IDBObjectStore) => IDBRequest): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(DB, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(STORE, { keyPath: "name" });
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction(STORE, mode);
+      const req = f(tx.objectStore(STORE));
+      req.onsuccess = () => resolve(req.result as T);
+      req.onerror = () => reject(req.error);
+    };
+  });
 }
 
 declare global {
@@ -112,6 +140,7 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
       trace: () => [...g.trace(), ...brokerEvents],
       checks: () => g.checks(),
       recording: () => g.recording(),
+      pcapng: () => g.pcapng(),
       keylog: () => g.keylog(),
       tlsInfo: () => g.tlsInfo(),
       close: () => g.close().finally(() => notify(conn, "close")),
@@ -127,6 +156,33 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     decode: async (rec) => {
       await ready;
       return window.__playgroundGo!.decode(JSON.stringify(rec));
+    },
+    createIdentity: async (name) => {
+      await ready;
+      const { id, csrPEM } = await window.__playgroundGo!.newIdentity(name);
+      const r = await fetch(new URL("pki/csr", base), { method: "POST", headers: { "Content-Type": "application/pkcs10" }, body: csrPEM });
+      const body = await r.text();
+      if (!r.ok) throw new Error(`the CA refused the request: ${body.trim()}`);
+      const s = await window.__playgroundGo!.setIdentityCert(id, body);
+      return { ...s, id, name, chainPEM: body };
+    },
+    saveIdentity: async (id) => {
+      await ready;
+      const e = await window.__playgroundGo!.exportIdentity(id);
+      await idb("readwrite", (s) => s.put(e));
+    },
+    savedIdentities: async () => {
+      await ready;
+      const all = await idb<{ name: string; keyPEM: string; chainPEM: string }[]>("readonly", (s) => s.getAll());
+      const out: Identity[] = [];
+      for (const e of all) {
+        const s = await window.__playgroundGo!.importIdentity(e.keyPEM, e.chainPEM);
+        out.push({ ...s, id: s.id!, name: e.name, chainPEM: e.chainPEM });
+      }
+      return out;
+    },
+    forgetIdentity: async (name) => {
+      await idb("readwrite", (s) => s.delete(name));
     },
   };
   window.playground = api;

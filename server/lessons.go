@@ -1,0 +1,175 @@
+package main
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/a-h/templ"
+	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/lessons"
+	"github.com/mqtts-playground/playground/server/pages"
+	"github.com/mqtts-playground/playground/web"
+)
+
+// loadLessons parses the course at start-up; a test swaps it to check that a
+// broken lesson stops the server from starting.
+var loadLessons = lessons.Load
+
+// lessonPages serves the course: the map with its three paths at /lessons
+// and each lesson at /lessons/{id}. The lessons are parsed once, by newApp;
+// the pages only arrange them. Running the steps is the page script's job
+// (web/src/lesson.ts).
+type lessonPages struct {
+	course *lessons.Course
+	// assets gives the page's script and style; nil serves pages without
+	// them (tests).
+	assets *web.Assets
+	// listeners lists the broker's listeners, to warn about missing ones.
+	listeners func() []broker.ListenerInfo
+}
+
+func newLessonPages(course *lessons.Course, assets *web.Assets, listeners func() []broker.ListenerInfo) *lessonPages {
+	return &lessonPages{course: course, assets: assets, listeners: listeners}
+}
+
+func (p *lessonPages) register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /lessons", p.courseMap)
+	mux.HandleFunc("GET /lessons/{$}", p.courseMap)
+	mux.HandleFunc("GET /lessons/{id}", p.lesson)
+}
+
+func (p *lessonPages) pageAssets() pages.Assets {
+	if p.assets == nil {
+		return pages.Assets{}
+	}
+	return pages.Assets{Script: web.Prefix + p.assets.Script, Style: web.Prefix + p.assets.Style, Wasm: web.Prefix + p.assets.Wasm}
+}
+
+// coursePath is one of the course map's three paths.
+type coursePath struct{ name, label, intro string }
+
+var coursePaths = []coursePath{
+	{"course", "Course", "Every step of every lesson, in order: from plain MQTT to TLS, certificates and production set-ups."},
+	{"overview", "Overview (15 min)", "The essential steps only: one live step per lesson, about fifteen minutes in all."},
+	{"review", "Review", "The takeaways and quiz questions of each lesson, to close a workshop day."},
+}
+
+func lessonHref(l *lessons.Lesson, path string) string {
+	if path == "overview" {
+		return "/lessons/" + l.ID + "?path=overview"
+	}
+	return "/lessons/" + l.ID
+}
+
+func (p *lessonPages) courseMap(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Query().Get("path")
+	if path == "" {
+		path = "course"
+	}
+	i := slices.IndexFunc(coursePaths, func(x coursePath) bool { return x.name == path })
+	if i < 0 {
+		http.Error(w, "lessons: unknown path "+strconv.Quote(path)+": want course, overview or review", http.StatusNotFound)
+		return
+	}
+	d := pages.CourseMap{Assets: p.pageAssets(), Path: path, Intro: coursePaths[i].intro}
+	for _, x := range coursePaths {
+		href := "/lessons"
+		if x.name != "course" {
+			href += "?path=" + x.name
+		}
+		d.Paths = append(d.Paths, pages.PathLink{Name: x.name, Label: x.label, Href: href, Current: x.name == path})
+	}
+	for _, l := range p.course.Lessons {
+		ml := pages.MapLesson{Lesson: l, Href: lessonHref(l, path)}
+		switch path {
+		case "course":
+			d.Minutes += l.Minutes
+			for _, s := range l.Steps {
+				ml.Steps = append(ml.Steps, pages.MapStep{Step: s, Href: ml.Href + "#step-" + strconv.Itoa(s.N)})
+			}
+		case "overview":
+			for _, s := range l.Essential() {
+				ml.Steps = append(ml.Steps, pages.MapStep{Step: s, Href: ml.Href + "#step-" + strconv.Itoa(s.N)})
+			}
+		case "review":
+			ml.Takeaways = l.Takeaways()
+			for _, s := range l.Steps {
+				for _, q := range s.Quizzes() {
+					ml.Quizzes = append(ml.Quizzes, pages.ReviewQuiz{Step: s, Index: q.Index, Quiz: q, NeedsAction: stepAction(s) != "none"})
+				}
+			}
+		}
+		d.Lessons = append(d.Lessons, ml)
+	}
+	render(w, http.StatusOK, pages.CoursePage(d), r)
+}
+
+// stepAction says what a step's button does: run its do block, evaluate
+// its checks against the current connection, mark a prose step as read, or
+// nothing (a step of quizzes only).
+func stepAction(s *lessons.Step) string {
+	switch {
+	case s.Do() != nil:
+		return "do"
+	case len(s.Checks()) > 0:
+		return "check"
+	case len(s.Quizzes()) > 0:
+		return "none"
+	default:
+		return "read"
+	}
+}
+
+var actionLabels = map[string]string{"do": "Do it", "check": "Check", "read": "Mark as read"}
+
+// lessonData is what the step runner reads from the page.
+type lessonData struct {
+	ID    string          `json:"id"`
+	Steps []*lessons.Step `json:"steps"`
+}
+
+func (p *lessonPages) lesson(w http.ResponseWriter, r *http.Request) {
+	l := p.course.Lesson(r.PathValue("id"))
+	if l == nil {
+		d := pages.NotFound{Assets: p.pageAssets(), ID: r.PathValue("id")}
+		for _, l := range p.course.Lessons {
+			d.Lessons = append(d.Lessons, pages.MapLesson{Lesson: l, Href: lessonHref(l, "")})
+		}
+		render(w, http.StatusNotFound, pages.NotFoundPage(d), r)
+		return
+	}
+	path := "course"
+	courseURL := "/lessons"
+	if r.URL.Query().Get("path") == "overview" {
+		path, courseURL = "overview", "/lessons?path=overview"
+	}
+	d := pages.LessonPage{Assets: p.pageAssets(), Lesson: l, Path: path, CourseURL: courseURL, Data: lessonData{ID: l.ID, Steps: l.Steps}}
+	for _, s := range l.Steps {
+		a := stepAction(s)
+		d.Steps = append(d.Steps, pages.LessonStep{Step: s, Action: a, Label: actionLabels[a], Hidden: path == "overview" && !s.Essential})
+	}
+	prev, next := p.course.Neighbours(l)
+	if prev != nil {
+		d.PrevHref, d.PrevTitle = lessonHref(prev, path), prev.Title
+	}
+	if next != nil {
+		d.NextHref, d.NextTitle = lessonHref(next, path), next.Title
+	}
+	have := map[string]bool{}
+	for _, li := range p.listeners() {
+		have[li.Name] = true
+	}
+	for _, name := range l.ListenerRefs() {
+		if !have[name] {
+			d.Missing = append(d.Missing, name)
+		}
+	}
+	render(w, http.StatusOK, pages.LessonView(d), r)
+}
+
+func render(w http.ResponseWriter, code int, c templ.Component, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	c.Render(r.Context(), w)
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/mqtts-playground/playground/lessons"
+)
+
+// openLesson loads a lesson page and waits for the wasm client and the step
+// runner.
+func openLesson(t *testing.T, ctx context.Context, app *App, path string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+path)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`playground.ready.then(() => typeof window.lessonRunner === "object")`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatalf("%s: the page did not load: %v", path, err)
+	}
+}
+
+func lessonJS[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	return v
+}
+
+// progressJSON is what the runner keeps in localStorage.
+type progressJSON struct {
+	Lessons map[string]struct {
+		Steps map[string]struct {
+			Done       bool           `json:"done"`
+			Prediction *int           `json:"prediction"`
+			Answers    map[string]int `json:"answers"`
+		} `json:"steps"`
+	} `json:"lessons"`
+}
+
+type runResult struct {
+	OK          bool   `json:"ok"`
+	Error       string `json:"error"`
+	Explanation string `json:"explanation"`
+}
+
+func stepSel(n int) string { return fmt.Sprintf(`[data-testid="step"][data-step="%d"]`, n) }
+
+// walkStep does a step as a learner would: predict (the first option), run
+// the action, answer every quiz (a wrong answer first, when there is one,
+// then the right one), and checks that the step ends done.
+func walkStep(t *testing.T, ctx context.Context, l *lessons.Lesson, s *lessons.Step) {
+	t.Helper()
+	sel := stepSel(s.N)
+	where := fmt.Sprintf("%s step %d (%s:%d, %q)", l.ID, s.N, l.File, s.Line, s.Title)
+	if s.Predict() != nil {
+		// The action waits for a prediction.
+		if disabled := lessonJS[bool](t, ctx, `document.querySelector('`+sel+` [data-testid="run"]').disabled`); !disabled {
+			t.Errorf("%s: the Do button is enabled before a prediction", where)
+		}
+		if r := lessonJS[runResult](t, ctx, fmt.Sprintf(`lessonRunner.runStep(%d)`, s.N)); r.OK || !strings.Contains(r.Error, "prediction") {
+			t.Errorf("%s: runStep before a prediction: %+v", where, r)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(sel+` [data-testid="predict-option"]`)); err != nil {
+			t.Fatalf("%s: choosing a prediction: %v", where, err)
+		}
+	}
+	r := lessonJS[runResult](t, ctx, fmt.Sprintf(`lessonRunner.runStep(%d)`, s.N))
+	if !r.OK {
+		log := lessonJS[string](t, ctx, `document.querySelector('`+sel+` [data-testid="log"]').textContent`)
+		t.Fatalf("%s: %s\nstep log:\n%s", where, r.Error, log)
+	}
+	if s.Predict() != nil {
+		if !lessonJS[bool](t, ctx, `document.querySelector('`+sel+` [data-testid="predict"]').dataset.revealed === "true" &&
+			[...document.querySelectorAll('`+sel+` [data-testid="predict"] [data-testid="explanation"]')].some(p => !p.hidden && p.classList.contains("right"))`) {
+			t.Errorf("%s: the right prediction and its explanation are not revealed after the action", where)
+		}
+	}
+	if len(s.Looks()) > 0 {
+		if n := lessonJS[int](t, ctx, `document.querySelectorAll('[data-testid="lesson-trace"] [data-testid="trace-event"][data-look="true"]').length`); n == 0 {
+			t.Errorf("%s: no trace event highlighted for %v", where, s.Looks())
+		}
+	}
+	if n := lessonJS[int](t, ctx, `document.querySelectorAll('`+sel+` [data-testid="check"][data-status="pass"]').length`); n != len(s.Checks()) {
+		t.Errorf("%s: %d of %d checks shown as passed", where, n, len(s.Checks()))
+	}
+	for _, q := range s.Quizzes() {
+		for i, a := range q.Answers {
+			if !a.Right {
+				w := lessonJS[runResult](t, ctx, fmt.Sprintf(`lessonRunner.answerQuiz(%d, %d, %d)`, s.N, q.Index, i))
+				if w.OK || w.Explanation == "" {
+					t.Errorf("%s: wrong answer %d of quiz %d: %+v, want not ok with an explanation", where, i, q.Index, w)
+				}
+				break
+			}
+		}
+		if a := lessonJS[runResult](t, ctx, fmt.Sprintf(`lessonRunner.answerQuiz(%d, %d, %d)`, s.N, q.Index, q.Right())); !a.OK {
+			t.Errorf("%s: right answer %d of quiz %d: %+v", where, q.Right(), q.Index, a)
+		}
+	}
+	if done := lessonJS[string](t, ctx, `document.querySelector('`+sel+`').dataset.done`); done != "true" {
+		status := lessonJS[string](t, ctx, `document.querySelector('`+sel+` [data-testid="step-status"]')?.textContent ?? ""`)
+		t.Errorf("%s: not done at the end (status %q)", where, status)
+	}
+}
+
+// TestBrowserLessons walks every step of every lesson in a real browser,
+// against the real broker: every do block must run and every check pass,
+// so a lesson cannot drift from what the playground does. Then it reloads
+// the page and checks that the progress came back, and that the course map
+// shows it.
+func TestBrowserLessons(t *testing.T) {
+	app := startApp(t, testConfig(t), true)
+	for _, l := range app.course.Lessons {
+		t.Run(l.ID, func(t *testing.T) {
+			ctx := newBrowser(t)
+			openLesson(t, ctx, app, "/lessons/"+l.ID)
+			for _, s := range l.Steps {
+				walkStep(t, ctx, l, s)
+			}
+
+			// Progress is in localStorage, in the documented shape.
+			p := lessonJS[progressJSON](t, ctx, `JSON.parse(localStorage.getItem("mqtts-playground:progress"))`)
+			for _, s := range l.Steps {
+				sp := p.Lessons[l.ID].Steps[fmt.Sprint(s.N)]
+				if !sp.Done || (s.Predict() != nil) != (sp.Prediction != nil) || len(sp.Answers) != len(s.Quizzes()) {
+					t.Errorf("saved progress of step %d: %+v", s.N, sp)
+				}
+			}
+
+			// A reload restores it: steps done earlier, not run again.
+			openLesson(t, ctx, app, "/lessons/"+l.ID)
+			for _, s := range l.Steps {
+				got := lessonJS[[]string](t, ctx, `(() => { const el = document.querySelector('`+stepSel(s.N)+`'); return [el.dataset.done, el.dataset.state, el.querySelector('[data-testid="log"]').textContent]; })()`)
+				if got[0] != "true" || got[1] != "done-earlier" || got[2] != "" {
+					t.Errorf("after a reload step %d: done %q state %q log %q; want done earlier, not re-run", s.N, got[0], got[1], got[2])
+				}
+			}
+			if s := l.Steps[0]; s.Do() != nil {
+				if label := lessonJS[string](t, ctx, `document.querySelector('`+stepSel(s.N)+` [data-testid="run"]').textContent`); label != "Run again" {
+					t.Errorf("after a reload the Do button says %q, want Run again", label)
+				}
+			}
+
+			// The course map shows the lesson done.
+			if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/lessons")); err != nil {
+				t.Fatal(err)
+			}
+			marks := lessonJS[int](t, ctx, `new Promise(r => setTimeout(r, 100)).then(() => document.querySelectorAll('[data-testid="step-mark"][data-lesson="`+l.ID+`"][data-done="true"]').length)`)
+			if marks != len(l.Steps) {
+				t.Errorf("course map: %d of %d steps marked done", marks, len(l.Steps))
+			}
+		})
+	}
+}
+
+// TestBrowserLessonsOverview walks the overview path: on a fresh page, only
+// the essential steps, so each must stand on its own.
+func TestBrowserLessonsOverview(t *testing.T) {
+	app := startApp(t, testConfig(t), true)
+	for _, l := range app.course.Lessons {
+		t.Run(l.ID, func(t *testing.T) {
+			ctx := newBrowser(t)
+			openLesson(t, ctx, app, "/lessons/"+l.ID+"?path=overview")
+			for _, s := range l.Essential() {
+				walkStep(t, ctx, l, s)
+			}
+		})
+	}
+}
+
+// TestBrowserReview answers the takeaways quizzes of the first lesson on
+// the review path: each answer shows its explanation, and once all are
+// right the takeaways step counts as done.
+func TestBrowserReview(t *testing.T) {
+	app := startApp(t, testConfig(t), true)
+	l := app.course.Lessons[0]
+	tk := l.Takeaways()
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/lessons?path=review")); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range tk.Quizzes() {
+		box := fmt.Sprintf(`[data-testid="review-step"][data-lesson="%s"][data-step="%d"] [data-testid="quiz"][data-index="%d"]`, l.ID, tk.N, q.Index)
+		if err := chromedp.Do(ctx, chromedp.Click(fmt.Sprintf(`%s [data-testid="quiz-option"][value="%d"]`, box, q.Right()))); err != nil {
+			t.Fatal(err)
+		}
+		shown := lessonJS[string](t, ctx, `[...document.querySelectorAll('`+box+` [data-testid="explanation"]')].filter(p => !p.hidden).map(p => p.textContent.trim()).join("|")`)
+		if shown == "" || lessonJS[string](t, ctx, `document.querySelector('`+box+`').dataset.answered`) != "right" {
+			t.Errorf("quiz %d: answered right, explanation %q", q.Index, shown)
+		}
+	}
+	p := lessonJS[progressJSON](t, ctx, `JSON.parse(localStorage.getItem("mqtts-playground:progress"))`)
+	if sp := p.Lessons[l.ID].Steps[fmt.Sprint(tk.N)]; !sp.Done || len(sp.Answers) != len(tk.Quizzes()) {
+		t.Errorf("takeaways progress after the review: %+v", sp)
+	}
+}

@@ -1,0 +1,203 @@
+// The broker view (/trace): the broker's recent connections, live, and the
+// events of the one picked, as the broker recorded them. Everything comes
+// from the trace API: GET /trace/{id} and the server-sent events of
+// /trace/stream.
+import type { Playground, Recording, TraceEvent } from "./playground.d";
+import { TraceView } from "./traceview";
+import { parseHash, writeHash } from "./links";
+import { brokerRecording, downloadSession } from "./session";
+import { clear, h } from "./dom";
+
+/** A connection as GET /trace lists it (broker.ConnInfo). */
+export interface ConnInfo {
+  id: string;
+  listener: string;
+  remote: string;
+  started: string;
+  clientId?: string;
+  clientRandom?: string;
+  tlsVersion?: string;
+  resumed?: boolean;
+  peerCN?: string;
+  ended?: string;
+  error?: string;
+}
+
+interface ConnTrace {
+  connection: ConnInfo;
+  events: TraceEvent[];
+}
+
+function $(id: string): HTMLElement | null {
+  return document.querySelector(`[data-testid="${id}"]`);
+}
+
+function clock(t: string | undefined): string {
+  if (!t) return "";
+  const d = new Date(t);
+  return isNaN(d.getTime()) ? "" : d.toLocaleTimeString();
+}
+
+function state(c: ConnInfo): string {
+  if (!c.ended) return "open";
+  return c.error ? `ended: ${c.error}` : "ended";
+}
+
+export function mountTracePage(_pg: Playground): void {
+  const listEl = $("conn-list")!;
+  const status = $("trace-status");
+  const title = $("conn-title");
+  let conns: ConnInfo[] = [];
+  let openId: string | undefined;
+  let events: TraceEvent[] = [];
+  let feed: EventSource | undefined;
+  let opening = 0;
+
+  const view = new TraceView($("trace")!, {
+    lanes: { client: "client (not recorded here)", broker: "broker (this server)" },
+    emptyText: "Pick a connection to see its messages.",
+    onSelect: (t) => writeHash({ conn: openId, ...t }),
+  });
+  const setStatus = (text: string, kind: "ok" | "bad" | "busy" = "ok") => {
+    if (!status) return;
+    status.textContent = text;
+    status.className = `status ${kind}`;
+  };
+
+  const pcap = h("a", { class: "button", "data-testid": "download-pcapng", hidden: true, download: "" }, "Download .pcapng");
+  const replay = h("a", { class: "button", "data-testid": "open-replay", hidden: true, title: "a page of this recording that you can link to" }, "Open as replay");
+  const exportButton = h(
+    "button",
+    {
+      type: "button",
+      "data-testid": "export-session",
+      hidden: true,
+      onclick: async () => {
+        if (!openId) return;
+        const broker: Recording | null = await brokerRecording(openId);
+        if (!broker) {
+          setStatus(`The broker no longer has connection ${openId}.`, "bad");
+          return;
+        }
+        downloadSession({ client: null, broker }, `mqtts-broker-${openId}`);
+      },
+    },
+    "Export session JSON",
+  );
+  view.toolbar.append(pcap, exportButton, replay);
+
+  const renderList = () => {
+    clear(listEl);
+    if (!conns.length) {
+      listEl.append(h("li", { class: "hint" }, "No connections yet. Run the demo on the playground page, or connect a device: they show up here as they happen."));
+      return;
+    }
+    for (const c of [...conns].reverse()) {
+      const on = c.id === openId;
+      listEl.append(
+        h(
+          "li",
+          {},
+          h(
+            "button",
+            {
+              type: "button",
+              class: `conn${on ? " sel" : ""}${c.ended ? " ended" : ""}${c.error ? " bad" : ""}`,
+              "data-testid": "conn",
+              "data-id": c.id,
+              "data-client-id": c.clientId ?? "",
+              "aria-pressed": String(on),
+              onclick: () => open(c.id),
+            },
+            h("span", { class: "conn-top" }, h("b", {}, c.id), " ", h("span", { class: "cid" }, c.clientId ? c.clientId : "(no client id yet)")),
+            h("span", { class: "conn-meta" }, `${c.listener} · ${c.remote || "tunnel"} · ${c.tlsVersion ? `${c.tlsVersion}${c.resumed ? " resumed" : ""}` : "no TLS"}${c.peerCN ? ` · cert ${c.peerCN}` : ""}`),
+            h("span", { class: "conn-meta" }, `${clock(c.started)} · `, h("span", { class: `state ${c.ended ? (c.error ? "bad" : "ended") : "open"}`, "data-testid": "conn-state" }, state(c))),
+          ),
+        ),
+      );
+    }
+  };
+
+  const showInfo = (c: ConnInfo | undefined) => {
+    if (title) title.textContent = c ? `Connection ${c.id}${c.clientId ? ` · ${c.clientId}` : ""}` : "Trace";
+    const id = c?.id;
+    pcap.hidden = replay.hidden = exportButton.hidden = !id;
+    if (id) {
+      pcap.setAttribute("href", `/trace/${encodeURIComponent(id)}.pcapng`);
+      replay.setAttribute("href", `/replay?src=${encodeURIComponent(`/trace/${id}/recording`)}`);
+    }
+  };
+
+  const follow = (url: string) => {
+    feed?.close();
+    feed = new EventSource(url);
+    feed.addEventListener("connections", (ev) => {
+      conns = (JSON.parse((ev as MessageEvent<string>).data) as { connections: ConnInfo[] }).connections ?? [];
+      renderList();
+      if (!openId) setStatus(`Live: ${conns.length} recent connection${conns.length === 1 ? "" : "s"}.`);
+    });
+    feed.addEventListener("events", (ev) => {
+      const t = JSON.parse((ev as MessageEvent<string>).data) as ConnTrace;
+      if (t.connection.id !== openId) return;
+      // After a reconnect the feed may repeat events: keep the new ones.
+      const last = events.length ? events[events.length - 1].seq : 0;
+      const fresh = t.events.filter((e) => e.seq > last);
+      showInfo(t.connection);
+      if (!fresh.length) return;
+      events = [...events, ...fresh];
+      view.update(events);
+      setStatus(`Following ${t.connection.id} live: ${events.length} events.`);
+    });
+    feed.onerror = () => setStatus("The live feed stopped; the browser tries again by itself.", "busy");
+  };
+
+  const open = async (id: string, target = parseHash()) => {
+    const ticket = ++opening;
+    openId = id;
+    renderList();
+    setStatus(`Loading ${id}…`, "busy");
+    const r = await fetch(`/trace/${encodeURIComponent(id)}`).catch(() => undefined);
+    if (ticket !== opening) return;
+    if (!r || !r.ok) {
+      setStatus(r ? (await r.text()).trim() : `Could not load ${id}.`, "bad");
+      openId = undefined;
+      events = [];
+      view.update(events);
+      showInfo(undefined);
+      renderList();
+      follow("/trace/stream");
+      return;
+    }
+    const t = (await r.json()) as ConnTrace;
+    if (ticket !== opening) return;
+    events = t.events ?? [];
+    showInfo(t.connection);
+    view.update(events);
+    writeHash(target.conn === id ? target : { conn: id });
+    if (target.conn === id) view.show(target);
+    setStatus(`${id}: ${events.length} events${t.connection.ended ? "" : "; following it live"}.`);
+    follow(`/trace/stream?conn=${encodeURIComponent(id)}&after=${events.length}`);
+  };
+
+  const followHash = () => {
+    const t = parseHash();
+    if (t.conn && t.conn !== openId) open(t.conn, t);
+    else view.show(t);
+  };
+  window.addEventListener("hashchange", followHash);
+  renderList();
+  // The feed only speaks when the list changes: start from the list as it is.
+  fetch("/trace", { headers: { Accept: "application/json" } })
+    .then((r) => (r.ok ? (r.json() as Promise<{ connections: ConnInfo[] }>) : Promise.reject(new Error(`GET /trace: ${r.status}`))))
+    .then(
+      (l) => {
+        if (!conns.length) conns = l.connections ?? [];
+        renderList();
+        if (!openId) setStatus(`Live: ${conns.length} recent connection${conns.length === 1 ? "" : "s"}.`);
+      },
+      (e: Error) => setStatus(`Could not list the connections: ${e.message}`, "bad"),
+    );
+  const first = parseHash();
+  if (first.conn) open(first.conn, first);
+  else follow("/trace/stream");
+}
