@@ -31,7 +31,6 @@ import (
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/mqtts-playground/playground/trace"
 	"github.com/mqtts-playground/playground/trace/explain"
@@ -55,6 +54,12 @@ type Listener struct {
 	// NoTunnel keeps the listener out of reach of the byte tunnel (for
 	// listeners that are not byte streams, like MQTT over WebSocket).
 	NoTunnel bool
+	// RelayTo, for a lesson listener, makes it a man in the middle: it
+	// terminates TLS with its own certificate (TLS) and relays the
+	// decrypted bytes over a fresh TLS connection (RelayTLS) to the named
+	// listener. Its recording shows what the relay could read.
+	RelayTo  string
+	RelayTLS *tls.Config
 }
 
 // ListenerInfo is what the broker tells about a listener.
@@ -123,7 +128,7 @@ func New(opts Options) (*Broker, error) {
 	// mochi logs every connection at info; keep only its warnings.
 	mqLog := slog.New(&levelFilter{opts.Logger.Handler(), slog.LevelWarn})
 	b.mq = mqtt.New(&mqtt.Options{InlineClient: false, Logger: mqLog})
-	if err := b.mq.AddHook(new(auth.AllowHook), nil); err != nil {
+	if err := b.mq.AddHook(&certAuth{b: b}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	if err := b.mq.AddHook(&sessionHook{b: b}, nil); err != nil {
@@ -281,7 +286,11 @@ func (b *Broker) serve(l *listener, raw net.Conn) error {
 			if fix == "" {
 				fix = ex.Fix["broker"]
 			}
-			b.log.Info("TLS handshake failed: "+ex.Cause, "listener", l.Name, "remote", remote, "detail", ex.Detail, "why", ex.Why, "fix", fix, "err", err)
+			msg := "TLS handshake failed"
+			if ex.Cause != msg {
+				msg += ": " + ex.Cause
+			}
+			b.log.Info(msg, "listener", l.Name, "remote", remote, "detail", ex.Detail, "why", ex.Why, "fix", fix, "err", err)
 			return fmt.Errorf("broker: %s: TLS handshake with %s: %w", l.Name, remote, err)
 		}
 		st := tc.ConnectionState()
@@ -296,6 +305,9 @@ func (b *Broker) serve(l *listener, raw net.Conn) error {
 		if conn.rec != nil {
 			c = conn.rec.App(tc)
 		}
+	}
+	if l.RelayTo != "" {
+		return b.relay(l, conn, c)
 	}
 	// A client gets as long for its CONNECT as for a TLS handshake; mochi
 	// replaces this deadline with the keep-alive once CONNECT has arrived.

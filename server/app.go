@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mqtts-playground/playground/broker"
@@ -27,6 +28,7 @@ type App struct {
 	assets *web.Assets
 	names  []string // what the broker certificate covers
 	cert   tls.Certificate
+	rot    *pki.Rotator // the broker's current certificate (see POST /pki/rotate)
 	course *lessons.Course
 
 	httpAddr, httpsAddr string
@@ -45,13 +47,19 @@ func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error
 	if a.course, err = loadLessons(); err != nil {
 		return nil, err
 	}
-	var created bool
-	a.ca, created, err = pki.LoadOrCreate(cfg.Data)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		log.Info("created a new local CA", "folder", cfg.Data)
+	if cfg.CACert != "" {
+		if a.ca, err = pki.LoadExternal(cfg.CACert, cfg.CAKey, cfg.Data); err != nil {
+			return nil, err
+		}
+		log.Info("issuing from an existing CA", "ca", a.ca.Intermediate.Subject.CommonName, "file", cfg.CACert)
+	} else {
+		var created bool
+		if a.ca, created, err = pki.LoadOrCreate(cfg.Data); err != nil {
+			return nil, err
+		}
+		if created {
+			log.Info("created a new local CA", "folder", cfg.Data)
+		}
 	}
 	extra := slices.Clone(cfg.SANs)
 	if cfg.ListenAll {
@@ -64,8 +72,10 @@ func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error
 		return nil, err
 	}
 	if issued {
-		log.Info("issued the broker certificate", "names", a.names)
+		log.Info("issued the broker certificate", "serial", a.cert.Leaf.SerialNumber.Text(16))
 	}
+	log.Info("the broker certificate covers "+strings.Join(a.names, ", "), "hint", "connect with one of these names; add more with --san")
+	a.rot = pki.NewRotator(a.cert)
 	a.broker, err = broker.New(broker.Options{Logger: log, TraceLimit: cfg.TraceLimit})
 	if err != nil {
 		return nil, err
@@ -87,12 +97,22 @@ func addrOrEmpty(a string) string {
 }
 
 func (a *App) addListeners() error {
-	serverTLS := &tls.Config{Certificates: []tls.Certificate{a.cert}, MinVersion: tls.VersionTLS12}
+	// GetCertificate, not Certificates: POST /pki/rotate swaps the
+	// certificate for new handshakes while connections stay up.
+	serverTLS := &tls.Config{GetCertificate: a.rot.GetCertificate, MinVersion: tls.VersionTLS12}
 	mtls := serverTLS.Clone()
 	mtls.ClientAuth = tls.RequireAndVerifyClientCert
 	mtls.ClientCAs = a.ca.Pool()
 	// Devices often send their certificate without the intermediate.
 	mtls.ClientCAs.AddCert(a.ca.Intermediate)
+	// Checked on every handshake, resumed ones included (which skip
+	// VerifyPeerCertificate), so a revocation takes effect at once.
+	mtls.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return nil
+		}
+		return a.ca.VerifyClient([][]byte{cs.PeerCertificates[0].Raw}, nil)
+	}
 	ls := []broker.Listener{
 		{Name: "mqtt", Addr: a.cfg.MQTT, About: "plain MQTT, no TLS: anyone on the path can read every byte, password included"},
 		{Name: "mqtts", Addr: a.cfg.MQTTS, TLS: serverTLS, About: "MQTT over TLS: the broker proves who it is with a certificate from the local CA"},
@@ -110,7 +130,7 @@ func (a *App) addListeners() error {
 			return err
 		}
 	}
-	return nil
+	return a.addLessonListeners()
 }
 
 func (a *App) startWeb() error {
@@ -124,20 +144,24 @@ func (a *App) startWeb() error {
 		a.serve(ln, mux)
 	}
 	if addr := addrOrEmpty(a.cfg.HTTPS); addr != "" {
-		cert := a.cert
+		cfg := &tls.Config{GetCertificate: a.rot.GetCertificate, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"},
+			// A client certificate from the local CA, when the client has
+			// one, proves possession for POST /pki/revoke.
+			ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: a.ca.Pool()}
+		cfg.ClientCAs.AddCert(a.ca.Intermediate)
 		if a.cfg.TLSCert != "" {
 			c, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
 			if err != nil {
 				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 			}
-			cert = c
+			cfg.GetCertificate, cfg.Certificates = nil, []tls.Certificate{c}
 		}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("web server: %w", err)
 		}
 		a.httpsAddr = ln.Addr().String()
-		a.serve(tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}), mux)
+		a.serve(tls.NewListener(ln, cfg), mux)
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ var testAssets = sync.OnceValues(func() (*web.Assets, error) {
 func testConfig(t *testing.T) Config {
 	return Config{
 		Data: filepath.Join(t.TempDir(), "data"), HTTP: "127.0.0.1:0", HTTPS: "127.0.0.1:0",
-		MQTT: "127.0.0.1:0", MQTTS: "127.0.0.1:0", MTLS: "127.0.0.1:0", TraceLimit: 1 << 20,
+		MQTT: "127.0.0.1:0", MQTTS: "127.0.0.1:0", MTLS: "127.0.0.1:0", LessonPorts: "127.0.0.1:0", TraceLimit: 1 << 20,
 	}
 }
 
@@ -105,7 +105,18 @@ func TestHealthz(t *testing.T) {
 	want := map[string]struct{ tls, mtls, tunnel bool }{
 		"mqtt": {false, false, true}, "mqtts": {true, false, true}, "mtls": {true, true, true}, "ws": {false, false, false},
 	}
+	lessons := map[string]bool{}
+	for _, n := range lessonListenerNames() {
+		lessons[n] = true
+	}
 	for _, l := range h.Listeners {
+		if lessons[l.Name] {
+			delete(lessons, l.Name)
+			if !l.Lesson || !l.TLS || !l.Tunnel || l.Addr == "" || !strings.HasPrefix(l.About, "LESSON ONLY") {
+				t.Errorf("lesson listener %+v", l)
+			}
+			continue
+		}
 		w, ok := want[l.Name]
 		if !ok {
 			t.Errorf("unexpected listener %q", l.Name)
@@ -116,8 +127,8 @@ func TestHealthz(t *testing.T) {
 			t.Errorf("listener %+v", l)
 		}
 	}
-	if len(want) > 0 {
-		t.Errorf("missing listeners %v", want)
+	if len(want) > 0 || len(lessons) > 0 {
+		t.Errorf("missing listeners %v %v", want, lessons)
 	}
 	// The raw JSON uses the contract's field names.
 	for _, key := range []string{`"listeners"`, `"name"`, `"addr"`, `"tls"`, `"lesson"`, `"about"`, `"http"`, `"https"`} {
@@ -162,8 +173,8 @@ func TestCAAndKeysOnDisk(t *testing.T) {
 		}
 		return nil
 	})
-	if keys != 3 {
-		t.Errorf("%d key files, want 3 (root, intermediate, server)", keys)
+	if keys != 5 {
+		t.Errorf("%d key files, want 5 (root, intermediate, server, and the lesson listeners' impostor and legacy CAs)", keys)
 	}
 }
 
@@ -192,7 +203,7 @@ func TestTunnelRefusesOtherDestinations(t *testing.T) {
 		{"?to=", 400, "say which broker listener"},
 		{"?to=evil", 404, `unknown listener "evil"`},
 		{"?to=127.0.0.1:22", 404, `unknown listener "127.0.0.1:22"`},
-		{"?to=example.com:8883", 404, "the tunnel reaches only the broker's own listeners (mqtt, mqtts, mtls)"},
+		{"?to=example.com:8883", 404, "the tunnel reaches only the broker's own listeners (expired, ip-mismatch, missing-intermediate, mqtt, mqtts, mtls, not-yet-valid, rogue-relay, self-signed, sha1-signature, tls12-only, unknown-ca, weak-key, wrong-host)"},
 		{"?to=ws", 404, "not reachable through the tunnel"},
 		{"?to=mqtts%00", 404, "unknown listener"},
 	}

@@ -26,6 +26,10 @@ type Config struct {
 	TraceLimit  int
 	BuildAssets string
 	Dev         bool
+	CACert      string
+	CAKey       string
+	LessonPorts string
+	Token       string
 }
 
 // listFlag is a repeatable, comma-separated flag.
@@ -75,6 +79,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.MTLS, "mtls", "127.0.0.1:8884", "address of the mutual-TLS listener: clients need a certificate from the local CA (\"off\" to disable)")
 	fs.BoolVar(&c.ListenAll, "listen-all", false, "listen on every network interface instead of loopback only (for workshops), and add the machine's addresses to the certificate")
 	fs.Var(listFlag{&c.SANs}, "san", "extra DNS names or IP addresses for the broker's certificate (comma-separated, repeatable)")
+	fs.StringVar(&c.CACert, "ca-cert", "", "PEM certificate of an existing CA to issue from, instead of the local CA in --data (with --ca-key)")
+	fs.StringVar(&c.CAKey, "ca-key", "", "PEM private key for --ca-cert")
+	fs.StringVar(&c.LessonPorts, "lesson-ports", "127.0.0.1:8900", "address of the first lesson listener (deliberately broken certificates); the others take the next ports in turn (\"off\": reachable only through the page's tunnel)")
+	fs.StringVar(&c.Token, "instructor-token", "", "secret that lets an instructor revoke any client certificate (Authorization: Bearer TOKEN on POST /pki/revoke)")
 	fs.IntVar(&c.TraceLimit, "trace-limit", 1<<20, "bytes recorded per broker connection for its trace (negative: record nothing)")
 	fs.StringVar(&c.BuildAssets, "build-assets", "", "build the web assets into this folder and exit (used by `go tool task build`)")
 	fs.BoolVar(&c.Dev, "dev", false, "serve unminified scripts")
@@ -120,7 +128,7 @@ Every flag can also be set with an environment variable, shown in brackets.
 		return c, envErr
 	}
 	if c.ListenAll {
-		for name, addr := range map[string]*string{"http": &c.HTTP, "https": &c.HTTPS, "mqtt": &c.MQTT, "mqtts": &c.MQTTS, "mtls": &c.MTLS} {
+		for name, addr := range map[string]*string{"http": &c.HTTP, "https": &c.HTTPS, "mqtt": &c.MQTT, "mqtts": &c.MQTTS, "mtls": &c.MTLS, "lesson-ports": &c.LessonPorts} {
 			if !set[name] && *addr != "off" {
 				_, port, _ := net.SplitHostPort(*addr)
 				*addr = ":" + port
@@ -130,7 +138,10 @@ Every flag can also be set with an environment variable, shown in brackets.
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return c, errors.New("--tls-cert and --tls-key go together")
 	}
-	for name, addr := range map[string]string{"http": c.HTTP, "https": c.HTTPS, "mqtt": c.MQTT, "mqtts": c.MQTTS, "mtls": c.MTLS} {
+	if (c.CACert == "") != (c.CAKey == "") {
+		return c, errors.New("--ca-cert and --ca-key go together")
+	}
+	for name, addr := range map[string]string{"http": c.HTTP, "https": c.HTTPS, "mqtt": c.MQTT, "mqtts": c.MQTTS, "mtls": c.MTLS, "lesson-ports": c.LessonPorts} {
 		if addr == "off" {
 			continue
 		}

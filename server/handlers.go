@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/mqtts-playground/playground/broker"
@@ -17,6 +18,8 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /{$}", &indexHandler{a: a})
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /ca.pem", a.caPEM)
+	(&pkiAPI{ca: a.ca, rot: a.rot, names: a.names, token: a.cfg.Token, log: a.log,
+		csr: newRateLimiter(10, time.Minute), rotate: newRateLimiter(1, 5*time.Second), now: time.Now}).register(mux)
 	mux.Handle("GET /tunnel", newTunnel(a.broker, 1024))
 	mux.Handle("GET /mqtt", a.broker.WebSocket("ws"))
 	newTraceAPI(a.broker).withPage(a.tracePage()).register(mux)

@@ -6,9 +6,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -161,5 +163,29 @@ func importIdentity(this js.Value, args []js.Value) any {
 		s := certSummary(cert.Leaf)
 		s["id"] = id
 		return jsonValue(s)
+	})
+}
+
+// signRevocation(id, unixTime) → {certPEM, proof}: proves to POST
+// /pki/revoke that this page holds the identity's key (see the server's
+// RevokeProofPrefix).
+func signRevocation(this js.Value, args []js.Value) any {
+	if len(args) != 2 {
+		return rejected("usage: signRevocation(id, unixTime)")
+	}
+	id, when := args[0].String(), args[1].String()
+	return promise(func() (any, error) {
+		idn, err := lookupIdentity(id)
+		if err != nil {
+			return nil, err
+		}
+		msg := "mqtts-playground revoke " + idn.cert.Leaf.SerialNumber.Text(16) + " " + when
+		sum := sha256.Sum256([]byte(msg))
+		sig, err := ecdsa.SignASN1(rand.Reader, idn.key, sum[:])
+		if err != nil {
+			return nil, err
+		}
+		certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: idn.cert.Leaf.Raw})
+		return jsonValue(map[string]string{"certPEM": string(certPEM), "proof": base64.StdEncoding.EncodeToString(sig)})
 	})
 }

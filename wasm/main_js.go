@@ -30,6 +30,7 @@ func main() {
 		"setIdentityCert": js.FuncOf(setIdentityCert),
 		"exportIdentity":  js.FuncOf(exportIdentity),
 		"importIdentity":  js.FuncOf(importIdentity),
+		"signRevocation":  js.FuncOf(signRevocation),
 	}))
 	if cb := js.Global().Get(ReadyCallback); cb.Type() == js.TypeFunction {
 		cb.Invoke()

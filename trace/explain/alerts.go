@@ -93,6 +93,13 @@ func Broker(err error) Explanation {
 			e.Why = "The client's TLS stack found a problem with what the broker sent."
 		}
 		return e
+	case strings.Contains(msg, "bad record MAC"):
+		return Explanation{
+			Cause:  "the client aborted the handshake",
+			Detail: "the broker could not read the client's next record (" + msg + ")",
+			Why:    "Seen when a client gives up in the middle of the handshake — most often because it rejected the broker's certificate (OpenSSL-based clients such as mosquitto do this) — or when bytes were changed on the way.",
+			Fix:    caFixes,
+		}
 	case strings.Contains(msg, "failed to verify certificate"), strings.Contains(msg, "revoked"):
 		return Explanation{Cause: "the client's certificate was refused", Detail: strings.TrimPrefix(msg, "tls: "), Why: "The broker verifies client certificates against its CA, their validity window, usage and the revocation list.", Fix: map[string]string{"broker": "issue the device a fresh certificate from the broker's CA (POST /pki/csr)"}}
 	case strings.Contains(msg, "unsupported versions"), strings.Contains(msg, "protocol version"):

@@ -117,6 +117,16 @@ func Verify(err error, chain []*x509.Certificate, serverName string, now time.Ti
 	var ci x509.CertificateInvalidError
 	var ia x509.InsecureAlgorithmError
 	switch {
+	case errors.As(err, &ua) && strings.Contains(err.Error(), "insecure algorithm"):
+		// The chain would lead to a trusted root but for a signature made
+		// with an algorithm Go no longer accepts (crypto/x509 hints at it).
+		return Explanation{
+			Cause:  "certificate signed with an insecure algorithm",
+			Detail: "a certificate in the chain is signed with SHA-1, so it cannot be checked; crypto/x509 says: " + err.Error(),
+			Why:    "SHA-1 signatures can be forged (collisions were shown in 2017), so Go and the browsers refuse certificates signed with them.",
+			Fix:    map[string]string{"broker": "re-issue the certificate (and its CA) with a SHA-256 (or stronger) signature"},
+			Spec:   "RFC 9155",
+		}
 	case errors.As(err, &ua):
 		return unknownAuthority(ua, chain)
 	case errors.As(err, &he):

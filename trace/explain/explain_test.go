@@ -184,6 +184,7 @@ func TestBroker(t *testing.T) {
 		{errors.New("tls: client offered only unsupported versions: [301]"), "no common TLS version", "--tls-version"},
 		{fmt.Errorf("read: %w", io.EOF), "the client closed the connection during the handshake", "--cafile"},
 		{errors.New("read tcp: i/o timeout"), "the handshake timed out", ""},
+		{errors.New("local error: tls: bad record MAC"), "the client aborted the handshake", "--cafile"},
 		{errors.New("something new"), "TLS handshake failed", ""},
 	}
 	for _, tt := range tests {

@@ -117,7 +117,7 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-var allSteps = []string{"certificate received", "validity window", "chain to a trusted CA", "name matches", "key usage"}
+var allSteps = []string{"certificate received", "validity window", "chain to a trusted CA", "name matches", "key usage", "key strength"}
 
 func steps(checks []client.Check) []string {
 	var s []string

@@ -2,6 +2,9 @@ package client
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -95,7 +98,7 @@ func VerifyServer(chain []*x509.Certificate, roots *x509.CertPool, serverName st
 			usage.OK, usage.Detail = true, "extended key usage includes serverAuth"
 		}
 	}
-	checks = append(checks, usage)
+	checks = append(checks, usage, keyStrength(leaf))
 
 	// The verdict is the one crypto/tls would reach.
 	opts.DNSName = serverName
@@ -169,4 +172,28 @@ func (c *Conn) explainAlert(msg string) string {
 		gave = true // not about client certificates: the broker never asked for one
 	}
 	return explain.Remote(name, gave).Message("playground")
+}
+
+// keyStrength checks the size of the leaf's key. Go accepts RSA keys of
+// 1024 bits and up; OpenSSL-based clients (mosquitto, paho for Python) at
+// their default security level refuse anything under 2048, so the check
+// fails below that without failing the handshake.
+func keyStrength(leaf *x509.Certificate) Check {
+	c := Check{Step: "key strength", OK: true}
+	switch k := leaf.PublicKey.(type) {
+	case *rsa.PublicKey:
+		bits := k.N.BitLen()
+		c.Detail = fmt.Sprintf("RSA %d-bit key", bits)
+		if bits < 2048 {
+			c.OK = false
+			c.Detail += ": too weak — Go still accepts 1024 bits, but OpenSSL clients such as mosquitto refuse keys under 2048 bits (\"ee key too small\"), and such keys can be factored with enough computing power"
+		}
+	case *ecdsa.PublicKey:
+		c.Detail = "ECDSA " + k.Curve.Params().Name + " key"
+	case ed25519.PublicKey:
+		c.Detail = "Ed25519 key"
+	default:
+		c.Detail = fmt.Sprintf("%T key", k)
+	}
+	return c
 }

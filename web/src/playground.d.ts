@@ -22,6 +22,10 @@ export interface Playground {
   saveIdentity(id: string): Promise<void>;
   /** The identities kept in this browser, loaded back into the page. */
   savedIdentities(): Promise<Identity[]>;
+  /** Revokes the identity's certificate (POST /pki/revoke, proving possession
+   * of the key with a signature made in the page): the mtls listener refuses
+   * it from the next handshake on. */
+  revokeIdentity(id: string): Promise<void>;
   /** Removes a kept identity from this browser. */
   forgetIdentity(name: string): Promise<void>;
 }

@@ -17,6 +17,7 @@ interface GoAPI {
   setIdentityCert(id: string, chainPEM: string): Promise<CertSummary>;
   exportIdentity(id: string): Promise<{ name: string; keyPEM: string; chainPEM: string }>;
   importIdentity(keyPEM: string, chainPEM: string): Promise<CertSummary>;
+  signRevocation(id: string, unixTime: string): Promise<{ certPEM: string; proof: string }>;
 }
 
 /** IndexedDB store of identities the learner chose to keep. */
@@ -180,6 +181,17 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
         out.push({ ...s, id: s.id!, name: e.name, chainPEM: e.chainPEM });
       }
       return out;
+    },
+    revokeIdentity: async (id) => {
+      await ready;
+      const when = String(Math.floor(Date.now() / 1000));
+      const { certPEM, proof } = await window.__playgroundGo!.signRevocation(id, when);
+      const r = await fetch(new URL("pki/revoke", base), {
+        method: "POST",
+        headers: { "Content-Type": "application/x-pem-file", "X-Revoke-Proof": proof, "X-Revoke-Time": when },
+        body: certPEM,
+      });
+      if (!r.ok) throw new Error(`the CA did not revoke it: ${(await r.text()).trim()}`);
     },
     forgetIdentity: async (name) => {
       await idb("readwrite", (s) => s.delete(name));

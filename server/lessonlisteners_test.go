@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/wasm/client"
+)
+
+// lessonCases is what a client that trusts the playground's CA and dials
+// "localhost" meets on each lesson listener: the start of the error (empty:
+// it connects) and words the explanation must contain.
+var lessonCases = []struct {
+	listener string
+	cause    string
+	detail   string
+}{
+	{"expired", "certificate has expired or is not yet valid", "has expired"},
+	{"not-yet-valid", "certificate has expired or is not yet valid", "is not yet valid"},
+	{"wrong-host", `certificate is not valid for "localhost"`, "it covers wrong-host.invalid"},
+	{"ip-mismatch", `certificate is not valid for "localhost"`, "it covers 192.0.2.1"},
+	{"self-signed", "certificate signed by unknown authority", "self-signed"},
+	{"unknown-ca", "certificate signed by unknown authority", "Impostor"},
+	{"missing-intermediate", "certificate signed by unknown authority", "without the intermediate"},
+	{"sha1-signature", "certificate signed with an insecure algorithm", "SHA-1"},
+	{"rogue-relay", "certificate signed by unknown authority", "Impostor"},
+	{"weak-key", "", ""},
+	{"tls12-only", "", ""},
+}
+
+func TestLessonListenersNative(t *testing.T) {
+	app := startApp(t, testConfig(t), false)
+	if len(lessonCases) != len(lessonListenerNames()) {
+		t.Fatalf("%d cases for %d lesson listeners", len(lessonCases), len(lessonListenerNames()))
+	}
+	for _, tt := range lessonCases {
+		t.Run(tt.listener, func(t *testing.T) {
+			c, _, err := dialTunnel(t, app, tt.listener, client.Options{TLS: &client.TLSOptions{ServerName: "localhost", CAPEM: string(app.ca.RootPEM())}})
+			if tt.cause == "" {
+				if err != nil {
+					t.Fatalf("connect: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("connected to %s; want %q", tt.listener, tt.cause)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, tt.cause) || !strings.Contains(msg, tt.detail) {
+				t.Errorf("error %q\nwant it to start with %q and mention %q", msg, tt.cause, tt.detail)
+			}
+			_ = c
+		})
+	}
+	t.Run("weak key is flagged", func(t *testing.T) {
+		c, _, err := dialTunnel(t, app, "weak-key", client.Options{TLS: &client.TLSOptions{ServerName: "localhost", CAPEM: string(app.ca.RootPEM())}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var strength *client.Check
+		for _, ch := range c.Checks() {
+			if ch.Step == "key strength" {
+				strength = &ch
+			}
+		}
+		if strength == nil || strength.OK || !strings.Contains(strength.Detail, "RSA 1024-bit") {
+			t.Errorf("key strength check %+v", strength)
+		}
+	})
+	t.Run("tls12-only negotiates TLS 1.2 and refuses a 1.3-only client", func(t *testing.T) {
+		c, _, err := dialTunnel(t, app, "tls12-only", client.Options{TLS: &client.TLSOptions{ServerName: "localhost", CAPEM: string(app.ca.RootPEM())}})
+		if err != nil || c.TLSState().Version != 0x0303 {
+			t.Fatalf("version %v, %v", c, err)
+		}
+		_, _, err = dialTunnel(t, app, "tls12-only", client.Options{TLS: &client.TLSOptions{ServerName: "localhost", CAPEM: string(app.ca.RootPEM()), MinVersion: "1.3"}})
+		if err == nil || !strings.Contains(err.Error(), "protocol version") {
+			t.Errorf("1.3-only client: %v", err)
+		}
+	})
+}
+
+// Lesson listeners are for lesson traffic only: their clients may use
+// lesson/ topics and nothing else.
+func TestLessonListenerTopics(t *testing.T) {
+	app := startApp(t, testConfig(t), false)
+	ctx := context.Background()
+	c, _, err := dialTunnel(t, app, "tls12-only", client.Options{TLS: &client.TLSOptions{ServerName: "localhost", CAPEM: string(app.ca.RootPEM())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Subscribe(ctx, "x/#", 1); err == nil || !strings.Contains(err.Error(), "refused the subscription") {
+		t.Errorf("subscribe x/# on a lesson listener: %v", err)
+	}
+	if _, err := c.Subscribe(ctx, "lesson/#", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Publish(ctx, "lesson/a", []byte("ok"), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := c.NextMessage(ctx); err != nil || m.Topic != "lesson/a" {
+		t.Fatalf("message %+v %v", m, err)
+	}
+}
+
+// The rogue relay: a client that skips verification talks to the broker
+// through it, and the relay reads everything — password included — while a
+// verifying client refuses it (see lessonCases).
+func TestRogueRelay(t *testing.T) {
+	app := startApp(t, testConfig(t), false)
+	ctx := context.Background()
+	c, _, err := dialTunnel(t, app, "rogue-relay", client.Options{
+		ClientID: "victim", Username: "alice", Password: "s3cret-relayed",
+		TLS: &client.TLSOptions{ServerName: "localhost", CAPEM: string(app.ca.RootPEM()), InsecureSkipVerify: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Subscribe(ctx, "lesson/relay", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Publish(ctx, "lesson/relay", []byte("private reading"), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.NextMessage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The relay's own recording holds the plaintext it relayed.
+	var relay, real bool
+	for _, info := range app.broker.Conns() {
+		rec, ok := app.broker.Recording(info.ID)
+		if !ok {
+			continue
+		}
+		var seen strings.Builder
+		for _, e := range trace.Decode(rec) {
+			for _, f := range e.Fields {
+				seen.WriteString(f.Value + "\n")
+			}
+		}
+		switch {
+		case info.Listener == "rogue-relay":
+			relay = strings.Contains(seen.String(), "s3cret-relayed") && strings.Contains(seen.String(), "private reading")
+		case info.Listener == "mqtts" && strings.Contains(info.Remote, "relay rogue-relay"):
+			real = info.ClientID == "victim"
+		}
+	}
+	if !relay {
+		t.Error("the relay's recording does not show the password and payload it relayed")
+	}
+	if !real {
+		t.Errorf("the broker's mqtts listener did not see the relayed session: %+v", app.broker.Conns())
+	}
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mqtts-playground/playground/broker/pki"
+)
+
+// pkiAPI lets learners and devices get client certificates from the local CA,
+// revoke their own, fetch the revocation list, and (for the rotation lesson)
+// have the broker's certificate replaced while clients stay connected.
+type pkiAPI struct {
+	ca     *pki.CA
+	rot    *pki.Rotator
+	names  []string
+	token  string // instructor token; empty: no token accepted
+	log    *slog.Logger
+	csr    *rateLimiter
+	rotate *rateLimiter
+	now    func() time.Time
+}
+
+func (p *pkiAPI) register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /pki/csr", p.signCSR)
+	mux.HandleFunc("POST /pki/revoke", p.revoke)
+	mux.HandleFunc("GET /pki/crl", p.crl)
+	mux.HandleFunc("POST /pki/rotate", p.rotateCert)
+}
+
+// clientIP is who a rate limit counts against.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func readPEMBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, pki.MaxCSRSize+1))
+	if err != nil {
+		http.Error(w, fmt.Sprintf("pki: the request body is larger than %d bytes", pki.MaxCSRSize), http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	return body, true
+}
+
+// signCSR answers POST /pki/csr: body a PEM certificate request; response
+// the PEM chain, leaf first. The common name becomes the MQTT user name on
+// the mtls listener.
+func (p *pkiAPI) signCSR(w http.ResponseWriter, r *http.Request) {
+	if !p.csr.allow(clientIP(r)) {
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "pki: too many certificate requests from this address; try again in a minute", http.StatusTooManyRequests)
+		return
+	}
+	body, ok := readPEMBody(w, r)
+	if !ok {
+		return
+	}
+	chain, leaf, err := p.ca.SignCSR(body, pki.CSROptions{})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	p.log.Info("issued a client certificate", "cn", leaf.Subject.CommonName, "serial", leaf.SerialNumber.Text(16), "for", clientIP(r))
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Write(chain)
+}
+
+// RevokeProofPrefix starts the text a key holder signs to prove possession
+// when revoking without TLS client authentication (the browser's keys live
+// in the page, not in the browser's TLS stack): the prefix, the serial in
+// hex, a space and the Unix time.
+const RevokeProofPrefix = "mqtts-playground revoke "
+
+// revoke answers POST /pki/revoke: body the PEM certificate to revoke. It is
+// allowed when the request proves possession of the certificate's key — as
+// the TLS client certificate of an HTTPS request (curl --cert c.pem --key
+// c.key), or with X-Revoke-Proof (a signature over RevokeProofPrefix +
+// serial + " " + X-Revoke-Time) — or carries the instructor token
+// (Authorization: Bearer …).
+func (p *pkiAPI) revoke(w http.ResponseWriter, r *http.Request) {
+	body, ok := readPEMBody(w, r)
+	if !ok {
+		return
+	}
+	block, _ := pem.Decode(body)
+	if block == nil || block.Type != "CERTIFICATE" {
+		http.Error(w, "pki: send the certificate to revoke as PEM (-----BEGIN CERTIFICATE-----)", http.StatusBadRequest)
+		return
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		http.Error(w, "pki: the certificate does not parse: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	how, err := p.authorizeRevoke(r, cert)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusForbidden)
+		return
+	}
+	reason := pki.ReasonUnspecified
+	if s := r.URL.Query().Get("reason"); s != "" {
+		if reason, err = strconv.Atoi(s); err != nil {
+			http.Error(w, "pki: reason must be a CRL reason code (0, 1, 4, 5 …)", http.StatusBadRequest)
+			return
+		}
+	}
+	if err := p.ca.Revoke(cert, reason); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	p.log.Info("revoked a client certificate", "cn", cert.Subject.CommonName, "serial", cert.SerialNumber.Text(16), "proof", how)
+	writeJSON(w, map[string]string{"revoked": cert.SerialNumber.Text(16), "cn": cert.Subject.CommonName, "proof": how})
+}
+
+func (p *pkiAPI) authorizeRevoke(r *http.Request, cert *x509.Certificate) (string, error) {
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 && r.TLS.PeerCertificates[0].Equal(cert) {
+		return "TLS client certificate", nil
+	}
+	if auth := r.Header.Get("Authorization"); p.token != "" && strings.HasPrefix(auth, "Bearer ") {
+		if subtle.ConstantTimeCompare([]byte(strings.TrimPrefix(auth, "Bearer ")), []byte(p.token)) == 1 {
+			return "instructor token", nil
+		}
+		return "", errors.New("pki: wrong instructor token")
+	}
+	if proof := r.Header.Get("X-Revoke-Proof"); proof != "" {
+		if err := p.checkProof(cert, proof, r.Header.Get("X-Revoke-Time")); err != nil {
+			return "", err
+		}
+		return "signed proof", nil
+	}
+	return "", errors.New("pki: prove you hold the certificate's key (present it as the TLS client certificate: curl --cert c.pem --key c.key https://…/pki/revoke, or sign a revocation proof), or send the instructor token")
+}
+
+// checkProof verifies a possession proof: a base64 signature by the
+// certificate's key over RevokeProofPrefix + hex serial + " " + unix time,
+// made within five minutes of now.
+func (p *pkiAPI) checkProof(cert *x509.Certificate, proof, when string) error {
+	ts, err := strconv.ParseInt(when, 10, 64)
+	if err != nil {
+		return errors.New("pki: X-Revoke-Time must be the Unix time the proof was signed")
+	}
+	if d := p.now().Sub(time.Unix(ts, 0)); d > 5*time.Minute || d < -5*time.Minute {
+		return errors.New("pki: the revocation proof is more than five minutes old or ahead: sign a fresh one (and check the clock)")
+	}
+	sig, err := base64.StdEncoding.DecodeString(proof)
+	if err != nil {
+		return errors.New("pki: X-Revoke-Proof must be base64")
+	}
+	msg := []byte(RevokeProofPrefix + cert.SerialNumber.Text(16) + " " + when)
+	sum := sha256.Sum256(msg)
+	ok := false
+	switch pub := cert.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		ok = ecdsa.VerifyASN1(pub, sum[:], sig)
+	case ed25519.PublicKey:
+		ok = ed25519.Verify(pub, msg, sig)
+	case *rsa.PublicKey:
+		ok = rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig) == nil
+	}
+	if !ok {
+		return errors.New("pki: the revocation proof was not signed by this certificate's key")
+	}
+	return nil
+}
+
+func (p *pkiAPI) crl(w http.ResponseWriter, r *http.Request) {
+	der, err := p.ca.CRL()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pkix-crl")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(der)
+}
+
+// rotateCert answers POST /pki/rotate: the broker gets a new certificate
+// (new serial, same names); connections already up keep theirs.
+func (p *pkiAPI) rotateCert(w http.ResponseWriter, r *http.Request) {
+	if !p.rotate.allow("all") {
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "pki: the broker certificate was just rotated; try again in a few seconds", http.StatusTooManyRequests)
+		return
+	}
+	leaf, err := p.ca.Rotate(p.rot, p.names)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	p.log.Info("rotated the broker certificate", "serial", leaf.SerialNumber.Text(16))
+	writeJSON(w, map[string]string{"serial": leaf.SerialNumber.Text(16), "notAfter": leaf.NotAfter.UTC().Format(time.RFC3339)})
+}
+
+// rateLimiter allows n events per period for each key.
+type rateLimiter struct {
+	mu     sync.Mutex
+	n      int
+	period time.Duration
+	seen   map[string][]time.Time
+	now    func() time.Time
+}
+
+func newRateLimiter(n int, period time.Duration) *rateLimiter {
+	return &rateLimiter{n: n, period: period, seen: map[string][]time.Time{}, now: time.Now}
+}
+
+func (l *rateLimiter) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.seen) > 10000 { // forget everyone rather than grow without bound
+		l.seen = map[string][]time.Time{}
+	}
+	recent := l.seen[key][:0]
+	for _, t := range l.seen[key] {
+		if now.Sub(t) < l.period {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= l.n {
+		l.seen[key] = recent
+		return false
+	}
+	l.seen[key] = append(recent, now)
+	return true
+}
