@@ -13,9 +13,13 @@ import (
 // RogueRelay is the name of the man-in-the-middle lesson listener.
 const RogueRelay = "rogue-relay"
 
+// keyListeners are lesson listeners with sound certificates whose keys are
+// of another type than mqtts's ECDSA P-256, for comparing handshake costs.
+var keyListeners = map[string]string{"key-rsa2048": pki.KeyRSA2048, "key-ed25519": pki.KeyEd25519}
+
 // lessonListenerNames lists the lesson listeners in port order.
 func lessonListenerNames() []string {
-	return append(append([]string(nil), pki.ScenarioNames...), RogueRelay)
+	return append(append([]string(nil), pki.ScenarioNames...), RogueRelay, "key-rsa2048", "key-ed25519")
 }
 
 // lessonAddr is the address of the i-th lesson listener: --lesson-ports
@@ -49,6 +53,18 @@ func (a *App) addLessonListeners() error {
 			return err
 		}
 		l := broker.Listener{Name: name, Addr: addr, Lesson: true}
+		if kt, ok := keyListeners[name]; ok {
+			cert, err := a.ca.Issue(pki.Leaf{CommonName: "MQTTS Playground broker (" + kt + ")", Names: a.names, Server: true, KeyType: kt})
+			if err != nil {
+				return err
+			}
+			l.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			l.About = "LESSON ONLY: a sound certificate with a " + kt + " key, to compare what each key type costs in a handshake (mqtts uses ECDSA P-256)"
+			if err := a.broker.Add(l); err != nil {
+				return err
+			}
+			continue
+		}
 		if name == RogueRelay {
 			// A convincing fake: the right names, from a CA nobody trusts.
 			sc, err := a.ca.Scenario(pki.ScenarioUnknownCA, a.names)

@@ -28,6 +28,8 @@ var lessonCases = []struct {
 	{"rogue-relay", "certificate signed by unknown authority", "Impostor"},
 	{"weak-key", "", ""},
 	{"tls12-only", "", ""},
+	{"key-rsa2048", "", ""},
+	{"key-ed25519", "", ""},
 }
 
 func TestLessonListenersNative(t *testing.T) {

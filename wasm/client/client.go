@@ -73,6 +73,11 @@ type TLSOptions struct {
 	// connection left a session ticket (the new ticket is still received,
 	// but not kept for later connections). Nil means true.
 	Resume *bool `json:"resume,omitempty"`
+	// Groups, when set, are the key exchange groups to offer, in order of
+	// preference, by name: "X25519MLKEM768", "X25519", "P-256", "P-384",
+	// "P-521". Leaving out X25519MLKEM768 makes the ClientHello about 1.2 KB
+	// smaller (no post-quantum key share).
+	Groups []string `json:"groups,omitempty"`
 	// MinVersion and MaxVersion bound the TLS version: "1.2" or "1.3".
 	MinVersion string `json:"minVersion"`
 	MaxVersion string `json:"maxVersion"`
@@ -204,6 +209,13 @@ func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
 	if cfg.MinVersion == 0 {
 		cfg.MinVersion = tls.VersionTLS12
 	}
+	for _, g := range o.Groups {
+		id, ok := groupIDs[strings.ToUpper(strings.ReplaceAll(g, "_", "-"))]
+		if !ok {
+			return nil, fmt.Errorf("tls.groups: %q is not a group this client knows (X25519MLKEM768, X25519, P-256, P-384, P-521)", g)
+		}
+		cfg.CurvePreferences = append(cfg.CurvePreferences, id)
+	}
 	var roots *x509.CertPool
 	if o.CAPEM != "" {
 		roots = x509.NewCertPool()
@@ -245,6 +257,18 @@ func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
 		return err
 	}
 	return cfg, nil
+}
+
+// groupIDs names the key exchange groups Groups may list.
+var groupIDs = map[string]tls.CurveID{
+	"X25519MLKEM768": tls.X25519MLKEM768,
+	"X25519":         tls.X25519,
+	"P-256":          tls.CurveP256,
+	"SECP256R1":      tls.CurveP256,
+	"P-384":          tls.CurveP384,
+	"SECP384R1":      tls.CurveP384,
+	"P-521":          tls.CurveP521,
+	"SECP521R1":      tls.CurveP521,
 }
 
 // sessionCache keeps TLS session tickets across connections of this

@@ -833,3 +833,33 @@ func TestResumeOff(t *testing.T) {
 		c.Close()
 	}
 }
+
+// Groups chooses the key shares offered: without X25519MLKEM768 the
+// ClientHello loses its ~1.2 KB post-quantum share.
+func TestGroups(t *testing.T) {
+	env := newEnv(t)
+	hello := func(groups []string) (int, tls.CurveID) {
+		c, rec, err := env.dial(t, "mqtts", client.Options{TLS: &client.TLSOptions{CAPEM: env.rootPEM(), Groups: groups, Resume: new(bool)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range rec.Events() {
+			if e.Type == "ClientHello" {
+				return e.Length, c.TLSState().CurveID
+			}
+		}
+		t.Fatal("no ClientHello")
+		return 0, 0
+	}
+	withPQ, g1 := hello(nil)
+	classic, g2 := hello([]string{"X25519"})
+	if g1 != tls.X25519MLKEM768 || g2 != tls.X25519 {
+		t.Errorf("groups %v, %v", g1, g2)
+	}
+	if withPQ-classic < 1100 {
+		t.Errorf("ClientHello %d bytes with ML-KEM, %d without: want about 1.2 KB saved", withPQ, classic)
+	}
+	if _, _, err := env.dial(t, "mqtts", client.Options{TLS: &client.TLSOptions{CAPEM: env.rootPEM(), Groups: []string{"X448"}}}); err == nil || !strings.Contains(err.Error(), `"X448" is not a group`) {
+		t.Errorf("unknown group: %v", err)
+	}
+}

@@ -77,6 +77,9 @@ export interface TLSOptions {
   /** false: make a full handshake even when an earlier connection of this
    * page left a session ticket (default true: resume when possible). */
   resume?: boolean;
+  /** Key exchange groups to offer, in order: "X25519MLKEM768", "X25519", "P-256", "P-384", "P-521".
+   * Default: Go's (X25519MLKEM768 and X25519 key shares). */
+  groups?: string[];
   /** "1.2" or "1.3". */
   minVersion?: string;
   maxVersion?: string;
