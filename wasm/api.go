@@ -19,4 +19,4 @@ var ConnMethods = []string{"subscribe", "publish", "nextMessage", "trace", "chec
 
 // ScriptConnMethods are connection methods web/src/playground.ts adds in
 // JavaScript on top of ConnMethods.
-var ScriptConnMethods = []string{"brokerTrace"}
+var ScriptConnMethods = []string{"brokerTrace", "brokerKey"}

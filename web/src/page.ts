@@ -22,23 +22,6 @@ function hasPcapng(c: Connection | undefined): c is WithPcapng & { pcapng: () =>
   return typeof (c as WithPcapng | undefined)?.pcapng === "function";
 }
 
-/**
- * How the broker names this connection in GET /trace/{key}: the client
- * random of the TLS handshake (as playground.ts finds it), else the MQTT
- * client id the CONNECT carried.
- */
-export function brokerKey(c: Connection): string {
-  const random = c.keylog().split(/\s+/)[1];
-  if (random) return random;
-  const connect = c.trace().find((e) => e.side === "client" && e.type === "CONNECT");
-  const id = connect?.fields.find((f) => f.name === "Client Identifier")?.value ?? "";
-  try {
-    return id.startsWith('"') ? String(JSON.parse(id)) : id;
-  } catch {
-    return id.replace(/^"|"$/g, "");
-  }
-}
-
 export function mountPage(pg: Playground): void {
   const traceRoot = $("trace");
   if (!traceRoot || !$("status")) return; // embedded use: no page UI
@@ -148,7 +131,7 @@ export function mountPage(pg: Playground): void {
     act(async () => {
       const c = shown;
       if (!c) throw new Error("connect first");
-      const broker = await brokerRecording(brokerKey(c));
+      const broker = await brokerRecording(c.brokerKey());
       downloadSession({ client: c.recording(), broker }, `mqtts-session-${stamp()}`);
       setStatus(broker ? "Saved both ends' recordings: open the file at /replay to see them again." : "Saved the client's recording; the broker no longer has its side of this connection.");
     }),

@@ -98,8 +98,11 @@ export interface Connection {
   /** Every event recorded so far on this connection, decoded: this side's
    * (side "client") followed by the broker's side as last fetched (side "broker"). */
   trace(): TraceEvent[];
-  /** Fetches the broker's side of this connection (GET /trace/{client random}). */
+  /** Fetches the broker's side of this connection (GET /trace/{brokerKey()}). */
   brokerTrace(): Promise<TraceEvent[]>;
+  /** How the broker names this connection in GET /trace/{key}: the client
+   * random of the TLS handshake, else the MQTT client id of the CONNECT. */
+  brokerKey(): string;
   /** The steps of the broker certificate check (empty without TLS). */
   checks(): Check[];
   /** The raw recording (chunks and key log) the trace is decoded from. */

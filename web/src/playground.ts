@@ -2,7 +2,7 @@
 // (wasm/main_js.go) with listener lookup and sane defaults.
 import type { ConnectOptions, Connection, Health, Identity, ListenerInfo, Playground, TraceEvent } from "./playground.d";
 
-type GoConn = Omit<Connection, "listener" | "brokerTrace">;
+type GoConn = Omit<Connection, "listener" | "brokerTrace" | "brokerKey">;
 interface CertSummary {
   id?: string;
   subject: string;
@@ -124,7 +124,18 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     // The broker records its side of the same connection; find it by the
     // client random of our handshake (or, without TLS, our client id).
     let brokerEvents: TraceEvent[] = [];
-    const brokerKey = (): string => g.keylog().split(/\s+/)[1] || goOpts.clientId || "";
+    const brokerKey = (): string => {
+      const random = g.keylog().split(/\s+/)[1];
+      if (random) return random;
+      // Without TLS: the client id our CONNECT carried (Go picks one when none was given).
+      const connect = g.trace().find((e) => e.type === "CONNECT");
+      const id = connect?.fields.find((f) => f.name === "Client Identifier")?.value ?? goOpts.clientId ?? "";
+      try {
+        return id.startsWith('"') ? String(JSON.parse(id)) : id;
+      } catch {
+        return id.replace(/^"|"$/g, "");
+      }
+    };
     const brokerTrace = async (): Promise<TraceEvent[]> => {
       const key = brokerKey();
       if (!key) return brokerEvents;
@@ -134,6 +145,7 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     };
     const conn: Connection = {
       listener: name,
+      brokerKey,
       brokerTrace,
       subscribe: (filter, qos = 0) => g.subscribe(filter, qos).finally(() => notify(conn, "subscribe")),
       publish: (topic, payload, o) => g.publish(topic, payload, o ?? {}).finally(() => notify(conn, "publish")),
