@@ -214,7 +214,7 @@ func TestVerifyClient(t *testing.T) {
 		VerifyPeerCertificate: ca.VerifyClient,
 	})
 	good, bad := clientCert(t, ca, "device-good"), clientCert(t, ca, "device-bad")
-	connect := func(c tls.Certificate) (clientErr, serverErr error, conn *tls.Conn) {
+	connect := func(c tls.Certificate) (conn *tls.Conn, clientErr, serverErr error) {
 		conn, err := dialTLS(srv.addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost", Certificates: []tls.Certificate{c}})
 		if err == nil {
 			// TLS 1.3: the server checks the client's certificate after the
@@ -226,9 +226,9 @@ func TestVerifyClient(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("no server handshake")
 		}
-		return err, serverErr, conn
+		return conn, err, serverErr
 	}
-	cErr, sErr, early := connect(bad)
+	early, cErr, sErr := connect(bad)
 	if cErr != nil || sErr != nil {
 		t.Fatalf("before revocation: client %v, server %v", cErr, sErr)
 	}
@@ -237,7 +237,7 @@ func TestVerifyClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := ca.Revocations()[0]
-	cErr, sErr, _ = connect(bad)
+	_, cErr, sErr = connect(bad)
 	want := "pki: certificate serial " + strings.ToUpper(bad.Leaf.SerialNumber.Text(16)) + " was revoked at " + r.RevokedAt.UTC().Format(time.RFC3339)
 	if sErr == nil || !strings.Contains(sErr.Error(), want) {
 		t.Errorf("server handshake with a revoked certificate: %v, want %q", sErr, want)
@@ -247,7 +247,7 @@ func TestVerifyClient(t *testing.T) {
 	if cErr == nil || !strings.Contains(cErr.Error(), "bad certificate") {
 		t.Errorf("client with a revoked certificate: %v, want a bad certificate alert", cErr)
 	}
-	if cErr, sErr, c := connect(good); cErr != nil || sErr != nil {
+	if c, cErr, sErr := connect(good); cErr != nil || sErr != nil {
 		t.Errorf("good certificate: client %v, server %v", cErr, sErr)
 	} else {
 		c.Close()
