@@ -61,6 +61,9 @@ func connect(this js.Value, args []js.Value) any {
 		if o.Listener == "" {
 			o.Listener = "mqtts"
 		}
+		if o.TLS != nil {
+			o.TLS.SessionScope = o.Listener
+		}
 		if o.TLS != nil && o.TLS.Identity != "" {
 			idn, err := lookupIdentity(o.TLS.Identity)
 			if err != nil {

@@ -73,6 +73,9 @@ type TLSOptions struct {
 	// connection left a session ticket (the new ticket is still received,
 	// but not kept for later connections). Nil means true.
 	Resume *bool `json:"resume,omitempty"`
+	// SessionScope separates session tickets: connections resume only
+	// sessions of the same scope (the wasm client uses the listener name).
+	SessionScope string `json:"-"`
 	// Groups, when set, are the key exchange groups to offer, in order of
 	// preference, by name: "X25519MLKEM768", "X25519", "P-256", "P-384",
 	// "P-521". Leaving out X25519MLKEM768 makes the ClientHello about 1.2 KB
@@ -192,13 +195,12 @@ func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
 		// The client runs the verification itself (see VerifyConnection) so
 		// each step can be recorded; crypto/tls would stop at the first error.
 		InsecureSkipVerify: true,
-		ClientSessionCache: sessionCache,
 	}
-	if o.Resume != nil && !*o.Resume {
-		// A cache of its own: the client still offers resumption (so the
-		// broker sends a ticket) but has nothing to resume from.
-		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(1)
-	}
+	// Tickets are kept per listener (crypto/tls keys them by server name,
+	// which every listener shares), so one listener's ticket never stands
+	// in for another's.
+	cache := &sessions{prefix: o.SessionScope + "|", noResume: o.Resume != nil && !*o.Resume}
+	cfg.ClientSessionCache = cache
 	var err error
 	if cfg.MinVersion, err = parseVersion(o.MinVersion, "minVersion"); err != nil {
 		return nil, err
@@ -270,6 +272,23 @@ var groupIDs = map[string]tls.CurveID{
 	"P-521":          tls.CurveP521,
 	"SECP521R1":      tls.CurveP521,
 }
+
+// sessions is the client's view of sessionCache: scoped keys, and with
+// noResume it offers no ticket but still keeps the one the broker sends, for
+// the next connection.
+type sessions struct {
+	prefix   string
+	noResume bool
+}
+
+func (s *sessions) Get(key string) (*tls.ClientSessionState, bool) {
+	if s.noResume {
+		return nil, false
+	}
+	return sessionCache.Get(s.prefix + key)
+}
+
+func (s *sessions) Put(key string, cs *tls.ClientSessionState) { sessionCache.Put(s.prefix+key, cs) }
 
 // sessionCache keeps TLS session tickets across connections of this
 // process, so a reconnect can resume.

@@ -830,6 +830,25 @@ func TestResumeOff(t *testing.T) {
 		if got := c.TLSState().DidResume; i > 0 && got != (i == 1) {
 			t.Errorf("connection %d: resumed %v, want %v", i+1, got, i == 1)
 		}
+		if i == 2 {
+			// Resume off still keeps the new ticket for the next connection.
+			c.Close()
+			next, _, err := env.dial(t, "mqtts", client.Options{TLS: &client.TLSOptions{ServerName: "127.0.0.1", CAPEM: env.rootPEM()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !next.TLSState().DidResume {
+				t.Error("the connection after one with resume off did not resume its ticket")
+			}
+			// Another scope does not see it.
+			other, _, err := env.dial(t, "mqtts", client.Options{TLS: &client.TLSOptions{ServerName: "127.0.0.1", CAPEM: env.rootPEM(), SessionScope: "elsewhere"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if other.TLSState().DidResume {
+				t.Error("a connection in another session scope resumed")
+			}
+		}
 		c.Close()
 	}
 }
