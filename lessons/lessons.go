@@ -72,6 +72,8 @@ type Lesson struct {
 	// Intro is the prose before the first step.
 	Intro template.HTML
 	Steps []*Step
+	// placeholders is set when the prose holds placeholders (see Fill).
+	placeholders bool
 }
 
 // Takeaways returns the takeaways step, or nil.

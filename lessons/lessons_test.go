@@ -12,10 +12,13 @@ import (
 	"testing/fstest"
 )
 
-// knownListeners are the broker's listeners (server/app.go); lessons that
-// need a new one (say a listener with a broken certificate) add it here and
-// in the broker. The server's tests check the same against the real broker.
-var knownListeners = []string{"mqtt", "mqtts", "mtls", "ws"}
+// knownListeners are the broker's listeners (server/app.go and the lesson
+// listeners of server/lessonlisteners.go, each with one deliberate fault or
+// a key type to compare); lessons that need a new one add it here and in
+// the broker. The server's tests check the same against the real broker.
+var knownListeners = []string{"mqtt", "mqtts", "mtls", "ws",
+	"expired", "not-yet-valid", "wrong-host", "ip-mismatch", "self-signed", "unknown-ca", "missing-intermediate",
+	"weak-key", "sha1-signature", "tls12-only", "rogue-relay", "key-rsa2048", "key-ed25519"}
 
 // TestCourse walks the embedded lessons: every file parses, and each lesson
 // follows the course's rules.

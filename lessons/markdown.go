@@ -27,7 +27,6 @@ type link struct {
 type renderer struct {
 	links []link
 	err   error
-	line  int // line of the block being rendered
 }
 
 func (r *renderer) fail(line int, format string, args ...any) {

@@ -43,8 +43,10 @@ var EventTypes = []string{
 // parser holds the state of parsing one file.
 type parser struct {
 	file string
-	r    renderer
-	errs []error
+	// placeholders is set once a prose or choice line holds one.
+	placeholders bool
+	r            renderer
+	errs         []error
 	// broken marks steps with a block that failed to parse.
 	broken map[*Step]bool
 }
@@ -77,6 +79,7 @@ func parse(file, text string) (*Lesson, []link, error) {
 		return nil, nil, errors.Join(p.errs...)
 	}
 	p.body(l, lines, body)
+	l.placeholders = p.placeholders
 	if len(p.errs) > 0 {
 		return nil, nil, errors.Join(p.errs...)
 	}
@@ -208,7 +211,9 @@ func (p *parser) body(l *Lesson, lines []string, start int) {
 		if len(prose) == 0 {
 			proseStart = ln
 		}
-		prose = append(prose, ls...)
+		for i, s := range ls {
+			prose = append(prose, p.mark(s, ln+i))
+		}
 	}
 	for i := start; i < len(lines); i++ {
 		line := lines[i]
@@ -335,7 +340,15 @@ func (p *parser) block(kind Kind, lines []string, ln int) *Block {
 	n := len(p.errs)
 	switch kind {
 	case Predict, Quiz:
-		p.choices(b, lines, ln)
+		marked := make([]string, len(lines))
+		for i, line := range lines {
+			marked[i] = p.mark(line, ln+1+i)
+		}
+		p.choices(b, marked, ln)
+	default:
+		p.noPlaceholders(kind, lines, ln)
+	}
+	switch kind {
 	case Do:
 		b.Code = strings.Join(lines, "\n")
 		if strings.TrimSpace(b.Code) == "" {

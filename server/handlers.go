@@ -24,7 +24,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /mqtt", a.broker.WebSocket("ws"))
 	newTraceAPI(a.broker).withPage(a.tracePage()).register(mux)
 	mux.HandleFunc("GET /replay", a.replay)
-	newLessonPages(a.course, a.assets, a.listeners).register(mux)
+	newLessonPages(a.course, a.assets, a.listeners).withVars(a.lessonVars).register(mux)
 	if a.assets != nil {
 		mux.Handle("GET "+web.Prefix, a.assets)
 	}

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"net"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/mqtts-playground/playground/broker"
@@ -27,10 +30,104 @@ type lessonPages struct {
 	assets *web.Assets
 	// listeners lists the broker's listeners, to warn about missing ones.
 	listeners func() []broker.ListenerInfo
+	// vars gives the values of the lessons' placeholders for a request;
+	// nil fills in only what the request tells (see requestVars).
+	vars func(*http.Request) lessons.Vars
 }
 
 func newLessonPages(course *lessons.Course, assets *web.Assets, listeners func() []broker.ListenerInfo) *lessonPages {
 	return &lessonPages{course: course, assets: assets, listeners: listeners}
+}
+
+// withVars sets where the placeholders' values come from.
+func (p *lessonPages) withVars(f func(*http.Request) lessons.Vars) *lessonPages {
+	p.vars = f
+	return p
+}
+
+func (p *lessonPages) varsFor(r *http.Request) lessons.Vars {
+	if p.vars == nil {
+		return requestVars(r)
+	}
+	return p.vars(r)
+}
+
+// hostRE is what a host name or address may look like in a placeholder;
+// anything else (a Host header is the client's to choose) becomes localhost.
+var hostRE = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])$`)
+
+// requestHost returns the host (name or address, IPv6 in brackets) and the
+// port the request reached the page by, or localhost and no port when the
+// Host header is not a plain host[:port].
+func requestHost(r *http.Request) (host, port string) {
+	host, port = r.Host, ""
+	if h, p, err := net.SplitHostPort(r.Host); err == nil {
+		host, port = h, p
+		if strings.Contains(h, ":") {
+			host = "[" + h + "]"
+		}
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); port != "" && err != nil || !hostRE.MatchString(host) {
+		return "localhost", ""
+	}
+	return host, port
+}
+
+// requestVars are the placeholder values a request alone decides: host,
+// url and ca.url, and the conventional ports; appVars adds the rest.
+func requestVars(r *http.Request) lessons.Vars {
+	host, port := requestHost(r)
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	url := scheme + "://" + host
+	if port != "" {
+		url += ":" + port
+	}
+	return lessons.Vars{
+		"host": strings.Trim(host, "[]"), "name": "localhost", "url": url,
+		"port.mqtt": "1883", "port.mqtts": "8883", "port.mtls": "8884",
+		"ca.url": url + "/ca.pem",
+	}
+}
+
+// lessonVars fills in the placeholders of the lesson pages for this
+// server: the listeners' real ports, the CA file on this machine and its
+// content, and a name the broker certificate covers.
+func (a *App) lessonVars(r *http.Request) lessons.Vars {
+	v := requestVars(r)
+	for _, l := range a.listeners() {
+		if key := "port." + l.Name; v[key] != "" {
+			if _, port, err := net.SplitHostPort(l.Addr); err == nil && port != "0" {
+				v[key] = port
+			}
+		}
+	}
+	v["name"] = certName(v["host"], a.names)
+	v["ca.file"] = a.caFile()
+	v["ca.pem"] = strings.TrimSpace(string(a.ca.RootPEM()))
+	return v
+}
+
+// certName picks the DNS name a client should verify (and send as SNI):
+// the host the page was reached by when the certificate covers it and it
+// is a name, localhost for a loopback address, else the first name of the
+// certificate other than localhost.
+func certName(host string, names []string) string {
+	ip := net.ParseIP(host)
+	switch {
+	case ip == nil && slices.Contains(names, host):
+		return host
+	case ip != nil && ip.IsLoopback() || host == "localhost":
+		return "localhost"
+	}
+	for _, n := range names {
+		if net.ParseIP(n) == nil && n != "localhost" {
+			return n
+		}
+	}
+	return "localhost"
 }
 
 func (p *lessonPages) register(mux *http.ServeMux) {
@@ -73,6 +170,7 @@ func (p *lessonPages) courseMap(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := pages.CourseMap{Assets: p.pageAssets(), Path: path, Intro: coursePaths[i].intro}
+	vars := p.varsFor(r)
 	for _, x := range coursePaths {
 		href := "/lessons"
 		if x.name != "course" {
@@ -81,6 +179,7 @@ func (p *lessonPages) courseMap(w http.ResponseWriter, r *http.Request) {
 		d.Paths = append(d.Paths, pages.PathLink{Name: x.name, Label: x.label, Href: href, Current: x.name == path})
 	}
 	for _, l := range p.course.Lessons {
+		l := l.Fill(vars)
 		ml := pages.MapLesson{Lesson: l, Href: lessonHref(l, path)}
 		switch path {
 		case "course":
@@ -127,6 +226,8 @@ var actionLabels = map[string]string{"do": "Do it", "check": "Check", "read": "M
 type lessonData struct {
 	ID    string          `json:"id"`
 	Steps []*lessons.Step `json:"steps"`
+	// Vars are the placeholders' values, which do blocks read as site.
+	Vars lessons.Vars `json:"vars"`
 }
 
 func (p *lessonPages) lesson(w http.ResponseWriter, r *http.Request) {
@@ -139,17 +240,19 @@ func (p *lessonPages) lesson(w http.ResponseWriter, r *http.Request) {
 		render(w, http.StatusNotFound, pages.NotFoundPage(d), r)
 		return
 	}
+	prev, next := p.course.Neighbours(l)
+	vars := p.varsFor(r)
+	l = l.Fill(vars)
 	path := "course"
 	courseURL := "/lessons"
 	if r.URL.Query().Get("path") == "overview" {
 		path, courseURL = "overview", "/lessons?path=overview"
 	}
-	d := pages.LessonPage{Assets: p.pageAssets(), Lesson: l, Path: path, CourseURL: courseURL, Data: lessonData{ID: l.ID, Steps: l.Steps}}
+	d := pages.LessonPage{Assets: p.pageAssets(), Lesson: l, Path: path, CourseURL: courseURL, Data: lessonData{ID: l.ID, Steps: l.Steps, Vars: vars}}
 	for _, s := range l.Steps {
 		a := stepAction(s)
 		d.Steps = append(d.Steps, pages.LessonStep{Step: s, Action: a, Label: actionLabels[a], Hidden: path == "overview" && !s.Essential})
 	}
-	prev, next := p.course.Neighbours(l)
 	if prev != nil {
 		d.PrevHref, d.PrevTitle = lessonHref(prev, path), prev.Title
 	}

@@ -2,15 +2,20 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/mqtts-playground/playground/broker"
@@ -277,5 +282,136 @@ func TestBrokenLessonStopsStart(t *testing.T) {
 			app.Close()
 		}
 		t.Fatalf("newApp with a broken lesson: %v, want %v", err, broken)
+	}
+}
+
+func TestRequestHost(t *testing.T) {
+	for _, tt := range []struct{ hostHeader, host, port string }{
+		{"127.0.0.1:8080", "127.0.0.1", "8080"},
+		{"trainer.local:8080", "trainer.local", "8080"},
+		{"localhost", "localhost", ""},
+		{"[::1]:8443", "[::1]", "8443"},
+		{"[fe80::1]", "[fe80::1]", ""},
+		{`evil"><b>:80`, "localhost", ""},
+		{"a b:80", "localhost", ""},
+		{"host:99999", "localhost", ""},
+		{"host:http", "localhost", ""},
+		{"", "localhost", ""},
+	} {
+		r := httptest.NewRequest("GET", "/lessons/x", nil)
+		r.Host = tt.hostHeader
+		if host, port := requestHost(r); host != tt.host || port != tt.port {
+			t.Errorf("Host %q: %q %q, want %q %q", tt.hostHeader, host, port, tt.host, tt.port)
+		}
+	}
+	r := httptest.NewRequest("GET", "/lessons/x", nil)
+	r.Host = "[::1]:8443"
+	r.TLS = &tls.ConnectionState{}
+	v := requestVars(r)
+	if v["host"] != "::1" || v["url"] != "https://[::1]:8443" || v["ca.url"] != "https://[::1]:8443/ca.pem" {
+		t.Errorf("requestVars over HTTPS: %v", v)
+	}
+}
+
+func TestCertName(t *testing.T) {
+	names := []string{"localhost", "127.0.0.1", "::1", "trainer", "10.0.0.5", "broker.example"}
+	for host, want := range map[string]string{
+		"broker.example": "broker.example",
+		"127.0.0.1":      "localhost",
+		"::1":            "localhost",
+		"localhost":      "localhost",
+		"10.0.0.5":       "trainer",
+		"elsewhere.org":  "trainer",
+	} {
+		if got := certName(host, names); got != want {
+			t.Errorf("certName(%q) = %q, want %q", host, got, want)
+		}
+	}
+	if got := certName("10.0.0.5", []string{"localhost", "10.0.0.5"}); got != "localhost" {
+		t.Errorf("no other name: %q", got)
+	}
+}
+
+// TestLessonPlaceholders renders a lesson with placeholders for a server
+// whose data folder has a name full of characters HTML and shells care
+// about: the page shows the values as text, quoted where asked, and the
+// step runner gets them unescaped.
+func TestLessonPlaceholders(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Data = filepath.Join(t.TempDir(), `<b>x&y 'q" $(z)`)
+	app := startApp(t, cfg, false)
+	course, err := lessons.LoadFS(fstest.MapFS{"01-p.md": {Data: []byte(`---
+id: p
+title: P
+order: 1
+summary: s
+level: beginner
+minutes: 1
+---
+
+## Run it {#run essential}
+
+` + "```sh\nmosquitto_pub -h {{host}} -p {{port.mqtts}} --cafile {{ca.file|sh}} -t t -m hi\n```" + `
+
+Fetch [the CA]({{ca.url}}); verify {{name}}; in Go: {{ca.file|q}}.
+
+` + "```text\n{{ca.pem}}\n```\n\n```do\nlog(site.port.mqtts);\n```\n\n```check\njs: site.ca.file.length > 0\n```\n\n## Takeaways\n\n- on {{port.mtls}}\n\n```quiz\n? q {{url}}\n+ a | b\n- c | d\n```\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	newLessonPages(course, nil, app.listeners).withVars(app.lessonVars).register(mux)
+	get := func(path string) *goquery.Document {
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", path, nil)
+		r.Host = "127.0.0.1:8080"
+		mux.ServeHTTP(rec, r)
+		if rec.Code != 200 {
+			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+		if strings.Contains(rec.Body.String(), "<b>x") || strings.ContainsAny(rec.Body.String(), "\uE000\uE001\uE002") {
+			t.Errorf("GET %s: unescaped value or markers left in the page", path)
+		}
+		doc, err := goquery.NewDocumentFromReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	_, mqtts, _ := net.SplitHostPort(app.listener(t, "mqtts").Addr)
+	_, mtls, _ := net.SplitHostPort(app.listener(t, "mtls").Addr)
+	caFile := app.caFile()
+	doc := get("/lessons/p")
+	codes := doc.Find(".prose pre code")
+	if got, want := codes.Eq(0).Text(), "mosquitto_pub -h 127.0.0.1 -p "+mqtts+" --cafile '"+strings.ReplaceAll(caFile, "'", `'\''`)+"' -t t -m hi"; got != want {
+		t.Errorf("sh block:\n got %s\nwant %s", got, want)
+	}
+	if got := codes.Eq(1).Text(); got != strings.TrimSpace(string(app.ca.RootPEM())) {
+		t.Errorf("ca.pem block: %q", got)
+	}
+	if href, _ := doc.Find(`.prose a`).Attr("href"); href != "http://127.0.0.1:8080/ca.pem" {
+		t.Errorf("ca.url link %q", href)
+	}
+	if got := doc.Find(".prose p").Text(); !strings.Contains(got, "verify localhost; in Go: "+strconv.Quote(caFile)+".") {
+		t.Errorf("prose %q", got)
+	}
+	if got := doc.Find(`[data-testid="quiz"] legend`).Text(); !strings.Contains(got, "q http://127.0.0.1:8080") {
+		t.Errorf("quiz question %q", got)
+	}
+	var data lessonData
+	if err := json.Unmarshal([]byte(doc.Find("script#lesson-data").Text()), &data); err != nil {
+		t.Fatal(err)
+	}
+	if data.Vars["ca.file"] != caFile || data.Vars["port.mqtts"] != mqtts || data.Vars["port.mtls"] != mtls || data.Vars["host"] != "127.0.0.1" {
+		t.Errorf("lesson-data vars %v", data.Vars)
+	}
+	// The review path fills in the takeaways and quizzes too.
+	doc = get("/lessons?path=review")
+	if got := doc.Find(`[data-testid="takeaways"]`).Text(); !strings.Contains(got, "on "+mtls) {
+		t.Errorf("review takeaways %q", got)
+	}
+	// The course itself is not changed by rendering.
+	if strings.Contains(string(course.Lessons[0].Steps[0].Prose), mqtts) {
+		t.Error("rendering changed the parsed lesson")
 	}
 }

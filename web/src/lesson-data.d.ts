@@ -5,6 +5,9 @@
 export interface LessonData {
   id: string;
   steps: StepData[];
+  /** The placeholders' values for this page ("port.mqtts" → "8883"), which
+   * do blocks read as site (site.port.mqtts); see lessons/placeholders.go. */
+  vars?: Record<string, string>;
 }
 
 export interface StepData {

@@ -150,18 +150,68 @@ function text(hexs: string): string {
 }
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** The placeholders' values as an object: "port.mqtts" becomes
+ * site.port.mqtts, "host" site.host. */
+export type Site = { [key: string]: string | Site };
+
+export function siteOf(vars: Record<string, string> = {}): Site {
+  const site: Site = {};
+  for (const [key, value] of Object.entries(vars)) {
+    const path = key.split(".");
+    let at = site;
+    for (const p of path.slice(0, -1)) {
+      const next = at[p];
+      at = typeof next === "object" ? next : (at[p] = {});
+    }
+    at[path[path.length - 1]] = value;
+  }
+  return site;
+}
+
+/** A connection that only shows what was recorded: the trace of a failed
+ * connect (error.trace), or a connection the page did not make, as GET
+ * /trace/{id} returns it. Assigned to conn, it fills the trace panel and
+ * the step's checks read it; it cannot send anything. */
+export interface RecordedConnection extends Connection {
+  /** Said above the trace panel instead of the TLS parameters. */
+  note: string;
+}
+
+export function recorded(events: TraceEvent[], note = "a recorded connection"): RecordedConnection {
+  const cannot = () => Promise.reject(new Error(`${note} is only a recording: it cannot send or receive`));
+  return {
+    listener: "",
+    note,
+    subscribe: cannot,
+    publish: cannot,
+    nextMessage: cannot,
+    trace: () => events,
+    brokerTrace: () => Promise.resolve(events.filter((e) => e.side === "broker")),
+    brokerKey: () => "",
+    checks: () => [],
+    recording: () => ({ side: events[0]?.side ?? "client", chunks: [] }),
+    pcapng: () => new Uint8Array(),
+    keylog: () => "",
+    tlsInfo: () => null,
+    close: () => Promise.resolve(),
+  };
+}
+
+const isRecorded = (c: Connection | undefined): c is RecordedConnection => typeof (c as RecordedConnection | undefined)?.note === "string";
+
 /** What do blocks and js: checks see; conn is read back after a do block. */
 interface Scope {
   pg: Playground;
   conn: Connection | undefined;
   state: Record<string, unknown>;
   me: string;
+  site: Site;
 }
 
-const SCOPE_NAMES = ["pg", "state", "me", "log", "hex", "text", "sleep", "events", "__scope"];
+const SCOPE_NAMES = ["pg", "state", "me", "log", "hex", "text", "sleep", "events", "site", "recorded", "__scope"];
 
 function scopeArgs(s: Scope, log: (...a: unknown[]) => void): unknown[] {
-  return [s.pg, s.state, s.me, log, hex, text, sleep, s.conn?.trace() ?? [], s];
+  return [s.pg, s.state, s.me, log, hex, text, sleep, s.conn?.trace() ?? [], s.site, recorded, s];
 }
 
 // ---- the trace panel ----
@@ -206,7 +256,9 @@ class TracePanel {
     this.failed = failed;
     if (this.info) {
       const t = conn?.tlsInfo();
-      this.info.textContent = conn
+      this.info.textContent = isRecorded(conn)
+        ? `Recorded: ${conn.note}.`
+        : conn
         ? `Connection to "${conn.listener}": ${t ? `${t.version}, ${t.cipherSuite}${t.group ? `, ${t.group}` : ""}` : "no TLS, everything in clear"}.`
         : failed
           ? "The connection failed; its trace up to the failure:"
@@ -336,7 +388,7 @@ class Lesson implements LessonRunner {
     private readonly root: HTMLElement,
     private readonly data: LessonData,
   ) {
-    this.scope = { pg, conn: undefined, state: {}, me: learnerID() };
+    this.scope = { pg, conn: undefined, state: {}, me: learnerID(), site: siteOf(data.vars) };
     const traceRoot = document.querySelector<HTMLElement>('[data-testid="lesson-trace"]');
     if (traceRoot) this.panel = new TracePanel(traceRoot, document.querySelector('[data-testid="lesson-conn"]'));
     for (const d of data.steps) {
