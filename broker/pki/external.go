@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -40,21 +39,9 @@ func LoadExternal(certPEMFile, keyPEMFile string, dir string) (*CA, error) {
 		return nil, fmt.Errorf("pki: read the external CA key: %w: give the path of its PEM file", err)
 	}
 	certName, keyName := filepath.Base(certPEMFile), filepath.Base(keyPEMFile)
-	var chain []*x509.Certificate
-	for rest := certData; ; {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("pki: %s: certificate %d does not parse (%v): give PEM certificates", certName, len(chain)+1, err)
-		}
-		chain = append(chain, c)
+	chain, err := parseCertsPEM(certData)
+	if err != nil {
+		return nil, fmt.Errorf("pki: %s: %v: give PEM certificates", certName, err)
 	}
 	if len(chain) == 0 {
 		return nil, fmt.Errorf("pki: %s holds no PEM certificate: give the CA certificate (-----BEGIN CERTIFICATE-----)", certName)

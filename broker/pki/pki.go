@@ -419,21 +419,9 @@ func loadPair(dir, certFile, keyFile string) ([]*x509.Certificate, crypto.Signer
 	if err != nil {
 		return nil, nil, err
 	}
-	var chain []*x509.Certificate
-	for rest := certPEMBytes; ; {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, nil, fmt.Errorf("pki: %s: %w", certFile, err)
-		}
-		chain = append(chain, c)
+	chain, err := parseCertsPEM(certPEMBytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pki: %s: %w", certFile, err)
 	}
 	if len(chain) == 0 {
 		return nil, nil, fmt.Errorf("pki: %s holds no certificate", filepath.Join(dir, certFile))
@@ -510,4 +498,25 @@ func HostNames(extra ...string) []string {
 		}
 	}
 	return names
+}
+
+// parseCertsPEM parses every CERTIFICATE block of PEM data, in order,
+// skipping blocks of other types.
+func parseCertsPEM(data []byte) ([]*x509.Certificate, error) {
+	var chain []*x509.Certificate
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			return chain, nil
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d does not parse (%w)", len(chain)+1, err)
+		}
+		chain = append(chain, c)
+	}
 }

@@ -530,7 +530,7 @@ func TestLoadOrCreateBadFiles(t *testing.T) {
 		}, []string{RootCertFile + " holds no certificate"}},
 		{"root certificate corrupt DER", func(t *testing.T, dir string) {
 			writePEM(t, dir, RootCertFile, "CERTIFICATE", []byte{0x30, 0x03, 0x02, 0x01})
-		}, []string{"pki: " + RootCertFile + ": x509: "}},
+		}, []string{"pki: " + RootCertFile + ": certificate 1 does not parse (x509: "}},
 		{"root key not PEM", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, RootKeyFile), []byte("garbage"), 0o600)
 		}, []string{RootKeyFile + " holds no PEM key"}},
