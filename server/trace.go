@@ -137,6 +137,7 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 		return true
 	}
 	last := "\x00" // no list sent yet: the first one always goes out
+	seenChunks, seenDropped := -1, int64(-1)
 	tick := time.NewTicker(t.every)
 	defer tick.Stop()
 	for {
@@ -149,7 +150,9 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 		}
 		if connID != "" {
 			if info, ok := t.b.Find(connID); ok {
-				if rec, ok := t.b.Recording(info.ID); ok {
+				// Decode again only when something new was recorded.
+				if rec, ok := t.b.Recording(info.ID); ok && (len(rec.Chunks) != seenChunks || rec.Dropped != seenDropped) {
+					seenChunks, seenDropped = len(rec.Chunks), rec.Dropped
 					events := trace.Decode(rec)
 					if len(events) > after {
 						if !send("events", connTrace{Connection: info, Events: events[after:]}) {
