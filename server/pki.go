@@ -38,6 +38,13 @@ type pkiAPI struct {
 	now    func() time.Time
 }
 
+// newPKIAPI serves ca's endpoints; rot holds the broker certificate, which
+// covers names; token is the instructor token (empty: none accepted).
+func newPKIAPI(ca *pki.CA, rot *pki.Rotator, names []string, token string, log *slog.Logger) *pkiAPI {
+	return &pkiAPI{ca: ca, rot: rot, names: names, token: token, log: log,
+		csr: newRateLimiter(10, time.Minute), rotate: newRateLimiter(1, 5*time.Second), now: time.Now}
+}
+
 func (p *pkiAPI) register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /pki/csr", p.signCSR)
 	mux.HandleFunc("POST /pki/revoke", p.revoke)
