@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/broker/pki"
 	"github.com/mqtts-playground/playground/server/pages"
 )
 
@@ -146,5 +148,32 @@ func TestPageAssets(t *testing.T) {
 		if got != assets {
 			t.Errorf("%s loads %+v, want %+v", name, got, assets)
 		}
+	}
+}
+
+// TestCSRRateLimitPerClient: certificate requests are limited per client
+// address, with a Retry-After that says when the next one is allowed.
+func TestCSRRateLimitPerClient(t *testing.T) {
+	ca, _, err := pki.LoadOrCreate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPKIAPI(ca, nil, nil, "", slog.New(slog.DiscardHandler))
+	mux := http.NewServeMux()
+	p.register(mux)
+	csr := func(remote string, status int, headers map[string]string, body ...string) handlerCase {
+		return handlerCase{name: "POST /pki/csr from " + remote, h: mux, method: "POST", target: "/pki/csr", remote: remote,
+			status: status, headers: headers, body: body}
+	}
+	for range 10 {
+		csr("192.0.2.1:1000", 400, nil).run(t) // the body is no CSR: answered, and counted
+	}
+	for _, tt := range []handlerCase{
+		csr("192.0.2.1:1001", 429, map[string]string{"Retry-After": "6"}, "try again in 6 seconds"),
+		csr("[::ffff:192.0.2.1]:1002", 429, map[string]string{"Retry-After": "6"}),
+		csr("192.0.2.2:1000", 400, map[string]string{"Retry-After": ""}),
+		csr("[2001:db8::1]:1000", 400, nil),
+	} {
+		tt.run(t)
 	}
 }
