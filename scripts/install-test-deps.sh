@@ -19,18 +19,18 @@ if ! have apt-get; then
   echo "install-test-deps: missing ${need[*]}, and this is no Debian/Ubuntu (no apt-get): install them yourself, then run go test ./..." >&2
   exit 1
 fi
-SUDO=()
+# As root, or through sudo (which would drop an exported variable).
+as_root=(env DEBIAN_FRONTEND=noninteractive)
 if [ "$(id -u)" != 0 ]; then
   have sudo || { echo "install-test-deps: missing ${need[*]}: run as root or install sudo" >&2; exit 1; }
-  SUDO=(sudo)
+  as_root=(sudo "${as_root[@]}")
 fi
 echo "--- installing ${need[*]}"
-export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; the default (no) is fine.
-echo "wireshark-common wireshark-common/install-setuid boolean false" | "${SUDO[@]}" debconf-set-selections
-"${SUDO[@]}" apt-get update -qq
+echo "wireshark-common wireshark-common/install-setuid boolean false" | "${as_root[@]}" debconf-set-selections
+"${as_root[@]}" apt-get update -qq
 # Ubuntu names the package chromium-browser.
 if [[ " ${need[*]} " == *" chromium "* ]] && ! apt-cache show chromium >/dev/null 2>&1; then
   need=("${need[@]/#chromium/chromium-browser}")
 fi
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
