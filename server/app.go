@@ -133,37 +133,58 @@ func (a *App) addListeners() error {
 	return a.addLessonListeners()
 }
 
-func (a *App) startWeb() error {
-	mux := a.routes()
+// startWeb opens the web listeners, then serves the routes on them.
+func (a *App) startWeb() (err error) {
+	var lns []net.Listener
+	defer func() {
+		if err != nil {
+			for _, ln := range lns {
+				ln.Close()
+			}
+		}
+	}()
 	if addr := addrOrEmpty(a.cfg.HTTP); addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("web server: %w", err)
 		}
 		a.httpAddr = ln.Addr().String()
-		a.serve(ln, mux)
+		lns = append(lns, ln)
 	}
 	if addr := addrOrEmpty(a.cfg.HTTPS); addr != "" {
-		cfg := &tls.Config{GetCertificate: a.rot.GetCertificate, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"},
-			// A client certificate from the local CA, when the client has
-			// one, proves possession for POST /pki/revoke.
-			ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: a.ca.Pool()}
-		cfg.ClientCAs.AddCert(a.ca.Intermediate)
-		if a.cfg.TLSCert != "" {
-			c, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
-			if err != nil {
-				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
-			}
-			cfg.GetCertificate, cfg.Certificates = nil, []tls.Certificate{c}
+		cfg, err := a.webTLS()
+		if err != nil {
+			return err
 		}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("web server: %w", err)
 		}
 		a.httpsAddr = ln.Addr().String()
-		a.serve(tls.NewListener(ln, cfg), mux)
+		lns = append(lns, tls.NewListener(ln, cfg))
+	}
+	mux := a.routes()
+	for _, ln := range lns {
+		a.serve(ln, mux)
 	}
 	return nil
+}
+
+// webTLS is the HTTPS server's TLS configuration.
+func (a *App) webTLS() (*tls.Config, error) {
+	cfg := &tls.Config{GetCertificate: a.rot.GetCertificate, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"},
+		// A client certificate from the local CA, when the client has
+		// one, proves possession for POST /pki/revoke.
+		ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: a.ca.Pool()}
+	cfg.ClientCAs.AddCert(a.ca.Intermediate)
+	if a.cfg.TLSCert != "" {
+		c, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		cfg.GetCertificate, cfg.Certificates = nil, []tls.Certificate{c}
+	}
+	return cfg, nil
 }
 
 func (a *App) serve(ln net.Listener, h http.Handler) {

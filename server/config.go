@@ -84,7 +84,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.LessonPorts, "lesson-ports", "127.0.0.1:8900", "address of the first lesson listener (deliberately broken certificates); the others take the next ports in turn (\"off\": reachable only through the page's tunnel)")
 	fs.StringVar(&c.Token, "instructor-token", "", "secret that lets an instructor revoke any client certificate (Authorization: Bearer TOKEN on POST /pki/revoke)")
 	fs.IntVar(&c.TraceLimit, "trace-limit", 1<<20, "bytes recorded per broker connection for its trace (negative: record nothing)")
-	fs.StringVar(&c.BuildAssets, "build-assets", "", "build the web assets into this folder and exit (used by `go tool task build`)")
+	fs.StringVar(&c.BuildAssets, "build-assets", "", "build the web assets into this folder and exit (used by `./task build`)")
 	fs.BoolVar(&c.Dev, "dev", false, "serve unminified scripts")
 	fs.Usage = func() {
 		fmt.Fprintf(out, `MQTTS Playground: a real MQTT broker with TLS listeners, a local CA and a web page

@@ -11,5 +11,5 @@ import (
 var dist embed.FS
 
 // embedded holds the web assets written by `go run ./server --build-assets
-// server/dist` (go tool task build does both steps).
+// server/dist` (./task build does both steps).
 var embedded, _ = fs.Sub(dist, "dist")

@@ -2,10 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/coder/websocket"
 	"github.com/mqtts-playground/playground/broker"
@@ -13,22 +12,53 @@ import (
 	"github.com/mqtts-playground/playground/web"
 )
 
+// routes wires the handlers; each is a small type made by its constructor
+// from what it uses. It runs once the web servers listen, so their
+// addresses are known.
 func (a *App) routes() http.Handler {
+	assets := assetURLs(a.assets)
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", &indexHandler{a: a})
-	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.HandleFunc("GET /ca.pem", a.caPEM)
-	(&pkiAPI{ca: a.ca, rot: a.rot, names: a.names, token: a.cfg.Token, log: a.log,
-		csr: newRateLimiter(10, time.Minute), rotate: newRateLimiter(1, 5*time.Second), now: time.Now}).register(mux)
+	mux.Handle("GET /{$}", newIndexPage(assets, a.listeners, a.caFile()))
+	mux.Handle("GET /healthz", newHealthz(a.listeners, health{HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names}))
+	mux.Handle("GET /ca.pem", newCACert(a.ca.RootPEM()))
+	newPKIAPI(a.ca, a.rot, a.names, a.cfg.Token, a.log).register(mux)
 	mux.Handle("GET /tunnel", newTunnel(a.broker, 1024))
 	mux.Handle("GET /mqtt", a.broker.WebSocket("ws"))
-	newTraceAPI(a.broker).withPage(a.tracePage()).register(mux)
-	mux.HandleFunc("GET /replay", a.replay)
-	newLessonPages(a.course, a.assets, a.listeners).withVars(a.lessonVars).register(mux)
+	traces := newTraceAPI(a.broker)
+	if a.assets != nil {
+		traces.withPage(newTracePage(assets))
+	}
+	traces.register(mux)
+	mux.Handle("GET /replay", newReplayPage(assets))
+	newLessonPages(a.course, assets, a.listeners).withVars(a.lessonVars).register(mux)
 	if a.assets != nil {
 		mux.Handle("GET "+web.Prefix, a.assets)
 	}
 	return mux
+}
+
+// assetURLs are the URLs of the page bundle every page loads; none when the
+// server runs without web assets.
+func assetURLs(a *web.Assets) pages.Assets {
+	if a == nil {
+		return pages.Assets{}
+	}
+	return pages.Assets{Script: web.Prefix + a.Script, Style: web.Prefix + a.Style, Wasm: web.Prefix + a.Wasm}
+}
+
+// needAssets answers 503 for a page that cannot work without its script.
+func needAssets(w http.ResponseWriter, a pages.Assets) bool {
+	if a == (pages.Assets{}) {
+		http.Error(w, "this server was started without web assets", http.StatusServiceUnavailable)
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(v)
 }
 
 // health is the body of GET /healthz.
@@ -40,6 +70,25 @@ type health struct {
 	Names []string `json:"names"`
 }
 
+// healthz answers GET /healthz: the broker's listeners as they are now,
+// and the rest of health, fixed at start.
+type healthz struct {
+	listeners func() []broker.ListenerInfo
+	fixed     health
+}
+
+func newHealthz(listeners func() []broker.ListenerInfo, fixed health) *healthz {
+	return &healthz{listeners: listeners, fixed: fixed}
+}
+
+func (h *healthz) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body := h.fixed
+	body.Listeners = h.listeners()
+	writeJSON(w, body)
+}
+
+// listeners are the broker's listeners, the ws one with its address on the
+// web port.
 func (a *App) listeners() []broker.ListenerInfo {
 	ls := a.broker.Listeners()
 	for i := range ls {
@@ -50,47 +99,42 @@ func (a *App) listeners() []broker.ListenerInfo {
 	return ls
 }
 
-func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(health{Listeners: a.listeners(), HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names})
-}
+// caCert answers GET /ca.pem with the root certificate devices trust.
+type caCert struct{ pem []byte }
 
-func (a *App) caPEM(w http.ResponseWriter, r *http.Request) {
+func newCACert(pem []byte) *caCert { return &caCert{pem: pem} }
+
+func (c *caCert) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-pem-file")
 	w.Header().Set("Content-Disposition", `inline; filename="ca.pem"`)
-	w.Write(a.ca.RootPEM())
+	w.Write(c.pem)
 }
 
-type indexHandler struct{ a *App }
+// indexPage serves the playground page at GET /.
+type indexPage struct {
+	assets    pages.Assets
+	listeners func() []broker.ListenerInfo
+	caFile    string // the CA certificate's path on this machine
+}
 
-func (h *indexHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a := h.a
-	if a.assets == nil {
-		http.Error(w, "this server was started without web assets", http.StatusServiceUnavailable)
+func newIndexPage(assets pages.Assets, listeners func() []broker.ListenerInfo, caFile string) *indexPage {
+	return &indexPage{assets: assets, listeners: listeners, caFile: caFile}
+}
+
+func (h *indexPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !needAssets(w, h.assets) {
 		return
 	}
-	d := pages.Index{
-		Script: web.Prefix + a.assets.Script,
-		Style:  web.Prefix + a.assets.Style,
-		Wasm:   web.Prefix + a.assets.Wasm,
-		CAFile: a.caFile(),
-	}
-	for _, l := range a.listeners() {
+	d := pages.Index{Assets: h.assets, CAFile: h.caFile}
+	for _, l := range h.listeners() {
 		d.Listeners = append(d.Listeners, pages.Listener{Name: l.Name, Addr: l.Addr, TLS: l.TLS, MTLS: l.MTLS, Lesson: l.Lesson, About: l.About})
 		if l.Name == "mqtts" {
-			host, port, _ := net.SplitHostPort(l.Addr)
-			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-				// Listening everywhere: tell devices the name they used to reach this page.
-				if h, _, err := net.SplitHostPort(r.Host); err == nil {
-					host = h
-				}
-			}
-			d.MQTTSHost, d.MQTTSPort = host, port
+			// Listening everywhere: tell devices the name they used to reach this page.
+			near, _ := requestHost(r)
+			d.MQTTSHost, d.MQTTSPort = dialHost(l.Addr, strings.Trim(near, "[]"))
 		}
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	pages.IndexPage(d).Render(r.Context(), w)
+	render(w, http.StatusOK, pages.IndexPage(d), r)
 }
 
 // tunnel carries a browser's bytes to one of the broker's named listeners

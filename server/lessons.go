@@ -12,7 +12,6 @@ import (
 	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/lessons"
 	"github.com/mqtts-playground/playground/server/pages"
-	"github.com/mqtts-playground/playground/web"
 )
 
 // loadLessons parses the course at start-up; a test swaps it to check that a
@@ -25,9 +24,9 @@ var loadLessons = lessons.Load
 // (web/src/lesson.ts).
 type lessonPages struct {
 	course *lessons.Course
-	// assets gives the page's script and style; nil serves pages without
-	// them (tests).
-	assets *web.Assets
+	// assets are the pages' script, style and wasm; none serves pages
+	// without them (tests).
+	assets pages.Assets
 	// listeners lists the broker's listeners, to warn about missing ones.
 	listeners func() []broker.ListenerInfo
 	// vars gives the values of the lessons' placeholders for a request;
@@ -35,7 +34,7 @@ type lessonPages struct {
 	vars func(*http.Request) lessons.Vars
 }
 
-func newLessonPages(course *lessons.Course, assets *web.Assets, listeners func() []broker.ListenerInfo) *lessonPages {
+func newLessonPages(course *lessons.Course, assets pages.Assets, listeners func() []broker.ListenerInfo) *lessonPages {
 	return &lessonPages{course: course, assets: assets, listeners: listeners}
 }
 
@@ -136,13 +135,6 @@ func (p *lessonPages) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /lessons/{id}", p.lesson)
 }
 
-func (p *lessonPages) pageAssets() pages.Assets {
-	if p.assets == nil {
-		return pages.Assets{}
-	}
-	return pages.Assets{Script: web.Prefix + p.assets.Script, Style: web.Prefix + p.assets.Style, Wasm: web.Prefix + p.assets.Wasm}
-}
-
 // coursePath is one of the course map's three paths.
 type coursePath struct{ name, label, intro string }
 
@@ -169,7 +161,7 @@ func (p *lessonPages) courseMap(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "lessons: unknown path "+strconv.Quote(path)+": want course, overview or review", http.StatusNotFound)
 		return
 	}
-	d := pages.CourseMap{Assets: p.pageAssets(), Path: path, Intro: coursePaths[i].intro}
+	d := pages.CourseMap{Assets: p.assets, Path: path, Intro: coursePaths[i].intro}
 	vars := p.varsFor(r)
 	for _, x := range coursePaths {
 		href := "/lessons"
@@ -233,7 +225,7 @@ type lessonData struct {
 func (p *lessonPages) lesson(w http.ResponseWriter, r *http.Request) {
 	l := p.course.Lesson(r.PathValue("id"))
 	if l == nil {
-		d := pages.NotFound{Assets: p.pageAssets(), ID: r.PathValue("id")}
+		d := pages.NotFound{Assets: p.assets, ID: r.PathValue("id")}
 		for _, l := range p.course.Lessons {
 			d.Lessons = append(d.Lessons, pages.MapLesson{Lesson: l, Href: lessonHref(l, "")})
 		}
@@ -248,7 +240,7 @@ func (p *lessonPages) lesson(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("path") == "overview" {
 		path, courseURL = "overview", "/lessons?path=overview"
 	}
-	d := pages.LessonPage{Assets: p.pageAssets(), Lesson: l, Path: path, CourseURL: courseURL, Data: lessonData{ID: l.ID, Steps: l.Steps, Vars: vars}}
+	d := pages.LessonPage{Assets: p.assets, Lesson: l, Path: path, CourseURL: courseURL, Data: lessonData{ID: l.ID, Steps: l.Steps, Vars: vars}}
 	for _, s := range l.Steps {
 		a := stepAction(s)
 		d.Steps = append(d.Steps, pages.LessonStep{Step: s, Action: a, Label: actionLabels[a], Hidden: path == "overview" && !s.Essential})

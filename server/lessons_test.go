@@ -20,6 +20,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/lessons"
+	"github.com/mqtts-playground/playground/server/pages"
 )
 
 func getDoc(t *testing.T, url string, wantCode int) *goquery.Document {
@@ -233,7 +234,7 @@ func TestLessonMissingListener(t *testing.T) {
 	}
 	for _, tt := range tests {
 		mux := http.NewServeMux()
-		newLessonPages(course, nil, func() []broker.ListenerInfo {
+		newLessonPages(course, pages.Assets{}, func() []broker.ListenerInfo {
 			var ls []broker.ListenerInfo
 			for _, n := range tt.have {
 				ls = append(ls, broker.ListenerInfo{Name: n})
@@ -360,7 +361,7 @@ Fetch [the CA]({{ca.url}}); verify {{name}}; in Go: {{ca.file|q}}.
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	newLessonPages(course, nil, app.listeners).withVars(app.lessonVars).register(mux)
+	newLessonPages(course, pages.Assets{}, app.listeners).withVars(app.lessonVars).register(mux)
 	get := func(path string) *goquery.Document {
 		rec := httptest.NewRecorder()
 		r := httptest.NewRequest("GET", path, nil)

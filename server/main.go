@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -93,21 +92,9 @@ func (a *App) printBanner(w io.Writer, took time.Duration) {
 	fmt.Fprintf(w, "\n  CA certificate: %s\n", a.caFile())
 	for _, l := range a.listeners() {
 		if l.Name == "mqtts" && l.Addr != "" {
-			host, port, _ := net.SplitHostPort(l.Addr)
-			if host == "" || host == "::" || host == "0.0.0.0" {
-				host = "127.0.0.1"
-			}
+			host, port := dialHost(l.Addr, "")
 			fmt.Fprintf(w, "  Try:  mosquitto_sub -h %s -p %s --cafile %s -t 'x/#' -v\n", host, port, a.caFile())
 		}
 	}
 	fmt.Fprintln(w)
-}
-
-// urlFor makes a URL a person can open for a listening address.
-func urlFor(scheme, addr string) string {
-	host, port, _ := net.SplitHostPort(addr)
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return fmt.Sprintf("%s://%s/", scheme, net.JoinHostPort(host, port))
 }

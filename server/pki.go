@@ -18,10 +18,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mqtts-playground/playground/broker/pki"
+	"golang.org/x/time/rate"
 )
 
 // pkiAPI lets learners and devices get client certificates from the local CA,
@@ -33,9 +33,20 @@ type pkiAPI struct {
 	names  []string
 	token  string // instructor token; empty: no token accepted
 	log    *slog.Logger
-	csr    *rateLimiter
-	rotate *rateLimiter
+	csr    *clientLimiter // certificate requests, per client
+	rotate *rate.Limiter  // broker certificate rotations, for everyone
 	now    func() time.Time
+}
+
+// newPKIAPI serves ca's endpoints; rot holds the broker certificate, which
+// covers names; token is the instructor token (empty: none accepted).
+func newPKIAPI(ca *pki.CA, rot *pki.Rotator, names []string, token string, log *slog.Logger) *pkiAPI {
+	return &pkiAPI{ca: ca, rot: rot, names: names, token: token, log: log,
+		// Ten at once, then one every six seconds: a workshop table
+		// enrolling its devices, not a loop filling the CA's index.
+		csr:    newClientLimiter(6*time.Second, 10, 10000),
+		rotate: rate.NewLimiter(rate.Every(5*time.Second), 1),
+		now:    time.Now}
 }
 
 func (p *pkiAPI) register(mux *http.ServeMux) {
@@ -45,7 +56,7 @@ func (p *pkiAPI) register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /pki/rotate", p.rotateCert)
 }
 
-// clientIP is who a rate limit counts against.
+// clientIP is the address a request came from, for the log.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -67,9 +78,9 @@ func readPEMBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 // the PEM chain, leaf first. The common name becomes the MQTT user name on
 // the mtls listener.
 func (p *pkiAPI) signCSR(w http.ResponseWriter, r *http.Request) {
-	if !p.csr.allow(clientIP(r)) {
-		w.Header().Set("Retry-After", "60")
-		http.Error(w, "pki: too many certificate requests from this address; try again in a minute", http.StatusTooManyRequests)
+	if ok, wait := p.csr.allow(r); !ok {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		http.Error(w, fmt.Sprintf("pki: too many certificate requests from this address; try again in %s seconds", retryAfter(wait)), http.StatusTooManyRequests)
 		return
 	}
 	body, ok := readPEMBody(w, r)
@@ -198,7 +209,7 @@ func (p *pkiAPI) crl(w http.ResponseWriter, r *http.Request) {
 // rotateCert answers POST /pki/rotate: the broker gets a new certificate
 // (new serial, same names); connections already up keep theirs.
 func (p *pkiAPI) rotateCert(w http.ResponseWriter, r *http.Request) {
-	if !p.rotate.allow("all") {
+	if !p.rotate.Allow() {
 		w.Header().Set("Retry-After", "10")
 		http.Error(w, "pki: the broker certificate was just rotated; try again in a few seconds", http.StatusTooManyRequests)
 		return
@@ -210,38 +221,4 @@ func (p *pkiAPI) rotateCert(w http.ResponseWriter, r *http.Request) {
 	}
 	p.log.Info("rotated the broker certificate", "serial", leaf.SerialNumber.Text(16))
 	writeJSON(w, map[string]string{"serial": leaf.SerialNumber.Text(16), "notAfter": leaf.NotAfter.UTC().Format(time.RFC3339)})
-}
-
-// rateLimiter allows n events per period for each key.
-type rateLimiter struct {
-	mu     sync.Mutex
-	n      int
-	period time.Duration
-	seen   map[string][]time.Time
-	now    func() time.Time
-}
-
-func newRateLimiter(n int, period time.Duration) *rateLimiter {
-	return &rateLimiter{n: n, period: period, seen: map[string][]time.Time{}, now: time.Now}
-}
-
-func (l *rateLimiter) allow(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.seen) > 10000 { // forget everyone rather than grow without bound
-		l.seen = map[string][]time.Time{}
-	}
-	recent := l.seen[key][:0]
-	for _, t := range l.seen[key] {
-		if now.Sub(t) < l.period {
-			recent = append(recent, t)
-		}
-	}
-	if len(recent) >= l.n {
-		l.seen[key] = recent
-		return false
-	}
-	l.seen[key] = append(recent, now)
-	return true
 }

@@ -19,8 +19,8 @@ import (
 // as server-sent events.
 type traceAPI struct {
 	b     *broker.Broker
-	every time.Duration    // how often the stream looks for news
-	page  http.HandlerFunc // the broker view for browsers at GET /trace (views.go); nil: JSON only
+	every time.Duration // how often the stream looks for news
+	page  http.Handler  // the broker view for browsers at GET /trace (views.go); nil: JSON only
 }
 
 func newTraceAPI(b *broker.Broker) *traceAPI { return &traceAPI{b: b, every: 500 * time.Millisecond} }
@@ -32,12 +32,6 @@ func (t *traceAPI) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /trace/{id}/recording", t.recording)
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(v)
-}
-
 // connList is the body of GET /trace.
 type connList struct {
 	Connections []broker.ConnInfo `json:"connections"`
@@ -46,7 +40,7 @@ type connList struct {
 func (t *traceAPI) list(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "Accept")
 	if t.page != nil && acceptsHTML(r) {
-		t.page(w, r)
+		t.page.ServeHTTP(w, r)
 		return
 	}
 	writeJSON(w, connList{Connections: t.b.Conns()})

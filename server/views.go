@@ -2,14 +2,12 @@ package main
 
 import (
 	"errors"
-	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/mqtts-playground/playground/server/pages"
-	"github.com/mqtts-playground/playground/web"
+	"github.com/mqtts-playground/playground/web/accept"
 )
 
 // The pages beside the playground: the broker view at /trace (browsers get
@@ -17,29 +15,19 @@ import (
 // Both load the same script bundle as the playground page; it mounts the
 // view of whichever page it finds.
 
-func (a *App) bundle() pages.Bundle {
-	return pages.Bundle{
-		Script: web.Prefix + a.assets.Script,
-		Style:  web.Prefix + a.assets.Style,
-		Wasm:   web.Prefix + a.assets.Wasm,
-	}
-}
+// tracePage is the broker view for browsers at GET /trace; traceAPI
+// answers other clients with the JSON list.
+type tracePage struct{ assets pages.Assets }
 
-// tracePage returns the handler of the broker view, or nil when the server
-// runs without web assets: then GET /trace answers JSON to everyone.
-func (a *App) tracePage() http.HandlerFunc {
-	if a.assets == nil {
-		return nil
-	}
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		pages.TracePage(a.bundle()).Render(r.Context(), w)
-	}
+func newTracePage(assets pages.Assets) *tracePage { return &tracePage{assets: assets} }
+
+func (p *tracePage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	render(w, http.StatusOK, pages.TracePage(p.assets), r)
 }
 
 // withPage makes GET /trace answer browsers (Accept: text/html) with page.
-func (t *traceAPI) withPage(page http.HandlerFunc) *traceAPI {
+func (t *traceAPI) withPage(page http.Handler) *traceAPI {
 	t.page = page
 	return t
 }
@@ -47,38 +35,28 @@ func (t *traceAPI) withPage(page http.HandlerFunc) *traceAPI {
 // acceptsHTML reports whether the request asks for HTML by name, as browsers
 // do when they navigate; "*/*" alone (curl, fetch) does not count.
 func acceptsHTML(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		if mt == "text/html" || mt == "application/xhtml+xml" {
-			if q, err := strconv.ParseFloat(params["q"], 64); err == nil && q == 0 {
-				continue // "not HTML, please"
-			}
-			return true
-		}
-	}
-	return false
+	return accept.Names(r.Header.Get("Accept"), "text/html", "application/xhtml+xml")
 }
 
-// replay serves the replay page. A src that is not an http(s) URL or a
-// relative path is refused here already, with the reason on the page.
-func (a *App) replay(w http.ResponseWriter, r *http.Request) {
-	if a.assets == nil {
-		http.Error(w, "this server was started without web assets", http.StatusServiceUnavailable)
+// replayPage serves the replay page at GET /replay. A src that is not an
+// http(s) URL or a relative path is refused here already, with the reason
+// on the page.
+type replayPage struct{ assets pages.Assets }
+
+func newReplayPage(assets pages.Assets) *replayPage { return &replayPage{assets: assets} }
+
+func (p *replayPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !needAssets(w, p.assets) {
 		return
 	}
 	src := r.URL.Query().Get("src")
-	d := pages.Replay{Bundle: a.bundle(), Src: src}
+	d := pages.Replay{Assets: p.assets, Src: src}
 	status := http.StatusOK
 	if err := checkReplaySrc(src); err != nil {
 		d.Err = err.Error()
 		status = http.StatusBadRequest
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	pages.ReplayPage(d).Render(r.Context(), w)
+	render(w, status, pages.ReplayPage(d), r)
 }
 
 // checkReplaySrc accepts an empty src (the page then asks for one), an

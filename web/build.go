@@ -102,11 +102,11 @@ func Root() (string, error) {
 	}
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
-		return "", fmt.Errorf("web: cannot find the source tree (no embedded assets in this binary, and `go env GOMOD` failed: %v); run from the repository with `go run ./server`, or build with `go tool task build`", err)
+		return "", fmt.Errorf("web: cannot find the source tree (no embedded assets in this binary, and `go env GOMOD` failed: %v); run from the repository with `go run ./server`, or build with `./task build`", err)
 	}
 	gomod := strings.TrimSpace(string(out))
 	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("web: cannot find the source tree: run from the repository with `go run ./server`, or build with `go tool task build`")
+		return "", errors.New("web: cannot find the source tree: run from the repository with `go run ./server`, or build with `./task build`")
 	}
 	return filepath.Dir(gomod), nil
 }

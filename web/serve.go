@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mqtts-playground/playground/web/accept"
 )
 
 // Prefix is the URL path under which assets are served.
@@ -25,24 +27,13 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	h.Add("Vary", "Accept-Encoding")
 	body := f.Raw
-	accept := r.Header.Get("Accept-Encoding")
-	if br := f.BrotliBytes(); br != nil && acceptsEncoding(accept, "br") {
+	ae := r.Header.Get("Accept-Encoding")
+	if br := f.BrotliBytes(); br != nil && accept.Names(ae, "br") {
 		h.Set("Content-Encoding", "br")
 		body = br
-	} else if acceptsEncoding(accept, "gzip") {
+	} else if accept.Names(ae, "gzip") {
 		h.Set("Content-Encoding", "gzip")
 		body = f.Gzip
 	}
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
-}
-
-// acceptsEncoding reports whether an Accept-Encoding header allows enc.
-func acceptsEncoding(header, enc string) bool {
-	for _, part := range strings.Split(header, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), enc) {
-			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
-		}
-	}
-	return false
 }

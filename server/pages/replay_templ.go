@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 
 // Replay is what the replay page shows.
 type Replay struct {
-	Bundle
+	Assets
 	// Src is the ?src= URL of the session to show, as given.
 	Src string
 	// Err says why Src is refused; empty when it is fine.
@@ -123,7 +123,7 @@ func ReplayPage(d Replay) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = shell("Replay · MQTTS Playground", d.Bundle).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = shell("Replay · MQTTS Playground", d.Assets).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -1,0 +1,11 @@
+package pages
+
+// Assets are the URLs of the bundle every page loads: one script (it mounts
+// the view of whichever page it finds), its stylesheet and the wasm client.
+// All empty when the server runs without web assets (some tests): the
+// lesson pages then render without them.
+type Assets struct {
+	Script string
+	Style  string
+	Wasm   string
+}
