@@ -31,15 +31,6 @@ func (a *App) routes() http.Handler {
 	return mux
 }
 
-// health is the body of GET /healthz.
-type health struct {
-	Listeners []broker.ListenerInfo `json:"listeners"`
-	HTTP      string                `json:"http"`
-	HTTPS     string                `json:"https"`
-	// Names are the names the broker certificate covers.
-	Names []string `json:"names"`
-}
-
 func (a *App) listeners() []broker.ListenerInfo {
 	ls := a.broker.Listeners()
 	for i := range ls {
@@ -53,7 +44,7 @@ func (a *App) listeners() []broker.ListenerInfo {
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(health{Listeners: a.listeners(), HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names})
+	json.NewEncoder(w).Encode(Health{Listeners: a.listeners(), HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names})
 }
 
 func (a *App) caPEM(w http.ResponseWriter, r *http.Request) {
