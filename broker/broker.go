@@ -62,17 +62,6 @@ type Listener struct {
 	RelayTLS *tls.Config
 }
 
-// ListenerInfo is what the broker tells about a listener.
-type ListenerInfo struct {
-	Name   string `json:"name"`
-	Addr   string `json:"addr"`
-	TLS    bool   `json:"tls"`
-	MTLS   bool   `json:"mtls,omitempty"`
-	Lesson bool   `json:"lesson"`
-	Tunnel bool   `json:"tunnel"`
-	About  string `json:"about"`
-}
-
 // Options configure a Broker.
 type Options struct {
 	// Logger receives connection and error logs; nil discards them.

@@ -4,29 +4,11 @@ import (
 	"bytes"
 	"net"
 	"sync"
-	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/mqtts-playground/playground/trace"
 )
-
-// ConnInfo describes one connection the broker served or is serving.
-type ConnInfo struct {
-	ID       string    `json:"id"`
-	Listener string    `json:"listener"`
-	Remote   string    `json:"remote"`
-	Started  time.Time `json:"started"`
-	ClientID string    `json:"clientId,omitempty"`
-	// ClientRandom is the hex of the TLS ClientHello random: what a client
-	// that recorded its own side uses to find the broker's side.
-	ClientRandom string    `json:"clientRandom,omitempty"`
-	TLSVersion   string    `json:"tlsVersion,omitempty"`
-	Resumed      bool      `json:"resumed,omitempty"`
-	PeerCN       string    `json:"peerCN,omitempty"`
-	Ended        time.Time `json:"ended,omitzero"`
-	Err          string    `json:"error,omitempty"`
-}
 
 // Conn is a connection's live record: its description and its recorder.
 type Conn struct {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mqtts-playground/playground/trace"
 )
 
 var (
@@ -23,22 +25,9 @@ var (
 	frontKeys = []string{"id", "title", "order", "summary", "level", "minutes", "listeners"}
 	required  = []string{"id", "title", "order", "summary", "level", "minutes"}
 	levels    = []string{"beginner", "intermediate", "advanced"}
-	sides     = []string{"client", "broker", "any"}
-	dirs      = []string{"send", "recv", "any"}
+	sides     = []string{string(trace.Client), string(trace.Broker), "any"}
+	dirs      = []string{string(trace.Send), string(trace.Recv), "any"}
 )
-
-// EventTypes are the event types look and check lines may name (besides
-// any): the types the trace decoders produce (trace/event.go).
-var EventTypes = []string{
-	// TLS records and handshake messages (RFC 8446, RFC 5246).
-	"ClientHello", "ServerHello", "HelloRetryRequest", "EncryptedExtensions", "Certificate",
-	"CertificateRequest", "CertificateVerify", "CertificateStatus", "Finished", "NewSessionTicket",
-	"EndOfEarlyData", "KeyUpdate", "ServerKeyExchange", "ClientKeyExchange", "ServerHelloDone",
-	"HelloRequest", "ApplicationData", "Alert", "ChangeCipherSpec",
-	// MQTT control packets (MQTT 5.0 §2.1.2).
-	"CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP", "SUBSCRIBE", "SUBACK",
-	"UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "AUTH",
-}
 
 // parser holds the state of parsing one file.
 type parser struct {
@@ -260,7 +249,7 @@ func (p *parser) body(l *Lesson, lines []string, start int) {
 }
 
 func (p *parser) heading(line string, ln int) *Step {
-	s := &Step{Line: ln}
+	s := &Step{Line: ln, Blocks: []*Block{}} // blocks is never null in the JSON
 	m := headingRE.FindStringSubmatch(line)
 	if m == nil {
 		p.fail(ln, "step heading %q has no title", line)
@@ -493,8 +482,8 @@ func (p *parser) target(s string, ln int, check bool) (Check, bool) {
 		p.fail(ln, "%q: direction %q is not one of %s", s, c.Dir, strings.Join(dirs, ", "))
 		ok = false
 	}
-	if c.Type != "any" && !slices.Contains(EventTypes, c.Type) {
-		p.fail(ln, "%q: unknown event type %q (lessons.EventTypes lists them)", s, c.Type)
+	if c.Type != "any" && !slices.Contains(trace.EventTypes, c.Type) {
+		p.fail(ln, "%q: unknown event type %q (trace.EventTypes lists them)", s, c.Type)
 		ok = false
 	}
 	for _, t := range toks[3:] {

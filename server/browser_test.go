@@ -83,9 +83,12 @@ type browserRun struct {
 		OK   bool   `json:"ok"`
 	} `json:"checks"`
 	TLS struct {
-		Version string `json:"version"`
-		Group   string `json:"group"`
+		Version      string `json:"version"`
+		Group        string `json:"group"`
+		ClientRandom string `json:"clientRandom"`
 	} `json:"tls"`
+	BrokerKey         string  `json:"brokerKey"`
+	ClientID          string  `json:"clientId"`
 	LoadToHandshakeMS float64 `json:"loadToHandshakeMs"`
 	HandshakeMS       float64 `json:"handshakeMs"`
 }
@@ -105,7 +108,7 @@ func TestBrowserPublishReceive(t *testing.T) {
 		const message = await c.nextMessage(5000);
 		const brokerSide = await c.brokerTrace();
 		const result = {message, trace: c.trace().filter(e => e.side === "client"), brokerSide, merged: c.trace().length, checks: c.checks(), tls: c.tlsInfo(),
-			loadToHandshakeMs: t1, handshakeMs: t1 - t0};
+			brokerKey: c.brokerKey(), clientId: c.clientId(), loadToHandshakeMs: t1, handshakeMs: t1 - t0};
 		window.testConn = c;
 		return result;
 	})()`, chromedp.EvalAwaitPromise))
@@ -157,7 +160,14 @@ func TestBrowserPublishReceive(t *testing.T) {
 	if !strings.Contains(fields["PUBLISH"]["Topic Name"], "x/browser/hello") || !strings.Contains(fields["PUBLISH"]["Payload"], "hello from the browser") {
 		t.Errorf("PUBLISH fields %v", fields["PUBLISH"])
 	}
-	// The broker's side of the same connection, fetched by the page.
+	// The broker's side of the same connection, fetched by the page under
+	// the name Go gave it: the client random of the handshake.
+	if run.ClientID != "browser-test" || len(run.TLS.ClientRandom) != 64 || run.BrokerKey != run.TLS.ClientRandom {
+		t.Errorf("clientId() %q, brokerKey() %q, tlsInfo().clientRandom %q; want browser-test and the 64-digit client random twice", run.ClientID, run.BrokerKey, run.TLS.ClientRandom)
+	}
+	if info, ok := app.broker.Find(run.BrokerKey); !ok || info.ClientID != "browser-test" || info.ClientRandom != run.BrokerKey {
+		t.Errorf("the broker finds %+v (%v) by brokerKey() %q", info, ok, run.BrokerKey)
+	}
 	var brokerKinds []string
 	for _, e := range run.BrokerSide {
 		if e.Side != "broker" {

@@ -19,7 +19,7 @@ func (a *App) routes() http.Handler {
 	assets := assetURLs(a.assets)
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", newIndexPage(assets, a.listeners, a.caFile()))
-	mux.Handle("GET /healthz", newHealthz(a.listeners, health{HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names}))
+	mux.Handle("GET /healthz", newHealthz(a.listeners, Health{HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names}))
 	mux.Handle("GET /ca.pem", newCACert(a.ca.RootPEM()))
 	newPKIAPI(a.ca, a.rot, a.names, a.cfg.Token, a.log).register(mux)
 	mux.Handle("GET /tunnel", newTunnel(a.broker, 1024))
@@ -61,23 +61,14 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// health is the body of GET /healthz.
-type health struct {
-	Listeners []broker.ListenerInfo `json:"listeners"`
-	HTTP      string                `json:"http"`
-	HTTPS     string                `json:"https"`
-	// Names are the names the broker certificate covers.
-	Names []string `json:"names"`
-}
-
 // healthz answers GET /healthz: the broker's listeners as they are now,
 // and the rest of health, fixed at start.
 type healthz struct {
 	listeners func() []broker.ListenerInfo
-	fixed     health
+	fixed     Health
 }
 
-func newHealthz(listeners func() []broker.ListenerInfo, fixed health) *healthz {
+func newHealthz(listeners func() []broker.ListenerInfo, fixed Health) *healthz {
 	return &healthz{listeners: listeners, fixed: fixed}
 }
 

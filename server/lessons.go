@@ -214,14 +214,6 @@ func stepAction(s *lessons.Step) string {
 
 var actionLabels = map[string]string{"do": "Do it", "check": "Check", "read": "Mark as read"}
 
-// lessonData is what the step runner reads from the page.
-type lessonData struct {
-	ID    string          `json:"id"`
-	Steps []*lessons.Step `json:"steps"`
-	// Vars are the placeholders' values, which do blocks read as site.
-	Vars lessons.Vars `json:"vars"`
-}
-
 func (p *lessonPages) lesson(w http.ResponseWriter, r *http.Request) {
 	l := p.course.Lesson(r.PathValue("id"))
 	if l == nil {
@@ -240,7 +232,7 @@ func (p *lessonPages) lesson(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("path") == "overview" {
 		path, courseURL = "overview", "/lessons?path=overview"
 	}
-	d := pages.LessonPage{Assets: p.assets, Lesson: l, Path: path, CourseURL: courseURL, Data: lessonData{ID: l.ID, Steps: l.Steps, Vars: vars}}
+	d := pages.LessonPage{Assets: p.assets, Lesson: l, Path: path, CourseURL: courseURL, Data: LessonData{ID: l.ID, Steps: l.Steps, Vars: vars}}
 	for _, s := range l.Steps {
 		a := stepAction(s)
 		d.Steps = append(d.Steps, pages.LessonStep{Step: s, Action: a, Label: actionLabels[a], Hidden: path == "overview" && !s.Essential})

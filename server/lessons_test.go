@@ -166,7 +166,7 @@ func TestLessonPage(t *testing.T) {
 				})
 			})
 			// The runner's data: the same steps and blocks.
-			var data lessonData
+			var data LessonData
 			if err := json.Unmarshal([]byte(doc.Find("script#lesson-data").Text()), &data); err != nil {
 				t.Fatalf("lesson-data: %v", err)
 			}
@@ -399,7 +399,7 @@ Fetch [the CA]({{ca.url}}); verify {{name}}; in Go: {{ca.file|q}}.
 	if got := doc.Find(`[data-testid="quiz"] legend`).Text(); !strings.Contains(got, "q http://127.0.0.1:8080") {
 		t.Errorf("quiz question %q", got)
 	}
-	var data lessonData
+	var data LessonData
 	if err := json.Unmarshal([]byte(doc.Find("script#lesson-data").Text()), &data); err != nil {
 		t.Fatal(err)
 	}

@@ -32,25 +32,13 @@ func (t *traceAPI) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /trace/{id}/recording", t.recording)
 }
 
-// connList is the body of GET /trace.
-type connList struct {
-	Connections []broker.ConnInfo `json:"connections"`
-}
-
 func (t *traceAPI) list(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "Accept")
 	if t.page != nil && acceptsHTML(r) {
 		t.page.ServeHTTP(w, r)
 		return
 	}
-	writeJSON(w, connList{Connections: t.b.Conns()})
-}
-
-// connTrace is the body of GET /trace/{id}: a connection and the events the
-// broker recorded of it.
-type connTrace struct {
-	Connection broker.ConnInfo `json:"connection"`
-	Events     []trace.Event   `json:"events"`
+	writeJSON(w, ConnList{Connections: t.b.Conns()})
 }
 
 // lookup finds the connection named by the {id} path value: a connection
@@ -89,7 +77,7 @@ func (t *traceAPI) conn(w http.ResponseWriter, r *http.Request) {
 		w.Write(buf.Bytes())
 		return
 	}
-	writeJSON(w, connTrace{Connection: info, Events: trace.Decode(rec)})
+	writeJSON(w, ConnTrace{Connection: info, Events: trace.Decode(rec)})
 }
 
 func (t *traceAPI) recording(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +126,7 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 		conns := t.b.Conns()
 		if sig := connsSignature(conns); sig != last {
 			last = sig
-			if !send("connections", connList{Connections: conns}) {
+			if !send("connections", ConnList{Connections: conns}) {
 				return
 			}
 		}
@@ -149,7 +137,7 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 					seenChunks, seenDropped = len(rec.Chunks), rec.Dropped
 					events := trace.Decode(rec)
 					if len(events) > after {
-						if !send("events", connTrace{Connection: info, Events: events[after:]}) {
+						if !send("events", ConnTrace{Connection: info, Events: events[after:]}) {
 							return
 						}
 						after = len(events)

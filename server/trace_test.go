@@ -28,7 +28,7 @@ func TestTraceAPI(t *testing.T) {
 	random := strings.Fields(rec.Recording().KeyLog)[1]
 
 	_, body := get(t, base+"/trace")
-	var list connList
+	var list ConnList
 	if err := json.Unmarshal(body, &list); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestTraceAPI(t *testing.T) {
 	}
 	for _, key := range []string{id, random} {
 		resp, body := get(t, base+"/trace/"+key)
-		var ct connTrace
+		var ct ConnTrace
 		if resp.StatusCode != 200 || json.Unmarshal(body, &ct) != nil || ct.Connection.ID != id {
 			t.Fatalf("GET /trace/%s: %d %s", key, resp.StatusCode, body)
 		}
@@ -113,7 +113,7 @@ func TestTraceStream(t *testing.T) {
 		case strings.HasPrefix(line, "data: "):
 			seen[event]++
 			if event == "events" {
-				var ct connTrace
+				var ct ConnTrace
 				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ct); err != nil {
 					t.Fatal(err)
 				}

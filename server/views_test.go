@@ -92,7 +92,7 @@ func TestTracePageOrJSON(t *testing.T) {
 			t.Errorf("Accept %q: %d %q", accept, resp.StatusCode, resp.Header.Get("Content-Type"))
 			continue
 		}
-		var list connList
+		var list ConnList
 		if err := json.Unmarshal(body, &list); err != nil || !bytes.HasPrefix(body, []byte(`{"connections":`)) {
 			t.Errorf("Accept %q: body %s (%v)", accept, body, err)
 		}

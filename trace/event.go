@@ -44,7 +44,7 @@ const (
 
 // Event is one unit of a trace: a TLS record or handshake message, or an MQTT
 // control packet. Its JSON form is the schema shared by the wasm client, the
-// broker and the web UI (see web/src/types.d.ts).
+// broker and the web UI (web/src/gen/trace.ts is generated from this file).
 type Event struct {
 	// Seq numbers the events of one side of one connection from 1, in the
 	// order their last byte was seen.
@@ -52,9 +52,9 @@ type Event struct {
 	// Time is when the last byte of the event was read or written.
 	Time time.Time `json:"time"`
 	// Side is the end that recorded the event.
-	Side Side `json:"side"`
+	Side Side `json:"side" tstype:"'client' | 'broker'"`
 	// Dir is send or recv from Side's point of view.
-	Dir Dir `json:"dir"`
+	Dir Dir `json:"dir" tstype:"'send' | 'recv'"`
 	// Layer is tls or mqtt.
 	Layer Layer `json:"layer"`
 	// Type names the message: a TLS handshake message type (ClientHello,

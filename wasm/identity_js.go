@@ -54,7 +54,7 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// newIdentity(name) → {id, csrPEM}: a fresh ECDSA P-256 key and a
+// newIdentity(name) → IdentityRequest: a fresh ECDSA P-256 key and a
 // certificate signing request for it with CN=name.
 func newIdentity(this js.Value, args []js.Value) any {
 	if len(args) != 1 || args[0].Type() != js.TypeString {
@@ -75,12 +75,12 @@ func newIdentity(this js.Value, args []js.Value) any {
 		identities.Lock()
 		identities.m[id] = &identity{name: name, key: key}
 		identities.Unlock()
-		return jsonValue(map[string]string{"id": id, "csrPEM": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))})
+		return jsonValue(IdentityRequest{ID: id, CSRPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))})
 	})
 }
 
-// setIdentityCert(id, chainPEM) → {subject, issuer, serial, notAfter}:
-// attaches the chain the CA returned (leaf first) to the identity.
+// setIdentityCert(id, chainPEM) → Identity: attaches the chain the CA
+// returned (leaf first) to the identity.
 func setIdentityCert(this js.Value, args []js.Value) any {
 	if len(args) != 2 {
 		return rejected("usage: setIdentityCert(id, chainPEM)")
@@ -104,21 +104,35 @@ func setIdentityCert(this js.Value, args []js.Value) any {
 		identities.Lock()
 		idn.cert = &cert
 		identities.Unlock()
-		return jsonValue(certSummary(cert.Leaf))
+		return jsonValue(idn.public(id))
 	})
 }
 
-func certSummary(c *x509.Certificate) map[string]string {
-	return map[string]string{
-		"subject":  c.Subject.String(),
-		"issuer":   c.Issuer.String(),
-		"serial":   c.SerialNumber.Text(16),
-		"notAfter": c.NotAfter.UTC().Format(time.RFC3339),
+// public describes the identity for the page: no private key.
+func (idn *identity) public(id string) Identity {
+	c := idn.cert.Leaf
+	return Identity{
+		ID:       id,
+		Name:     idn.name,
+		Subject:  c.Subject.String(),
+		Issuer:   c.Issuer.String(),
+		Serial:   c.SerialNumber.Text(16),
+		NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
+		ChainPEM: string(chainPEM(idn.cert)),
 	}
 }
 
-// exportIdentity(id) → {name, keyPEM, chainPEM}: for keeping the identity
-// in this browser when the learner asks.
+// chainPEM encodes a certificate chain, leaf first.
+func chainPEM(c *tls.Certificate) []byte {
+	var chain []byte
+	for _, der := range c.Certificate {
+		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	return chain
+}
+
+// exportIdentity(id) → SavedIdentity: for keeping the identity in this
+// browser when the learner asks.
 func exportIdentity(this js.Value, args []js.Value) any {
 	if len(args) != 1 {
 		return rejected("usage: exportIdentity(id)")
@@ -133,15 +147,11 @@ func exportIdentity(this js.Value, args []js.Value) any {
 		if err != nil {
 			return nil, err
 		}
-		var chain []byte
-		for _, der := range idn.cert.Certificate {
-			chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
-		}
-		return jsonValue(map[string]string{"name": idn.name, "keyPEM": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})), "chainPEM": string(chain)})
+		return jsonValue(SavedIdentity{Name: idn.name, KeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})), ChainPEM: string(chainPEM(idn.cert))})
 	})
 }
 
-// importIdentity(keyPEM, chainPEM) → {id, subject, …}: brings back a saved identity.
+// importIdentity(keyPEM, chainPEM) → Identity: brings back a saved identity.
 func importIdentity(this js.Value, args []js.Value) any {
 	if len(args) != 2 {
 		return rejected("usage: importIdentity(keyPEM, chainPEM)")
@@ -157,16 +167,15 @@ func importIdentity(this js.Value, args []js.Value) any {
 			return nil, errors.New("saved identity unusable: not an ECDSA key")
 		}
 		id := newID()
+		idn := &identity{name: cert.Leaf.Subject.CommonName, key: key, cert: &cert}
 		identities.Lock()
-		identities.m[id] = &identity{name: cert.Leaf.Subject.CommonName, key: key, cert: &cert}
+		identities.m[id] = idn
 		identities.Unlock()
-		s := certSummary(cert.Leaf)
-		s["id"] = id
-		return jsonValue(s)
+		return jsonValue(idn.public(id))
 	})
 }
 
-// signRevocation(id, unixTime) → {certPEM, proof}: proves to POST
+// signRevocation(id, unixTime) → RevocationProof: proves to POST
 // /pki/revoke that this page holds the identity's key (see the server's
 // RevokeProofPrefix).
 func signRevocation(this js.Value, args []js.Value) any {
@@ -186,6 +195,6 @@ func signRevocation(this js.Value, args []js.Value) any {
 			return nil, err
 		}
 		certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: idn.cert.Leaf.Raw})
-		return jsonValue(map[string]string{"certPEM": string(certPEM), "proof": base64.StdEncoding.EncodeToString(sig)})
+		return jsonValue(RevocationProof{CertPEM: string(certPEM), Proof: base64.StdEncoding.EncodeToString(sig)})
 	})
 }

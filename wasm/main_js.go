@@ -145,7 +145,7 @@ func connObject(c *client.Conn) js.Value {
 				if err != nil {
 					return nil, err
 				}
-				return jsonValue(map[string]any{"topic": m.Topic, "payload": string(m.Payload), "qos": m.QoS, "retain": m.Retain})
+				return jsonValue(Message{Topic: m.Topic, Payload: string(m.Payload), QoS: int(m.QoS), Retain: m.Retain})
 			})
 		}),
 		"trace": js.FuncOf(func(this js.Value, args []js.Value) any {
@@ -175,6 +175,12 @@ func connObject(c *client.Conn) js.Value {
 		"tlsInfo": js.FuncOf(func(this js.Value, args []js.Value) any {
 			v, _ := jsonValue(tlsInfo(c))
 			return v
+		}),
+		"clientId": js.FuncOf(func(this js.Value, args []js.Value) any {
+			return c.ClientID()
+		}),
+		"brokerKey": js.FuncOf(func(this js.Value, args []js.Value) any {
+			return brokerKey(c)
 		}),
 		"close": js.FuncOf(func(this js.Value, args []js.Value) any {
 			return promise(func() (any, error) {

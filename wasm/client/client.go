@@ -104,6 +104,9 @@ type Conn struct {
 	checks  []Check
 	state   *tls.ConnectionState
 
+	clientID     string // the client identifier CONNECT carried
+	clientRandom []byte // the ClientHello random, nil without TLS
+
 	haveCert  bool // a client certificate is configured
 	certAsked bool // the broker asked for a client certificate
 
@@ -144,7 +147,7 @@ func Dial(ctx context.Context, raw net.Conn, rec *trace.Recorder, opts Options) 
 		opts.ClientID = "playground-" + randomSuffix()
 	}
 	c := &Conn{
-		rec: rec, raw: raw, version: byte(opts.MQTTVersion),
+		rec: rec, raw: raw, version: byte(opts.MQTTVersion), clientID: opts.ClientID,
 		waiting: map[uint16]chan packets.Packet{}, inbound: map[uint16]Message{},
 		messages: make(chan Message, 1024), done: make(chan struct{}),
 	}
@@ -164,6 +167,7 @@ func Dial(ctx context.Context, raw net.Conn, rec *trace.Recorder, opts Options) 
 		}
 		st := tc.ConnectionState()
 		c.state, c.tls = &st, tc
+		c.clientRandom = helloRandom(rec.Recording())
 		c.conn = rec.App(tc)
 	}
 	if err := c.connect(ctx, opts); err != nil {
@@ -183,6 +187,37 @@ func (c *Conn) Checks() []Check { return append([]Check(nil), c.checks...) }
 
 // TLSState returns the negotiated TLS parameters, nil without TLS.
 func (c *Conn) TLSState() *tls.ConnectionState { return c.state }
+
+// ClientID returns the MQTT client identifier the CONNECT carried (the
+// one picked for it when Options.ClientID was empty).
+func (c *Conn) ClientID() string { return c.clientID }
+
+// ClientRandom returns the random of the ClientHello this client sent,
+// which names the connection in key logs; nil without TLS.
+func (c *Conn) ClientRandom() []byte { return c.clientRandom }
+
+// helloRandom reads the random of the ClientHello from the start of what
+// the client sent on the wire: a handshake record (RFC 8446 §5.1: type 22,
+// 2-byte version, 2-byte length) holding a client_hello (§4: type 1,
+// 3-byte length), whose body starts with the 2-byte legacy_version and
+// the 32-byte random (§4.1.2). It returns nil when the bytes are not that.
+func helloRandom(rec trace.Recording) []byte {
+	const start, end = 5 + 4 + 2, 5 + 4 + 2 + 32
+	var hello []byte
+	for _, ch := range rec.Chunks {
+		if ch.Dir != trace.Send || ch.App || ch.Gap > 0 {
+			continue
+		}
+		hello = append(hello, ch.Data...)
+		if len(hello) >= end {
+			break
+		}
+	}
+	if len(hello) < end || hello[0] != 22 || hello[5] != 1 {
+		return nil
+	}
+	return bytes.Clone(hello[start:end])
+}
 
 func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
 	name := o.ServerName

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -191,6 +192,50 @@ func TestDialTLS(t *testing.T) {
 			t.Errorf("plain connection: TLSState %v, checks %v; want none", c.TLSState(), c.Checks())
 		}
 	})
+}
+
+// The client hands over the values that name its connection on the
+// broker's side (GET /trace/{key}): the ClientHello random, the one its
+// key log names, and the client identifier of its CONNECT.
+func TestConnectionNames(t *testing.T) {
+	e := newEnv(t)
+	for _, tt := range []struct {
+		listener string
+		opts     client.Options
+	}{
+		{"mqtts", client.Options{ClientID: "names-tls13", TLS: e.tlsOpts()}},
+		{"tls12", client.Options{ClientID: "names-tls12", TLS: e.tlsOpts()}},
+		{"mqtt", client.Options{}},
+	} {
+		t.Run(tt.listener, func(t *testing.T) {
+			c, rec := e.mustDial(t, tt.listener, tt.opts)
+			if tt.opts.ClientID != "" && c.ClientID() != tt.opts.ClientID {
+				t.Errorf("ClientID() = %q, want %q", c.ClientID(), tt.opts.ClientID)
+			}
+			if !strings.HasPrefix(c.ClientID(), "playground-") && tt.opts.ClientID == "" {
+				t.Errorf("ClientID() = %q, want the picked playground-… id", c.ClientID())
+			}
+			random := c.ClientRandom()
+			key := c.ClientID() // how the broker finds a connection without TLS
+			if tt.opts.TLS == nil {
+				if random != nil {
+					t.Errorf("ClientRandom() = %x without TLS, want nil", random)
+				}
+			} else {
+				if len(random) != 32 {
+					t.Fatalf("ClientRandom() = %x, want 32 bytes", random)
+				}
+				key = hex.EncodeToString(random)
+				if !strings.Contains(rec.Recording().KeyLog, " "+key+" ") {
+					t.Errorf("the key log does not name client random %s:\n%s", key, rec.Recording().KeyLog)
+				}
+			}
+			waitFor(t, "the broker to find the connection by "+key, func() bool {
+				info, ok := e.b.Find(key)
+				return ok && info.ClientID == c.ClientID()
+			})
+		})
+	}
 }
 
 func TestRoundTrip(t *testing.T) {

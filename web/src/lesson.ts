@@ -5,7 +5,8 @@
 // marks and runs the review path's quizzes.
 import "./lesson.css";
 import type { Connection, ConnectError, Field, Playground, TraceEvent } from "./playground.d";
-import type { BlockData, CheckData, LessonData, StepData, Target } from "./lesson-data.d";
+import type { Block as BlockData, Check as CheckData, Step as StepData, Target } from "./gen/lessons";
+import type { LessonData } from "./gen/server";
 import { UPDATE_EVENT, type UpdateDetail } from "./playground";
 import { TraceView } from "./traceview";
 
@@ -118,7 +119,14 @@ export function fieldMatches(f: Field, name: string): boolean {
 }
 
 export function eventMatches(e: TraceEvent, t: Target): boolean {
-  return (t.side === "any" || e.side === t.side) && (t.dir === "any" || e.dir === t.dir) && (t.type === "any" || e.type === t.type);
+  return (t.side === "any" || e.side === t.side) && (t.dir === "any" || e.dir === t.dir) && typeMatches(e.type, t.type);
+}
+
+/** An event type matches itself, any, and for types the trace reports by
+ * number ("Unknown(22)", "Reserved(0)") the name before the number
+ * (trace.EventTypes). */
+function typeMatches(type: string, want: string): boolean {
+  return want === "any" || type === want || type.startsWith(want + "(");
 }
 
 /** How many events satisfy an event check. */
@@ -187,6 +195,7 @@ export function recorded(events: TraceEvent[], note = "a recorded connection"): 
     nextMessage: cannot,
     trace: () => events,
     brokerTrace: () => Promise.resolve(events.filter((e) => e.side === "broker")),
+    clientId: () => "",
     brokerKey: () => "",
     checks: () => [],
     recording: () => ({ side: events[0]?.side ?? "client", chunks: [] }),

@@ -1,7 +1,19 @@
 // Public types of the MQTTS Playground's JavaScript API (window.playground).
-// They mirror Go code: the method names in wasm/api.go, client options in
-// wasm/client/client.go, trace events in trace/event.go, listener info in
-// broker/broker.go. A Go test (wasm/api_test.go) keeps the names in step.
+// The data types are generated from the Go structs that produce the JSON
+// (gen/, see tygo.yaml): trace events and recordings (trace/), listener
+// info (broker/), what the wasm client returns (wasm/api.go,
+// wasm/client/verify.go) and GET /healthz (server/api.go). The methods
+// here mirror wasm/api.go and the options wasm/client/client.go; a Go test
+// (wasm/api_test.go) keeps names and shapes in step.
+import type { Check } from "./gen/client";
+import type { ListenerInfo } from "./gen/broker";
+import type { Health } from "./gen/server";
+import type { Chunk, Event, Field, Recording, RecordStart } from "./gen/trace";
+import type { Identity, Message, TLSInfo } from "./gen/wasm";
+
+export type { Check, Chunk, Field, Health, Identity, ListenerInfo, Message, Recording, RecordStart, TLSInfo };
+/** One TLS record/handshake message or MQTT packet (trace.Event). */
+export type TraceEvent = Event;
 
 /** What the page exposes as window.playground. */
 export interface Playground {
@@ -46,21 +58,6 @@ export interface ConnectOptions {
   tls?: TLSOptions;
 }
 
-/** A client identity: a key made in the page and its certificate. */
-export interface Identity {
-  /** Handle for tls.identity; valid while the page is open. */
-  id: string;
-  /** The certificate's subject common name, also the MQTT user name on mtls. */
-  name: string;
-  subject: string;
-  issuer: string;
-  /** Hex serial number. */
-  serial: string;
-  notAfter: string;
-  /** The certificate chain, leaf first (no private key). */
-  chainPEM: string;
-}
-
 export interface TLSOptions {
   /** Name the broker's certificate must match, sent as SNI. Default: the page's host name when the certificate covers it, else "localhost". */
   serverName?: string;
@@ -95,13 +92,17 @@ export interface Connection {
   publish(topic: string, payload: string | Uint8Array, opts?: { qos?: 0 | 1 | 2; retain?: boolean }): Promise<void>;
   /** The next message received on any subscription; rejects after timeoutMs (default 5000). */
   nextMessage(timeoutMs?: number): Promise<Message>;
+  /** The MQTT client identifier the CONNECT carried (the one picked for
+   * it when none was given). */
+  clientId(): string;
   /** Every event recorded so far on this connection, decoded: this side's
    * (side "client") followed by the broker's side as last fetched (side "broker"). */
   trace(): TraceEvent[];
   /** Fetches the broker's side of this connection (GET /trace/{brokerKey()}). */
   brokerTrace(): Promise<TraceEvent[]>;
   /** How the broker names this connection in GET /trace/{key}: the client
-   * random of the TLS handshake, else the MQTT client id of the CONNECT. */
+   * random of the TLS handshake (tlsInfo().clientRandom), else the MQTT
+   * client id of the CONNECT (clientId()). */
   brokerKey(): string;
   /** The steps of the broker certificate check (empty without TLS). */
   checks(): Check[];
@@ -118,95 +119,7 @@ export interface Connection {
   close(): Promise<void>;
 }
 
-export interface Message {
-  topic: string;
-  /** The payload as UTF-8 text. */
-  payload: string;
-  qos: number;
-  retain: boolean;
-}
-
 /** A failed connect rejects with an Error carrying the trace so far. */
 export interface ConnectError extends Error {
   trace?: TraceEvent[];
-}
-
-/** One TLS record/handshake message or MQTT packet (trace/event.go). */
-export interface TraceEvent {
-  seq: number;
-  /** RFC 3339 time the last byte was seen. */
-  time: string;
-  side: "client" | "broker";
-  dir: "send" | "recv";
-  layer: "tls" | "mqtt";
-  /** ClientHello, ServerHello, EncryptedExtensions, Certificate, CertificateVerify, Finished, NewSessionTicket, ApplicationData, Alert, ChangeCipherSpec, CONNECT, CONNACK, PUBLISH, … */
-  type: string;
-  /** Bytes on the wire. */
-  length: number;
-  /** Hex of the bytes on the wire. */
-  bytes: string;
-  /** True when the bytes travelled encrypted. */
-  encrypted?: boolean;
-  /** Hex of the decrypted content of an encrypted record. */
-  plain?: string;
-  summary?: string;
-  fields: Field[];
-  error?: string;
-}
-
-/** Annotation of a byte range of an event (trace/event.go). */
-export interface Field {
-  name: string;
-  value: string;
-  /** [start, end) offsets into bytes, or into plain when in === "plain". */
-  start: number;
-  end: number;
-  in?: "plain";
-  depth?: number;
-  about?: string;
-  /** e.g. "RFC 8446 §4.1.2", "MQTT 5.0 §3.3.2". */
-  spec?: string;
-}
-
-/** One step of the certificate check (wasm/client/verify.go). */
-export interface Check {
-  step: string;
-  ok: boolean;
-  detail: string;
-}
-
-export interface TLSInfo {
-  version: string;
-  cipherSuite: string;
-  group?: string;
-  resumed: boolean;
-  serverName: string;
-}
-
-export interface Recording {
-  side: "client" | "broker";
-  /** data is base64. */
-  chunks: { time: string; dir: "send" | "recv"; app?: boolean; data: string }[];
-  keylog?: string;
-  dropped?: number;
-}
-
-/** A broker listener (broker/broker.go ListenerInfo). */
-export interface ListenerInfo {
-  name: string;
-  addr: string;
-  tls: boolean;
-  mtls?: boolean;
-  lesson: boolean;
-  tunnel: boolean;
-  about: string;
-}
-
-/** GET /healthz */
-export interface Health {
-  listeners: ListenerInfo[];
-  http: string;
-  https: string;
-  /** Names the broker's certificate covers. */
-  names: string[];
 }

@@ -1,23 +1,20 @@
 // window.playground: loads the Go wasm client and wraps its connect method
 // (wasm/main_js.go) with listener lookup and sane defaults.
 import type { ConnectOptions, Connection, Health, Identity, ListenerInfo, Playground, TraceEvent } from "./playground.d";
+import type { IdentityRequest, RevocationProof, SavedIdentity } from "./gen/wasm";
+import type { ConnTrace } from "./gen/server";
 
-type GoConn = Omit<Connection, "listener" | "brokerTrace" | "brokerKey">;
-interface CertSummary {
-  id?: string;
-  subject: string;
-  issuer: string;
-  serial: string;
-  notAfter: string;
-}
+/** The connection object of the Go global: ConnMethods in wasm/api.go. */
+type GoConn = Omit<Connection, "listener" | "brokerTrace">;
+/** The Go global (GlobalMethods in wasm/api.go). */
 interface GoAPI {
   connect(json: string): Promise<GoConn>;
   decode(json: string): TraceEvent[];
-  newIdentity(name: string): Promise<{ id: string; csrPEM: string }>;
-  setIdentityCert(id: string, chainPEM: string): Promise<CertSummary>;
-  exportIdentity(id: string): Promise<{ name: string; keyPEM: string; chainPEM: string }>;
-  importIdentity(keyPEM: string, chainPEM: string): Promise<CertSummary>;
-  signRevocation(id: string, unixTime: string): Promise<{ certPEM: string; proof: string }>;
+  newIdentity(name: string): Promise<IdentityRequest>;
+  setIdentityCert(id: string, chainPEM: string): Promise<Identity>;
+  exportIdentity(id: string): Promise<SavedIdentity>;
+  importIdentity(keyPEM: string, chainPEM: string): Promise<Identity>;
+  signRevocation(id: string, unixTime: string): Promise<RevocationProof>;
 }
 
 /** IndexedDB store of identities the learner chose to keep. */
@@ -121,31 +118,20 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     tunnelURL.protocol = base.protocol === "https:" ? "wss:" : "ws:";
     const goOpts = { ...opts, listener: name, tls, tunnelURL: tunnelURL.href };
     const g = await window.__playgroundGo!.connect(JSON.stringify(goOpts));
-    // The broker records its side of the same connection; find it by the
-    // client random of our handshake (or, without TLS, our client id).
+    // The broker records its side of the same connection; Go names it
+    // (the client random of our handshake, or without TLS our client id).
     let brokerEvents: TraceEvent[] = [];
-    const brokerKey = (): string => {
-      const random = g.keylog().split(/\s+/)[1];
-      if (random) return random;
-      // Without TLS: the client id our CONNECT carried (Go picks one when none was given).
-      const connect = g.trace().find((e) => e.type === "CONNECT");
-      const id = connect?.fields.find((f) => f.name === "Client Identifier")?.value ?? goOpts.clientId ?? "";
-      try {
-        return id.startsWith('"') ? String(JSON.parse(id)) : id;
-      } catch {
-        return id.replace(/^"|"$/g, "");
-      }
-    };
     const brokerTrace = async (): Promise<TraceEvent[]> => {
-      const key = brokerKey();
+      const key = g.brokerKey();
       if (!key) return brokerEvents;
       const r = await fetch(new URL(`trace/${encodeURIComponent(key)}`, base));
-      if (r.ok) brokerEvents = ((await r.json()) as { events: TraceEvent[] }).events;
+      if (r.ok) brokerEvents = ((await r.json()) as ConnTrace).events;
       return brokerEvents;
     };
     const conn: Connection = {
       listener: name,
-      brokerKey,
+      clientId: () => g.clientId(),
+      brokerKey: () => g.brokerKey(),
       brokerTrace,
       subscribe: (filter, qos = 0) => g.subscribe(filter, qos).finally(() => notify(conn, "subscribe")),
       publish: (topic, payload, o) => g.publish(topic, payload, o ?? {}).finally(() => notify(conn, "publish")),
@@ -176,8 +162,7 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
       const r = await fetch(new URL("pki/csr", base), { method: "POST", headers: { "Content-Type": "application/pkcs10" }, body: csrPEM });
       const body = await r.text();
       if (!r.ok) throw new Error(`the CA refused the request: ${body.trim()}`);
-      const s = await window.__playgroundGo!.setIdentityCert(id, body);
-      return { ...s, id, name, chainPEM: body };
+      return window.__playgroundGo!.setIdentityCert(id, body);
     },
     saveIdentity: async (id) => {
       await ready;
@@ -186,12 +171,9 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     },
     savedIdentities: async () => {
       await ready;
-      const all = await idb<{ name: string; keyPEM: string; chainPEM: string }[]>("readonly", (s) => s.getAll());
+      const all = await idb<SavedIdentity[]>("readonly", (s) => s.getAll());
       const out: Identity[] = [];
-      for (const e of all) {
-        const s = await window.__playgroundGo!.importIdentity(e.keyPEM, e.chainPEM);
-        out.push({ ...s, id: s.id!, name: e.name, chainPEM: e.chainPEM });
-      }
+      for (const e of all) out.push(await window.__playgroundGo!.importIdentity(e.keyPEM, e.chainPEM));
       return out;
     },
     revokeIdentity: async (id) => {

@@ -3,30 +3,12 @@
 // from the trace API: GET /trace/{id} and the server-sent events of
 // /trace/stream.
 import type { Playground, Recording, TraceEvent } from "./playground.d";
+import type { ConnInfo } from "./gen/broker";
+import type { ConnList, ConnTrace } from "./gen/server";
 import { TraceView } from "./traceview";
 import { parseHash, writeHash } from "./links";
 import { brokerRecording, downloadSession } from "./session";
 import { clear, h } from "./dom";
-
-/** A connection as GET /trace lists it (broker.ConnInfo). */
-export interface ConnInfo {
-  id: string;
-  listener: string;
-  remote: string;
-  started: string;
-  clientId?: string;
-  clientRandom?: string;
-  tlsVersion?: string;
-  resumed?: boolean;
-  peerCN?: string;
-  ended?: string;
-  error?: string;
-}
-
-interface ConnTrace {
-  connection: ConnInfo;
-  events: TraceEvent[];
-}
 
 function $(id: string): HTMLElement | null {
   return document.querySelector(`[data-testid="${id}"]`);
@@ -132,7 +114,7 @@ export function mountTracePage(_pg: Playground): void {
     feed?.close();
     feed = new EventSource(url);
     feed.addEventListener("connections", (ev) => {
-      conns = (JSON.parse((ev as MessageEvent<string>).data) as { connections: ConnInfo[] }).connections ?? [];
+      conns = (JSON.parse((ev as MessageEvent<string>).data) as ConnList).connections ?? [];
       renderList();
       if (!openId) setStatus(`Live: ${conns.length} recent connection${conns.length === 1 ? "" : "s"}.`);
     });
@@ -188,7 +170,7 @@ export function mountTracePage(_pg: Playground): void {
   renderList();
   // The feed only speaks when the list changes: start from the list as it is.
   fetch("/trace", { headers: { Accept: "application/json" } })
-    .then((r) => (r.ok ? (r.json() as Promise<{ connections: ConnInfo[] }>) : Promise.reject(new Error(`GET /trace: ${r.status}`))))
+    .then((r) => (r.ok ? (r.json() as Promise<ConnList>) : Promise.reject(new Error(`GET /trace: ${r.status}`))))
     .then(
       (l) => {
         if (!conns.length) conns = l.connections ?? [];

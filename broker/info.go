@@ -1,0 +1,55 @@
+package broker
+
+import "time"
+
+// The broker's descriptions of its listeners and connections. They reach
+// the page as JSON (GET /healthz, GET /trace): web/src/gen/broker.ts is
+// generated from this file (./task generate), so keep it to these
+// types.
+
+// ListenerInfo is what the broker tells about a listener.
+type ListenerInfo struct {
+	// Name is the listener's name, which the tunnel and clients use
+	// ("mqtts", "mtls", a lesson listener's name …).
+	Name string `json:"name"`
+	// Addr is where devices reach it ("host:port", or a URL for MQTT over
+	// WebSocket).
+	Addr string `json:"addr"`
+	// TLS is true when the listener speaks TLS.
+	TLS bool `json:"tls"`
+	// MTLS is true when it also asks for a client certificate.
+	MTLS bool `json:"mtls,omitempty"`
+	// Lesson marks a listener with deliberately broken certificates.
+	Lesson bool `json:"lesson"`
+	// Tunnel is true when the page can reach it through /tunnel.
+	Tunnel bool `json:"tunnel"`
+	// About says in one line what the listener is for.
+	About string `json:"about"`
+}
+
+// ConnInfo describes one connection the broker served or is serving.
+type ConnInfo struct {
+	// ID names the connection in GET /trace/{id} ("c1", "c2" …).
+	ID string `json:"id"`
+	// Listener is the name of the listener it came in on.
+	Listener string `json:"listener"`
+	// Remote is the peer's address as the listener saw it.
+	Remote string `json:"remote"`
+	// Started is when the connection was accepted.
+	Started time.Time `json:"started"`
+	// ClientID is the MQTT client identifier of its CONNECT, once seen.
+	ClientID string `json:"clientId,omitempty"`
+	// ClientRandom is the hex of the TLS ClientHello random: what a client
+	// that recorded its own side uses to find the broker's side.
+	ClientRandom string `json:"clientRandom,omitempty"`
+	// TLSVersion is the negotiated version ("TLS 1.3"), empty without TLS.
+	TLSVersion string `json:"tlsVersion,omitempty"`
+	// Resumed is true when the TLS handshake resumed an earlier session.
+	Resumed bool `json:"resumed,omitempty"`
+	// PeerCN is the common name of the client certificate, if one was sent.
+	PeerCN string `json:"peerCN,omitempty"`
+	// Ended is when the connection closed; zero while it is open.
+	Ended time.Time `json:"ended,omitzero"`
+	// Err says why the connection ended, when it ended with an error.
+	Err string `json:"error,omitempty"`
+}
