@@ -157,3 +157,7 @@ tool (
 	github.com/a-h/templ/cmd/templ
 	github.com/go-task/task/v3/cmd/task
 )
+
+// The broker core is a patched copy of mochi-mqtt v2.7.9 (unmaintained
+// upstream); every change is listed in third_party/mochi-mqtt/PATCHES.md.
+replace github.com/mochi-mqtt/server/v2 => ./third_party/mochi-mqtt
