@@ -155,6 +155,7 @@ type ClientState struct {
 	open            context.Context      // indicate that the client is open for packet exchange
 	cancelOpen      context.CancelFunc   // cancel function for open context
 	outboundQty     int32                // number of messages currently in the outbound queue
+	outboundBytes   int64                // PATCH(playground): bytes of the QoS 0 messages in the outbound queue
 	Keepalive       uint16               // the number of seconds the connection can wait
 	ServerKeepalive bool                 // keepalive was set by the server
 }
@@ -200,6 +201,9 @@ func (cl *Client) WriteLoop() {
 				cl.ops.log.Debug("failed publishing packet", "error", err, "client", cl.ID, "packet", pk)
 			}
 			atomic.AddInt32(&cl.State.outboundQty, -1)
+			if pk.FixedHeader.Qos == 0 { // PATCH(playground)
+				atomic.AddInt64(&cl.State.outboundBytes, -QueuedSize(*pk))
+			}
 		case <-cl.State.open.Done():
 			return
 		}
@@ -453,7 +457,9 @@ func (cl *Client) ReadFixedHeader(fh *packets.FixedHeader) error {
 		return err
 	}
 
-	if cl.ops.options.Capabilities.MaximumPacketSize > 0 && uint32(fh.Remaining+1) > cl.ops.options.Capabilities.MaximumPacketSize {
+	// PATCH(playground): the size counts the whole fixed header (upstream
+	// counted one byte of it), and is checked in 64 bits.
+	if limit := cl.ops.options.Capabilities.MaximumPacketSize; limit > 0 && int64(1+bu)+int64(fh.Remaining) > int64(limit) {
 		return packets.ErrPacketTooLarge // [MQTT-3.2.2-15]
 	}
 
@@ -467,17 +473,16 @@ func (cl *Client) ReadPacket(fh *packets.FixedHeader) (pk packets.Packet, err er
 
 	pk.ProtocolVersion = cl.Properties.ProtocolVersion // inherit client protocol version for decoding
 	pk.FixedHeader = *fh
-	p := make([]byte, pk.FixedHeader.Remaining)
-	n, err := io.ReadFull(cl.Net.bconn, p)
+	// PATCH(playground): memory follows the bytes that arrive, not the
+	// length the header announces (a 5-byte header may announce 256 MB),
+	// and the body is no longer copied a second time: p is new for every
+	// packet, so the next packet cannot change it.
+	px, err := readBody(cl.Net.bconn, pk.FixedHeader.Remaining)
+	atomic.AddInt64(&cl.ops.info.BytesReceived, int64(len(px)))
 	if err != nil {
 		return pk, err
 	}
 
-	atomic.AddInt64(&cl.ops.info.BytesReceived, int64(n))
-
-	// Decode the remaining packet values using a fresh copy of the bytes,
-	// otherwise the next packet will change the data of this one.
-	px := append([]byte{}, p[:]...)
 	switch pk.FixedHeader.Type {
 	case packets.Connect:
 		err = pk.ConnectDecode(px)
@@ -520,6 +525,26 @@ func (cl *Client) ReadPacket(fh *packets.FixedHeader) (pk packets.Packet, err er
 
 	pk, err = cl.ops.hooks.OnPacketRead(cl, pk)
 	return
+}
+
+// eagerBody is the largest packet body read into a buffer of its announced
+// size at once; larger bodies grow with the bytes that arrive.
+const eagerBody = 64 << 10
+
+// readBody reads the n bytes of a packet body. PATCH(playground).
+func readBody(r io.Reader, n int) ([]byte, error) {
+	if n <= eagerBody {
+		p := make([]byte, n)
+		m, err := io.ReadFull(r, p)
+		return p[:m], err
+	}
+	var b bytes.Buffer
+	b.Grow(eagerBody)
+	m, err := io.CopyN(&b, r, int64(n))
+	if err == io.EOF && m < int64(n) {
+		err = io.ErrUnexpectedEOF
+	}
+	return b.Bytes(), err
 }
 
 // WritePacket encodes and writes a packet to the client.

@@ -20,6 +20,22 @@ type Inflight struct {
 	sendQuota           int32                     // remaining outbound qos quota for flow control
 	maximumReceiveQuota int32                     // maximum allowed receive quota
 	maximumSendQuota    int32                     // maximum allowed send quota
+	bytes               int64                     // PATCH(playground): bytes of the messages held, see QueuedSize
+}
+
+// QueuedSize is what a message held for a client counts against
+// Capabilities.MaximumQueuedBytes: its topic and payload. PATCH(playground).
+func QueuedSize(pk packets.Packet) int64 {
+	if pk.FixedHeader.Type != packets.Publish {
+		return 0
+	}
+	return int64(len(pk.TopicName) + len(pk.Payload))
+}
+
+// Bytes returns the bytes of the messages held (see QueuedSize).
+// PATCH(playground).
+func (i *Inflight) Bytes() int64 {
+	return atomic.LoadInt64(&i.bytes)
 }
 
 // NewInflights returns a new instance of an Inflight packets map.
@@ -34,8 +50,9 @@ func (i *Inflight) Set(m packets.Packet) bool {
 	i.Lock()
 	defer i.Unlock()
 
-	_, ok := i.internal[m.PacketID]
+	old, ok := i.internal[m.PacketID]
 	i.internal[m.PacketID] = m
+	atomic.AddInt64(&i.bytes, QueuedSize(m)-QueuedSize(old)) // PATCH(playground)
 	return !ok
 }
 
@@ -67,6 +84,7 @@ func (i *Inflight) Clone() *Inflight {
 	for k, v := range i.internal {
 		c.internal[k] = v
 	}
+	c.bytes = atomic.LoadInt64(&i.bytes) // PATCH(playground)
 	return c
 }
 
@@ -109,8 +127,9 @@ func (i *Inflight) Delete(id uint16) bool {
 	i.Lock()
 	defer i.Unlock()
 
-	_, ok := i.internal[id]
+	old, ok := i.internal[id]
 	delete(i.internal, id)
+	atomic.AddInt64(&i.bytes, -QueuedSize(old)) // PATCH(playground)
 
 	return ok
 }

@@ -41,6 +41,9 @@ var (
 	ErrConnectionClosed       = errors.New("connection not open")                                      // connection is closed
 	ErrInlineClientNotEnabled = errors.New("please set Options.InlineClient=true to use this feature") // inline client is not enabled by default
 	ErrOptionsUnreadable      = errors.New("unable to read options from bytes")
+	// ErrDisconnectWithReason ends a connection whose client disconnected
+	// with a reason code other than 0x00, so its will is published.
+	ErrDisconnectWithReason = errors.New("client disconnected with reason code") // PATCH(playground)
 )
 
 // Capabilities indicates the capabilities and features provided by the server.
@@ -50,6 +53,7 @@ type Capabilities struct {
 	MaximumClientWritesPending   int32           `yaml:"maximum_client_writes_pending" json:"maximum_client_writes_pending"`     // maximum number of pending message writes for a client
 	MaximumSessionExpiryInterval uint32          `yaml:"maximum_session_expiry_interval" json:"maximum_session_expiry_interval"` // maximum number of seconds to keep disconnected sessions
 	MaximumPacketSize            uint32          `yaml:"maximum_packet_size" json:"maximum_packet_size"`                         // maximum packet size, no limit if 0
+	MaximumQueuedBytes           int64           `yaml:"maximum_queued_bytes" json:"maximum_queued_bytes"`                       // PATCH(playground): bytes of messages held for one client (see QueuedSize), no limit if 0
 	maximumPacketID              uint32          // unexported, used for testing only
 	ReceiveMaximum               uint16          `yaml:"receive_maximum" json:"receive_maximum"`                   // maximum number of concurrent qos messages per client
 	MaximumInflight              uint16          `yaml:"maximum_inflight" json:"maximum_inflight"`                 // maximum number of qos > 0 messages can be stored, 0(=8192)-65535
@@ -449,6 +453,17 @@ func (s *Server) attachClient(cl *Client, listener string) error {
 		return packets.ErrBadUsernameOrPassword
 	}
 
+	// PATCH(playground): the will is a publish like any other, so the ACL
+	// hooks decide whether the client may publish to its topic; upstream
+	// published wills unchecked. [MQTT-3.1.4-2] A refused will refuses the
+	// connection with 0x87 Not authorized, as mosquitto does.
+	if atomic.LoadUint32(&cl.Properties.Will.Flag) == 1 && !s.hooks.OnACLCheck(cl, cl.Properties.Will.TopicName, true) {
+		if err := s.SendConnack(cl, packets.ErrNotAuthorized, false, nil); err != nil {
+			return fmt.Errorf("invalid connection send ack: %w", err)
+		}
+		return packets.ErrNotAuthorized
+	}
+
 	atomic.AddInt64(&s.Info.ClientsConnected, 1)
 	defer atomic.AddInt64(&s.Info.ClientsConnected, -1)
 
@@ -475,6 +490,14 @@ func (s *Server) attachClient(cl *Client, listener string) error {
 
 	err = cl.Read(s.receivePacket)
 	if err != nil {
+		// PATCH(playground): a v5 client whose packet could not be read
+		// (too large, malformed) learns why before the connection closes;
+		// upstream closed it without a word. [MQTT-4.13.1-1]
+		var code packets.Code
+		if errors.As(err, &code) && code.Code >= packets.ErrUnspecifiedError.Code &&
+			cl.Properties.ProtocolVersion == 5 && !cl.Closed() {
+			_ = s.DisconnectClient(cl, code)
+		}
 		s.sendLWT(cl)
 		cl.Stop(err)
 	} else {
@@ -572,6 +595,16 @@ func (s *Server) inheritClientSession(pk packets.Packet, cl *Client) bool {
 		existing.State.isTakenOver.Store(true)
 		if existing.State.Inflight.Len() > 0 {
 			cl.State.Inflight = existing.State.Inflight.Clone() // [MQTT-3.1.2-5]
+			// PATCH(playground): the new connection receives only the
+			// queued messages its ACL lets it read; upstream resent all of
+			// them unchecked.
+			for _, tk := range cl.State.Inflight.GetAll(false) {
+				if tk.FixedHeader.Type == packets.Publish && !s.hooks.OnACLCheck(cl, tk.TopicName, false) {
+					if cl.State.Inflight.Delete(tk.PacketID) {
+						atomic.AddInt64(&s.Info.Inflight, -1)
+					}
+				}
+			}
 			if cl.State.Inflight.maximumReceiveQuota == 0 && cl.ops.options.Capabilities.ReceiveMaximum != 0 {
 				cl.State.Inflight.ResetReceiveQuota(int32(cl.ops.options.Capabilities.ReceiveMaximum)) // server receive max per client
 				cl.State.Inflight.ResetSendQuota(int32(cl.Properties.Props.ReceiveMaximum))            // client receive max
@@ -579,6 +612,14 @@ func (s *Server) inheritClientSession(pk packets.Packet, cl *Client) bool {
 		}
 
 		for _, sub := range existing.State.Subscriptions.GetAll() {
+			// PATCH(playground): subscriptions are inherited only where the
+			// ACL lets the new connection read.
+			if !s.hooks.OnACLCheck(cl, sub.Filter, false) {
+				if s.Topics.Unsubscribe(sub.Filter, cl.ID) {
+					atomic.AddInt64(&s.Info.Subscriptions, -1)
+				}
+				continue
+			}
 			existed := !s.Topics.Subscribe(cl.ID, sub) // [MQTT-3.8.4-3]
 			if !existed {
 				atomic.AddInt64(&s.Info.Subscriptions, 1)
@@ -639,6 +680,16 @@ func (s *Server) SendConnack(cl *Client, reason packets.Code, present bool, prop
 	if s.Options.Capabilities.MaximumQos < 2 {
 		properties.MaximumQos = s.Options.Capabilities.MaximumQos // [MQTT-3.2.2-9]
 		properties.MaximumQosFlag = true
+	}
+
+	// PATCH(playground): tell the client the limits it must keep; upstream
+	// enforced them without saying so (absent means no limit, and no topic
+	// aliases). [MQTT-3.2.2-15] [MQTT-3.2.2-17]
+	if s.Options.Capabilities.MaximumPacketSize > 0 {
+		properties.MaximumPacketSize = s.Options.Capabilities.MaximumPacketSize
+	}
+	if s.Options.Capabilities.TopicAliasMaximum > 0 {
+		properties.TopicAliasMaximum = s.Options.Capabilities.TopicAliasMaximum
 	}
 
 	if cl.Properties.Props.AssignedClientID != "" {
@@ -856,6 +907,19 @@ func (s *Server) InjectPacket(cl *Client, pk packets.Packet) error {
 
 // processPublish processes a Publish packet.
 func (s *Server) processPublish(cl *Client, pk packets.Packet) error {
+	// PATCH(playground): resolve a topic alias before anything looks at the
+	// topic, so validity and ACL checks see the real topic, and refuse an
+	// alias that has no topic yet with 0x94 Topic Alias invalid; upstream
+	// checked the empty topic and then dropped the message silently.
+	// [MQTT-3.3.2-12] §3.3.2.3.4
+	if !cl.Net.Inline && pk.Properties.TopicAliasFlag && pk.Properties.TopicAlias > 0 {
+		topic, ok := cl.State.TopicAliases.Inbound.Resolve(pk.Properties.TopicAlias, pk.TopicName)
+		if !ok {
+			return packets.ErrTopicAliasInvalid
+		}
+		pk.TopicName = topic
+	}
+
 	if !cl.Net.Inline && !IsValidFilter(pk.TopicName, true) {
 		return nil
 	}
@@ -902,7 +966,7 @@ func (s *Server) processPublish(cl *Client, pk packets.Packet) error {
 		}
 	}
 
-	if pk.Properties.TopicAliasFlag && pk.Properties.TopicAlias > 0 { // [MQTT-3.3.2-11]
+	if cl.Net.Inline && pk.Properties.TopicAliasFlag && pk.Properties.TopicAlias > 0 { // [MQTT-3.3.2-11]
 		pk.TopicName = cl.State.TopicAliases.Inbound.Set(pk.Properties.TopicAlias, pk.TopicName)
 	}
 
@@ -939,7 +1003,10 @@ func (s *Server) processPublish(cl *Client, pk packets.Packet) error {
 	}
 
 	cl.State.Inflight.DecreaseReceiveQuota()
-	ack := s.buildAck(pk.PacketID, packets.Puback, 0, pk.Properties, packets.QosCodes[pk.FixedHeader.Qos]) // [MQTT-4.3.2-4]
+	// PATCH(playground): a PUBACK says 0x00 Success; upstream sent the
+	// SUBACK code 0x01 Granted QoS 1, which MQTT.js and Python paho refuse.
+	// [MQTT-3.4.2.1]
+	ack := s.buildAck(pk.PacketID, packets.Puback, 0, pk.Properties, packets.CodeSuccess) // [MQTT-4.3.2-4]
 	if pk.FixedHeader.Qos == 2 {
 		ack = s.buildAck(pk.PacketID, packets.Pubrec, 0, pk.Properties, packets.CodeSuccess) // [MQTT-3.3.4-1] [MQTT-4.3.3-8]
 	}
@@ -1061,11 +1128,20 @@ func (s *Server) publishToClient(cl *Client, sub packets.Subscription, pk packet
 		}
 	}
 
+	// PATCH(playground): the bytes held for a client are capped as well as
+	// their number, and a message refused for either reason is reported
+	// once through OnPublishDropped; upstream logged a warning for each.
+	if limit := s.Options.Capabilities.MaximumQueuedBytes; limit > 0 &&
+		cl.State.Inflight.Bytes()+atomic.LoadInt64(&cl.State.outboundBytes)+QueuedSize(out) > limit {
+		atomic.AddInt64(&s.Info.InflightDropped, 1)
+		s.hooks.OnPublishDropped(cl, out)
+		return out, packets.ErrQuotaExceeded
+	}
+
 	if out.FixedHeader.Qos > 0 {
 		if cl.State.Inflight.Len() >= int(s.Options.Capabilities.MaximumInflight) {
-			// add hook?
 			atomic.AddInt64(&s.Info.InflightDropped, 1)
-			s.Log.Warn("client store quota reached", "client", cl.ID, "listener", cl.Net.Listener)
+			s.hooks.OnPublishDropped(cl, out) // PATCH(playground)
 			return out, packets.ErrQuotaExceeded
 		}
 
@@ -1097,10 +1173,16 @@ func (s *Server) publishToClient(cl *Client, sub packets.Subscription, pk packet
 		return out, packets.CodeDisconnect
 	}
 
+	if out.FixedHeader.Qos == 0 { // PATCH(playground): QoS > 0 messages count in Inflight
+		atomic.AddInt64(&cl.State.outboundBytes, QueuedSize(out))
+	}
 	select {
 	case cl.State.outbound <- &out:
 		atomic.AddInt32(&cl.State.outboundQty, 1)
 	default:
+		if out.FixedHeader.Qos == 0 { // PATCH(playground)
+			atomic.AddInt64(&cl.State.outboundBytes, -QueuedSize(out))
+		}
 		atomic.AddInt64(&s.Info.MessagesDropped, 1)
 		cl.ops.hooks.OnPublishDropped(cl, pk)
 		if out.FixedHeader.Qos > 0 {
@@ -1396,12 +1478,20 @@ func (s *Server) processDisconnect(cl *Client, pk packets.Packet) error {
 			return packets.ErrProtocolViolationZeroNonZeroExpiry
 		}
 
-		cl.Properties.Props.SessionExpiryInterval = pk.Properties.SessionExpiryInterval
+		// PATCH(playground): the server's maximum holds here too; upstream
+		// let a DISCONNECT raise the interval past it.
+		cl.Properties.Props.SessionExpiryInterval = min(pk.Properties.SessionExpiryInterval, s.Options.Capabilities.MaximumSessionExpiryInterval)
 		cl.Properties.Props.SessionExpiryIntervalFlag = true
 	}
 
 	if pk.ReasonCode == packets.CodeDisconnectWillMessage.Code { // [MQTT-3.1.2.5] Non-normative comment
 		return packets.CodeDisconnectWillMessage
+	}
+
+	// PATCH(playground): only 0x00 Normal disconnection discards the will;
+	// upstream discarded it for every code but 0x04. [MQTT-3.1.2-8] §3.1.2.5
+	if pk.ReasonCode != packets.CodeSuccess.Code {
+		return fmt.Errorf("%w %#02x", ErrDisconnectWithReason, pk.ReasonCode)
 	}
 
 	s.loop.willDelayed.Delete(cl.ID) // [MQTT-3.1.3-9] [MQTT-3.1.2-8]

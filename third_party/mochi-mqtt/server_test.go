@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"strconv"
 	"sync"
@@ -595,7 +596,7 @@ func TestEstablishConnectionReadError(t *testing.T) {
 
 	ret := <-recv
 	require.Equal(t, append(
-		packets.TPacketData[packets.Connack].Get(packets.TConnackMinCleanMqtt5).RawBytes,
+		withTopicAliasMaximum(packets.TPacketData[packets.Connack].Get(packets.TConnackMinCleanMqtt5).RawBytes, math.MaxUint16), // PATCH(playground)
 		packets.TPacketData[packets.Disconnect].Get(packets.TDisconnectSecondConnect).RawBytes...),
 		ret,
 	)
@@ -1095,7 +1096,16 @@ func TestServerSendConnack(t *testing.T) {
 
 	buf, err := io.ReadAll(r)
 	require.NoError(t, err)
-	require.Equal(t, packets.TPacketData[packets.Connack].Get(packets.TConnackMinMqtt5).RawBytes, buf)
+	// PATCH(playground): TConnackMinMqtt5 with Topic Alias Maximum 65535,
+	// which is encoded before Maximum QoS.
+	require.Equal(t, []byte{
+		packets.Connack << 4, 16, // fixed header
+		1, 0, // session present, reason code
+		13,                                                          // property length
+		packets.PropAssignedClientID, 0, 5, 'm', 'o', 'c', 'h', 'i', // assigned client id
+		packets.PropTopicAliasMaximum, 0xff, 0xff, // topic alias maximum
+		packets.PropMaximumQos, 1, // maximum qos
+	}, buf)
 }
 
 func TestServerSendConnackFailureReason(t *testing.T) {
@@ -1127,7 +1137,7 @@ func TestServerSendConnackWithServerKeepalive(t *testing.T) {
 
 	buf, err := io.ReadAll(r)
 	require.NoError(t, err)
-	require.Equal(t, packets.TPacketData[packets.Connack].Get(packets.TConnackServerKeepalive).RawBytes, buf)
+	require.Equal(t, withTopicAliasMaximum(packets.TPacketData[packets.Connack].Get(packets.TConnackServerKeepalive).RawBytes, math.MaxUint16), buf) // PATCH(playground)
 }
 
 func TestServerValidateConnect(t *testing.T) {
@@ -1206,7 +1216,7 @@ func TestServerSendConnackAdjustedExpiryInterval(t *testing.T) {
 
 	buf, err := io.ReadAll(r)
 	require.NoError(t, err)
-	require.Equal(t, packets.TPacketData[packets.Connack].Get(packets.TConnackAcceptedAdjustedExpiryInterval).RawBytes, buf)
+	require.Equal(t, withTopicAliasMaximum(packets.TPacketData[packets.Connack].Get(packets.TConnackAcceptedAdjustedExpiryInterval).RawBytes, math.MaxUint16), buf) // PATCH(playground)
 }
 
 func TestInheritClientSession(t *testing.T) {

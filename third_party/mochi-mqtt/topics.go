@@ -63,6 +63,24 @@ func (a *InboundTopicAliases) Set(id uint16, topic string) string {
 	return topic
 }
 
+// Resolve returns the topic a PUBLISH carrying alias id names: with a
+// topic, it (re)maps the alias to it; without one, it looks the alias up,
+// and ok is false when the alias names no topic yet. PATCH(playground).
+func (a *InboundTopicAliases) Resolve(id uint16, topic string) (_ string, ok bool) {
+	a.Lock()
+	defer a.Unlock()
+
+	if topic != "" {
+		if a.maximum > 0 {
+			a.internal[id] = topic
+		}
+		return topic, true
+	}
+
+	existing, ok := a.internal[id]
+	return existing, ok
+}
+
 // OutboundTopicAliases contains a map of topic aliases sent from the broker to the client.
 type OutboundTopicAliases struct {
 	internal map[string]uint16

@@ -565,7 +565,11 @@ func (pk *Packet) DisconnectEncode(buf *bytes.Buffer) error {
 
 // DisconnectDecode decodes a Disconnect packet.
 func (pk *Packet) DisconnectDecode(buf []byte) error {
-	if pk.ProtocolVersion == 5 && pk.FixedHeader.Remaining > 1 {
+	// PATCH(playground): a remaining length of 1 carries the reason code
+	// alone (e0 01 04, Disconnect with Will Message, as mosquitto and
+	// Python paho encode it); upstream skipped it and read a normal
+	// disconnection. [MQTT-3.14.2.1]
+	if pk.ProtocolVersion == 5 && pk.FixedHeader.Remaining > 0 {
 		var err error
 		var offset int
 		pk.ReasonCode, offset, err = decodeByte(buf, offset)
@@ -573,7 +577,7 @@ func (pk *Packet) DisconnectDecode(buf []byte) error {
 			return fmt.Errorf("%s: %w", err, ErrMalformedReasonCode)
 		}
 
-		if pk.FixedHeader.Remaining > 2 {
+		if pk.FixedHeader.Remaining > 1 {
 			_, err = pk.Properties.Decode(pk.FixedHeader.Type, bytes.NewBuffer(buf[offset:]))
 			if err != nil {
 				return fmt.Errorf("%s: %w", err, ErrMalformedProperties)
@@ -709,7 +713,10 @@ func (pk *Packet) encodePubAckRelRecComp(buf *bytes.Buffer) error {
 		pb := mempool.GetBuffer()
 		defer mempool.PutBuffer(pb)
 		pk.Properties.Encode(pk.FixedHeader.Type, pk.Mods, pb, nb.Len())
-		if pk.ReasonCode >= ErrUnspecifiedError.Code || pb.Len() > 1 {
+		// PATCH(playground): the reason code may be left out only when it
+		// is 0x00 and there are no properties; upstream also dropped
+		// success codes such as 0x10 No matching subscribers. [MQTT-3.4.2.1]
+		if pk.ReasonCode != CodeSuccess.Code || pb.Len() > 1 {
 			nb.WriteByte(pk.ReasonCode)
 		}
 
@@ -1141,6 +1148,13 @@ func (pk *Packet) AuthEncode(buf *bytes.Buffer) error {
 func (pk *Packet) AuthDecode(buf []byte) error {
 	var offset int
 	var err error
+
+	// PATCH(playground): an AUTH with remaining length 0 is a success with
+	// no properties; upstream read it as malformed. [MQTT-3.15.2.1]
+	if pk.FixedHeader.Remaining == 0 {
+		pk.ReasonCode = CodeSuccess.Code
+		return nil
+	}
 
 	pk.ReasonCode, offset, err = decodeByte(buf, offset)
 	if err != nil {
