@@ -9,9 +9,17 @@
 // the broker's view of it. Recording costs little but is not free, so it is
 // mostly off for connections nobody watches: while no one watches (see
 // [Broker.Watch]), a new connection records only its head, the handshake
-// and first packets, and nothing after. The package does not parse
-// protocols (that is package trace's job) and does not choose certificates
-// (package pki and the server do).
+// and first packets, and nothing after.
+//
+// The core is mochi-mqtt, a patched copy (third_party/mochi-mqtt, see its
+// PATCHES.md): its defects are fixed there, while the playground's rules
+// live here as hooks and options: who a client is and which session is its
+// own, what lesson clients may touch, and the limits that keep one client
+// from taking the broker's memory (see Options).
+//
+// The package does not parse protocols (that is package trace's job; the
+// one exception is the few bytes of a TLS alert, see handshakeConn) and
+// does not choose certificates (package pki and the server do).
 package broker
 
 import (
@@ -45,7 +53,11 @@ type Listener struct {
 	// only in-process (through the tunnel or a WebSocket handler).
 	Addr string
 	// TLS, when set, makes the listener speak MQTT over TLS with this
-	// configuration. Set ClientAuth to require client certificates.
+	// configuration. Set ClientAuth to require client certificates. The
+	// broker answers ALPN "mqtt" (unless NextProtos or GetConfigForClient
+	// is set), and an error from VerifyConnection that wraps a
+	// tls.AlertError is refused with that alert (crypto/tls alone always
+	// sends bad_certificate).
 	TLS *tls.Config
 	// Lesson marks a listener that is deliberately weak or broken for a
 	// lesson; it must never carry real traffic.
