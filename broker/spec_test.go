@@ -5,7 +5,6 @@ package broker_test
 // bytes where a real client encodes a packet that way.
 
 import (
-	"bufio"
 	"context"
 	"crypto"
 	"crypto/tls"
@@ -171,8 +170,7 @@ func TestNoInjectedMessageExpiry(t *testing.T) {
 	// mosquitto_sub prints the interval it received (-F %E), empty if none.
 	// (A retained message, so that it is there when mosquitto subscribes.)
 	pub.publish(t, &paho.Publish{Topic: "e/mosq", QoS: 1, Retain: true, Payload: []byte("x")})
-	mosq := startClient(t, "mosquitto_sub", "-V", "5", "-p", port(t, b, "mqtt"), "-h", "127.0.0.1", "-t", "e/mosq", "-C", "1", "-W", "5", "-F", "[%E]")
-	if out := mosq.wait(); strings.TrimSpace(out) != "[]" {
+	if out := run(t, "mosquitto-clients", "", "mosquitto_sub", "-V", "5", "-p", port(t, b, "mqtt"), "-h", "127.0.0.1", "-t", "e/mosq", "-C", "1", "-W", "5", "-F", "[%E]"); strings.TrimSpace(out) != "[]" {
 		t.Errorf("mosquitto_sub printed %q, want no expiry", out)
 	}
 }
@@ -220,7 +218,7 @@ func TestALPN(t *testing.T) {
 	}
 	// mosquitto's client offers it with --tls-alpn, as for AWS IoT on 443.
 	ca := writeFile(t, "ca.pem", p.ca.RootPEM())
-	if out := startClient(t, "mosquitto_sub", "-h", "localhost", "-p", port(t, b, "mqtts"), "--cafile", ca, "--tls-alpn", "mqtt", "-t", "x", "-E", "-d").wait(); !strings.Contains(out, "SUBACK") {
+	if out := run(t, "mosquitto-clients", "", "mosquitto_sub", "-h", "localhost", "-p", port(t, b, "mqtts"), "--cafile", ca, "--tls-alpn", "mqtt", "-t", "x", "-E", "-d"); !strings.Contains(out, "SUBACK") {
 		t.Errorf("mosquitto_sub --tls-alpn mqtt:\n%s", out)
 	}
 }
@@ -296,7 +294,7 @@ func TestRevokedCertificateAlert(t *testing.T) {
 		t.Run("openssl "+strings.Join(suite, " "), func(t *testing.T) {
 			// -ign_eof: read until the broker closes, so the alert is seen.
 			args := append([]string{"s_client", "-ign_eof", "-connect", addr(t, b, "mtls"), "-CAfile", ca, "-cert", certPEM, "-key", keyFile}, suite...)
-			out := openssl(t, args, "hello\n")
+			out := run(t, "openssl", "hello\n", "openssl", args...)
 			if !strings.Contains(out, "alert certificate revoked") && !strings.Contains(out, "alert number 44") {
 				t.Errorf("openssl %s:\n%s", strings.Join(args, " "), out)
 			}
@@ -317,7 +315,7 @@ func TestClientAlertNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	wrongCA := writeFile(t, "other-ca.pem", stranger.ca.RootPEM())
-	startClient(t, "mosquitto_pub", "-h", "localhost", "-p", port(t, b, "mqtts"), "--cafile", wrongCA, "-t", "x", "-m", "refused").wait()
+	run(t, "mosquitto-clients", "", "mosquitto_pub", "-h", "localhost", "-p", port(t, b, "mqtts"), "--cafile", wrongCA, "-t", "x", "-m", "refused")
 	waitFor(t, "the refused connection", func() bool {
 		cs := b.Conns()
 		return len(cs) > 0 && cs[0].Err != ""
@@ -348,76 +346,17 @@ func writeFile(t *testing.T, name string, data []byte) string {
 	return path
 }
 
-// client is a command-line MQTT client (mosquitto's) running for a test.
-type client struct {
-	lines chan string   // its output, line by line, closed when it ends
-	done  chan struct{} // closed when it ended
-	out   strings.Builder
-}
-
-// startClient starts a mosquitto client; it fails the test when the client
-// is not installed. The client is killed at the end of the test, or after
-// patience.
-func startClient(t *testing.T, name string, args ...string) *client {
+// run runs a real client (mosquitto's, OpenSSL) to its end, at most
+// patience, with input, and returns its output. It fails the test, saying
+// what to install, when the client is missing.
+func run(t *testing.T, pkg, input, name string, args ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
-		t.Fatalf("%s not found: install mosquitto-clients (apt-get install mosquitto-clients)", name)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
-	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, name, args...)
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &client{lines: make(chan string, 100), done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		pw.Close()
-	}()
-	go func() {
-		defer close(c.done)
-		defer close(c.lines)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			c.out.WriteString(sc.Text() + "\n")
-			c.lines <- sc.Text()
-		}
-	}()
-	return c
-}
-
-// waitFor returns the next line of output containing s.
-func (c *client) waitFor(t *testing.T, s string) string {
-	t.Helper()
-	for line := range c.lines {
-		if strings.Contains(line, s) {
-			return line
-		}
-	}
-	<-c.done
-	t.Fatalf("no line with %q in:\n%s", s, c.out.String())
-	return ""
-}
-
-// wait waits for the client to end and returns all its output.
-func (c *client) wait() string {
-	for range c.lines {
-	}
-	<-c.done
-	return c.out.String()
-}
-
-// openssl runs the openssl command with input and returns its output.
-func openssl(t *testing.T, args []string, input string) string {
-	t.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Fatal("openssl not found: install openssl (apt-get install openssl)")
+		t.Fatalf("%s not found: install %s (apt-get install %s)", name, pkg, pkg)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "openssl", args...)
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdin = strings.NewReader(input)
 	out, _ := cmd.CombinedOutput()
 	return string(out)
