@@ -442,6 +442,11 @@ func TestSessionQueueCapped(t *testing.T) {
 			for range tt.n {
 				pub.publish(t, &paho.Publish{Topic: "q/1", QoS: 1, Payload: payload})
 			}
+			// A PUBACK may come before the message is handed to the
+			// session; a last message to itself comes after all of them.
+			pub.subscribe(t, "sync", 0)
+			pub.publish(t, &paho.Publish{Topic: "sync", Payload: []byte("done")})
+			pub.next(t)
 			back := connectV5(t, dial(t, addr(t, b, "mqtt")), keep)
 			got := 0
 		receive:
