@@ -40,3 +40,8 @@ require (
 )
 
 tool github.com/a-h/templ/cmd/templ
+
+// mochi-mqtt is no longer maintained upstream: the playground uses a patched
+// copy (v2.7.9 plus fixes for the defects its users met, kept under the upstream
+// licence); every change is listed in third_party/mochi-mqtt/PATCHES.md.
+replace github.com/mochi-mqtt/server/v2 => ./third_party/mochi-mqtt

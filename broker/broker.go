@@ -9,9 +9,17 @@
 // the broker's view of it. Recording costs little but is not free, so it is
 // mostly off for connections nobody watches: while no one watches (see
 // [Broker.Watch]), a new connection records only its head, the handshake
-// and first packets, and nothing after. The package does not parse
-// protocols (that is package trace's job) and does not choose certificates
-// (package pki and the server do).
+// and first packets, and nothing after.
+//
+// The core is mochi-mqtt, a patched copy (third_party/mochi-mqtt, see its
+// PATCHES.md): its defects are fixed there, while the playground's rules
+// live here as hooks and options: who a client is and which session is its
+// own, what lesson clients may touch, and the limits that keep one client
+// from taking the broker's memory (see Options).
+//
+// The package does not parse protocols (that is package trace's job; the
+// one exception is the few bytes of a TLS alert, see handshakeConn) and
+// does not choose certificates (package pki and the server do).
 package broker
 
 import (
@@ -22,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"slices"
 	"sort"
@@ -44,7 +53,11 @@ type Listener struct {
 	// only in-process (through the tunnel or a WebSocket handler).
 	Addr string
 	// TLS, when set, makes the listener speak MQTT over TLS with this
-	// configuration. Set ClientAuth to require client certificates.
+	// configuration. Set ClientAuth to require client certificates. The
+	// broker answers ALPN "mqtt" (unless NextProtos or GetConfigForClient
+	// is set), and an error from VerifyConnection that wraps a
+	// tls.AlertError is refused with that alert (crypto/tls alone always
+	// sends bad_certificate).
 	TLS *tls.Config
 	// Lesson marks a listener that is deliberately weak or broken for a
 	// lesson; it must never carry real traffic.
@@ -77,6 +90,85 @@ type Options struct {
 	KeepConns int
 	// HandshakeTimeout bounds a TLS handshake (default 10 s).
 	HandshakeTimeout time.Duration
+
+	// The limits below keep one client from taking the broker's memory.
+	// For each, 0 means the default named beside it and a negative value
+	// means no limit (not advised where strangers connect).
+
+	// MaxPacketSize is the largest MQTT packet accepted, in bytes, fixed
+	// header included (DefaultMaxPacketSize). A larger one ends the
+	// connection as soon as its fixed header arrives, before CONNECT too;
+	// MQTT 5 clients learn the limit from CONNACK.
+	MaxPacketSize int
+	// SessionExpiry caps how long the session of a disconnected client
+	// (its subscriptions and queued messages) is kept (DefaultSessionExpiry).
+	// MQTT 5 clients asking for more are told the cap in CONNACK; MQTT
+	// 3.1.1 sessions (clean session 0) last exactly this long.
+	SessionExpiry time.Duration
+	// SessionQueue caps the QoS 1 and 2 messages held for one session,
+	// waiting for an acknowledgement or for the client to come back
+	// (DefaultSessionQueue; at most 65535). Messages over it are dropped.
+	SessionQueue int
+	// SessionQueueBytes caps the bytes (topics and payloads) of the
+	// messages held for one session, those waiting to be written to a slow
+	// client included (DefaultSessionQueueBytes).
+	SessionQueueBytes int
+	// ConnsPerAddr caps the open connections from one address (one IPv6
+	// /64) on the listeners with a TCP address (DefaultConnsPerAddr).
+	// Connections through Serve (the tunnel, WebSocket) are capped by
+	// their server, not here.
+	ConnsPerAddr int
+}
+
+// Defaults of the limits in Options.
+const (
+	DefaultMaxPacketSize     = 1 << 20
+	DefaultSessionExpiry     = time.Hour
+	DefaultSessionQueue      = 1000
+	DefaultSessionQueueBytes = 8 << 20
+	DefaultConnsPerAddr      = 100
+)
+
+// topicAliasMaximum is how many topic aliases a client may set up (each
+// holds a topic of up to 64 KiB); mosquitto's default.
+const topicAliasMaximum = 10
+
+// limit resolves an Options limit: 0 gives def, a negative value max.
+func limit(v, def, max int64) int64 {
+	switch {
+	case v == 0:
+		return def
+	case v < 0 || v > max:
+		return max
+	}
+	return v
+}
+
+// capabilities are what the core enforces and announces for opts.
+func capabilities(opts Options) *mqtt.Capabilities {
+	c := mqtt.NewDefaultServerCapabilities()
+	c.MaximumPacketSize = uint32(limit(int64(opts.MaxPacketSize), DefaultMaxPacketSize, 268435455+5)) // the largest an MQTT fixed header can announce
+	expiry := int64(opts.SessionExpiry / time.Second)
+	switch {
+	case opts.SessionExpiry < 0:
+		expiry = -1
+	case opts.SessionExpiry > 0 && expiry == 0:
+		expiry = 1 // the protocol counts in seconds
+	}
+	c.MaximumSessionExpiryInterval = uint32(limit(expiry, int64(DefaultSessionExpiry/time.Second), math.MaxUint32))
+	c.MaximumInflight = uint16(limit(int64(opts.SessionQueue), DefaultSessionQueue, math.MaxUint16))
+	if q := limit(int64(opts.SessionQueueBytes), DefaultSessionQueueBytes, math.MaxInt64); q < math.MaxInt64 {
+		c.MaximumQueuedBytes = q
+	}
+	// Deliver what the publisher sent: no message expiry unless the
+	// publisher set one (the core's default adds 24 h to every v5
+	// delivery and deletes retained messages after a day).
+	c.MaximumMessageExpiryInterval = 0
+	c.TopicAliasMaximum = topicAliasMaximum
+	// An acknowledgement carries its own properties, not the publish's
+	// (MQTT.js and Python paho refuse a PUBACK echoing User Properties).
+	c.Compatibilities.NoInheritedPropertiesOnAck = true
+	return c
 }
 
 // Broker is an MQTT 3.1.1/5 broker with named listeners.
@@ -87,11 +179,14 @@ type Broker struct {
 
 	mu        sync.Mutex
 	listeners map[string]*listener
-	conns     []*Conn               // recent connections, oldest first
-	live      map[net.Conn]struct{} // connections being served, closed by Close
+	conns     []*Conn                // recent connections, oldest first
+	live      map[*endpoint]struct{} // connections being served, closed by Close
 	nextID    atomic.Uint64
 	closed    bool
 	watchers  atomic.Int64 // see Watch
+
+	perAddr *addrLimiter // see Options.ConnsPerAddr
+	drops   *logLimiter  // sessions whose full queue was logged lately
 }
 
 type listener struct {
@@ -113,14 +208,19 @@ func New(opts Options) (*Broker, error) {
 	if opts.HandshakeTimeout <= 0 {
 		opts.HandshakeTimeout = 10 * time.Second
 	}
-	b := &Broker{opts: opts, log: opts.Logger, listeners: map[string]*listener{}, live: map[net.Conn]struct{}{}}
+	b := &Broker{opts: opts, log: opts.Logger, listeners: map[string]*listener{}, live: map[*endpoint]struct{}{},
+		perAddr: newAddrLimiter(int(limit(int64(opts.ConnsPerAddr), DefaultConnsPerAddr, math.MaxInt))),
+		drops:   newLogLimiter(time.Minute)}
 	// mochi logs every connection at info; keep only its warnings.
 	mqLog := slog.New(&levelFilter{opts.Logger.Handler(), slog.LevelWarn})
-	b.mq = mqtt.New(&mqtt.Options{InlineClient: false, Logger: mqLog})
+	b.mq = mqtt.New(&mqtt.Options{InlineClient: false, Logger: mqLog, Capabilities: capabilities(opts)})
 	if err := b.mq.AddHook(&certAuth{b: b}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	if err := b.mq.AddHook(&sessionHook{b: b}, nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	if err := b.mq.AddHook(&limitHook{b: b}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	if err := b.mq.Serve(); err != nil {
@@ -217,7 +317,16 @@ func (b *Broker) accept(l *listener) {
 			}
 			return
 		}
-		go b.serve(l, c)
+		key := addrKey(c.RemoteAddr())
+		if ok, first := b.perAddr.acquire(key); !ok {
+			c.Close()
+			if first {
+				b.log.Warn("refusing connections: too many from one address", "listener", l.Name, "address", key, "limit", b.perAddr.max,
+					"hint", "raise --max-conns-per-addr if one machine really needs more (a NAT, a load test)")
+			}
+			continue
+		}
+		go b.serve(l, c, func() { b.perAddr.release(key) })
 	}
 }
 
@@ -231,24 +340,34 @@ func (b *Broker) Serve(name string, c net.Conn) error {
 		c.Close()
 		return fmt.Errorf("%w %q", ErrUnknownListener, name)
 	}
-	return b.serve(l, c)
+	return b.serve(l, c, nil)
 }
 
-func (b *Broker) serve(l *listener, raw net.Conn) error {
-	defer raw.Close()
+// serve runs l's pipeline on raw; closed, if not nil, runs once raw is closed.
+func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
+	end := &endpoint{raw: raw, done: make(chan struct{})}
+	end.closed = func() {
+		b.mu.Lock()
+		delete(b.live, end)
+		b.mu.Unlock()
+		if closed != nil {
+			closed()
+		}
+	}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
+		end.close(0)
 		return errors.New("broker: closed")
 	}
-	b.live[raw] = struct{}{}
+	b.live[end] = struct{}{}
 	b.mu.Unlock()
-	defer func() {
-		b.mu.Lock()
-		delete(b.live, raw)
-		b.mu.Unlock()
-	}()
-	conn := &Conn{info: ConnInfo{ID: fmt.Sprintf("c%d", b.nextID.Add(1)), Listener: l.Name, Remote: raw.RemoteAddr().String(), Started: time.Now()}}
+	defer end.close(closeLinger)
+	conn := &Conn{info: ConnInfo{ID: fmt.Sprintf("c%d", b.nextID.Add(1)), Listener: l.Name, Remote: raw.RemoteAddr().String(), Started: time.Now()}, lesson: l.Lesson}
+	if rc, ok := raw.(*relayedConn); ok && rc.lesson {
+		// Relayed for a lesson listener: its rules follow the client.
+		conn.lesson = true
+	}
 	remote := conn.info.Remote
 	var c net.Conn = raw
 	if b.opts.TraceLimit >= 0 {
@@ -259,16 +378,24 @@ func (b *Broker) serve(l *listener, raw net.Conn) error {
 	b.remember(conn)
 	defer conn.update(func(i *ConnInfo) { i.Ended = time.Now() })
 	if l.TLS != nil {
+		hc := &handshakeConn{Conn: c}
 		cfg := l.TLS.Clone()
-		cfg.KeyLogWriter = &randomCatcher{conn: conn}
+		cfg.KeyLogWriter = io.MultiWriter(&randomCatcher{conn: conn}, hc.keyLog())
 		if conn.rec != nil {
 			cfg.KeyLogWriter = io.MultiWriter(conn.rec.KeyLogWriter(), cfg.KeyLogWriter)
 		}
-		tc := tls.Server(c, cfg)
+		hc.configure(cfg)
+		tc := tls.Server(hc, cfg)
 		ctx, cancel := context.WithTimeout(context.Background(), b.opts.HandshakeTimeout)
 		err := tc.HandshakeContext(ctx)
 		cancel()
+		hc.handshakeDone()
 		if err != nil {
+			var note string
+			if a, ok := hc.clientAlert(err); ok {
+				err = &clientAlertError{alert: a, err: err}
+				note = "the client sent its alert unencrypted, which crypto/tls reads as a bad record; the alert is decoded from the bytes received"
+			}
 			conn.update(func(i *ConnInfo) { i.Err = err.Error() })
 			ex := explain.Broker(err)
 			fix := ex.Fix["mosquitto"]
@@ -279,9 +406,14 @@ func (b *Broker) serve(l *listener, raw net.Conn) error {
 			if ex.Cause != msg {
 				msg += ": " + ex.Cause
 			}
-			b.log.Info(msg, "listener", l.Name, "remote", remote, "detail", ex.Detail, "why", ex.Why, "fix", fix, "err", err)
+			attrs := []any{"listener", l.Name, "remote", remote, "detail", ex.Detail, "why", ex.Why, "fix", fix, "err", err}
+			if note != "" {
+				attrs = append(attrs, "note", note)
+			}
+			b.log.Info(msg, attrs...)
 			return fmt.Errorf("broker: %s: TLS handshake with %s: %w", l.Name, remote, err)
 		}
+		end.setTLS(tc)
 		st := tc.ConnectionState()
 		conn.update(func(i *ConnInfo) {
 			i.TLSVersion = tls.VersionName(st.Version)
@@ -301,9 +433,13 @@ func (b *Broker) serve(l *listener, raw net.Conn) error {
 	// A client gets as long for its CONNECT as for a TLS handshake; mochi
 	// replaces this deadline with the keep-alive once CONNECT has arrived.
 	c.SetDeadline(time.Now().Add(b.opts.HandshakeTimeout))
-	err := b.mq.EstablishConnection(l.Name, &brokerConn{Conn: c, info: conn})
+	err := b.mq.EstablishConnection(l.Name, &brokerConn{Conn: c, info: conn, end: end})
 	if err != nil && !errors.Is(err, io.EOF) {
 		conn.update(func(i *ConnInfo) { i.Err = err.Error() })
+		if errors.Is(err, packets.ErrPacketTooLarge) {
+			b.log.Info("refused a packet over the maximum packet size", "listener", l.Name, "remote", remote,
+				"limit", b.mq.Options.Capabilities.MaximumPacketSize, "hint", "raise --max-packet-size if clients really send larger messages")
+		}
 	}
 	return nil
 }
@@ -322,9 +458,9 @@ func (b *Broker) Close() error {
 			l.ln.Close()
 		}
 	}
-	live := make([]net.Conn, 0, len(b.live))
-	for c := range b.live {
-		live = append(live, c)
+	live := make([]*endpoint, 0, len(b.live))
+	for e := range b.live {
+		live = append(live, e)
 	}
 	b.mu.Unlock()
 	// mochi's Close only ends the clients of listeners it runs itself, and
@@ -334,8 +470,23 @@ func (b *Broker) Close() error {
 			b.mq.DisconnectClient(cl, packets.ErrServerShuttingDown)
 		}
 	}
-	for _, c := range live {
-		c.Close()
+	// Give clients a moment to read their DISCONNECT, then cut.
+	for _, e := range live {
+		e.close(shutdownLinger)
+	}
+	timer := time.NewTimer(shutdownLinger)
+	defer timer.Stop()
+	expired := false
+	for _, e := range live {
+		if !expired {
+			select {
+			case <-e.done:
+				continue
+			case <-timer.C:
+				expired = true
+			}
+		}
+		e.raw.Close()
 	}
 	return b.mq.Close()
 }

@@ -161,6 +161,10 @@ func readPacket(r *bufio.Reader, version byte) (packets.Packet, error) {
 		err = pk.SubackDecode(body)
 	case packets.Disconnect:
 		err = pk.DisconnectDecode(body)
+	case packets.Puback:
+		err = pk.PubackDecode(body)
+	case packets.Pubrec:
+		err = pk.PubrecDecode(body)
 	}
 	return pk, err
 }

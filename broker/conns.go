@@ -12,9 +12,10 @@ import (
 
 // Conn is a connection's live record: its description and its recorder.
 type Conn struct {
-	mu   sync.Mutex
-	info ConnInfo
-	rec  *trace.Recorder
+	mu     sync.Mutex
+	info   ConnInfo
+	rec    *trace.Recorder
+	lesson bool // bound by a lesson listener's rules (see certAuth)
 }
 
 // update changes the description under the lock.
@@ -89,10 +90,18 @@ func (b *Broker) Recording(id string) (trace.Recording, bool) {
 }
 
 // brokerConn is the net.Conn handed to mochi; it carries the connection's
-// description so hooks can fill in the MQTT client id.
+// description so hooks can fill in the MQTT client id, and closes it
+// gracefully (see closeLinger).
 type brokerConn struct {
 	net.Conn
 	info *Conn
+	end  *endpoint
+}
+
+// Close starts a graceful close and returns at once.
+func (c *brokerConn) Close() error {
+	c.end.close(closeLinger)
+	return nil
 }
 
 // sessionHook notes which MQTT client each connection carries.
@@ -109,6 +118,7 @@ func (h *sessionHook) Provides(b byte) bool {
 
 func (h *sessionHook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
 	if bc, ok := cl.Net.Conn.(*brokerConn); ok {
-		bc.info.update(func(i *ConnInfo) { i.ClientID = cl.ID })
+		id := clientID(cl)
+		bc.info.update(func(i *ConnInfo) { i.ClientID = id })
 	}
 }

@@ -22,7 +22,7 @@ func (b *Broker) relay(l *listener, conn *Conn, victim net.Conn) error {
 	}
 	near, far := net.Pipe()
 	remote := conn.Info().Remote
-	go b.serve(target, &relayedConn{Conn: far, remote: relayAddr("relay " + l.Name + " for " + remote)})
+	go b.serve(target, &relayedConn{Conn: far, remote: relayAddr("relay " + l.Name + " for " + remote), lesson: l.Lesson}, nil)
 	var up net.Conn = near
 	if target.TLS != nil {
 		cfg := &tls.Config{}
@@ -51,10 +51,12 @@ func (b *Broker) relay(l *listener, conn *Conn, victim net.Conn) error {
 }
 
 // relayedConn is the relay's side of the in-process connection, named so
-// the target's connection list says where it came from.
+// the target's connection list says where it came from. For a lesson relay,
+// the lesson's rules follow the client to the target listener.
 type relayedConn struct {
 	net.Conn
 	remote net.Addr
+	lesson bool
 }
 
 func (c *relayedConn) RemoteAddr() net.Addr { return c.remote }

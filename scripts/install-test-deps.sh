@@ -12,6 +12,7 @@ need=()
 have chromium || have chromium-browser || have google-chrome || [ -n "${CHROME:-}" ] || need+=(chromium)
 have mosquitto_pub || need+=(mosquitto-clients)
 have tshark || need+=(tshark)
+have openssl || need+=(openssl)
 have npx || need+=(nodejs npm)
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -76,7 +76,7 @@ func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error
 	}
 	log.Info("the broker certificate covers "+strings.Join(a.names, ", "), "hint", "connect with one of these names; add more with --san")
 	a.rot = pki.NewRotator(a.cert)
-	a.broker, err = broker.New(broker.Options{Logger: log, TraceLimit: cfg.TraceLimit})
+	a.broker, err = broker.New(cfg.brokerOptions(log))
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +87,26 @@ func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error
 		return nil, err
 	}
 	return a, nil
+}
+
+// brokerOptions turns the flags into broker options: a flag's 0 (no
+// limit) is the broker's negative.
+func (c Config) brokerOptions(log *slog.Logger) broker.Options {
+	noLimit := func(v int64) int64 {
+		if v == 0 {
+			return -1
+		}
+		return v
+	}
+	return broker.Options{
+		Logger:            log,
+		TraceLimit:        c.TraceLimit,
+		MaxPacketSize:     int(noLimit(int64(c.MaxPacketSize))),
+		SessionExpiry:     time.Duration(noLimit(int64(c.SessionExpiry))),
+		SessionQueue:      int(noLimit(int64(c.SessionQueue))),
+		SessionQueueBytes: int(noLimit(int64(c.SessionQueueBytes))),
+		ConnsPerAddr:      int(noLimit(int64(c.MaxConnsPerAddr))),
+	}
 }
 
 func addrOrEmpty(a string) string {

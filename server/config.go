@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/mqtts-playground/playground/broker"
 )
 
 // Config is everything the flags (or their PLAYGROUND_* variables) set.
@@ -30,6 +33,13 @@ type Config struct {
 	CAKey       string
 	LessonPorts string
 	Token       string
+
+	// Broker limits (0: no limit); see broker.Options.
+	MaxPacketSize     int
+	SessionExpiry     time.Duration
+	SessionQueue      int
+	SessionQueueBytes int
+	MaxConnsPerAddr   int
 }
 
 // listFlag is a repeatable, comma-separated flag.
@@ -84,6 +94,11 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.LessonPorts, "lesson-ports", "127.0.0.1:8900", "address of the first lesson listener (deliberately broken certificates); the others take the next ports in turn (\"off\": reachable only through the page's tunnel)")
 	fs.StringVar(&c.Token, "instructor-token", "", "secret that lets an instructor revoke any client certificate (Authorization: Bearer TOKEN on POST /pki/revoke)")
 	fs.IntVar(&c.TraceLimit, "trace-limit", 1<<20, "bytes recorded per broker connection for its trace (negative: record nothing)")
+	fs.IntVar(&c.MaxPacketSize, "max-packet-size", broker.DefaultMaxPacketSize, "largest MQTT packet the broker accepts, in bytes; a larger one ends the connection (0: no limit)")
+	fs.DurationVar(&c.SessionExpiry, "session-expiry", broker.DefaultSessionExpiry, "longest time the session of a disconnected client is kept, whatever it asks for (0: no limit)")
+	fs.IntVar(&c.SessionQueue, "session-queue", broker.DefaultSessionQueue, "QoS 1 and 2 messages held for one session (unacknowledged, or waiting for the client to come back); more are dropped (0: the most the protocol allows, 65535)")
+	fs.IntVar(&c.SessionQueueBytes, "session-queue-bytes", broker.DefaultSessionQueueBytes, "bytes of the messages held for one session, those waiting for a slow client included; more are dropped (0: no limit)")
+	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", broker.DefaultConnsPerAddr, "open connections one address (one IPv6 /64) may have on the MQTT ports; more are refused (0: no limit)")
 	fs.StringVar(&c.BuildAssets, "build-assets", "", "build the web assets into this folder and exit (used by `./task build`)")
 	fs.BoolVar(&c.Dev, "dev", false, "serve unminified scripts")
 	fs.Usage = func() {
@@ -140,6 +155,12 @@ Every flag can also be set with an environment variable, shown in brackets.
 	}
 	if (c.CACert == "") != (c.CAKey == "") {
 		return c, errors.New("--ca-cert and --ca-key go together")
+	}
+	for name, v := range map[string]int64{"max-packet-size": int64(c.MaxPacketSize), "session-expiry": int64(c.SessionExpiry), "session-queue": int64(c.SessionQueue),
+		"session-queue-bytes": int64(c.SessionQueueBytes), "max-conns-per-addr": int64(c.MaxConnsPerAddr)} {
+		if v < 0 {
+			return c, fmt.Errorf("--%s must not be negative (0: no limit)", name)
+		}
 	}
 	for name, addr := range map[string]string{"http": c.HTTP, "https": c.HTTPS, "mqtt": c.MQTT, "mqtts": c.MQTTS, "mtls": c.MTLS, "lesson-ports": c.LessonPorts} {
 		if addr == "off" {

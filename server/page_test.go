@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/mqtts-playground/playground/broker"
 )
 
 func TestIndexPage(t *testing.T) {
@@ -97,6 +99,25 @@ func TestConfig(t *testing.T) {
 			}
 			return ""
 		}},
+		{name: "broker limits", args: []string{"--max-packet-size", "4096", "--session-expiry", "10m", "--session-queue", "50", "--session-queue-bytes", "0"},
+			env: map[string]string{"PLAYGROUND_MAX_CONNS_PER_ADDR": "7"}, want: func(c Config) string {
+				// 0 turns a limit off: the broker's negative.
+				got := c.brokerOptions(nil)
+				got.TraceLimit = 0
+				if got != (broker.Options{MaxPacketSize: 4096, SessionExpiry: 10 * time.Minute, SessionQueue: 50, SessionQueueBytes: -1, ConnsPerAddr: 7}) {
+					return "wrong broker options"
+				}
+				return ""
+			}},
+		{name: "broker limit defaults", want: func(c Config) string {
+			if c.MaxPacketSize != broker.DefaultMaxPacketSize || c.SessionExpiry != broker.DefaultSessionExpiry || c.SessionQueue != broker.DefaultSessionQueue ||
+				c.SessionQueueBytes != broker.DefaultSessionQueueBytes || c.MaxConnsPerAddr != broker.DefaultConnsPerAddr {
+				return "limits are not the broker's defaults"
+			}
+			return ""
+		}},
+		{name: "negative limit", args: []string{"--session-queue", "-3"}, err: "--session-queue must not be negative"},
+		{name: "bad duration", args: []string{"--session-expiry", "soon"}, err: "session-expiry"},
 		{name: "bad address", args: []string{"--mqtts", "8883"}, err: `--mqtts "8883" is not host:port`},
 		{name: "bad env", env: map[string]string{"PLAYGROUND_TRACE_LIMIT": "lots"}, err: `PLAYGROUND_TRACE_LIMIT="lots"`},
 		{name: "cert without key", args: []string{"--tls-cert", "c.pem"}, err: "--tls-cert and --tls-key go together"},

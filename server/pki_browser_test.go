@@ -41,7 +41,7 @@ func TestBrowserIdentityRevoke(t *testing.T) {
 	if saved, _ := res["saved"].([]any); len(saved) != 1 || saved[0] != "browser-learner" {
 		t.Errorf("saved identities %v", res["saved"])
 	}
-	if again, _ := res["again"].(string); !strings.Contains(again, "bad certificate") {
+	if again, _ := res["again"].(string); !strings.Contains(again, "revoked certificate") { // alert 44, not bad_certificate
 		t.Errorf("connect after revocation: %q", again)
 	}
 	if res["left"] != float64(0) {

@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -48,6 +49,10 @@ var reasonNames = map[int]string{
 // ReasonName returns the RFC 5280 name of a revocation reason code, or ""
 // for a code that is not one.
 func ReasonName(reason int) string { return reasonNames[reason] }
+
+// alertCertificateRevoked is the TLS alert for a revoked certificate
+// (RFC 8446 §6.2).
+const alertCertificateRevoked = 44
 
 // crlValidity is how long a CRL is valid (NextUpdate - ThisUpdate);
 // crlRefresh is the age at which CRL builds a new one.
@@ -272,7 +277,9 @@ func (ca *CA) VerifyClient(rawCerts [][]byte, chains [][]*x509.Certificate) erro
 		return nil
 	}
 	if r, ok := ca.revocation(leaf.SerialNumber); ok {
-		return fmt.Errorf("pki: certificate serial %X was revoked at %s (%s): the client needs a new certificate", leaf.SerialNumber, r.RevokedAt.UTC().Format(time.RFC3339), ReasonName(r.Reason))
+		// The error carries alert 44 certificate_revoked (RFC 8446 §6.2)
+		// for the broker to send, without adding to the text.
+		return fmt.Errorf("pki: certificate serial %X was revoked at %s (%s): the client needs a new certificate%.0w", leaf.SerialNumber, r.RevokedAt.UTC().Format(time.RFC3339), ReasonName(r.Reason), tls.AlertError(alertCertificateRevoked))
 	}
 	return nil
 }

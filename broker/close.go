@@ -1,0 +1,74 @@
+package broker
+
+import (
+	"crypto/tls"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// closeLinger bounds how long a closing connection keeps reading, and
+// discarding, what the client still sends. Closing a TCP socket that has
+// unread data sends a reset (RFC 9293 §3.6.1), and a reset can destroy what
+// the broker wrote last, often a DISCONNECT saying why (0x93 Receive
+// Maximum exceeded, 0x95 Packet too large), before the client reads it.
+// So the broker closes its sending side first and drains until the client
+// closes too, or this long.
+const closeLinger = 2 * time.Second
+
+// shutdownLinger is the same when the broker itself is closing.
+const shutdownLinger = 500 * time.Millisecond
+
+// endpoint closes one served connection, gracefully and once.
+type endpoint struct {
+	raw    net.Conn
+	done   chan struct{} // closed when raw is
+	closed func()        // runs once raw is closed
+
+	mu   sync.Mutex
+	tls  *tls.Conn // once its handshake is done
+	once sync.Once
+}
+
+func (e *endpoint) setTLS(tc *tls.Conn) {
+	e.mu.Lock()
+	e.tls = tc
+	e.mu.Unlock()
+}
+
+// close ends the connection: with a TCP connection, it sends TLS
+// close_notify (on TLS listeners) and a FIN, reads until the client closes
+// or linger passes, then closes; other connections close at once. It
+// returns at once; later calls do nothing.
+func (e *endpoint) close(linger time.Duration) {
+	e.once.Do(func() {
+		half, ok := e.raw.(interface{ CloseWrite() error })
+		if !ok {
+			e.finish()
+			return
+		}
+		e.mu.Lock()
+		tc := e.tls
+		e.mu.Unlock()
+		go func() {
+			defer e.finish()
+			// The deadline also ends a read or write still blocked in
+			// another goroutine (the core's reader, a slow write).
+			e.raw.SetDeadline(time.Now().Add(linger))
+			if tc != nil {
+				tc.CloseWrite()
+			}
+			half.CloseWrite()
+			io.Copy(io.Discard, e.raw)
+		}()
+	})
+}
+
+func (e *endpoint) finish() {
+	e.raw.Close()
+	close(e.done)
+	if e.closed != nil {
+		e.closed()
+	}
+}

@@ -1,0 +1,124 @@
+package broker
+
+import (
+	"net"
+	"sync"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// addrKey is the address a connection counts against in Options.ConnsPerAddr:
+// its IP, or its /64 for IPv6 (one customer's usual share). It is empty for
+// connections without an IP address, which are not counted.
+func addrKey(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return ""
+	}
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		return ip4.String()
+	}
+	return (&net.IPNet{IP: ta.IP.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
+}
+
+// addrLimiter counts open connections per address.
+type addrLimiter struct {
+	max int
+
+	mu     sync.Mutex
+	open   map[string]int
+	warned map[string]bool // refused since the count was last under max
+}
+
+func newAddrLimiter(max int) *addrLimiter {
+	return &addrLimiter{max: max, open: map[string]int{}, warned: map[string]bool{}}
+}
+
+// acquire counts a new connection from key; ok says whether it is within
+// the limit, first whether it is the first refusal since key was last under
+// it (worth a log line).
+func (l *addrLimiter) acquire(key string) (ok, first bool) {
+	if key == "" {
+		return true, false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open[key] >= l.max {
+		first = !l.warned[key]
+		l.warned[key] = true
+		return false, first
+	}
+	l.open[key]++
+	return true, false
+}
+
+func (l *addrLimiter) release(key string) {
+	if key == "" {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open[key]--; l.open[key] <= 0 {
+		delete(l.open, key)
+	}
+	if l.open[key] < l.max {
+		delete(l.warned, key)
+	}
+}
+
+// logLimiter remembers what was logged lately, so that a limit biting again
+// and again logs once a period, not once a message.
+type logLimiter struct {
+	every time.Duration
+
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+func newLogLimiter(every time.Duration) *logLimiter {
+	return &logLimiter{every: every, last: map[string]time.Time{}}
+}
+
+// allow reports whether key may be logged now, and if so notes it.
+func (l *logLimiter) allow(key string) bool {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t, ok := l.last[key]; ok && now.Sub(t) < l.every {
+		return false
+	}
+	if len(l.last) >= 1024 { // forget the old ones
+		for k, t := range l.last {
+			if now.Sub(t) >= l.every {
+				delete(l.last, k)
+			}
+		}
+	}
+	l.last[key] = now
+	return true
+}
+
+// limitHook logs the session limits when they bite.
+type limitHook struct {
+	mqtt.HookBase
+	b *Broker
+}
+
+func (h *limitHook) ID() string { return "playground-limits" }
+
+func (h *limitHook) Provides(b byte) bool { return b == mqtt.OnPublishDropped }
+
+// OnPublishDropped runs when a message for a client is dropped because its
+// queue is full (Options.SessionQueue, SessionQueueBytes) or it cannot keep up.
+func (h *limitHook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
+	if !h.b.drops.allow(cl.ID) {
+		return
+	}
+	caps := h.b.mq.Options.Capabilities
+	h.b.log.Warn("dropping messages for a client whose queue is full", "client", clientID(cl), "listener", cl.Net.Listener,
+		"topic", pk.TopicName, "queued", cl.State.Inflight.Len(), "queuedBytes", cl.State.Inflight.Bytes(),
+		"limit", caps.MaximumInflight, "limitBytes", caps.MaximumQueuedBytes,
+		"hint", "the client is offline or slow; --session-queue and --session-queue-bytes set the limits")
+}

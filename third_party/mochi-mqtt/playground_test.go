@@ -1,0 +1,101 @@
+// Tests of the playground's patches (see PATCHES.md); the behaviour they
+// change is also tested end to end in the playground's package broker.
+
+package mqtt
+
+import (
+	"bytes"
+	"io"
+	"runtime"
+	"testing"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/stretchr/testify/require"
+)
+
+// withTopicAliasMaximum adds a Topic Alias Maximum property to a CONNACK
+// fixture with one-byte lengths, as the patched SendConnack sends it.
+func withTopicAliasMaximum(connack []byte, max uint16) []byte {
+	out := append([]byte{}, connack...)
+	out = append(out, packets.PropTopicAliasMaximum, byte(max>>8), byte(max))
+	out[1] += 3 // remaining length
+	out[4] += 3 // property length
+	return out
+}
+
+func TestReadBodyGrowsWithTheData(t *testing.T) {
+	const announced = 200 << 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	body, err := readBody(bytes.NewReader(make([]byte, 1000)), announced)
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	require.Len(t, body, 1000)
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "allocated for the announced length, not the bytes that came")
+
+	body, err = readBody(bytes.NewReader([]byte("abc")), 3)
+	require.NoError(t, err)
+	require.Equal(t, []byte("abc"), body)
+
+	big := bytes.Repeat([]byte{7}, eagerBody*3+5)
+	body, err = readBody(bytes.NewReader(big), len(big))
+	require.NoError(t, err)
+	require.Equal(t, big, body)
+}
+
+func TestInboundTopicAliasResolve(t *testing.T) {
+	a := NewInboundTopicAliases(4)
+	_, ok := a.Resolve(1, "")
+	require.False(t, ok, "an alias with no topic yet")
+	topic, ok := a.Resolve(1, "a/b")
+	require.True(t, ok)
+	require.Equal(t, "a/b", topic)
+	topic, ok = a.Resolve(1, "")
+	require.True(t, ok)
+	require.Equal(t, "a/b", topic)
+	topic, ok = a.Resolve(1, "c")
+	require.True(t, ok)
+	require.Equal(t, "c", topic, "a topic remaps the alias")
+	topic, _ = a.Resolve(1, "")
+	require.Equal(t, "c", topic)
+}
+
+func TestInflightBytes(t *testing.T) {
+	i := NewInflights()
+	pub := func(id uint16, n int) packets.Packet {
+		return packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1}, PacketID: id, TopicName: "t", Payload: make([]byte, n)}
+	}
+	i.Set(pub(1, 9))
+	i.Set(pub(2, 99))
+	require.Equal(t, int64(10+100), i.Bytes())
+	i.Set(pub(1, 19)) // replaced
+	require.Equal(t, int64(20+100), i.Bytes())
+	i.Set(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrec}, PacketID: 3})
+	require.Equal(t, int64(120), i.Bytes(), "acks count nothing")
+	require.Equal(t, int64(120), i.Clone().Bytes())
+	i.Delete(2)
+	i.Delete(2)
+	require.Equal(t, int64(20), i.Bytes())
+}
+
+func TestPubackReasonCodeSuccess(t *testing.T) {
+	s := newServer()
+	s.Options.Capabilities.Compatibilities.NoInheritedPropertiesOnAck = true
+	cl, r, w := newTestClient()
+	cl.Properties.ProtocolVersion = 5
+	cl.State.Inflight.ResetReceiveQuota(10)
+	pk := packets.Packet{
+		FixedHeader:     packets.FixedHeader{Type: packets.Publish, Qos: 1},
+		ProtocolVersion: 5,
+		TopicName:       "a/b",
+		PacketID:        7,
+		Properties:      packets.Properties{User: []packets.UserProperty{{Key: "k", Val: "v"}}},
+	}
+	go func() {
+		require.NoError(t, s.processPublish(cl, pk))
+		_ = w.Close()
+	}()
+	buf, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.Equal(t, []byte{packets.Puback << 4, 2, 0, 7}, buf, "PUBACK 0x00 with nothing inherited")
+}
