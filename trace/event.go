@@ -9,24 +9,29 @@
 // any protocol itself: it only watches byte streams it is handed.
 package trace
 
-import "time"
+import (
+	"time"
+
+	"github.com/mqtts-playground/playground/trace/field"
+	"github.com/mqtts-playground/playground/trace/recording"
+)
 
 // Side says which end of a connection recorded an event.
-type Side string
+type Side = recording.Side
 
 // The two ends of a connection.
 const (
-	Client Side = "client"
-	Broker Side = "broker"
+	Client = recording.Client
+	Broker = recording.Broker
 )
 
 // Dir is the direction of bytes as seen by the side that recorded them.
-type Dir string
+type Dir = recording.Dir
 
 // Directions of travel, from the recording side's point of view.
 const (
-	Send Dir = "send"
-	Recv Dir = "recv"
+	Send = recording.Send
+	Recv = recording.Recv
 )
 
 // Layer names the protocol layer an event belongs to.
@@ -80,26 +85,6 @@ type Event struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Field annotates a byte range of an event with its meaning.
-type Field struct {
-	// Name is the short protocol name of the field, as the specification
-	// spells it (legacy_version, cipher_suites, Topic Name …).
-	Name string `json:"name"`
-	// Value is the decoded value, formatted for people.
-	Value string `json:"value"`
-	// Start and End delimit the field's bytes: [Start, End) offsets into the
-	// event's Bytes, or into Plain when In is "plain".
-	Start int `json:"start"`
-	End   int `json:"end"`
-	// In is "plain" when Start and End index the decrypted Plain bytes; empty
-	// means they index Bytes.
-	In string `json:"in,omitempty"`
-	// Depth nests fields: 0 for top-level fields, 1 for the parts of a depth
-	// 0 field, and so on.
-	Depth int `json:"depth,omitempty"`
-	// About explains in one line what the field is for.
-	About string `json:"about,omitempty"`
-	// Spec cites the defining section, e.g. "RFC 8446 §4.1.2" or
-	// "MQTT 5.0 §3.1.2.3".
-	Spec string `json:"spec,omitempty"`
-}
+// Field annotates a byte range of an event with its meaning (see
+// package field, which the layer decoders share).
+type Field = field.Field

@@ -5,7 +5,7 @@ package main
 import (
 	"crypto/tls"
 
-	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/trace/tlswire"
 	"github.com/mqtts-playground/playground/wasm/client"
 )
 
@@ -30,7 +30,7 @@ func tlsInfo(c *client.Conn) *tlsInfoJSON {
 		ServerName:  st.ServerName,
 	}
 	if st.CurveID != 0 {
-		info.Group = trace.GroupName(uint16(st.CurveID))
+		info.Group = tlswire.GroupName(uint16(st.CurveID))
 	}
 	return info
 }

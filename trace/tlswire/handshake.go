@@ -1,4 +1,4 @@
-package trace
+package tlswire
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mqtts-playground/playground/trace/field"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -39,7 +40,7 @@ type HandshakeMessage struct {
 	// bytes as passed to DecodeHandshake (offset 0 is the msg_type byte of the
 	// 4-byte handshake header). Fields are ordered by Start, a parent before
 	// its children. In is empty: the caller fixes offsets and In up.
-	Fields []Field
+	Fields []field.Field
 	// Err is non-nil when the message is malformed; Fields then holds what
 	// decoded before the problem.
 	Err error
@@ -161,7 +162,7 @@ type hsDecoder struct {
 	version uint16
 	name    string // the message Type, for error text
 	m       *HandshakeMessage
-	fields  []Field
+	fields  []field.Field
 	err     error
 	facts   hsFacts
 }
@@ -329,7 +330,7 @@ func (d *hsDecoder) failf(off int, what, format string, args ...any) bool {
 // add appends a field and returns its index, so its Value can be set once
 // its children are decoded.
 func (d *hsDecoder) add(depth, start, end int, name, value, about, spec string) int {
-	d.fields = append(d.fields, Field{Name: name, Value: value, Start: start, End: end, Depth: depth, About: about, Spec: spec})
+	d.fields = append(d.fields, field.Field{Name: name, Value: value, Start: start, End: end, Depth: depth, About: about, Spec: spec})
 	return len(d.fields) - 1
 }
 

@@ -1,4 +1,4 @@
-package trace
+package mqttwire
 
 import (
 	"errors"
@@ -11,9 +11,9 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
-// FuzzDecodeMQTT checks that DecodeMQTT never panics, keeps n and every field
+// FuzzDecode checks that Decode never panics, keeps n and every field
 // range within bounds and in order, and decodes b[:n] exactly as it decoded b.
-func FuzzDecodeMQTT(f *testing.F) {
+func FuzzDecode(f *testing.F) {
 	for _, cases := range [][]mqttCase{mqttValid, mqttBad} {
 		for _, c := range cases {
 			f.Add(c.raw, c.version)
@@ -27,7 +27,7 @@ func FuzzDecodeMQTT(f *testing.F) {
 			}
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "mqtt", "*.hex"))
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.hex"))
 	for _, file := range files {
 		if stream, err := readMQTTHex(file); err == nil {
 			f.Add(stream, byte(0))
@@ -36,9 +36,9 @@ func FuzzDecodeMQTT(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, b []byte, version byte) {
-		p, n, err := DecodeMQTT(b, version)
+		p, n, err := Decode(b, version)
 		if err != nil {
-			if n != 0 || !reflect.DeepEqual(p, MQTTPacket{}) {
+			if n != 0 || !reflect.DeepEqual(p, Packet{}) {
 				t.Fatalf("error %v with n=%d and packet %+v, want 0 and a zero packet", err, n, p)
 			}
 			if !errors.Is(err, io.ErrUnexpectedEOF) && !strings.HasPrefix(err.Error(), "trace: mqtt: ") {
@@ -57,7 +57,7 @@ func FuzzDecodeMQTT(f *testing.F) {
 		}
 		checkMQTTFields(t, p, n)
 
-		again, n2, err2 := DecodeMQTT(b[:n], version)
+		again, n2, err2 := Decode(b[:n], version)
 		if err2 != nil || n2 != n || !reflect.DeepEqual(mqttViewOf(again, n2, err2), mqttViewOf(p, n, err)) ||
 			!reflect.DeepEqual(again.Fields, p.Fields) {
 			t.Fatalf("b[:n] decodes differently: n=%d err=%v", n2, err2)

@@ -1,4 +1,4 @@
-package trace
+package mqttwire
 
 import (
 	"encoding/hex"
@@ -8,10 +8,12 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mqtts-playground/playground/trace/field"
 )
 
-// MQTTPacket is one decoded MQTT control packet.
-type MQTTPacket struct {
+// Packet is one decoded MQTT control packet.
+type Packet struct {
 	// Type names the packet: "CONNECT", "CONNACK", "PUBLISH", "PUBACK",
 	// "PUBREC", "PUBREL", "PUBCOMP", "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE",
 	// "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "AUTH"; a reserved
@@ -26,7 +28,7 @@ type MQTTPacket struct {
 	// Fields annotate the packet's bytes: Start and End are offsets into the
 	// packet itself (the fixed header byte is offset 0), fields are ordered
 	// by Start with a parent before its parts, and In is always empty.
-	Fields []Field
+	Fields []field.Field
 	// Err is non-nil when the body breaks a rule of the specification; it
 	// names the rule (with its conformance ID, such as [MQTT-3.1.2-3], when
 	// there is one). Fields then holds what was decoded.
@@ -50,7 +52,7 @@ type MQTTPacket struct {
 	ReasonCode byte
 }
 
-// DecodeMQTT decodes the first MQTT control packet in b.
+// Decode decodes the first MQTT control packet in b.
 //
 // version is the protocol level in force on the connection: 4 for 3.1.1, 5
 // for 5.0, 3 for 3.1, or 0 when it is not known yet (decoded as 4; any other
@@ -66,18 +68,18 @@ type MQTTPacket struct {
 //
 // When the fixed header is sound but the body is not, it returns the full n,
 // err == nil and p.Err describing the broken rule, so the caller can go on
-// with the next packet. DecodeMQTT never reads past b[:n].
-func DecodeMQTT(b []byte, version byte) (p MQTTPacket, n int, err error) {
+// with the next packet. Decode never reads past b[:n].
+func Decode(b []byte, version byte) (p Packet, n int, err error) {
 	if len(b) == 0 {
-		return MQTTPacket{}, 0, io.ErrUnexpectedEOF
+		return Packet{}, 0, io.ErrUnexpectedEOF
 	}
 	rl, vlen := 0, 0
 	for i, mult := 1, 1; ; i, mult = i+1, mult*128 {
 		if i > 4 {
-			return MQTTPacket{}, 0, fmt.Errorf("trace: mqtt: remaining length at offset 1 exceeds 4 bytes")
+			return Packet{}, 0, fmt.Errorf("trace: mqtt: remaining length at offset 1 exceeds 4 bytes")
 		}
 		if i >= len(b) {
-			return MQTTPacket{}, 0, io.ErrUnexpectedEOF
+			return Packet{}, 0, io.ErrUnexpectedEOF
 		}
 		rl += int(b[i]&0x7f) * mult
 		if b[i]&0x80 == 0 {
@@ -87,7 +89,7 @@ func DecodeMQTT(b []byte, version byte) (p MQTTPacket, n int, err error) {
 	}
 	n = 1 + vlen + rl
 	if len(b) < n {
-		return MQTTPacket{}, 0, io.ErrUnexpectedEOF
+		return Packet{}, 0, io.ErrUnexpectedEOF
 	}
 	d := &mqttDecoder{b: b[:n:n], end: n, typ: b[0] >> 4, flags: b[0] & 0x0f, ver: 4}
 	if version == 3 || version == 5 {
@@ -165,7 +167,7 @@ type mqttDecoder struct {
 	typ   byte
 	flags byte
 	ver   byte
-	p     MQTTPacket
+	p     Packet
 
 	// values collected for the summary
 	qos        byte
@@ -219,7 +221,7 @@ func (d *mqttDecoder) fail(format string, args ...any) {
 	panic(mqttStop{})
 }
 
-func (d *mqttDecoder) add(f Field) int {
+func (d *mqttDecoder) add(f field.Field) int {
 	d.p.Fields = append(d.p.Fields, f)
 	return len(d.p.Fields) - 1
 }
@@ -237,7 +239,7 @@ func (d *mqttDecoder) take(k int, name string, depth int, sec string) int {
 	if d.end-d.pos < k {
 		left := d.end - d.pos
 		if left > 0 {
-			d.add(Field{Name: name, Value: "(cut short)", Start: d.pos, End: d.end, Depth: depth,
+			d.add(field.Field{Name: name, Value: "(cut short)", Start: d.pos, End: d.end, Depth: depth,
 				About: "The bytes run out before this field is complete.", Spec: sec})
 		}
 		d.fail("%s at offset %d needs %d bytes but only %d remain in the %s", name, d.pos, k, left, d.where())
@@ -269,13 +271,13 @@ func (d *mqttDecoder) varint(name string, depth int, sec string) (v, start, size
 	mult := 1
 	for i := 0; ; i++ {
 		if i == 4 {
-			d.add(Field{Name: name, Value: "(longer than 4 bytes)", Start: start, End: d.pos, Depth: depth,
+			d.add(field.Field{Name: name, Value: "(longer than 4 bytes)", Start: start, End: d.pos, Depth: depth,
 				About: "A variable byte integer may use at most 4 bytes.", Spec: sec})
 			d.fail("%s at offset %d exceeds 4 bytes", name, start)
 		}
 		if d.pos >= d.end {
 			if d.pos > start {
-				d.add(Field{Name: name, Value: "(cut short)", Start: start, End: d.pos, Depth: depth,
+				d.add(field.Field{Name: name, Value: "(cut short)", Start: start, End: d.pos, Depth: depth,
 					About: "The bytes run out before this field is complete.", Spec: sec})
 			}
 			d.fail("%s at offset %d is cut short: the %s ends at offset %d", name, start, d.where(), d.end)
@@ -333,17 +335,17 @@ func (d *mqttDecoder) lenPrefixed(name string, depth int, parent bool, about, se
 	if parent {
 		pd++
 	}
-	lengthField := Field{Name: "length", Value: fmt.Sprintf("%d", l), Start: s, End: s + 2, Depth: pd,
+	lengthField := field.Field{Name: "length", Value: fmt.Sprintf("%d", l), Start: s, End: s + 2, Depth: pd,
 		About: "Two-byte big-endian count of the bytes that follow.", Spec: sec}
 	if d.end-d.pos < l {
 		left := d.end - d.pos
 		cut := fmt.Sprintf("(cut short: %d bytes announced, %d remain)", l, left)
 		if parent {
-			d.add(Field{Name: name, Value: cut, Start: s, End: d.end, Depth: depth, About: about, Spec: sec})
+			d.add(field.Field{Name: name, Value: cut, Start: s, End: d.end, Depth: depth, About: about, Spec: sec})
 		}
 		d.add(lengthField)
 		if !parent && left > 0 {
-			d.add(Field{Name: "value", Value: cut, Start: d.pos, End: d.end, Depth: pd, About: partAbout, Spec: sec})
+			d.add(field.Field{Name: "value", Value: cut, Start: d.pos, End: d.end, Depth: pd, About: partAbout, Spec: sec})
 		}
 		d.fail("%s at offset %d announces %d bytes but only %d remain in the %s", name, s, l, left, d.where())
 	}
@@ -351,11 +353,11 @@ func (d *mqttDecoder) lenPrefixed(name string, depth int, parent bool, about, se
 	d.pos += l
 	shown := value(v)
 	if parent {
-		d.add(Field{Name: name, Value: shown, Start: s, End: d.pos, Depth: depth, About: about, Spec: sec})
+		d.add(field.Field{Name: name, Value: shown, Start: s, End: d.pos, Depth: depth, About: about, Spec: sec})
 	}
 	d.add(lengthField)
 	if l > 0 {
-		d.add(Field{Name: "value", Value: shown, Start: s + 2, End: d.pos, Depth: pd, About: partAbout, Spec: sec})
+		d.add(field.Field{Name: "value", Value: shown, Start: s + 2, End: d.pos, Depth: pd, About: partAbout, Spec: sec})
 	}
 	return v, s
 }
@@ -474,7 +476,7 @@ func (d *mqttDecoder) decode(vlen, rl int) {
 		d.body()
 		d.end, d.scope = len(d.b), ""
 		if d.pos < len(d.b) {
-			d.add(Field{Name: "Unexpected bytes", Value: fmt.Sprintf("%d byte%s", len(d.b)-d.pos, mqttPlural(len(d.b)-d.pos)),
+			d.add(field.Field{Name: "Unexpected bytes", Value: fmt.Sprintf("%d byte%s", len(d.b)-d.pos, mqttPlural(len(d.b)-d.pos)),
 				Start: d.pos, End: len(d.b), About: "Bytes left over after the last field this packet can hold.",
 				Spec: d.packetSec()})
 			d.violate("%s has %d unexpected byte%s at offset %d after its last field", d.p.Type, len(d.b)-d.pos, mqttPlural(len(d.b)-d.pos), d.pos)
@@ -486,7 +488,7 @@ func (d *mqttDecoder) decode(vlen, rl int) {
 		last = max(last, f.End)
 	}
 	if last < len(d.b) {
-		d.add(Field{Name: "Undecoded", Value: fmt.Sprintf("%d byte%s", len(d.b)-last, mqttPlural(len(d.b)-last)),
+		d.add(field.Field{Name: "Undecoded", Value: fmt.Sprintf("%d byte%s", len(d.b)-last, mqttPlural(len(d.b)-last)),
 			Start: last, End: len(d.b), About: "Bytes the decoder could not interpret after the error above.",
 			Spec: d.packetSec()})
 	}
@@ -525,7 +527,7 @@ func (d *mqttDecoder) packetSec() string {
 
 func (d *mqttDecoder) fixedHeader(vlen, rl int) {
 	name := mqttTypeName(d.typ, d.ver)
-	d.add(Field{Name: "Packet type", Value: fmt.Sprintf("%s (%d)", name, d.typ), Start: 0, End: 1,
+	d.add(field.Field{Name: "Packet type", Value: fmt.Sprintf("%s (%d)", name, d.typ), Start: 0, End: 1,
 		About: "High 4 bits of the first byte: the packet type. " + mqttCapitalize(mqttTypeAbout[d.typ]) + ".",
 		Spec:  d.sec("2.2.1", "2.1.2")})
 	f := d.flags
@@ -543,20 +545,20 @@ func (d *mqttDecoder) fixedHeader(vlen, rl int) {
 	switch {
 	case d.typ == mqttPublish:
 		d.qos = (f >> 1) & 3
-		d.add(Field{Name: "Flags", Value: bits, Start: 0, End: 1,
+		d.add(field.Field{Name: "Flags", Value: bits, Start: 0, End: 1,
 			About: "Low 4 bits of the first byte: for PUBLISH they hold DUP, QoS and RETAIN.",
 			Spec:  d.sec("2.2.2", "2.1.3")})
-		d.add(Field{Name: "DUP", Value: mqttOnOff(f >> 3 & 1), Start: 0, End: 1, Depth: 1,
+		d.add(field.Field{Name: "DUP", Value: mqttOnOff(f >> 3 & 1), Start: 0, End: 1, Depth: 1,
 			About: "Set when this PUBLISH is a resend of one that may not have been acknowledged.",
 			Spec:  d.sec("3.3.1.1", "3.3.1.1")})
-		d.add(Field{Name: "QoS", Value: mqttQoSNames[d.qos], Start: 0, End: 1, Depth: 1,
+		d.add(field.Field{Name: "QoS", Value: mqttQoSNames[d.qos], Start: 0, End: 1, Depth: 1,
 			About: "Delivery guarantee: 0 at most once, 1 at least once, 2 exactly once.",
 			Spec:  d.sec("3.3.1.2", "3.3.1.2")})
-		d.add(Field{Name: "RETAIN", Value: mqttOnOff(f & 1), Start: 0, End: 1, Depth: 1,
+		d.add(field.Field{Name: "RETAIN", Value: mqttOnOff(f & 1), Start: 0, End: 1, Depth: 1,
 			About: "When set, the broker keeps this message and gives it to future subscribers of the topic.",
 			Spec:  d.sec("3.3.1.3", "3.3.1.3")})
 	case reserved:
-		d.add(Field{Name: "Flags", Value: bits, Start: 0, End: 1,
+		d.add(field.Field{Name: "Flags", Value: bits, Start: 0, End: 1,
 			About: "Low 4 bits of the first byte; a reserved packet type gives them no meaning.",
 			Spec:  d.sec("2.2.2", "2.1.3")})
 	default:
@@ -564,11 +566,11 @@ func (d *mqttDecoder) fixedHeader(vlen, rl int) {
 		if f != want {
 			v = fmt.Sprintf("%s (reserved, must be 0b%04b)", bits, want)
 		}
-		d.add(Field{Name: "Flags", Value: v, Start: 0, End: 1,
+		d.add(field.Field{Name: "Flags", Value: v, Start: 0, End: 1,
 			About: fmt.Sprintf("Low 4 bits of the first byte; %s gives them no meaning, so they must be 0b%04b.", name, want),
 			Spec:  d.sec("2.2.2", "2.1.3")})
 	}
-	d.add(Field{Name: "Remaining Length", Value: mqttVarintNote(rl, vlen), Start: 1, End: 1 + vlen,
+	d.add(field.Field{Name: "Remaining Length", Value: mqttVarintNote(rl, vlen), Start: 1, End: 1 + vlen,
 		About: "How many bytes follow this field (variable header and payload), 7 bits per byte.",
 		Spec:  d.sec("2.2.3", "2.1.4")})
 	if vlen > mqttVarintLen(rl) && d.ver == 5 {
@@ -628,7 +630,7 @@ func (d *mqttDecoder) body() {
 // the identifier.
 func (d *mqttDecoder) packetID(about, sec string, mustBeNonZero bool) {
 	v, s := d.u16("Packet Identifier", 0, sec)
-	d.add(Field{Name: "Packet Identifier", Value: fmt.Sprintf("%d", v), Start: s, End: s + 2, About: about, Spec: sec})
+	d.add(field.Field{Name: "Packet Identifier", Value: fmt.Sprintf("%d", v), Start: s, End: s + 2, About: about, Spec: sec})
 	d.p.PacketID, d.hasPID = v, true
 	if mustBeNonZero && v == 0 {
 		d.violate("%s Packet Identifier at offset %d is 0, which is not allowed%s", d.p.Type, s, d.rule("2.3.1-1", "2.2.1-3"))
@@ -650,7 +652,7 @@ func (d *mqttDecoder) connect() {
 	if known {
 		lv = fmt.Sprintf("%d (MQTT %s)", lvl, [...]string{3: "3.1", 4: "3.1.1", 5: "5.0"}[lvl])
 	}
-	d.add(Field{Name: levelName, Value: lv, Start: s, End: s + 1,
+	d.add(field.Field{Name: levelName, Value: lv, Start: s, End: s + 1,
 		About: "Revision of MQTT the client speaks: 3 is 3.1, 4 is 3.1.1, 5 is 5.0.",
 		Spec:  d.sec("3.1.2.2", "3.1.2.2")})
 	if !known {
@@ -666,12 +668,12 @@ func (d *mqttDecoder) connect() {
 	}
 
 	fl, s := d.u8("Connect Flags", depth, d.sec("3.1.2.3", "3.1.2.3"))
-	d.add(Field{Name: "Connect Flags", Value: fmt.Sprintf("0b%08b", fl), Start: s, End: s + 1,
+	d.add(field.Field{Name: "Connect Flags", Value: fmt.Sprintf("0b%08b", fl), Start: s, End: s + 1,
 		About: "Bit flags saying which optional fields the payload holds and how the session starts.",
 		Spec:  d.sec("3.1.2.3", "3.1.2.3")})
 	userF, passF, willRetain, willQoS, willF, clean, res := fl>>7&1, fl>>6&1, fl>>5&1, fl>>3&3, fl>>2&1, fl>>1&1, fl&1
 	flag := func(name, value, about, s311, s5 string) {
-		d.add(Field{Name: name, Value: value, Start: s, End: s + 1, Depth: 1, About: about, Spec: d.sec(s311, s5)})
+		d.add(field.Field{Name: name, Value: value, Start: s, End: s + 1, Depth: 1, About: about, Spec: d.sec(s311, s5)})
 	}
 	flag("User Name Flag", mqttOnOff(userF), "Bit 7: set when the payload carries a User Name.", "3.1.2.8", "3.1.2.8")
 	flag("Password Flag", mqttOnOff(passF), "Bit 6: set when the payload carries a Password.", "3.1.2.9", "3.1.2.9")
@@ -702,7 +704,7 @@ func (d *mqttDecoder) connect() {
 	if ka == 0 {
 		kv = "0 (keep alive off)"
 	}
-	d.add(Field{Name: "Keep Alive", Value: kv, Start: s, End: s + 2,
+	d.add(field.Field{Name: "Keep Alive", Value: kv, Start: s, End: s + 2,
 		About: "Longest silence in seconds the client promises between its packets; with nothing to send it sends PINGREQ.",
 		Spec:  d.sec("3.1.2.10", "3.1.2.10")})
 	d.keepAlive, d.hasKeep = ka, true
@@ -751,11 +753,11 @@ var mqttConnackCodes311 = []string{
 
 func (d *mqttDecoder) connack() {
 	fl, s := d.u8("Connect Acknowledge Flags", 0, d.sec("3.2.2.1", "3.2.2.1"))
-	d.add(Field{Name: "Connect Acknowledge Flags", Value: fmt.Sprintf("0b%08b", fl), Start: s, End: s + 1,
+	d.add(field.Field{Name: "Connect Acknowledge Flags", Value: fmt.Sprintf("0b%08b", fl), Start: s, End: s + 1,
 		About: "Byte of flags; only bit 0, Session Present, is in use.", Spec: d.sec("3.2.2.1", "3.2.2.1")})
-	d.add(Field{Name: "Reserved", Value: fmt.Sprintf("0b%07b", fl>>1), Start: s, End: s + 1, Depth: 1,
+	d.add(field.Field{Name: "Reserved", Value: fmt.Sprintf("0b%07b", fl>>1), Start: s, End: s + 1, Depth: 1,
 		About: "Bits 7-1 are reserved and must be 0.", Spec: d.sec("3.2.2.1", "3.2.2.1")})
-	d.add(Field{Name: "Session Present", Value: mqttOnOff(fl & 1), Start: s, End: s + 1, Depth: 1,
+	d.add(field.Field{Name: "Session Present", Value: mqttOnOff(fl & 1), Start: s, End: s + 1, Depth: 1,
 		About: "Set when the broker resumed a session it still held for this client; clear when the session is new.",
 		Spec:  d.sec("3.2.2.2", "3.2.2.1.1")})
 	d.sessPres = fl&1 == 1
@@ -777,7 +779,7 @@ func (d *mqttDecoder) connack() {
 		if int(code) < len(mqttConnackCodes311) {
 			name = mqttConnackCodes311[code]
 		}
-		d.add(Field{Name: "Return Code", Value: fmt.Sprintf("0x%02X %s", code, name), Start: s, End: s + 1,
+		d.add(field.Field{Name: "Return Code", Value: fmt.Sprintf("0x%02X %s", code, name), Start: s, End: s + 1,
 			About: "Broker's verdict on the CONNECT: 0 accepts the connection, any other value refuses it.",
 			Spec:  d.sec("3.2.2.3", "")})
 	}
@@ -815,7 +817,7 @@ func (d *mqttDecoder) publish() {
 	payload := d.b[d.pos:d.end]
 	d.p.Payload = append([]byte{}, payload...)
 	d.hasPayload = true
-	d.add(Field{Name: "Payload", Value: mqttShowBytes(payload), Start: d.pos, End: d.end,
+	d.add(field.Field{Name: "Payload", Value: mqttShowBytes(payload), Start: d.pos, End: d.end,
 		About: "The application message itself; MQTT carries these bytes without looking into them.",
 		Spec:  sec("3.3.3", "3.3.3")})
 	d.pos = d.end
@@ -864,11 +866,11 @@ func (d *mqttDecoder) subscribe() {
 		if d.ver == 5 {
 			o, s := d.u8("Subscription Options", 0, d.sec("", "3.8.3.1"))
 			qos = o & 3
-			d.add(Field{Name: "Subscription Options", Value: fmt.Sprintf("0b%08b", o), Start: s, End: s + 1,
+			d.add(field.Field{Name: "Subscription Options", Value: fmt.Sprintf("0b%08b", o), Start: s, End: s + 1,
 				About: "Byte with the QoS wanted for this filter and the MQTT 5 delivery options.",
 				Spec:  d.sec("", "3.8.3.1")})
 			sub := func(name, value, about string) {
-				d.add(Field{Name: name, Value: value, Start: s, End: s + 1, Depth: 1, About: about, Spec: d.sec("", "3.8.3.1")})
+				d.add(field.Field{Name: name, Value: value, Start: s, End: s + 1, Depth: 1, About: about, Spec: d.sec("", "3.8.3.1")})
 			}
 			rh := o >> 4 & 3
 			rhNames := [4]string{"0 (send retained messages at subscribe)", "1 (send retained messages only for a new subscription)",
@@ -895,7 +897,7 @@ func (d *mqttDecoder) subscribe() {
 			if o&0xfc != 0 {
 				v = fmt.Sprintf("0x%02X (reserved bits set)", o)
 			}
-			d.add(Field{Name: "Requested QoS", Value: v, Start: s, End: s + 1,
+			d.add(field.Field{Name: "Requested QoS", Value: v, Start: s, End: s + 1,
 				About: "Highest QoS the client wants for messages that match this filter; the upper 6 bits are reserved.",
 				Spec:  d.sec("3.8.3", "")})
 			if o&0xfc != 0 || qos == 3 {
@@ -938,7 +940,7 @@ func (d *mqttDecoder) suback() {
 			d.violate("SUBACK return code 0x%02X at offset %d is reserved%s", code, s, d.rule("3.9.3-2", ""))
 		}
 		d.codes = append(d.codes, name)
-		d.add(Field{Name: "Return Code", Value: fmt.Sprintf("0x%02X %s", code, name), Start: s, End: s + 1,
+		d.add(field.Field{Name: "Return Code", Value: fmt.Sprintf("0x%02X %s", code, name), Start: s, End: s + 1,
 			About: "Result for one topic filter of the SUBSCRIBE, in the same order: the QoS granted, or 0x80 for failure.",
 			Spec:  d.sec("3.9.3", "")})
 	}
@@ -1112,7 +1114,7 @@ func (d *mqttDecoder) reasonField(code byte, at, depth int, about, sec5 string) 
 		}
 		d.violate("reason code 0x%02X at offset %d is not valid in %s%s", code, at, d.p.Type, id)
 	}
-	d.add(Field{Name: "Reason Code", Value: v, Start: at, End: at + 1, Depth: depth, About: about, Spec: "MQTT 5.0 §" + sec5})
+	d.add(field.Field{Name: "Reason Code", Value: v, Start: at, End: at + 1, Depth: depth, About: about, Spec: "MQTT 5.0 §" + sec5})
 	return name
 }
 
@@ -1203,10 +1205,10 @@ func (d *mqttDecoder) properties(ctx byte, name string) {
 		about = "MQTT 5 properties of the Will Message: their total length, then identifier/value pairs."
 	}
 	start := d.pos
-	parent := d.add(Field{Name: name, Value: "(could not be decoded)", Start: start, End: start, About: about, Spec: sec})
+	parent := d.add(field.Field{Name: name, Value: "(could not be decoded)", Start: start, End: start, About: about, Spec: sec})
 	defer d.stretch(parent)
 	plen, _, size := d.varint("Property Length", 1, sec+".1")
-	d.add(Field{Name: "Property Length", Value: mqttVarintNote(plen, size), Start: start, End: d.pos, Depth: 1,
+	d.add(field.Field{Name: "Property Length", Value: mqttVarintNote(plen, size), Start: start, End: d.pos, Depth: 1,
 		About: "Number of bytes of properties that follow.", Spec: sec + ".1"})
 	if d.end-d.pos < plen {
 		left := d.end - d.pos
@@ -1248,7 +1250,7 @@ func (d *mqttDecoder) property(ctx byte, allowed []byte, base string, seen map[b
 	id := d.b[d.pos]
 	def, known := mqttProps[id]
 	if !known {
-		d.add(Field{Name: "Unknown property", Value: fmt.Sprintf("identifier 0x%02X", id), Start: start, End: start + 1, Depth: 1,
+		d.add(field.Field{Name: "Unknown property", Value: fmt.Sprintf("identifier 0x%02X", id), Start: start, End: start + 1, Depth: 1,
 			About: "An identifier MQTT 5 does not define, so the length of its value cannot be known.",
 			Spec:  "MQTT 5.0 §2.2.2.2"})
 		d.fail("unknown property identifier 0x%02X at offset %d", id, start)
@@ -1273,9 +1275,9 @@ func (d *mqttDecoder) property(ctx byte, allowed []byte, base string, seen map[b
 	}
 	seen[id] = true
 
-	parent := d.add(Field{Name: def.name, Value: "(could not be decoded)", Start: start, End: start + 1, Depth: 1, About: def.about, Spec: sec})
+	parent := d.add(field.Field{Name: def.name, Value: "(could not be decoded)", Start: start, End: start + 1, Depth: 1, About: def.about, Spec: sec})
 	defer d.stretch(parent)
-	d.add(Field{Name: "Identifier", Value: fmt.Sprintf("0x%02X (%d)", id, id), Start: start, End: start + 1, Depth: 2,
+	d.add(field.Field{Name: "Identifier", Value: fmt.Sprintf("0x%02X (%d)", id, id), Start: start, End: start + 1, Depth: 2,
 		About: "Property identifier: says which property this is and so how its value is encoded.", Spec: "MQTT 5.0 §2.2.2.2"})
 	d.pos++
 
@@ -1298,7 +1300,7 @@ func (d *mqttDecoder) property(ctx byte, allowed []byte, base string, seen map[b
 			intVal, _, _ = d.varint(def.name, 2, sec)
 		}
 		value = mqttPropValue(id, intVal)
-		d.add(Field{Name: "value", Value: value, Start: s, End: d.pos, Depth: 2, About: mqttPropKindAbout[def.kind], Spec: sec})
+		d.add(field.Field{Name: "value", Value: value, Start: s, End: d.pos, Depth: 2, About: mqttPropKindAbout[def.kind], Spec: sec})
 	case mqttPropString:
 		v := d.strOpt(def.name, 2, false, def.about, sec)
 		value = mqttQuote(v)
@@ -1437,4 +1439,14 @@ func (d *mqttDecoder) summary() string {
 		b.WriteString(" (malformed)")
 	}
 	return b.String()
+}
+
+// ReasonName names an MQTT 5.0 reason code (MQTT 5.0 §2.4), for messages
+// about CONNACK, PUBACK, SUBACK and similar acknowledgements.
+func ReasonName(code byte) string {
+	if _, ok := mqttReasons[code]; !ok {
+		return fmt.Sprintf("unknown reason code 0x%02x", code)
+	}
+	name, _ := mqttReasonName(code, mqttConnack)
+	return name
 }

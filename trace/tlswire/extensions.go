@@ -1,4 +1,4 @@
-package trace
+package tlswire
 
 import (
 	"crypto/x509/pkix"

@@ -1,10 +1,11 @@
-package trace
+package mqttwire
 
 import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -15,20 +16,22 @@ import (
 	"testing"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mqtts-playground/playground/trace/field"
+	"github.com/mqtts-playground/playground/trace/internal/golden"
 )
 
 // mqttView is what the table tests compare of a decoded packet: every value
-// of MQTTPacket, errors as text, and the layout of the fields down to depth
+// of Packet, errors as text, and the layout of the fields down to depth
 // 1 as "start-end Name = Value" lines (". " marks depth 1). The "length" and
 // "value" parts of strings are left out of Layout; TestMQTTFieldParts and the
 // golden files cover them.
 type mqttView struct {
 	N          int
-	Err        string // error returned by DecodeMQTT
+	Err        string // error returned by Decode
 	Type       string
 	Version    byte
 	Summary    string
-	PErr       string // MQTTPacket.Err
+	PErr       string // Packet.Err
 	Topic      string
 	Payload    string
 	PacketID   uint16
@@ -39,7 +42,7 @@ type mqttView struct {
 	Layout     []string
 }
 
-func mqttViewOf(p MQTTPacket, n int, err error) mqttView {
+func mqttViewOf(p Packet, n int, err error) mqttView {
 	v := mqttView{N: n, Type: p.Type, Version: p.Version, Summary: p.Summary, Topic: p.Topic,
 		Payload: string(p.Payload), PacketID: p.PacketID, ClientID: p.ClientID, Username: p.Username,
 		Password: string(p.Password), ReasonCode: p.ReasonCode}
@@ -84,17 +87,17 @@ func diffMQTT(t *testing.T, got, want any) {
 	t.Errorf("mismatch (%d differing lines):\n%s\n--- got:\n%s", len(diff), strings.Join(diff, "\n"), g)
 }
 
-// checkMQTTFields asserts the promises DecodeMQTT makes about Fields: ranges
+// checkMQTTFields asserts the promises Decode makes about Fields: ranges
 // within [0, n], ordered by start, each child inside its parent, and every
 // field named, explained and cited for the version the packet was decoded
 // with.
-func checkMQTTFields(t *testing.T, p MQTTPacket, n int) {
+func checkMQTTFields(t *testing.T, p Packet, n int) {
 	t.Helper()
 	spec := "MQTT 3.1.1 §"
 	if p.Version == 5 {
 		spec = "MQTT 5.0 §"
 	}
-	var parents []Field // parents[d] is the latest field of depth d
+	var parents []field.Field // parents[d] is the latest field of depth d
 	for i, f := range p.Fields {
 		if f.Start < 0 || f.Start > f.End || f.End > n {
 			t.Fatalf("field %d %q range [%d,%d) outside [0,%d]", i, f.Name, f.Start, f.End, n)
@@ -941,10 +944,10 @@ var mqttValid = []mqttCase{
 	},
 }
 
-func TestDecodeMQTTValid(t *testing.T) {
+func TestDecodeValid(t *testing.T) {
 	for _, c := range mqttValid {
 		t.Run(c.name, func(t *testing.T) {
-			p, n, err := DecodeMQTT(c.raw, c.version)
+			p, n, err := Decode(c.raw, c.version)
 			diffMQTT(t, mqttViewOf(p, n, err), c.want)
 			checkMQTTFields(t, p, n)
 			if n != len(c.raw) {
@@ -954,12 +957,12 @@ func TestDecodeMQTTValid(t *testing.T) {
 	}
 }
 
-// TestDecodeMQTTIncomplete feeds every proper prefix of every valid packet.
-func TestDecodeMQTTIncomplete(t *testing.T) {
+// TestDecodeIncomplete feeds every proper prefix of every valid packet.
+func TestDecodeIncomplete(t *testing.T) {
 	for _, c := range mqttValid {
 		for i := range len(c.raw) {
-			p, n, err := DecodeMQTT(c.raw[:i], c.version)
-			if n != 0 || !errors.Is(err, io.ErrUnexpectedEOF) || !reflect.DeepEqual(p, MQTTPacket{}) {
+			p, n, err := Decode(c.raw[:i], c.version)
+			if n != 0 || !errors.Is(err, io.ErrUnexpectedEOF) || !reflect.DeepEqual(p, Packet{}) {
 				t.Fatalf("%s: %d of %d bytes: got n=%d err=%v p=%+v, want 0, io.ErrUnexpectedEOF and a zero packet",
 					c.name, i, len(c.raw), n, err, p)
 			}
@@ -967,15 +970,15 @@ func TestDecodeMQTTIncomplete(t *testing.T) {
 	}
 }
 
-// TestDecodeMQTTStream decodes all valid packets from one buffer, each
+// TestDecodeStream decodes all valid packets from one buffer, each
 // followed by the next, as a connection would deliver them.
-func TestDecodeMQTTStream(t *testing.T) {
+func TestDecodeStream(t *testing.T) {
 	var stream []byte
 	for _, c := range mqttValid {
 		stream = append(stream, c.raw...)
 	}
 	for _, c := range mqttValid {
-		p, n, err := DecodeMQTT(stream, c.version)
+		p, n, err := Decode(stream, c.version)
 		if err != nil || n != len(c.raw) || p.Summary != c.want.Summary {
 			t.Fatalf("%s: got n=%d err=%v summary %q, want n=%d summary %q", c.name, n, err, p.Summary, len(c.raw), c.want.Summary)
 		}
@@ -983,12 +986,12 @@ func TestDecodeMQTTStream(t *testing.T) {
 	}
 }
 
-// TestDecodeMQTTCopiesPayload checks Payload and Password do not alias the
+// TestDecodeCopiesPayload checks Payload and Password do not alias the
 // input, which the caller may reuse.
-func TestDecodeMQTTCopiesPayload(t *testing.T) {
+func TestDecodeCopiesPayload(t *testing.T) {
 	for _, c := range mqttValid {
 		raw := append([]byte{}, c.raw...)
-		p, _, _ := DecodeMQTT(raw, c.version)
+		p, _, _ := Decode(raw, c.version)
 		for i := range raw {
 			raw[i] ^= 0xff
 		}
@@ -1314,10 +1317,10 @@ var mqttBad = []mqttCase{
 	},
 }
 
-func TestDecodeMQTTMalformed(t *testing.T) {
+func TestDecodeMalformed(t *testing.T) {
 	for _, c := range mqttBad {
 		t.Run(c.name, func(t *testing.T) {
-			p, n, err := DecodeMQTT(c.raw, c.version)
+			p, n, err := Decode(c.raw, c.version)
 			got := mqttViewOf(p, n, err)
 			got = mqttView{N: got.N, Err: got.Err, PErr: got.PErr, Summary: got.Summary}
 			diffMQTT(t, got, c.want)
@@ -1342,7 +1345,7 @@ func TestDecodeMQTTMalformed(t *testing.T) {
 // to the length and value parts of its strings.
 func TestMQTTFieldParts(t *testing.T) {
 	raw := mqttValid[slicesIndex(mqttValid, "UNSUBSCRIBE 5.0 with a user property")].raw
-	p, _, _ := DecodeMQTT(raw, 5)
+	p, _, _ := Decode(raw, 5)
 	var got []string
 	for _, f := range p.Fields {
 		got = append(got, fmt.Sprintf("%d-%d %s%s = %s [%s]", f.Start, f.End, strings.Repeat(". ", f.Depth), f.Name, f.Value, f.Spec))
@@ -1371,7 +1374,7 @@ func TestMQTTFieldParts(t *testing.T) {
 	// A string property has its parts right under the property, and an
 	// integer property a single value part.
 	raw = mqttValid[slicesIndex(mqttValid, "PUBREC 5.0 with a reason string")].raw
-	p, _, _ = DecodeMQTT(raw, 5)
+	p, _, _ = Decode(raw, 5)
 	got = got[:0]
 	for _, f := range p.Fields[7:] {
 		got = append(got, fmt.Sprintf("%d-%d %s%s = %s [%s]", f.Start, f.End, strings.Repeat(". ", f.Depth), f.Name, f.Value, f.Spec))
@@ -1517,14 +1520,14 @@ func mqttMochiViewOf(pk packets.Packet) mqttMochiView {
 	return v
 }
 
-func mqttOursViewOf(p MQTTPacket) mqttMochiView {
+func mqttOursViewOf(p Packet) mqttMochiView {
 	return mqttMochiView{Version: p.Version, Topic: p.Topic, Payload: string(p.Payload), PacketID: p.PacketID,
 		ClientID: p.ClientID, Username: p.Username, Password: string(p.Password), ReasonCode: p.ReasonCode}
 }
 
-// TestDecodeMQTTMochiCases decodes mochi's own byte-level test packets that
+// TestDecodeMochiCases decodes mochi's own byte-level test packets that
 // mochi accepts, and compares the values with mochi's decoding of them.
-func TestDecodeMQTTMochiCases(t *testing.T) {
+func TestDecodeMochiCases(t *testing.T) {
 	checked := 0
 	for typ := byte(1); typ <= 15; typ++ {
 		for _, c := range packets.TPacketData[typ] {
@@ -1536,7 +1539,7 @@ func TestDecodeMQTTMochiCases(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			p, n, err := DecodeMQTT(c.RawBytes, version)
+			p, n, err := Decode(c.RawBytes, version)
 			if err != nil {
 				t.Errorf("%s (%s): %v", c.Desc, mqttTypeNames[typ], err)
 				continue
@@ -1565,9 +1568,9 @@ func TestDecodeMQTTMochiCases(t *testing.T) {
 	}
 }
 
-// TestDecodeMQTTMochiRandom encodes random packets with mochi and checks that
+// TestDecodeMochiRandom encodes random packets with mochi and checks that
 // we decode them without complaint and to the same values.
-func TestDecodeMQTTMochiRandom(t *testing.T) {
+func TestDecodeMochiRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	word := func() string {
 		const letters = "abcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -1668,7 +1671,7 @@ func TestDecodeMQTTMochiRandom(t *testing.T) {
 			t.Fatal(err)
 		}
 		raw := buf.Bytes()
-		p, n, err := DecodeMQTT(raw, version)
+		p, n, err := Decode(raw, version)
 		if err != nil || n != len(raw) || p.Err != nil {
 			t.Fatalf("packet %d %x: n=%d err=%v p.Err=%v", i, raw, n, err, p.Err)
 		}
@@ -1686,21 +1689,21 @@ func TestDecodeMQTTMochiRandom(t *testing.T) {
 
 // mqttGoldenPacket is one packet of a golden file.
 type mqttGoldenPacket struct {
-	Offset     int     `json:"offset"`
-	Length     int     `json:"length"`
-	Bytes      string  `json:"bytes"`
-	Type       string  `json:"type"`
-	Version    byte    `json:"version"`
-	Summary    string  `json:"summary"`
-	Err        string  `json:"err,omitempty"`
-	Topic      string  `json:"topic,omitempty"`
-	Payload    string  `json:"payload,omitempty"`
-	PacketID   uint16  `json:"packetId,omitempty"`
-	ClientID   string  `json:"clientId,omitempty"`
-	Username   string  `json:"username,omitempty"`
-	Password   string  `json:"password,omitempty"`
-	ReasonCode byte    `json:"reasonCode,omitempty"`
-	Fields     []Field `json:"fields"`
+	Offset     int           `json:"offset"`
+	Length     int           `json:"length"`
+	Bytes      string        `json:"bytes"`
+	Type       string        `json:"type"`
+	Version    byte          `json:"version"`
+	Summary    string        `json:"summary"`
+	Err        string        `json:"err,omitempty"`
+	Topic      string        `json:"topic,omitempty"`
+	Payload    string        `json:"payload,omitempty"`
+	PacketID   uint16        `json:"packetId,omitempty"`
+	ClientID   string        `json:"clientId,omitempty"`
+	Username   string        `json:"username,omitempty"`
+	Password   string        `json:"password,omitempty"`
+	ReasonCode byte          `json:"reasonCode,omitempty"`
+	Fields     []field.Field `json:"fields"`
 }
 
 // readMQTTHex reads a .hex file: hex digits, with whitespace and comments
@@ -1727,7 +1730,7 @@ func decodeMQTTStream(t *testing.T, stream []byte) []mqttGoldenPacket {
 	var out []mqttGoldenPacket
 	version := byte(0)
 	for off := 0; off < len(stream); {
-		p, n, err := DecodeMQTT(stream[off:], version)
+		p, n, err := Decode(stream[off:], version)
 		if err != nil {
 			t.Fatalf("offset %d: %v", off, err)
 		}
@@ -1750,24 +1753,24 @@ func decodeMQTTStream(t *testing.T, stream []byte) []mqttGoldenPacket {
 	return out
 }
 
-// TestMQTTGolden decodes the sessions in testdata/mqtt/*.hex and compares the
-// result with the .golden.json beside each. With -update it first rewrites
-// the .hex files that mqttGoldenSessions makes, then every golden file.
+// mqttRecord makes TestMQTTGolden write its inputs, testdata/*.hex, from
+// mqttGoldenSessions before decoding them.
+var mqttRecord = flag.Bool("mqtt.record", false, "rewrite testdata/*.hex from mqttGoldenSessions")
+
+// TestMQTTGolden decodes the sessions in testdata/*.hex and compares the
+// result with the .golden.json beside each; -update rewrites the golden
+// files that differ, -mqtt.record the .hex inputs.
 func TestMQTTGolden(t *testing.T) {
-	dir := filepath.Join("testdata", "mqtt")
-	if *update {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	if *mqttRecord {
 		for name, text := range mqttGoldenSessions(t) {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join("testdata", name), []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "*.hex"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*.hex"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no testdata/mqtt/*.hex files (%v)", err)
+		t.Fatalf("no testdata/*.hex files (%v)", err)
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
@@ -1775,31 +1778,7 @@ func TestMQTTGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := json.MarshalIndent(decodeMQTTStream(t, stream), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(file, ".hex") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./trace -run Golden -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				var g, w []mqttGoldenPacket
-				_ = json.Unmarshal(got, &g)
-				_ = json.Unmarshal(want, &w)
-				diffMQTT(t, g, w)
-				if !t.Failed() {
-					t.Errorf("%s differs in formatting only; rerun with -update", golden)
-				}
-			}
+			golden.JSON(t, strings.TrimSuffix(file, ".hex")+".golden.json", decodeMQTTStream(t, stream), "  ")
 		})
 	}
 }
@@ -1854,7 +1833,7 @@ func mqttGoldenSessions(t *testing.T) map[string]string {
 	fh := func(typ byte) packets.FixedHeader { return packets.FixedHeader{Type: typ} }
 	render := func(title string, lines []line) string {
 		var b strings.Builder
-		fmt.Fprintf(&b, "# %s\n# Made by mqttGoldenSessions in mqtt_test.go: go test ./trace -run Golden -update rewrites it.\n", title)
+		fmt.Fprintf(&b, "# %s\n# Made by mqttGoldenSessions in mqtt_test.go: go test ./trace/mqttwire -run Golden -mqtt.record rewrites it.\n", title)
 		for _, l := range lines {
 			fmt.Fprintf(&b, "\n# %s\n", l.note)
 			h := hex.EncodeToString(l.raw)

@@ -1,4 +1,11 @@
-package trace
+// Package pcapng writes a recording as a pcapng capture that Wireshark and
+// tshark open, and decrypt, without any set-up, and reads such captures
+// back: [Write] and [Read] are a pair, so a recording survives a round trip.
+//
+// It synthesizes the Ethernet, IP and TCP headers a recording lacks; it
+// does not capture from the network and reads of pcapng only what a round
+// trip and its tests need (one TCP connection on an Ethernet interface).
+package pcapng
 
 import (
 	"bufio"
@@ -10,6 +17,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/mqtts-playground/playground/trace/recording"
 )
 
 // pcapng block types (draft-ietf-opsawg-pcapng).
@@ -32,8 +41,11 @@ const (
 	pcapMSS     = 1460 // largest TCP payload of one synthesized segment
 	pcapUserApp = "MQTTS Playground (github.com/mqtts-playground/playground)"
 	// pcapSideNote starts the section comment that says which end recorded
-	// the connection; ReadPCAPNG reads the side back from it.
+	// the connection; Read reads the side back from it.
 	pcapSideNote = "MQTTS Playground recording made at the "
+	// tlsHandshake is the content type of a TLS handshake record (RFC 8446
+	// §5.1): a wire that starts with it carries TLS.
+	tlsHandshake = 22
 )
 
 // TCP flags.
@@ -63,7 +75,7 @@ const (
 // times at all.
 var pcapSynthBase = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// PCAPNG writes rec as a pcapng capture that Wireshark and tshark open, and
+// Write writes rec as a pcapng capture that Wireshark and tshark open, and
 // decrypt, without any set-up. The capture holds one Ethernet interface and
 // synthesized Ethernet/IPv4 (or IPv6)/TCP frames carrying the recording's
 // wire chunks: App chunks never crossed the wire and are skipped. A TCP
@@ -79,7 +91,7 @@ var pcapSynthBase = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 // segment not captured" there.
 //
 // A chunk with Dir == Send was sent by rec.Side: by the client when Side is
-// Client, by the broker otherwise (as [Decode] reads it). ClientAddr and
+// Client, by the broker otherwise (as package trace decodes it). ClientAddr and
 // ServerAddr give the IP addresses and ports; when empty or unparsable,
 // 10.0.0.1:50000 stands for the client and 10.0.0.2 for the server, on port
 // 8883 when the first wire byte is a TLS handshake record (0x16) and on
@@ -90,16 +102,16 @@ var pcapSynthBase = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 //
 // When rec.KeyLog is not empty, a Decryption Secrets Block (type
 // 0x0000000A, secrets type 0x544c534b "TLSK") holding it precedes the first
-// packet, so that Wireshark decrypts the TLS records. PCAPNG buffers its
+// packet, so that Wireshark decrypts the TLS records. Write buffers its
 // writes and returns the first error writing to w.
-func PCAPNG(w io.Writer, rec Recording) error {
+func Write(w io.Writer, rec recording.Recording) error {
 	bw := bufio.NewWriter(w)
 	pw := &pcapWriter{w: bw}
 	c := newPcapConn(rec)
 
-	side := Broker
-	if rec.Side == Client {
-		side = Client
+	side := recording.Broker
+	if rec.Side == recording.Client {
+		side = recording.Client
 	}
 	comments := []string{pcapSideNote + string(side) + ": its TCP payloads, in synthesized Ethernet, IP and TCP headers."}
 	if hint := c.decodeAsHint(); hint != "" {
@@ -126,7 +138,7 @@ func PCAPNG(w io.Writer, rec Recording) error {
 		if ch.App || (len(ch.Data) == 0 && ch.Gap <= 0) {
 			continue
 		}
-		chunks = append(chunks, wireChunk{fromClient: (ch.Dir == Send) == (side == Client), data: ch.Data, gap: ch.Gap, at: ch.Time})
+		chunks = append(chunks, wireChunk{fromClient: (ch.Dir == recording.Send) == (side == recording.Client), data: ch.Data, gap: ch.Gap, at: ch.Time})
 	}
 	base := pcapSynthBase
 	for _, ch := range chunks {
@@ -300,11 +312,11 @@ type pcapConn struct {
 	ipID           uint16 // next IPv4 identification
 }
 
-func newPcapConn(rec Recording) *pcapConn {
+func newPcapConn(rec recording.Recording) *pcapConn {
 	c := &pcapConn{}
 	for _, ch := range rec.Chunks {
 		if !ch.App && len(ch.Data) > 0 {
-			c.tls = ch.Data[0] == recordHandshake
+			c.tls = ch.Data[0] == tlsHandshake
 			break
 		}
 	}
@@ -477,7 +489,7 @@ func checksum(initial uint32, b []byte) uint16 {
 	return ^uint16(sum)
 }
 
-// ReadPCAPNG reads a capture back: what [PCAPNG] writes, and enough of
+// Read reads a capture back: what [Write] writes, and enough of
 // pcapng in general for round trips and tests. It reads Section Header,
 // Interface Description, Enhanced Packet and Decryption Secrets Blocks, in
 // either byte order, and skips other block types. From the packets of the
@@ -487,28 +499,28 @@ func checksum(initial uint32, b []byte) uint16 {
 // repeats (retransmissions) are dropped, and a hole in a direction's
 // sequence numbers becomes a gap marker (a chunk with Gap set, counted in
 // Dropped; its Next is nil), so gap markers survive a round trip through
-// PCAPNG. Each chunk has the
+// Write. Each chunk has the
 // time of its last segment and its direction from the point of view of the
-// recording side, which is read from the section comment PCAPNG writes
+// recording side, which is read from the section comment Write writes
 // (Client when there is none). The client is the end that sent the first
 // SYN (without ACK), or else the sender of the first packet. ClientAddr and
 // ServerAddr are the connection's addresses and KeyLog the concatenated
 // TLS key logs of the Decryption Secrets Blocks.
 //
 // Malformed input returns an error that names the offset of the offending
-// block; ReadPCAPNG never panics and allocates no more than the size of the
+// block; Read never panics and allocates no more than the size of the
 // input on the word of a length field. Segments that arrive out of order
 // are not put back in order: they read as a gap, then a repeat.
-func ReadPCAPNG(r io.Reader) (Recording, error) {
+func Read(r io.Reader) (recording.Recording, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return Recording{}, fmt.Errorf("trace: pcapng: read: %w", err)
+		return recording.Recording{}, fmt.Errorf("trace: pcapng: read: %w", err)
 	}
-	p := &pcapReader{data: data, side: Client}
+	p := &pcapReader{data: data, side: recording.Client}
 	if err := p.read(); err != nil {
-		return Recording{}, err
+		return recording.Recording{}, err
 	}
-	return p.recording(), nil
+	return p.result(), nil
 }
 
 // pcapIface is an interface described in the current section.
@@ -522,14 +534,14 @@ type pcapReader struct {
 	data   []byte
 	bo     binary.ByteOrder // of the current section
 	ifaces []pcapIface
-	side   Side
+	side   recording.Side
 	keylog strings.Builder
 
 	// The connection: set by its first packet.
 	haveConn       bool
 	client, server netip.AddrPort
-	chunks         []Chunk
-	pending        *Chunk
+	chunks         []recording.Chunk
+	pending        *recording.Chunk
 	dropped        int64
 	// The next sequence number expected from the server [0] and the
 	// client [1], once known.
@@ -628,10 +640,10 @@ func (p *pcapReader) shb(off int, body []byte) error {
 		if code == optComment {
 			if rest, ok := strings.CutPrefix(string(v), pcapSideNote); ok {
 				switch {
-				case strings.HasPrefix(rest, string(Client)):
-					p.side = Client
-				case strings.HasPrefix(rest, string(Broker)):
-					p.side = Broker
+				case strings.HasPrefix(rest, string(recording.Client)):
+					p.side = recording.Client
+				case strings.HasPrefix(rest, string(recording.Broker)):
+					p.side = recording.Broker
 				}
 			}
 		}
@@ -781,9 +793,9 @@ func (p *pcapReader) frame(off int, at time.Time, f []byte) error {
 	default:
 		return nil
 	}
-	dir := Recv
-	if fromClient == (p.side == Client) {
-		dir = Send
+	dir := recording.Recv
+	if fromClient == (p.side == recording.Client) {
+		dir = recording.Send
 	}
 	payload := seg[hl:]
 	seq := binary.BigEndian.Uint32(seg[4:])
@@ -802,7 +814,7 @@ func (p *pcapReader) frame(off int, at time.Time, f []byte) error {
 		if d := int32(seq - p.next[k]); d > 0 {
 			// Bytes are missing: a gap.
 			p.flush()
-			p.chunks = append(p.chunks, Chunk{Time: at, Dir: dir, Data: []byte{}, Gap: int64(d)})
+			p.chunks = append(p.chunks, recording.Chunk{Time: at, Dir: dir, Data: []byte{}, Gap: int64(d)})
 			p.dropped += int64(d)
 		} else if d < 0 {
 			// Bytes seen already: a retransmission.
@@ -826,7 +838,7 @@ func (p *pcapReader) frame(off int, at time.Time, f []byte) error {
 			p.flush()
 		}
 		if p.pending == nil {
-			p.pending = &Chunk{Dir: dir}
+			p.pending = &recording.Chunk{Dir: dir}
 		}
 		p.pending.Data = append(p.pending.Data, payload...)
 		p.pending.Time = at
@@ -844,11 +856,11 @@ func (p *pcapReader) flush() {
 	}
 }
 
-func (p *pcapReader) recording() Recording {
+func (p *pcapReader) result() recording.Recording {
 	p.flush()
-	rec := Recording{Side: p.side, Chunks: p.chunks, KeyLog: p.keylog.String(), Dropped: p.dropped}
+	rec := recording.Recording{Side: p.side, Chunks: p.chunks, KeyLog: p.keylog.String(), Dropped: p.dropped}
 	if rec.Chunks == nil {
-		rec.Chunks = []Chunk{}
+		rec.Chunks = []recording.Chunk{}
 	}
 	if p.haveConn {
 		rec.ClientAddr, rec.ServerAddr = p.client.String(), p.server.String()

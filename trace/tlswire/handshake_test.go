@@ -1,4 +1,4 @@
-package trace
+package tlswire
 
 import (
 	"bytes"
@@ -10,8 +10,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,13 +25,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqtts-playground/playground/trace/field"
+	"github.com/mqtts-playground/playground/trace/internal/golden"
 	"golang.org/x/crypto/cryptobyte"
 )
 
 // hsRecord makes the capture tests store the messages they capture as
-// testdata/handshake/*.hex, the input of TestHandshakeGolden. Captures hold
+// testdata/*.hex, the input of TestHandshakeGolden. Captures hold
 // fresh randoms and keys, so they are recorded once and kept.
-var hsRecord = flag.Bool("handshake.record", false, "write captured handshake messages to testdata/handshake")
+var hsRecord = flag.Bool("handshake.record", false, "write captured handshake messages to testdata")
 
 // hsPKI is a small certificate hierarchy, all ECDSA P-256: a root CA, an
 // intermediate CA, a server leaf for localhost and a client leaf.
@@ -333,7 +333,7 @@ func hsDecode(t *testing.T, name string, msg []byte, version uint16, wantType st
 // cited, errors prefixed; and, for a well-formed message, every byte
 // covered by a leaf field.
 func hsInvariants(msg []byte, m HandshakeMessage) error {
-	var stack []Field
+	var stack []field.Field
 	for i, f := range m.Fields {
 		switch {
 		case f.Start < 0 || f.End < f.Start || f.End > len(msg):
@@ -378,7 +378,7 @@ func hsInvariants(msg []byte, m HandshakeMessage) error {
 
 // hsFind returns the first field called name, failing the test if there is
 // none.
-func hsFind(t *testing.T, m HandshakeMessage, name string) Field {
+func hsFind(t *testing.T, m HandshakeMessage, name string) field.Field {
 	t.Helper()
 	for _, f := range m.Fields {
 		if f.Name == name {
@@ -386,7 +386,7 @@ func hsFind(t *testing.T, m HandshakeMessage, name string) Field {
 		}
 	}
 	t.Fatalf("%s: no field %q", m.Type, name)
-	return Field{}
+	return field.Field{}
 }
 
 // hsValues returns the values of all fields called name.
@@ -994,10 +994,10 @@ func TestHandshakeMalformed(t *testing.T) {
 	}
 }
 
-// hsCorpus returns the recorded messages of testdata/handshake with their
+// hsCorpus returns the recorded messages of testdata with their
 // versions, and the literal ones.
 func hsCorpus(t testing.TB) (names []string, msgs [][]byte, versions []uint16) {
-	files, err := filepath.Glob(filepath.Join("testdata", "handshake", "*.hex"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*.hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1019,7 +1019,7 @@ func hsCorpus(t testing.TB) (names []string, msgs [][]byte, versions []uint16) {
 func TestHandshakePrefixes(t *testing.T) {
 	names, msgs, versions := hsCorpus(t)
 	if len(msgs) == 0 {
-		t.Fatal("no recorded messages in testdata/handshake")
+		t.Fatal("no recorded messages in testdata")
 	}
 	for i, msg := range msgs {
 		for n := range len(msg) {
@@ -1088,7 +1088,7 @@ func TestHandshakeNames(t *testing.T) {
 	}
 }
 
-// hsWriteHex stores a captured message as testdata/handshake/name.hex.
+// hsWriteHex stores a captured message as testdata/name.hex.
 func hsWriteHex(t *testing.T, name string, msg []byte, version uint16) {
 	t.Helper()
 	var b strings.Builder
@@ -1100,11 +1100,7 @@ func hsWriteHex(t *testing.T, name string, msg []byte, version uint16) {
 		h = h[64:]
 	}
 	b.WriteString(h + "\n")
-	dir := filepath.Join("testdata", "handshake")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".hex"), []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join("testdata", name+".hex"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -1141,24 +1137,24 @@ func hsReadHex(file string) ([]byte, uint16, error) {
 
 // hsGolden is the JSON form of a decoded message in the golden files.
 type hsGolden struct {
-	Type         string   `json:"type"`
-	Summary      string   `json:"summary"`
-	Error        string   `json:"error,omitempty"`
-	Version      string   `json:"version,omitempty"`
-	CipherSuite  string   `json:"cipher_suite,omitempty"`
-	Random       string   `json:"random,omitempty"`
-	SessionID    string   `json:"session_id,omitempty"`
-	Certificates []string `json:"certificates,omitempty"`
-	Fields       []Field  `json:"fields"`
+	Type         string        `json:"type"`
+	Summary      string        `json:"summary"`
+	Error        string        `json:"error,omitempty"`
+	Version      string        `json:"version,omitempty"`
+	CipherSuite  string        `json:"cipher_suite,omitempty"`
+	Random       string        `json:"random,omitempty"`
+	SessionID    string        `json:"session_id,omitempty"`
+	Certificates []string      `json:"certificates,omitempty"`
+	Fields       []field.Field `json:"fields"`
 }
 
-// TestHandshakeGolden decodes the recorded messages of testdata/handshake
+// TestHandshakeGolden decodes the recorded messages of testdata
 // and compares the result with the .golden.json next to each; -update
 // rewrites them.
 func TestHandshakeGolden(t *testing.T) {
 	names, msgs, versions := hsCorpus(t)
 	if len(msgs) == 0 {
-		t.Fatal("no recorded messages in testdata/handshake")
+		t.Fatal("no recorded messages in testdata")
 	}
 	for i, name := range names {
 		t.Run(name, func(t *testing.T) {
@@ -1184,38 +1180,7 @@ func TestHandshakeGolden(t *testing.T) {
 				}
 				g.Certificates = append(g.Certificates, s)
 			}
-			got, err := json.MarshalIndent(g, "", "\t")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			file := filepath.Join("testdata", "handshake", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(file, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(file)
-			if errors.Is(err, os.ErrNotExist) {
-				t.Fatalf("%s is missing; run go test ./trace -run Golden -update", file)
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("decoding differs from %s; run go test ./trace -run Golden -update and review the diff\n%s", file, hsFirstDiff(got, want))
-			}
+			golden.JSON(t, filepath.Join("testdata", name+".golden.json"), g, "\t")
 		})
 	}
-}
-
-// hsFirstDiff shows the first line where got and want differ.
-func hsFirstDiff(got, want []byte) string {
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := range min(len(g), len(w)) {
-		if g[i] != w[i] {
-			return fmt.Sprintf("line %d:\n got: %s\nwant: %s", i+1, g[i], w[i])
-		}
-	}
-	return fmt.Sprintf("got %d lines, want %d", len(g), len(w))
 }
