@@ -14,7 +14,7 @@ import (
 // FuzzDecode checks that Decode never panics, keeps n and every field
 // range within bounds and in order, and decodes b[:n] exactly as it decoded b.
 func FuzzDecode(f *testing.F) {
-	for _, cases := range [][]mqttCase{mqttValid, mqttBad} {
+	for _, cases := range [][]packetCase{validPackets, badPackets} {
 		for _, c := range cases {
 			f.Add(c.raw, c.version)
 		}
@@ -29,7 +29,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.hex"))
 	for _, file := range files {
-		if stream, err := readMQTTHex(file); err == nil {
+		if stream, err := readHex(file); err == nil {
 			f.Add(stream, byte(0))
 			f.Add(stream, byte(5))
 		}
@@ -55,10 +55,10 @@ func FuzzDecode(f *testing.F) {
 		if p.Err != nil && !strings.HasPrefix(p.Err.Error(), "trace: mqtt: ") {
 			t.Fatalf("p.Err %q lacks the trace: mqtt: prefix", p.Err)
 		}
-		checkMQTTFields(t, p, n)
+		checkFields(t, p, n)
 
 		again, n2, err2 := Decode(b[:n], version)
-		if err2 != nil || n2 != n || !reflect.DeepEqual(mqttViewOf(again, n2, err2), mqttViewOf(p, n, err)) ||
+		if err2 != nil || n2 != n || !reflect.DeepEqual(viewOf(again, n2, err2), viewOf(p, n, err)) ||
 			!reflect.DeepEqual(again.Fields, p.Fields) {
 			t.Fatalf("b[:n] decodes differently: n=%d err=%v", n2, err2)
 		}

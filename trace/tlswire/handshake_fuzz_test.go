@@ -6,7 +6,7 @@ import (
 )
 
 // FuzzDecodeHandshake feeds DecodeHandshake arbitrary bytes and versions,
-// starting from the recorded messages of testdata/handshake, and checks that
+// starting from the recorded messages of testdata, and checks that
 // it does not panic and keeps its promises about fields: ranges within the
 // message, ordered by Start, children inside their parents, errors with the
 // "trace: tls: " prefix and an offset, and every byte of a well-formed
