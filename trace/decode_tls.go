@@ -93,13 +93,11 @@ func firstHandshake(recs []tlswire.Record, typ string) (tlswire.HandshakeMessage
 		if r.Type != tlswire.RecordHandshake {
 			continue
 		}
-		b := r.Body()
-		for len(b) >= 4 {
-			n := handshakeLen(b)
-			if len(b) < n {
+		for b := r.Body(); ; {
+			m, n, err := tlswire.DecodeHandshake(b, 0)
+			if err != nil {
 				break
 			}
-			m := tlswire.DecodeHandshake(b[:n], 0)
 			if m.Type == typ && m.Err == nil {
 				return m, true
 			}
@@ -215,14 +213,10 @@ func (d *tlsDir) record(r tlswire.Record) {
 	}
 }
 
-// handshakeLen is the full length of the handshake message starting b, whose
-// 4-byte header (type, uint24 length) must be present.
-func handshakeLen(b []byte) int {
-	return 4 + (int(b[1])<<16 | int(b[2])<<8 | int(b[3]))
-}
-
+// handshake decodes the handshake message msg, noting a Finished or a
+// KeyUpdate, after which the direction's keys change.
 func (d *tlsDir) handshake(msg []byte) tlswire.HandshakeMessage {
-	m := tlswire.DecodeHandshake(msg, d.c.version)
+	m, _, _ := tlswire.DecodeHandshake(msg, d.c.version)
 	switch m.Type {
 	case "Finished":
 		d.finished = true
@@ -239,6 +233,38 @@ func errString(err error) string {
 	return err.Error()
 }
 
+// reassemble adds the handshake bytes of record r to those waiting for the
+// rest of their message, and emits an event for each message they
+// complete (of the decrypted content when enc is set).
+func (d *tlsDir) reassemble(r tlswire.Record, content []byte, enc bool) {
+	d.hs = append(d.hs, content...)
+	d.hsRecords++
+	for {
+		n, ok := tlswire.HandshakeLen(d.hs)
+		if !ok || len(d.hs) < n {
+			break
+		}
+		msg := d.hs[:n]
+		m := d.handshake(msg)
+		note := " (shares its record with other messages)"
+		if d.hsRecords > 1 {
+			note = fmt.Sprintf(" (spread over %d records)", d.hsRecords)
+		}
+		part := Event{Type: m.Type, Length: n, Encrypted: enc, Summary: m.Summary + note, Error: errString(m.Err)}
+		if enc {
+			part.Plain, part.Fields = hex.EncodeToString(msg), field.Shift(m.Fields, 0, field.Plain)
+		} else {
+			part.Bytes, part.Fields = hex.EncodeToString(msg), m.Fields
+		}
+		d.emit(part, r)
+		d.hs = d.hs[n:]
+		d.hsRecords = 1
+	}
+	if len(d.hs) == 0 {
+		d.hs, d.hsRecords = nil, 0
+	}
+}
+
 // content decodes what one record carries: the body of a plaintext record,
 // or the decrypted content of an encrypted one (then plain is the whole
 // TLSInnerPlaintext and field offsets point into it).
@@ -252,7 +278,7 @@ func (d *tlsDir) content(r tlswire.Record, typ byte, content, plain []byte, head
 	}
 	switch typ {
 	case tlswire.RecordHandshake:
-		if len(d.hs) == 0 && len(content) >= 4 && handshakeLen(content) == len(content) {
+		if n, ok := tlswire.HandshakeLen(content); ok && len(d.hs) == 0 && n == len(content) {
 			// The usual case: one whole message in one record.
 			m := d.handshake(content)
 			ev.Type, ev.Summary, ev.Error = m.Type, m.Summary, errString(m.Err)
@@ -260,29 +286,7 @@ func (d *tlsDir) content(r tlswire.Record, typ byte, content, plain []byte, head
 			d.emit(ev, r)
 			return
 		}
-		d.hs = append(d.hs, content...)
-		d.hsRecords++
-		for len(d.hs) >= 4 && len(d.hs) >= handshakeLen(d.hs) {
-			n := handshakeLen(d.hs)
-			msg := d.hs[:n]
-			m := d.handshake(msg)
-			note := " (shares its record with other messages)"
-			if d.hsRecords > 1 {
-				note = fmt.Sprintf(" (spread over %d records)", d.hsRecords)
-			}
-			part := Event{Type: m.Type, Length: n, Encrypted: enc, Summary: m.Summary + note, Error: errString(m.Err)}
-			if enc {
-				part.Plain, part.Fields = hex.EncodeToString(msg), field.Shift(m.Fields, 0, field.Plain)
-			} else {
-				part.Bytes, part.Fields = hex.EncodeToString(msg), m.Fields
-			}
-			d.emit(part, r)
-			d.hs = d.hs[n:]
-			d.hsRecords = 1
-		}
-		if len(d.hs) == 0 {
-			d.hs, d.hsRecords = nil, 0
-		}
+		d.reassemble(r, content, enc)
 	case tlswire.RecordAlert:
 		summary, fields, err := tlswire.DecodeAlert(content, off, in)
 		ev.Type, ev.Summary, ev.Error = "Alert", summary, errString(err)
