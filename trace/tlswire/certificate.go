@@ -2,6 +2,10 @@ package tlswire
 
 import (
 	"bytes"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -79,181 +83,251 @@ func (d *decoder) certData(der []byte, off, idx, depth int) (*x509.Certificate, 
 	return cert, nil
 }
 
-// x509Parts walks the DER of a certificate that x509.ParseCertificate
-// accepted, to annotate each part of RFC 5280 §4.1 over its own bytes.
-func (d *decoder) x509Parts(der []byte, off, depth int, c *x509.Certificate) {
-	// Every String below is a reslice of der, so its offset in der is the
-	// difference of the capacities.
-	add := func(s cryptobyte.String, dep int, name, value, about, spec string) {
-		o := cap(der) - cap(s)
-		if o < 0 || o+len(s) > len(der) {
-			return
-		}
-		d.add(field.Field{Name: name, Depth: dep, About: about, Spec: spec}, off+o, off+o+len(s), value)
+// certParts annotates the parts of one DER certificate, der, which starts
+// at offset off of the message. Every cryptobyte.String it reads is a
+// reslice of der, so its offset in der is the difference of the
+// capacities.
+type certParts struct {
+	d   *decoder
+	der []byte
+	off int
+}
+
+// add annotates the DER element s as the field of template f.
+func (p certParts) add(s cryptobyte.String, f field.Field, value string) {
+	o := cap(p.der) - cap(s)
+	if o < 0 || o+len(s) > len(p.der) {
+		return
 	}
+	p.d.add(f, p.off+o, p.off+o+len(s), value)
+}
+
+// tbsParts are the fields of a TBSCertificate (RFC 5280 §4.1.2) after its
+// optional version, in order.
+var tbsParts = []struct {
+	tag   cbasn1.Tag
+	f     field.Field
+	value func(c *x509.Certificate) string
+}{
+	{cbasn1.INTEGER, field.Field{Name: "serialNumber", Spec: "RFC 5280 §4.1.2.2",
+		About: "A number the issuer gives this certificate, unique among all it issues"},
+		func(c *x509.Certificate) string { return colonHex(c.SerialNumber.Bytes()) }},
+	{cbasn1.SEQUENCE, field.Field{Name: "signature", Spec: "RFC 5280 §4.1.2.3",
+		About: "The algorithm the issuer signs with, repeated inside the signed part so it cannot be swapped"},
+		func(c *x509.Certificate) string { return c.SignatureAlgorithm.String() }},
+	{cbasn1.SEQUENCE, field.Field{Name: "issuer", Spec: "RFC 5280 §4.1.2.4",
+		About: "Who issued and signed this certificate: the subject of the next certificate up the chain"},
+		func(c *x509.Certificate) string { return c.Issuer.String() }},
+	{cbasn1.SEQUENCE, field.Field{Name: "validity", Spec: "RFC 5280 §4.1.2.5",
+		About: "The time window in which the certificate may be trusted"},
+		func(c *x509.Certificate) string {
+			return c.NotBefore.UTC().Format(time.DateTime) + " to " + c.NotAfter.UTC().Format(time.DateTime) + " UTC"
+		}},
+	{cbasn1.SEQUENCE, field.Field{Name: "subject", Spec: "RFC 5280 §4.1.2.6",
+		About: "Who this certificate is about; for TLS servers the names that count are in subjectAltName"},
+		func(c *x509.Certificate) string { return c.Subject.String() }},
+	{cbasn1.SEQUENCE, field.Field{Name: "subjectPublicKeyInfo", Spec: "RFC 5280 §4.1.2.7",
+		About: "The subject's public key; the matching private key signs CertificateVerify (or ServerKeyExchange in TLS 1.2)"},
+		publicKeyName},
+}
+
+// x509Parts walks the DER of a certificate that x509.ParseCertificate
+// accepted, to annotate each part of RFC 5280 §4.1 over its own bytes, at
+// depth.
+func (d *decoder) x509Parts(der []byte, off, depth int, c *x509.Certificate) {
+	p := certParts{d: d, der: der, off: off}
 	in := cryptobyte.String(der)
 	var certificate, tbsElem, tbs, el cryptobyte.String
 	if !in.ReadASN1(&certificate, cbasn1.SEQUENCE) ||
-		!certificate.ReadASN1Element(&tbsElem, cbasn1.SEQUENCE) {
+		!certificate.ReadASN1Element(&tbsElem, cbasn1.SEQUENCE) ||
+		!tbsElem.ReadASN1(&tbs, cbasn1.SEQUENCE) {
 		return
 	}
-	t := tbsElem
-	if !t.ReadASN1(&tbs, cbasn1.SEQUENCE) {
+	if !p.tbs(&tbs, depth, c) {
 		return
 	}
-	if tbs.PeekASN1Tag(cbasn1.Tag(0).Constructed().ContextSpecific()) {
-		if !tbs.ReadASN1Element(&el, cbasn1.Tag(0).Constructed().ContextSpecific()) {
-			return
+	if certificate.ReadASN1Element(&el, cbasn1.SEQUENCE) {
+		p.add(el, field.Field{Name: "signatureAlgorithm", Depth: depth, Spec: "RFC 5280 §4.1.1.2",
+			About: "The algorithm of the issuer's signature that follows"}, c.SignatureAlgorithm.String())
+	}
+	if certificate.ReadASN1Element(&el, cbasn1.BIT_STRING) {
+		p.add(el, field.Field{Name: "signatureValue", Depth: depth, Spec: "RFC 5280 §4.1.1.3",
+			About: "The issuer's signature over everything above: checking it with the issuer's public key proves the issuer vouches for this certificate"},
+			fmt.Sprintf("%d-byte signature", len(c.Signature)))
+	}
+}
+
+// tbs annotates the parts of a TBSCertificate; it returns false when they
+// do not read as RFC 5280 lays them out.
+func (p certParts) tbs(tbs *cryptobyte.String, depth int, c *x509.Certificate) bool {
+	var el cryptobyte.String
+	if explicit := cbasn1.Tag(0).Constructed().ContextSpecific(); tbs.PeekASN1Tag(explicit) {
+		if !tbs.ReadASN1Element(&el, explicit) {
+			return false
 		}
-		add(el, depth, "version", fmt.Sprintf("v%d", c.Version), "The X.509 format version; v3 adds extensions", "RFC 5280 §4.1.2.1")
+		p.add(el, field.Field{Name: "version", Depth: depth, Spec: "RFC 5280 §4.1.2.1",
+			About: "The X.509 format version; v3 adds extensions"}, fmt.Sprintf("v%d", c.Version))
 	}
-	if !tbs.ReadASN1Element(&el, cbasn1.INTEGER) {
-		return
-	}
-	add(el, depth, "serialNumber", colonHex(c.SerialNumber.Bytes()),
-		"A number the issuer gives this certificate, unique among all it issues", "RFC 5280 §4.1.2.2")
-	if !tbs.ReadASN1Element(&el, cbasn1.SEQUENCE) {
-		return
-	}
-	add(el, depth, "signature", c.SignatureAlgorithm.String(),
-		"The algorithm the issuer signs with, repeated inside the signed part so it cannot be swapped", "RFC 5280 §4.1.2.3")
-	if !tbs.ReadASN1Element(&el, cbasn1.SEQUENCE) {
-		return
-	}
-	add(el, depth, "issuer", c.Issuer.String(),
-		"Who issued and signed this certificate: the subject of the next certificate up the chain", "RFC 5280 §4.1.2.4")
-	if !tbs.ReadASN1Element(&el, cbasn1.SEQUENCE) {
-		return
-	}
-	add(el, depth, "validity", c.NotBefore.UTC().Format(time.DateTime)+" to "+c.NotAfter.UTC().Format(time.DateTime)+" UTC",
-		"The time window in which the certificate may be trusted", "RFC 5280 §4.1.2.5")
-	validity := el
-	var seq, when cryptobyte.String
-	var tag cbasn1.Tag
-	if validity.ReadASN1(&seq, cbasn1.SEQUENCE) && seq.ReadAnyASN1Element(&when, &tag) {
-		add(when, depth+1, "notBefore", c.NotBefore.UTC().Format(time.RFC3339), "Not valid before this time", "RFC 5280 §4.1.2.5")
-		if seq.ReadAnyASN1Element(&when, &tag) {
-			add(when, depth+1, "notAfter", c.NotAfter.UTC().Format(time.RFC3339), "Not valid after this time; clients reject expired certificates", "RFC 5280 §4.1.2.5")
+	for _, part := range tbsParts {
+		if !tbs.ReadASN1Element(&el, part.tag) {
+			return false
+		}
+		f := part.f
+		f.Depth = depth
+		p.add(el, f, part.value(c))
+		if f.Name == "validity" {
+			p.validity(el, depth+1, c)
 		}
 	}
-	if !tbs.ReadASN1Element(&el, cbasn1.SEQUENCE) {
-		return
-	}
-	add(el, depth, "subject", c.Subject.String(),
-		"Who this certificate is about; for TLS servers the names that count are in subjectAltName", "RFC 5280 §4.1.2.6")
-	if !tbs.ReadASN1Element(&el, cbasn1.SEQUENCE) {
-		return
-	}
-	add(el, depth, "subjectPublicKeyInfo", publicKeyName(c),
-		"The subject's public key; the matching private key signs CertificateVerify (or ServerKeyExchange in TLS 1.2)", "RFC 5280 §4.1.2.7")
 	for !tbs.Empty() {
+		var tag cbasn1.Tag
 		if !tbs.ReadAnyASN1Element(&el, &tag) {
-			return
+			return false
 		}
 		if tag != cbasn1.Tag(3).Constructed().ContextSpecific() {
 			continue // issuerUniqueID, subjectUniqueID: obsolete
 		}
-		var explicit, exts, ext cryptobyte.String
-		e := el
-		if !e.ReadASN1(&explicit, tag) || !explicit.ReadASN1(&exts, cbasn1.SEQUENCE) {
-			return
-		}
-		for !exts.Empty() {
-			if !exts.ReadASN1Element(&ext, cbasn1.SEQUENCE) {
-				return
-			}
-			name, value, about, spec := x509Extension(ext, c)
-			add(ext, depth, name, value, about, spec)
+		if !p.extensions(el, tag, depth, c) {
+			return false
 		}
 	}
-	if certificate.ReadASN1Element(&el, cbasn1.SEQUENCE) {
-		add(el, depth, "signatureAlgorithm", c.SignatureAlgorithm.String(),
-			"The algorithm of the issuer's signature that follows", "RFC 5280 §4.1.1.2")
-	}
-	if certificate.ReadASN1Element(&el, cbasn1.BIT_STRING) {
-		add(el, depth, "signatureValue", fmt.Sprintf("%d-byte signature", len(c.Signature)),
-			"The issuer's signature over everything above: checking it with the issuer's public key proves the issuer vouches for this certificate", "RFC 5280 §4.1.1.3")
+	return true
+}
+
+// validity annotates notBefore and notAfter in the Validity element el.
+func (p certParts) validity(el cryptobyte.String, depth int, c *x509.Certificate) {
+	var seq, when cryptobyte.String
+	var tag cbasn1.Tag
+	if el.ReadASN1(&seq, cbasn1.SEQUENCE) && seq.ReadAnyASN1Element(&when, &tag) {
+		p.add(when, field.Field{Name: "notBefore", Depth: depth, About: "Not valid before this time", Spec: "RFC 5280 §4.1.2.5"},
+			c.NotBefore.UTC().Format(time.RFC3339))
+		if seq.ReadAnyASN1Element(&when, &tag) {
+			p.add(when, field.Field{Name: "notAfter", Depth: depth, About: "Not valid after this time; clients reject expired certificates", Spec: "RFC 5280 §4.1.2.5"},
+				c.NotAfter.UTC().Format(time.RFC3339))
+		}
 	}
 }
 
+// extensions annotates each extension of the [3] EXPLICIT Extensions
+// element el.
+func (p certParts) extensions(el cryptobyte.String, tag cbasn1.Tag, depth int, c *x509.Certificate) bool {
+	var explicit, exts, ext cryptobyte.String
+	if !el.ReadASN1(&explicit, tag) || !explicit.ReadASN1(&exts, cbasn1.SEQUENCE) {
+		return false
+	}
+	for !exts.Empty() {
+		if !exts.ReadASN1Element(&ext, cbasn1.SEQUENCE) {
+			return false
+		}
+		f := x509Extension(ext, c)
+		f.Depth = depth
+		p.add(ext, f, f.Value)
+	}
+	return true
+}
+
+// certExtension names and describes a certificate extension.
+type certExtension struct {
+	name, spec, about string
+	value             func(c *x509.Certificate) string
+}
+
+// certExtensions are the extensions this decoder describes, by OID.
+var certExtensions = map[string]certExtension{
+	"2.5.29.17": {"subjectAltName", "RFC 5280 §4.2.1.6",
+		"The names this certificate is valid for; a TLS client checks the server name it dialed against these", altNames},
+	"2.5.29.15": {"keyUsage", "RFC 5280 §4.2.1.3",
+		"What the key may be used for (signing, key encipherment, signing certificates …)",
+		func(c *x509.Certificate) string { return keyUsageValue(c.KeyUsage) }},
+	"2.5.29.37": {"extKeyUsage", "RFC 5280 §4.2.1.12",
+		"The purposes the certificate is for, such as serverAuth (TLS server) or clientAuth (TLS client)", extKeyUsageValue},
+	"2.5.29.19": {"basicConstraints", "RFC 5280 §4.2.1.9", "", basicConstraintsValue},
+	"2.5.29.14": {"subjectKeyIdentifier", "RFC 5280 §4.2.1.2",
+		"An identifier of this certificate's public key, used to find the certificates it issued",
+		func(c *x509.Certificate) string { return colonHex(c.SubjectKeyId) }},
+	"2.5.29.35": {"authorityKeyIdentifier", "RFC 5280 §4.2.1.1",
+		"Identifies the issuer's key, to find the next certificate up the chain",
+		func(c *x509.Certificate) string { return colonHex(c.AuthorityKeyId) }},
+	"2.5.29.31": {"cRLDistributionPoints", "RFC 5280 §4.2.1.13",
+		"Where to download the list of certificates the issuer has revoked",
+		func(c *x509.Certificate) string { return strings.Join(c.CRLDistributionPoints, ", ") }},
+	"2.5.29.32": {"certificatePolicies", "RFC 5280 §4.2.1.4",
+		"The policies under which the certificate was issued", nil},
+	"2.5.29.30": {"nameConstraints", "RFC 5280 §4.2.1.10",
+		"Limits the names the certificates below this CA may carry", nil},
+	"1.3.6.1.5.5.7.1.1": {"authorityInfoAccess", "RFC 5280 §4.2.2.1",
+		"Where to find the issuer's certificate and its OCSP responder",
+		func(c *x509.Certificate) string {
+			return strings.Join(append(append([]string{}, c.OCSPServer...), c.IssuingCertificateURL...), ", ")
+		}},
+	"1.3.6.1.4.1.11129.2.4.2": {"signedCertificateTimestampList", "RFC 6962 §3.3",
+		"Proofs that the certificate was logged in public Certificate Transparency logs", nil},
+}
+
 // x509Extension names and describes one certificate extension, whose DER
-// element is ext, using the values c parsed from it.
-func x509Extension(ext cryptobyte.String, c *x509.Certificate) (name, value, about, spec string) {
+// element is ext, using the values c parsed from it: the result has Name,
+// Value, About and Spec set.
+func x509Extension(ext cryptobyte.String, c *x509.Certificate) field.Field {
 	var body cryptobyte.String
 	var oid asn1.ObjectIdentifier
 	critical := false
 	if !ext.ReadASN1(&body, cbasn1.SEQUENCE) || !body.ReadASN1ObjectIdentifier(&oid) {
-		return "extension", "", "A certificate extension", "RFC 5280 §4.1.2.9"
+		return field.Field{Name: "extension", About: "A certificate extension", Spec: "RFC 5280 §4.1.2.9"}
 	}
 	if body.PeekASN1Tag(cbasn1.BOOLEAN) {
 		body.ReadASN1Boolean(&critical)
 	}
-	id := oid.String()
-	switch id {
-	case "2.5.29.17":
-		var names []string
-		for _, n := range c.DNSNames {
-			names = append(names, "DNS:"+n)
+	f := field.Field{Name: "extension", Value: oid.String(), About: "A certificate extension this decoder does not describe", Spec: "RFC 5280 §4.1.2.9"}
+	if e, ok := certExtensions[oid.String()]; ok {
+		f = field.Field{Name: e.name, About: e.about, Spec: e.spec}
+		if e.value != nil {
+			f.Value = e.value(c)
 		}
-		for _, ip := range c.IPAddresses {
-			names = append(names, "IP:"+ip.String())
+		if e.name == "basicConstraints" {
+			f.About = basicConstraintsAbout(c)
 		}
-		for _, u := range c.URIs {
-			names = append(names, "URI:"+u.String())
-		}
-		for _, e := range c.EmailAddresses {
-			names = append(names, "email:"+e)
-		}
-		name, value, spec = "subjectAltName", strings.Join(names, ", "), "RFC 5280 §4.2.1.6"
-		about = "The names this certificate is valid for; a TLS client checks the server name it dialed against these"
-	case "2.5.29.15":
-		name, value, spec = "keyUsage", keyUsageValue(c.KeyUsage), "RFC 5280 §4.2.1.3"
-		about = "What the key may be used for (signing, key encipherment, signing certificates …)"
-	case "2.5.29.37":
-		name, value, spec = "extKeyUsage", extKeyUsageValue(c), "RFC 5280 §4.2.1.12"
-		about = "The purposes the certificate is for, such as serverAuth (TLS server) or clientAuth (TLS client)"
-	case "2.5.29.19":
-		name, spec = "basicConstraints", "RFC 5280 §4.2.1.9"
-		if c.IsCA {
-			value = "CA: yes"
-			if c.MaxPathLen > 0 || c.MaxPathLenZero {
-				value += fmt.Sprintf(", path length %d", c.MaxPathLen)
-			}
-			about = "This is a CA certificate: its key may sign other certificates"
-		} else {
-			value = "CA: no"
-			about = "An end-entity certificate: its key must not sign other certificates"
-		}
-	case "2.5.29.14":
-		name, value, spec = "subjectKeyIdentifier", colonHex(c.SubjectKeyId), "RFC 5280 §4.2.1.2"
-		about = "An identifier of this certificate's public key, used to find the certificates it issued"
-	case "2.5.29.35":
-		name, value, spec = "authorityKeyIdentifier", colonHex(c.AuthorityKeyId), "RFC 5280 §4.2.1.1"
-		about = "Identifies the issuer's key, to find the next certificate up the chain"
-	case "2.5.29.31":
-		name, value, spec = "cRLDistributionPoints", strings.Join(c.CRLDistributionPoints, ", "), "RFC 5280 §4.2.1.13"
-		about = "Where to download the list of certificates the issuer has revoked"
-	case "2.5.29.32":
-		name, value, spec = "certificatePolicies", "", "RFC 5280 §4.2.1.4"
-		about = "The policies under which the certificate was issued"
-	case "2.5.29.30":
-		name, value, spec = "nameConstraints", "", "RFC 5280 §4.2.1.10"
-		about = "Limits the names the certificates below this CA may carry"
-	case "1.3.6.1.5.5.7.1.1":
-		name, value, spec = "authorityInfoAccess", strings.Join(append(append([]string{}, c.OCSPServer...), c.IssuingCertificateURL...), ", "), "RFC 5280 §4.2.2.1"
-		about = "Where to find the issuer's certificate and its OCSP responder"
-	case "1.3.6.1.4.1.11129.2.4.2":
-		name, value, spec = "signedCertificateTimestampList", "", "RFC 6962 §3.3"
-		about = "Proofs that the certificate was logged in public Certificate Transparency logs"
-	default:
-		name, value, spec = "extension", id, "RFC 5280 §4.1.2.9"
-		about = "A certificate extension this decoder does not describe"
 	}
 	if critical {
-		value += " (critical)"
-		about += "; critical: a verifier that does not understand it must reject the certificate"
+		f.Value += " (critical)"
+		f.About += "; critical: a verifier that does not understand it must reject the certificate"
 	}
-	return name, value, about, spec
+	return f
+}
+
+// altNames lists the names of a subjectAltName.
+func altNames(c *x509.Certificate) string {
+	var names []string
+	for _, n := range c.DNSNames {
+		names = append(names, "DNS:"+n)
+	}
+	for _, ip := range c.IPAddresses {
+		names = append(names, "IP:"+ip.String())
+	}
+	for _, u := range c.URIs {
+		names = append(names, "URI:"+u.String())
+	}
+	for _, e := range c.EmailAddresses {
+		names = append(names, "email:"+e)
+	}
+	return strings.Join(names, ", ")
+}
+
+func basicConstraintsValue(c *x509.Certificate) string {
+	if !c.IsCA {
+		return "CA: no"
+	}
+	v := "CA: yes"
+	if c.MaxPathLen > 0 || c.MaxPathLenZero {
+		v += fmt.Sprintf(", path length %d", c.MaxPathLen)
+	}
+	return v
+}
+
+func basicConstraintsAbout(c *x509.Certificate) string {
+	if c.IsCA {
+		return "This is a CA certificate: its key may sign other certificates"
+	}
+	return "An end-entity certificate: its key must not sign other certificates"
 }
 
 // distinguishedName decodes one opaque DistinguishedName<1..2^16-1>, a DER
@@ -267,4 +341,66 @@ func (d *decoder) distinguishedName(r *span, depth int, spec string) bool {
 		d.set(idx, name, "")
 	}
 	return true
+}
+
+// publicKeyName describes a certificate key as "ECDSA P-256", "RSA 2048" …
+func publicKeyName(c *x509.Certificate) string {
+	switch k := c.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d", k.N.BitLen())
+	case ed25519.PublicKey:
+		return "Ed25519"
+	case *ecdh.PublicKey:
+		return fmt.Sprint(k.Curve())
+	}
+	return c.PublicKeyAlgorithm.String()
+}
+
+func keyUsageValue(k x509.KeyUsage) string {
+	names := []string{"digitalSignature", "contentCommitment", "keyEncipherment", "dataEncipherment",
+		"keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"}
+	var out []string
+	for i, n := range names {
+		if k&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func extKeyUsageValue(c *x509.Certificate) string {
+	names := map[x509.ExtKeyUsage]string{
+		x509.ExtKeyUsageAny:             "any",
+		x509.ExtKeyUsageServerAuth:      "serverAuth",
+		x509.ExtKeyUsageClientAuth:      "clientAuth",
+		x509.ExtKeyUsageCodeSigning:     "codeSigning",
+		x509.ExtKeyUsageEmailProtection: "emailProtection",
+		x509.ExtKeyUsageTimeStamping:    "timeStamping",
+		x509.ExtKeyUsageOCSPSigning:     "OCSPSigning",
+	}
+	var out []string
+	for _, u := range c.ExtKeyUsage {
+		if n, ok := names[u]; ok {
+			out = append(out, n)
+		} else {
+			out = append(out, fmt.Sprintf("usage %d", u))
+		}
+	}
+	for _, oid := range c.UnknownExtKeyUsage {
+		out = append(out, oid.String())
+	}
+	return strings.Join(out, ", ")
+}
+
+// shortName shows a certificate name as "CN=…" when it has a common name.
+func shortName(cn, full string) string {
+	switch {
+	case cn != "":
+		return "CN=" + cn
+	case full != "":
+		return full
+	}
+	return "(empty name)"
 }

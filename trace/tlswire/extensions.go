@@ -221,31 +221,12 @@ func (d *decoder) extensions(r *span, depth int, ctx extCtx) bool {
 	}
 	seen := make(map[uint16]bool)
 	n := 0
-	for !exts.empty() {
+	for ; !exts.empty(); n++ {
 		start := exts.off
-		var typ uint32
-		if !d.readUint(&exts, 2, "extension_type", &typ) {
+		id, data, pidx, ok := d.extensionHeader(&exts, depth+1)
+		if !ok {
 			return false
 		}
-		id := uint16(typ)
-		eAbout, eSpec := extAboutSpec(id)
-		lenStart := exts.off
-		var size uint32
-		if !d.readUint(&exts, 2, "extension_data length", &size) {
-			d.add(field.Field{Name: "extension_type", Depth: depth + 1, About: eAbout, Spec: eSpec}, start, lenStart, extValue(id))
-			return false
-		}
-		if int(size) > exts.left() {
-			d.add(field.Field{Name: "extension_type", Depth: depth + 1, About: eAbout, Spec: eSpec}, start, lenStart, extValue(id))
-			d.add(field.Field{Name: "extension_data length", Depth: depth + 1, About: "How many bytes of extension data follow", Spec: "RFC 8446 §4.2"}, lenStart, exts.off, nbytes(int(size)))
-			return d.failf(lenStart, "extension_data", "length %d exceeds the %s left", size, nbytes(exts.left()))
-		}
-		data := span{s: exts.s[:size], off: exts.off}
-		exts.s = exts.s[size:]
-		exts.off += int(size)
-		pidx := d.add(field.Field{Name: "extension", Depth: depth + 1, About: eAbout, Spec: eSpec}, start, exts.off, extValue(id))
-		d.add(field.Field{Name: "extension_type", Depth: depth + 2, About: "Which extension this is", Spec: "RFC 8446 §4.2"}, start, lenStart, extValue(id))
-		d.add(field.Field{Name: "extension_data length", Depth: depth + 2, About: "How many bytes of extension data follow", Spec: "RFC 8446 §4.2"}, lenStart, data.off, nbytes(int(size)))
 		what := fmt.Sprintf("extension %d", id)
 		if seen[id] {
 			return d.failf(start, what, "duplicate")
@@ -264,126 +245,252 @@ func (d *decoder) extensions(r *span, depth int, ctx extCtx) bool {
 		if !data.empty() {
 			return d.failf(start, what, "%s left over at offset %d", nbytes(data.left()), data.off)
 		}
-		n++
 	}
 	d.facts.extensions = n
 	d.set(idx, count(n, "extension"), "")
 	return true
 }
 
-// extension decodes the data of one extension of type id into fields at
-// depth. It returns a short summary for the extension's own field.
+// extensionHeader reads the type and length of the next extension of exts
+// and annotates the extension at depth, its type and length one level
+// deeper. It returns the extension type, its data and the index of its
+// field.
+func (d *decoder) extensionHeader(exts *span, depth int) (id uint16, data span, idx int, ok bool) {
+	start := exts.off
+	var typ uint32
+	if !d.readUint(exts, 2, "extension_type", &typ) {
+		return 0, span{}, -1, false
+	}
+	id = uint16(typ)
+	about, spec := extAboutSpec(id)
+	ext := field.Field{Name: "extension", Depth: depth, About: about, Spec: spec}
+	length := field.Field{Name: "extension_data length", Depth: depth + 1, About: "How many bytes of extension data follow", Spec: "RFC 8446 §4.2"}
+	lenStart := exts.off
+	var size uint32
+	read := d.readUint(exts, 2, "extension_data length", &size)
+	if !read || int(size) > exts.left() {
+		ext.Name = "extension_type"
+		d.add(ext, start, lenStart, extValue(id))
+		if !read {
+			return 0, span{}, -1, false
+		}
+		length.Depth = depth
+		d.add(length, lenStart, exts.off, nbytes(int(size)))
+		return 0, span{}, -1, d.failf(lenStart, "extension_data", "length %d exceeds the %s left", size, nbytes(exts.left()))
+	}
+	data = span{s: exts.s[:size], off: exts.off}
+	exts.skip(int(size))
+	idx = d.add(ext, start, exts.off, extValue(id))
+	d.add(field.Field{Name: "extension_type", Depth: depth + 1, About: "Which extension this is", Spec: "RFC 8446 §4.2"}, start, lenStart, extValue(id))
+	d.add(length, lenStart, data.off, nbytes(int(size)))
+	return id, data, idx, true
+}
+
+// extDecoder decodes the data of an extension into fields at depth and
+// returns a short summary for the extension's own field.
+type extDecoder func(d *decoder, r *span, depth int) (string, bool)
+
+// ctxSet is a set of extension contexts.
+type ctxSet uint8
+
+// in makes the set of ctxs.
+func in(ctxs ...extCtx) ctxSet {
+	var s ctxSet
+	for _, c := range ctxs {
+		s |= 1 << c
+	}
+	return s
+}
+
+// anywhere holds every context.
+const anywhere = ^ctxSet(0)
+
+// extLayout is how an extension reads in some of the messages it appears
+// in.
+type extLayout struct {
+	in     ctxSet
+	decode extDecoder
+}
+
+// extLayouts gives, for each extension whose data this package takes
+// apart, its layout in each kind of message (RFC 8446 §4.2 lists which
+// extension may go where). The data of the others is shown whole.
+var extLayouts = map[uint16][]extLayout{
+	extServerName: {
+		{in(inClientHello), (*decoder).extServerName},
+		{in(inServerHello, inEncryptedExtensions), says("name accepted")}, // RFC 6066 §3: empty
+	},
+	extStatusRequest: {
+		{in(inClientHello), (*decoder).extStatusRequest},
+		{in(inCertificate), (*decoder).extOCSPResponse},
+		{in(inServerHello), says("a CertificateStatus will follow")},   // RFC 6066 §8: empty
+		{in(inCertificateRequest), says("the client may staple OCSP")}, // RFC 8446 §4.4.2.1: empty
+	},
+	extSupportedGroups:         {{in(inClientHello, inEncryptedExtensions), (*decoder).extSupportedGroups}},
+	extECPointFormats:          {{in(inClientHello, inServerHello), (*decoder).extPointFormats}},
+	extSignatureAlgorithms:     {{in(inClientHello, inCertificateRequest), (*decoder).extSignatureAlgorithms}},
+	extSignatureAlgorithmsCert: {{in(inClientHello, inCertificateRequest), (*decoder).extSignatureAlgorithms}},
+	extALPN: {
+		{in(inClientHello), alpn(false)},
+		{in(inServerHello, inEncryptedExtensions), alpn(true)},
+	},
+	extSCT: {
+		{in(inServerHello, inCertificate), (*decoder).extSCTList},
+		{in(inClientHello, inCertificateRequest), says("")}, // RFC 6962 §3.3.1: empty
+	},
+	extPadding:             {{in(inClientHello), (*decoder).extPadding}},
+	extCompressCertificate: {{in(inClientHello, inCertificateRequest), (*decoder).extCompressCertificate}},
+	extRecordSizeLimit:     {{in(inClientHello, inServerHello, inEncryptedExtensions), (*decoder).extRecordSizeLimit}},
+	extSessionTicket: {
+		{in(inClientHello), (*decoder).extSessionTicket},
+		{in(inServerHello), says("a NewSessionTicket will follow")}, // RFC 5077 §3.2: empty
+	},
+	extPreSharedKey: {
+		{in(inClientHello), (*decoder).extPreSharedKey},
+		{in(inServerHello), (*decoder).extSelectedIdentity},
+	},
+	extEarlyData: {
+		{in(inNewSessionTicket), (*decoder).extMaxEarlyData},
+		{in(inClientHello), earlyData("0-RTT data follows")},          // RFC 8446 §4.2.10: empty
+		{in(inEncryptedExtensions), earlyData("0-RTT data accepted")}, // RFC 8446 §4.2.10: empty
+	},
+	extSupportedVersions: {
+		{in(inClientHello), (*decoder).extSupportedVersions},
+		{in(inServerHello, inHelloRetryRequest), (*decoder).extSelectedVersion},
+	},
+	extCookie:                 {{in(inClientHello, inHelloRetryRequest), (*decoder).extCookie}},
+	extPSKModes:               {{in(inClientHello), (*decoder).extPSKModes}},
+	extCertificateAuthorities: {{in(inClientHello, inCertificateRequest), (*decoder).extCertificateAuthorities}},
+	extKeyShare: {
+		{in(inClientHello), (*decoder).extKeyShareClient},
+		{in(inServerHello), (*decoder).extKeyShareServer},
+		{in(inHelloRetryRequest), (*decoder).extSelectedGroup},
+	},
+	extRenegotiationInfo: {{in(inClientHello, inServerHello), (*decoder).extRenegotiationInfo}},
+	extEncryptedClientHello: {
+		{in(inClientHello), (*decoder).extECH},
+		{in(inHelloRetryRequest), (*decoder).extECHConfirmation},
+	},
+	// No data: being there is the message (RFC 7627 §5.1, RFC 7366 §2,
+	// RFC 8446 §4.2.6).
+	extExtendedMasterSecret: {{anywhere, says("")}},
+	extEncryptThenMAC:       {{anywhere, says("")}},
+	extPostHandshakeAuth:    {{anywhere, says("")}},
+}
+
+// says decodes an extension that carries no data, summarized as summary;
+// data left over is an error of the caller's.
+func says(summary string) extDecoder {
+	return func(*decoder, *span, int) (string, bool) { return summary, true }
+}
+
+// extension decodes the data of one extension of type id, in a message of
+// kind ctx, into fields at depth. It returns a short summary for the
+// extension's own field.
 func (d *decoder) extension(r *span, depth int, id uint16, ctx extCtx) (string, bool) {
-	ch := ctx == inClientHello
-	sh := ctx == inServerHello
-	hrr := ctx == inHelloRetryRequest
-	ee := ctx == inEncryptedExtensions
-	cr := ctx == inCertificateRequest
-	switch {
-	case id == extServerName && ch:
-		return d.extServerName(r, depth)
-	case id == extServerName && (sh || ee): // RFC 6066 §3: empty
-		return "name accepted", true
-	case id == extStatusRequest && ch:
-		return d.extStatusRequest(r, depth)
-	case id == extStatusRequest && ctx == inCertificate:
-		return d.extOCSPResponse(r, depth)
-	case id == extStatusRequest && sh: // RFC 6066 §8: empty
-		return "a CertificateStatus will follow", true
-	case id == extStatusRequest && cr: // RFC 8446 §4.4.2.1: empty
-		return "the client may staple OCSP", true
-	case id == extSupportedGroups && (ch || ee):
-		return d.extSupportedGroups(r, depth)
-	case id == extECPointFormats && (ch || sh):
-		return d.extPointFormats(r, depth)
-	case (id == extSignatureAlgorithms || id == extSignatureAlgorithmsCert) && (ch || cr):
-		return d.extSignatureAlgorithms(r, depth)
-	case id == extALPN && (ch || sh || ee):
-		return d.extALPN(r, depth, !ch)
-	case id == extSCT && (sh || ctx == inCertificate):
-		return d.extSCTList(r, depth)
-	case id == extPadding && ch:
-		return d.extPadding(r, depth)
-	case id == extCompressCertificate && (ch || cr):
-		return d.extCompressCertificate(r, depth)
-	case id == extRecordSizeLimit && (ch || sh || ee): // RFC 8449 §4
-		v, idx, ok := d.num(r, 2, field.Field{Name: "record_size_limit", Depth: depth, Spec: "RFC 8449 §4"})
-		d.set(idx, nbytes(int(v)), "The largest record plaintext the sender will accept")
-		return nbytes(int(v)), ok
-	case id == extSessionTicket && ch: // RFC 5077 §3.2
-		b, idx := d.rest(r, field.Field{Name: "ticket", Depth: depth, Spec: "RFC 5077 §3.2"})
-		d.set(idx, "", "A ticket the server issued earlier: the client wants to resume that session")
-		d.facts.ticket = len(b)
-		if len(b) == 0 {
-			return "empty, asks for a ticket", true
+	for _, l := range extLayouts[id] {
+		if l.in&(1<<ctx) != 0 {
+			return l.decode(d, r, depth)
 		}
-		return nbytes(len(b)) + " ticket", true
-	case id == extSessionTicket && sh: // RFC 5077 §3.2: empty
-		return "a NewSessionTicket will follow", true
-	case id == extPreSharedKey && ch:
-		return d.extPreSharedKey(r, depth)
-	case id == extPreSharedKey && sh: // RFC 8446 §4.2.11
-		v, idx, ok := d.num(r, 2, field.Field{Name: "selected_identity", Depth: depth, Spec: "RFC 8446 §4.2.11"})
-		d.set(idx, fmt.Sprintf("%d", v), "Which of the client's offered identities (counting from 0) the server accepted: the session resumes")
-		d.facts.psk = ok
-		return fmt.Sprintf("identity %d accepted", v), ok
-	case id == extEarlyData && ctx == inNewSessionTicket: // RFC 8446 §4.2.10
-		v, idx, ok := d.num(r, 4, field.Field{Name: "max_early_data_size", Depth: depth, Spec: "RFC 8446 §4.2.10"})
-		d.set(idx, nbytes(int(v)), "How much 0-RTT data the client may send when it resumes with this ticket")
-		d.facts.earlyData, d.facts.maxEarlyData = ok, v
-		return "up to " + nbytes(int(v)), ok
-	case id == extEarlyData && (ch || ee): // RFC 8446 §4.2.10: empty
-		d.facts.earlyData = true
-		if ee {
-			return "0-RTT data accepted", true
-		}
-		return "0-RTT data follows", true
-	case id == extSupportedVersions && ch:
-		return d.extSupportedVersions(r, depth)
-	case id == extSupportedVersions && (sh || hrr): // RFC 8446 §4.2.1
-		v, idx, ok := d.num(r, 2, field.Field{Name: "selected_version", Depth: depth, Spec: "RFC 8446 §4.2.1"})
-		d.set(idx, versionValue(uint16(v)), "The version the server chose; this, not legacy_version, is the version of the connection")
-		if ok {
-			d.facts.selectedVersion = uint16(v)
-		}
-		return VersionName(uint16(v)), ok
-	case id == extCookie && (ch || hrr): // RFC 8446 §4.2.2
-		b, _, ok := d.opaque(r, vec{size: 2, min: 1}, field.Field{Name: "cookie", Depth: depth, About: "Opaque to the client: it returns the server's cookie unchanged in its second ClientHello", Spec: "RFC 8446 §4.2.2"})
-		d.facts.cookie = ok
-		return nbytes(len(b)), ok
-	case id == extPSKModes && ch:
-		return d.extPSKModes(r, depth)
-	case id == extCertificateAuthorities && (ch || cr):
-		return d.extCertificateAuthorities(r, depth)
-	case id == extKeyShare && ch:
-		return d.extKeyShareClient(r, depth)
-	case id == extKeyShare && sh:
-		return d.keyShareEntry(r, depth, "server_share", false)
-	case id == extKeyShare && hrr: // RFC 8446 §4.2.8
-		g, idx, ok := d.num(r, 2, field.Field{Name: "selected_group", Depth: depth, Spec: "RFC 8446 §4.2.8"})
-		d.set(idx, groupValue(uint16(g)), "The group the server wants: none of the client's key shares suited it, so the client must send a new one for this group")
-		if ok {
-			d.facts.hrrGroup, d.facts.hasHRRGroup = uint16(g), true
-		}
-		return GroupName(uint16(g)), ok
-	case id == extRenegotiationInfo && (ch || sh): // RFC 5746 §3.2
-		b, _, ok := d.opaque(r, vec{size: 1, max: 255}, field.Field{Name: "renegotiated_connection", Depth: depth, About: "Empty on a first handshake; when renegotiating, the Finished messages of the previous handshake", Spec: "RFC 5746 §3.2"})
-		if len(b) == 0 {
-			return "initial handshake", ok
-		}
-		return "renegotiation", ok
-	case id == extEncryptedClientHello && ch:
-		return d.extECH(r, depth)
-	case id == extEncryptedClientHello && hrr: // draft-ietf-tls-esni §5
-		_, _, ok := d.fixed(r, 8, field.Field{Name: "confirmation", Depth: depth, About: "Proves the server decrypted the inner ClientHello", Spec: "draft-ietf-tls-esni §5"})
-		return "", ok
-	case id == extExtendedMasterSecret || id == extEncryptThenMAC || id == extPostHandshakeAuth ||
-		id == extSCT && (ch || cr):
-		// RFC 7627 §5.1, RFC 7366 §2, RFC 8446 §4.2.6, RFC 6962 §3.3.1: no
-		// data, being there is the message.
-		return "", true
 	}
 	return d.extOpaque(r, depth, id)
+}
+
+// extRecordSizeLimit decodes a RecordSizeLimit (RFC 8449 §4).
+func (d *decoder) extRecordSizeLimit(r *span, depth int) (string, bool) {
+	v, idx, ok := d.num(r, 2, field.Field{Name: "record_size_limit", Depth: depth, Spec: "RFC 8449 §4"})
+	d.set(idx, nbytes(int(v)), "The largest record plaintext the sender will accept")
+	return nbytes(int(v)), ok
+}
+
+// extSessionTicket decodes a ClientHello's SessionTicket (RFC 5077 §3.2).
+func (d *decoder) extSessionTicket(r *span, depth int) (string, bool) {
+	b, idx := d.rest(r, field.Field{Name: "ticket", Depth: depth, Spec: "RFC 5077 §3.2"})
+	d.set(idx, "", "A ticket the server issued earlier: the client wants to resume that session")
+	d.facts.ticket = len(b)
+	if len(b) == 0 {
+		return "empty, asks for a ticket", true
+	}
+	return nbytes(len(b)) + " ticket", true
+}
+
+// extSelectedIdentity decodes a ServerHello's pre_shared_key (RFC 8446
+// §4.2.11).
+func (d *decoder) extSelectedIdentity(r *span, depth int) (string, bool) {
+	v, idx, ok := d.num(r, 2, field.Field{Name: "selected_identity", Depth: depth, Spec: "RFC 8446 §4.2.11"})
+	d.set(idx, fmt.Sprintf("%d", v), "Which of the client's offered identities (counting from 0) the server accepted: the session resumes")
+	d.facts.psk = ok
+	return fmt.Sprintf("identity %d accepted", v), ok
+}
+
+// extMaxEarlyData decodes a NewSessionTicket's early_data (RFC 8446
+// §4.2.10).
+func (d *decoder) extMaxEarlyData(r *span, depth int) (string, bool) {
+	v, idx, ok := d.num(r, 4, field.Field{Name: "max_early_data_size", Depth: depth, Spec: "RFC 8446 §4.2.10"})
+	d.set(idx, nbytes(int(v)), "How much 0-RTT data the client may send when it resumes with this ticket")
+	d.facts.earlyData, d.facts.maxEarlyData = ok, v
+	return "up to " + nbytes(int(v)), ok
+}
+
+// earlyData decodes the empty early_data of a ClientHello or of
+// EncryptedExtensions (RFC 8446 §4.2.10).
+func earlyData(summary string) extDecoder {
+	return func(d *decoder, _ *span, _ int) (string, bool) {
+		d.facts.earlyData = true
+		return summary, true
+	}
+}
+
+// extSelectedVersion decodes the supported_versions of a ServerHello or
+// HelloRetryRequest (RFC 8446 §4.2.1).
+func (d *decoder) extSelectedVersion(r *span, depth int) (string, bool) {
+	v, idx, ok := d.num(r, 2, field.Field{Name: "selected_version", Depth: depth, Spec: "RFC 8446 §4.2.1"})
+	d.set(idx, versionValue(uint16(v)), "The version the server chose; this, not legacy_version, is the version of the connection")
+	if ok {
+		d.facts.selectedVersion = uint16(v)
+	}
+	return VersionName(uint16(v)), ok
+}
+
+// extCookie decodes a Cookie (RFC 8446 §4.2.2).
+func (d *decoder) extCookie(r *span, depth int) (string, bool) {
+	b, _, ok := d.opaque(r, vec{size: 2, min: 1}, field.Field{Name: "cookie", Depth: depth,
+		About: "Opaque to the client: it returns the server's cookie unchanged in its second ClientHello", Spec: "RFC 8446 §4.2.2"})
+	d.facts.cookie = ok
+	return nbytes(len(b)), ok
+}
+
+// extKeyShareServer decodes a KeyShareServerHello (RFC 8446 §4.2.8).
+func (d *decoder) extKeyShareServer(r *span, depth int) (string, bool) {
+	return d.keyShareEntry(r, depth, "server_share", false)
+}
+
+// extSelectedGroup decodes a KeyShareHelloRetryRequest (RFC 8446 §4.2.8).
+func (d *decoder) extSelectedGroup(r *span, depth int) (string, bool) {
+	g, idx, ok := d.num(r, 2, field.Field{Name: "selected_group", Depth: depth, Spec: "RFC 8446 §4.2.8"})
+	d.set(idx, groupValue(uint16(g)), "The group the server wants: none of the client's key shares suited it, so the client must send a new one for this group")
+	if ok {
+		d.facts.hrrGroup, d.facts.hasHRRGroup = uint16(g), true
+	}
+	return GroupName(uint16(g)), ok
+}
+
+// extRenegotiationInfo decodes a RenegotiationInfo (RFC 5746 §3.2).
+func (d *decoder) extRenegotiationInfo(r *span, depth int) (string, bool) {
+	b, _, ok := d.opaque(r, vec{size: 1, max: 255}, field.Field{Name: "renegotiated_connection", Depth: depth,
+		About: "Empty on a first handshake; when renegotiating, the Finished messages of the previous handshake", Spec: "RFC 5746 §3.2"})
+	if len(b) == 0 {
+		return "initial handshake", ok
+	}
+	return "renegotiation", ok
+}
+
+// extECHConfirmation decodes the encrypted_client_hello of a
+// HelloRetryRequest (draft-ietf-tls-esni §5).
+func (d *decoder) extECHConfirmation(r *span, depth int) (string, bool) {
+	_, _, ok := d.fixed(r, 8, field.Field{Name: "confirmation", Depth: depth,
+		About: "Proves the server decrypted the inner ClientHello", Spec: "draft-ietf-tls-esni §5"})
+	return "", ok
 }
 
 // extOpaque shows the data of an extension that is not decoded further.
@@ -529,6 +636,12 @@ func (d *decoder) extSignatureAlgorithms(r *span, depth int) (string, bool) {
 	}
 	d.facts.sigSchemes = n
 	return count(n, "scheme"), true
+}
+
+// alpn decodes the application_layer_protocol_negotiation of a client, or
+// of a server, whose answer must hold exactly one name.
+func alpn(server bool) extDecoder {
+	return func(d *decoder, r *span, depth int) (string, bool) { return d.extALPN(r, depth, server) }
 }
 
 // extALPN decodes a ProtocolNameList (RFC 7301 §3.1); in a server's answer
@@ -774,8 +887,7 @@ func (d *decoder) keyShareEntry(r *span, depth int, name string, client bool) (s
 		return "", d.failf(lenStart, "key_exchange", "length %d exceeds the %s left", size, nbytes(r.left()))
 	}
 	keyStart := r.off
-	r.s = r.s[size:]
-	r.off += int(size)
+	r.skip(int(size))
 	value := fmt.Sprintf("%s, %d-byte key", GroupName(g), size)
 	about := "The client's public key for one group it guesses the server will pick. " + groupAbout(g)
 	if !client {

@@ -34,6 +34,34 @@ func (d *decoder) clientHello(r *span) bool {
 		return false
 	}
 
+	if !d.offers(r, spec) {
+		return false
+	}
+
+	if r.empty() {
+		// Extensions are optional in a TLS 1.2 ClientHello (RFC 5246 §7.4.1.2).
+		d.set(d.index("legacy_version"), "", "The highest version the client supports: without supported_versions, this is the real offer")
+		d.clientHelloSummary()
+		return true
+	}
+	if !d.extensions(r, 0, inClientHello) {
+		return false
+	}
+	for _, v := range d.facts.versions {
+		if !isGREASE(v) && v > d.m.Version {
+			d.m.Version = v
+		}
+	}
+	if d.facts.versions == nil {
+		d.set(d.index("legacy_version"), "", "The highest version the client supports: without supported_versions, this is the real offer")
+	}
+	d.clientHelloSummary()
+	return true
+}
+
+// offers decodes what a ClientHello offers the server to choose from: its
+// cipher suites and compression methods.
+func (d *decoder) offers(r *span, spec string) bool {
 	suites, idx, ok := d.vector(r, vec{size: 2, min: 2, max: 0xfffe}, field.Field{Name: "cipher_suites", About: "The cipher suites the client can use, most preferred first; the server picks one", Spec: spec})
 	if !ok {
 		return false
@@ -60,25 +88,6 @@ func (d *decoder) clientHello(r *span) bool {
 		names = append(names, compressionName(uint8(c)))
 	}
 	d.set(idx, strings.Join(names, ", "), "")
-
-	if r.empty() {
-		// Extensions are optional in a TLS 1.2 ClientHello (RFC 5246 §7.4.1.2).
-		d.set(d.index("legacy_version"), "", "The highest version the client supports: without supported_versions, this is the real offer")
-		d.clientHelloSummary()
-		return true
-	}
-	if !d.extensions(r, 0, inClientHello) {
-		return false
-	}
-	for _, v := range d.facts.versions {
-		if !isGREASE(v) && v > d.m.Version {
-			d.m.Version = v
-		}
-	}
-	if d.facts.versions == nil {
-		d.set(d.index("legacy_version"), "", "The highest version the client supports: without supported_versions, this is the real offer")
-	}
-	d.clientHelloSummary()
 	return true
 }
 
@@ -130,21 +139,8 @@ func (d *decoder) serverHello(r *span) bool {
 		"The version in the old TLS 1.2 style; a TLS 1.3 server says TLS 1.2 here and puts the real version in supported_versions")
 	d.m.Version = uint16(v)
 
-	random, idx, ok := d.fixed(r, 32, field.Field{Name: "random", About: "32 fresh random bytes from the server; with the client's random they make this handshake's keys unique", Spec: spec})
-	if !ok {
+	if !d.serverRandom(r, spec, hrr) {
 		return false
-	}
-	d.m.Random = bytes.Clone(random)
-	switch {
-	case hrr:
-		d.set(idx, "HelloRetryRequest marker (SHA-256 of \"HelloRetryRequest\")",
-			"Not random at all: this fixed value turns the ServerHello into a HelloRetryRequest, asking the client to try again")
-	case bytes.HasSuffix(random, downgradeTLS12):
-		d.set(idx, hexValue(random)+" (ends in DOWNGRD 01)",
-			"Random bytes ending in \"DOWNGRD\" 01: a TLS 1.3 server negotiated TLS 1.2, and a TLS 1.3 client must abort, suspecting a downgrade attack")
-	case bytes.HasSuffix(random, downgradeTLS11):
-		d.set(idx, hexValue(random)+" (ends in DOWNGRD 00)",
-			"Random bytes ending in \"DOWNGRD\" 00: a TLS 1.3 server negotiated TLS 1.1 or older, and a newer client must abort, suspecting a downgrade attack")
 	}
 
 	sid, _, ok := d.opaque(r, vec{size: 1, max: 32}, field.Field{Name: "legacy_session_id_echo", About: "The client's legacy_session_id sent back unchanged (TLS 1.2: the session ID, equal to the client's when resuming)", Spec: spec})
@@ -177,6 +173,35 @@ func (d *decoder) serverHello(r *span) bool {
 			return false
 		}
 	}
+	d.serverHelloSummary(hrr)
+	return true
+}
+
+// serverRandom decodes the random of a ServerHello, which is a fixed
+// marker in a HelloRetryRequest and may carry a downgrade sentinel.
+func (d *decoder) serverRandom(r *span, spec string, hrr bool) bool {
+	random, idx, ok := d.fixed(r, 32, field.Field{Name: "random", About: "32 fresh random bytes from the server; with the client's random they make this handshake's keys unique", Spec: spec})
+	if !ok {
+		return false
+	}
+	d.m.Random = bytes.Clone(random)
+	switch {
+	case hrr:
+		d.set(idx, "HelloRetryRequest marker (SHA-256 of \"HelloRetryRequest\")",
+			"Not random at all: this fixed value turns the ServerHello into a HelloRetryRequest, asking the client to try again")
+	case bytes.HasSuffix(random, downgradeTLS12):
+		d.set(idx, hexValue(random)+" (ends in DOWNGRD 01)",
+			"Random bytes ending in \"DOWNGRD\" 01: a TLS 1.3 server negotiated TLS 1.2, and a TLS 1.3 client must abort, suspecting a downgrade attack")
+	case bytes.HasSuffix(random, downgradeTLS11):
+		d.set(idx, hexValue(random)+" (ends in DOWNGRD 00)",
+			"Random bytes ending in \"DOWNGRD\" 00: a TLS 1.3 server negotiated TLS 1.1 or older, and a newer client must abort, suspecting a downgrade attack")
+	}
+	return true
+}
+
+// serverHelloSummary settles the negotiated version and sums up what the
+// server chose.
+func (d *decoder) serverHelloSummary(hrr bool) {
 	f := &d.facts
 	if f.selectedVersion != 0 {
 		d.m.Version = f.selectedVersion
@@ -200,5 +225,4 @@ func (d *decoder) serverHello(r *span) bool {
 		parts = append(parts, "ALPN "+f.alpn[0])
 	}
 	d.m.Summary = strings.Join(parts, ", ")
-	return true
 }

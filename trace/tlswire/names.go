@@ -1,12 +1,7 @@
 package tlswire
 
 import (
-	"crypto/ecdh"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -441,66 +436,4 @@ func schemeAbout(id uint16) string {
 		return "ECDSA signature"
 	}
 	return "A legacy TLS 1.2 hash and signature pair"
-}
-
-// publicKeyName describes a certificate key as "ECDSA P-256", "RSA 2048" …
-func publicKeyName(c *x509.Certificate) string {
-	switch k := c.PublicKey.(type) {
-	case *ecdsa.PublicKey:
-		return "ECDSA " + k.Curve.Params().Name
-	case *rsa.PublicKey:
-		return fmt.Sprintf("RSA %d", k.N.BitLen())
-	case ed25519.PublicKey:
-		return "Ed25519"
-	case *ecdh.PublicKey:
-		return fmt.Sprint(k.Curve())
-	}
-	return c.PublicKeyAlgorithm.String()
-}
-
-func keyUsageValue(k x509.KeyUsage) string {
-	names := []string{"digitalSignature", "contentCommitment", "keyEncipherment", "dataEncipherment",
-		"keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"}
-	var out []string
-	for i, n := range names {
-		if k&(1<<i) != 0 {
-			out = append(out, n)
-		}
-	}
-	return strings.Join(out, ", ")
-}
-
-func extKeyUsageValue(c *x509.Certificate) string {
-	names := map[x509.ExtKeyUsage]string{
-		x509.ExtKeyUsageAny:             "any",
-		x509.ExtKeyUsageServerAuth:      "serverAuth",
-		x509.ExtKeyUsageClientAuth:      "clientAuth",
-		x509.ExtKeyUsageCodeSigning:     "codeSigning",
-		x509.ExtKeyUsageEmailProtection: "emailProtection",
-		x509.ExtKeyUsageTimeStamping:    "timeStamping",
-		x509.ExtKeyUsageOCSPSigning:     "OCSPSigning",
-	}
-	var out []string
-	for _, u := range c.ExtKeyUsage {
-		if n, ok := names[u]; ok {
-			out = append(out, n)
-		} else {
-			out = append(out, fmt.Sprintf("usage %d", u))
-		}
-	}
-	for _, oid := range c.UnknownExtKeyUsage {
-		out = append(out, oid.String())
-	}
-	return strings.Join(out, ", ")
-}
-
-// shortName shows a certificate name as "CN=…" when it has a common name.
-func shortName(cn, full string) string {
-	switch {
-	case cn != "":
-		return "CN=" + cn
-	case full != "":
-		return full
-	}
-	return "(empty name)"
 }
