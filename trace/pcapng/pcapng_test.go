@@ -32,10 +32,10 @@ func mustHex(t testing.TB, s string) []byte {
 	return b
 }
 
-// TestPCAPNGBlocks checks the byte encoding of each block type against
+// TestBlocks checks the byte encoding of each block type against
 // hand-assembled bytes: little-endian, bodies and options padded to 4 bytes,
 // the total length repeated at the end.
-func TestPCAPNGBlocks(t *testing.T) {
+func TestBlocks(t *testing.T) {
 	at := time.Unix(0x12345678, 0x9abcd*1000) // 0x12345678*1e6+0x9abcd µs
 	us := uint64(at.UnixMicro())
 	tsHigh, tsLow := make([]byte, 4), make([]byte, 4)
@@ -51,7 +51,7 @@ func TestPCAPNGBlocks(t *testing.T) {
 		want: "0a0d0d0a 68000000" + // type, total length 104
 			"4d3c2b1a 0100 0000 ffffffffffffffff" + // magic, version 1.0, section length -1
 			"0100 0200 68690000" + // opt_comment "hi", padded
-			"0400 3900 " + hex.EncodeToString([]byte(pcapUserApp)) + "000000" + // shb_userappl, 57 bytes + 3 padding
+			"0400 3900 " + hex.EncodeToString([]byte(userAppl)) + "000000" + // shb_userappl, 57 bytes + 3 padding
 			"0000 0000" + // opt_endofopt
 			"68000000",
 	}, {
@@ -168,9 +168,9 @@ func wireBytes(rec recording.Recording) (send, recv []byte) {
 	return send, recv
 }
 
-// wireChunks returns a recording's non-empty wire chunks, with times cut to
+// wireOnly returns a recording's non-empty wire chunks, with times cut to
 // microseconds as pcapng keeps them.
-func wireChunks(rec recording.Recording) []recording.Chunk {
+func wireOnly(rec recording.Recording) []recording.Chunk {
 	var out []recording.Chunk
 	for _, c := range rec.Chunks {
 		if !c.App && len(c.Data) > 0 {
@@ -208,8 +208,8 @@ func sameChunks(t *testing.T, got, want []recording.Chunk) {
 	}
 }
 
-func TestPCAPNGRoundTripDetails(t *testing.T) {
-	big := make([]byte, 3*pcapMSS+7)
+func TestRoundTripDetails(t *testing.T) {
+	big := make([]byte, 3*mss+7)
 	for i := range big {
 		big[i] = byte(i * 7)
 	}
@@ -270,7 +270,7 @@ func TestPCAPNGRoundTripDetails(t *testing.T) {
 			psh = append(psh, seg[13]&tcpPSH != 0)
 		}
 	})
-	if want := []int{3, 2, pcapMSS, pcapMSS, pcapMSS, 7, 1}; !slices.Equal(sizes, want) {
+	if want := []int{3, 2, mss, mss, mss, 7, 1}; !slices.Equal(sizes, want) {
 		t.Errorf("segment sizes %v, want %v", sizes, want)
 	}
 	if want := []bool{true, true, false, false, false, true, true}; !slices.Equal(psh, want) {
@@ -279,7 +279,7 @@ func TestPCAPNGRoundTripDetails(t *testing.T) {
 }
 
 // forEachSegment calls f with the TCP segment of each packet of a capture
-// PCAPNG wrote (little-endian, Ethernet).
+// Write wrote (little-endian, Ethernet).
 func forEachSegment(t *testing.T, b []byte, f func(seg []byte)) {
 	t.Helper()
 	for off := 0; off < len(b); {
@@ -297,7 +297,7 @@ func forEachSegment(t *testing.T, b []byte, f func(seg []byte)) {
 	}
 }
 
-func TestPCAPNGSynthesized(t *testing.T) {
+func TestSynthesized(t *testing.T) {
 	// No times, no addresses, plain MQTT: synthetic increasing times and
 	// the MQTT port.
 	rec := recording.Recording{Side: recording.Client, ClientAddr: "nonsense", Chunks: []recording.Chunk{
@@ -350,7 +350,7 @@ func TestPCAPNGSynthesized(t *testing.T) {
 			first = 0x16
 		}
 		rec := recording.Recording{Side: recording.Client, ClientAddr: tc.client, ServerAddr: tc.server, Chunks: []recording.Chunk{{Dir: recording.Send, Data: []byte{first, 0}}}}
-		c := newPcapConn(rec)
+		c := newEndpoints(rec)
 		if c.client.String() != tc.wantC || c.server.String() != tc.wantS {
 			t.Errorf("%q → %q: %s → %s, want %s → %s", tc.client, tc.server, c.client, c.server, tc.wantC, tc.wantS)
 		}
@@ -367,9 +367,9 @@ func TestPCAPNGSynthesized(t *testing.T) {
 	}
 }
 
-// TestPCAPNGLayout checks the order of the blocks and the TCP bookkeeping:
+// TestLayout checks the order of the blocks and the TCP bookkeeping:
 // handshake, data with running sequence numbers, FIN/ACK.
-func TestPCAPNGLayout(t *testing.T) {
+func TestLayout(t *testing.T) {
 	rec := recording.Recording{Side: recording.Client, KeyLog: "k\n", Chunks: []recording.Chunk{
 		{Dir: recording.Send, Data: []byte{0x16, 1, 2}},
 		{Dir: recording.Recv, Data: []byte{4, 5}},
@@ -399,7 +399,7 @@ func TestPCAPNGLayout(t *testing.T) {
 	forEachSegment(t, b, func(s []byte) {
 		segs = append(segs, seg{s[13], binary.BigEndian.Uint32(s[4:]), binary.BigEndian.Uint32(s[8:]), len(s) - int(s[12]>>4)*4})
 	})
-	c, s := uint32(pcapClientISN), uint32(pcapServerISN)
+	c, s := uint32(clientISN), uint32(serverISN)
 	wantSegs := []seg{
 		{tcpSYN, c, 0, 0},
 		{tcpSYN | tcpACK, s, c + 1, 0},
@@ -419,7 +419,7 @@ func TestPCAPNGLayout(t *testing.T) {
 // one packet per millisecond.
 func capture(frames ...[]byte) []byte {
 	var buf bytes.Buffer
-	pw := &pcapWriter{w: &buf}
+	pw := &writer{w: &buf}
 	pw.block(blockSHB, shbBody(nil))
 	pw.block(blockIDB, idbBody())
 	for i, f := range frames {
@@ -428,10 +428,10 @@ func capture(frames ...[]byte) []byte {
 	return buf.Bytes()
 }
 
-// TestReadPCAPNGSequence checks that ReadPCAPNG follows the sequence
+// TestReadSequence checks that Read follows the sequence
 // numbers: repeated bytes are dropped, missing ones make a gap.
-func TestReadPCAPNGSequence(t *testing.T) {
-	c := &pcapConn{client: netip.MustParseAddrPort("192.0.2.1:1000"), server: netip.MustParseAddrPort("192.0.2.2:1883")}
+func TestReadSequence(t *testing.T) {
+	c := &endpoints{client: netip.MustParseAddrPort("192.0.2.1:1000"), server: netip.MustParseAddrPort("192.0.2.2:1883")}
 	in := capture(
 		c.frame(true, tcpSYN, 100, 0, nil, nil),
 		c.frame(false, tcpSYN|tcpACK, 500, 101, nil, nil),
@@ -464,7 +464,7 @@ func TestReadPCAPNGSequence(t *testing.T) {
 	}
 
 	// Packets of another connection, or not TCP, are skipped.
-	other := &pcapConn{client: netip.MustParseAddrPort("192.0.2.1:1001"), server: c.server}
+	other := &endpoints{client: netip.MustParseAddrPort("192.0.2.1:1001"), server: c.server}
 	udp := c.frame(true, tcpACK|tcpPSH, 1, 1, nil, []byte("udp"))
 	udp[14+9] = 17
 	arp := append(make([]byte, 12), 0x08, 0x06, 1, 2, 3)
@@ -480,9 +480,9 @@ func TestReadPCAPNGSequence(t *testing.T) {
 	sameChunks(t, got.Chunks, []recording.Chunk{{Time: ms(0), Dir: recording.Send, Data: []byte("one")}, {Time: ms(4), Dir: recording.Send, Data: []byte("two")}})
 }
 
-// TestReadPCAPNGBigEndian reads a section written in big-endian byte order,
-// with nanosecond timestamps and blocks ReadPCAPNG skips.
-func TestReadPCAPNGBigEndian(t *testing.T) {
+// TestReadBigEndian reads a section written in big-endian byte order,
+// with nanosecond timestamps and blocks Read skips.
+func TestReadBigEndian(t *testing.T) {
 	be := binary.BigEndian
 	block := func(typ uint32, body []byte) []byte {
 		n := uint32(12 + pad4(len(body)))
@@ -494,13 +494,13 @@ func TestReadPCAPNGBigEndian(t *testing.T) {
 	}
 	shb := be.AppendUint32(nil, byteOrderMagic)
 	shb = append(shb, 0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-	comment := pcapSideNote + "broker"
+	comment := sideNote + "broker"
 	shb = be.AppendUint16(shb, optComment)
 	shb = be.AppendUint16(shb, uint16(len(comment)))
 	shb = append(shb, comment...)
 	shb = append(shb, make([]byte, pad4(len(comment))-len(comment))...)
 	idb := []byte{0, 1, 0, 0, 0, 0, 0xff, 0xff, 0, 9, 0, 1, 9, 0, 0, 0} // Ethernet, if_tsresol 9
-	frame := (&pcapConn{client: netip.MustParseAddrPort("10.1.1.1:1000"), server: netip.MustParseAddrPort("10.1.1.2:1883")}).
+	frame := (&endpoints{client: netip.MustParseAddrPort("10.1.1.1:1000"), server: netip.MustParseAddrPort("10.1.1.2:1883")}).
 		frame(false, tcpACK|tcpPSH, 1, 1, nil, connackPkt)
 	var ns int64 = 1_700_000_000_123_456_789
 	epb := be.AppendUint32(nil, 0)
@@ -532,7 +532,7 @@ func TestReadPCAPNGBigEndian(t *testing.T) {
 	}
 }
 
-func TestReadPCAPNGErrors(t *testing.T) {
+func TestReadErrors(t *testing.T) {
 	var good bytes.Buffer
 	if err := Write(&good, recording.Recording{Side: recording.Client, KeyLog: "x", Chunks: []recording.Chunk{{Dir: recording.Send, Data: connectPkt}}}); err != nil {
 		t.Fatal(err)
@@ -596,7 +596,7 @@ func (w *failWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func TestPCAPNGWriteError(t *testing.T) {
+func TestWriteError(t *testing.T) {
 	rec := recording.Recording{Side: recording.Client, Chunks: []recording.Chunk{{Dir: recording.Send, Data: make([]byte, 100_000)}}}
 	for _, n := range []int{0, 100, 5000, 50_000} {
 		err := Write(&failWriter{n: n}, rec)
