@@ -7,6 +7,13 @@
 // the server, so both ends of a connection produce events in one schema.
 // It does not capture packets from the operating system and does not speak
 // any protocol itself: it only watches byte streams it is handed.
+//
+// The decoding is done by one package per layer, which know nothing of
+// trace: tlswire (TLS records and handshake messages), tlskeys (record
+// decryption from key logs) and mqttwire (MQTT packets), over the shared
+// data of field (annotations) and recording (what a Recorder keeps);
+// pcapng exports recordings. [Decode] stitches the layers together, from
+// bytes to records to messages to events.
 package trace
 
 import (
