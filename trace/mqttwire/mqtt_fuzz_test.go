@@ -64,3 +64,36 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecode decodes the recorded sessions of testdata, packet by
+// packet.
+func BenchmarkDecode(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.hex"))
+	var streams [][]byte
+	var n int64
+	for _, file := range files {
+		s, err := readHex(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		streams = append(streams, s)
+		n += int64(len(s))
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range streams {
+			version := byte(0)
+			for off := 0; off < len(s); {
+				p, k, err := Decode(s[off:], version)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if p.Type == "CONNECT" {
+					version = p.Version
+				}
+				off += k
+			}
+		}
+	}
+}

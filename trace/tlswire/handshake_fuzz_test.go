@@ -76,3 +76,19 @@ func checkFuzzed(t *testing.T, msg []byte, m HandshakeMessage) {
 		t.Fatalf("%s: %v (Err: %v)", m.Type, err, m.Err)
 	}
 }
+
+// BenchmarkDecodeHandshake decodes every recorded message of testdata.
+func BenchmarkDecodeHandshake(b *testing.B) {
+	_, msgs, versions := corpus(b)
+	var n int64
+	for _, m := range msgs {
+		n += int64(len(m))
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		for i, m := range msgs {
+			DecodeHandshake(m, versions[i])
+		}
+	}
+}
