@@ -9,18 +9,17 @@ import (
 func (d *decoder) summary() string {
 	var b strings.Builder
 	b.WriteString(d.p.Type)
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	switch d.typ {
 	case typeConnect:
-		d.connectSummary(w)
+		d.connectSummary(&b)
 	case typeConnack:
-		d.connackSummary(w)
+		d.connackSummary(&b)
 	case typePublish:
-		d.publishSummary(w)
+		d.publishSummary(&b)
 	case typePuback, typePubrec, typePubrel, typePubcomp, typeSubscribe, typeSuback, typeUnsubscribe, typeUnsuback:
-		d.ackSummary(w)
+		d.ackSummary(&b)
 	case typeDisconnect, typeAuth:
-		d.reasonSummary(w)
+		d.reasonSummary(&b)
 	}
 	if d.p.Err != nil {
 		b.WriteString(" (malformed)")
@@ -28,82 +27,79 @@ func (d *decoder) summary() string {
 	return b.String()
 }
 
-// printf is how the summary helpers write.
-type printf func(format string, args ...any)
-
-func (d *decoder) connectSummary(w printf) {
+func (d *decoder) connectSummary(b *strings.Builder) {
 	if d.hasClient {
-		w(" client %s", quote(d.p.ClientID))
+		fmt.Fprintf(b, " client %s", quote(d.p.ClientID))
 	}
 	if d.hasUser {
-		w(" user %s", quote(d.p.Username))
+		fmt.Fprintf(b, " user %s", quote(d.p.Username))
 	}
 	if d.hasWill {
-		w(" will %s", quote(d.willTopic))
+		fmt.Fprintf(b, " will %s", quote(d.willTopic))
 	}
-	w(" %s", map[byte]string{3: "v3.1", 4: "v3.1.1", 5: "v5"}[d.ver])
+	fmt.Fprintf(b, " %s", map[byte]string{3: "v3.1", 4: "v3.1.1", 5: "v5"}[d.ver])
 	if d.hasKeep {
-		w(" keepalive %d", d.keepAlive)
+		fmt.Fprintf(b, " keepalive %d", d.keepAlive)
 	}
 }
 
-func (d *decoder) connackSummary(w printf) {
+func (d *decoder) connackSummary(b *strings.Builder) {
 	if d.hasReason {
 		if d.ver == 5 {
 			name, _ := reasonName(d.p.ReasonCode, d.typ)
-			w(" %s", name)
+			fmt.Fprintf(b, " %s", name)
 		} else if int(d.p.ReasonCode) < len(connackCodes311) {
-			w(" %s", connackCodes311[d.p.ReasonCode])
+			fmt.Fprintf(b, " %s", connackCodes311[d.p.ReasonCode])
 		} else {
-			w(" Reserved (%d)", d.p.ReasonCode)
+			fmt.Fprintf(b, " Reserved (%d)", d.p.ReasonCode)
 		}
 	}
 	if d.sessPres {
-		w(" session-present")
+		fmt.Fprintf(b, " session-present")
 	}
 }
 
-func (d *decoder) publishSummary(w printf) {
+func (d *decoder) publishSummary(b *strings.Builder) {
 	if d.hasTopic {
-		w(" %s", quote(d.p.Topic))
+		fmt.Fprintf(b, " %s", quote(d.p.Topic))
 	}
 	if d.alias != 0 {
-		w(" alias=%d", d.alias)
+		fmt.Fprintf(b, " alias=%d", d.alias)
 	}
-	w(" qos%d", d.qos)
+	fmt.Fprintf(b, " qos%d", d.qos)
 	if d.hasPID {
-		w(" id=%d", d.p.PacketID)
+		fmt.Fprintf(b, " id=%d", d.p.PacketID)
 	}
 	if d.flags&8 != 0 {
-		w(" dup")
+		fmt.Fprintf(b, " dup")
 	}
 	if d.flags&1 != 0 {
-		w(" retain")
+		fmt.Fprintf(b, " retain")
 	}
 	if d.hasPayload {
-		w(" (%d byte%s)", len(d.p.Payload), plural(len(d.p.Payload)))
+		fmt.Fprintf(b, " (%d byte%s)", len(d.p.Payload), plural(len(d.p.Payload)))
 	}
 }
 
-func (d *decoder) ackSummary(w printf) {
+func (d *decoder) ackSummary(b *strings.Builder) {
 	if d.hasPID {
-		w(" id=%d", d.p.PacketID)
+		fmt.Fprintf(b, " id=%d", d.p.PacketID)
 	}
 	if d.ver == 5 && d.hasReason {
 		name, _ := reasonName(d.p.ReasonCode, d.typ)
-		w(" %s", name)
+		fmt.Fprintf(b, " %s", name)
 	}
 	if len(d.codes) > 0 {
-		w(" %s", strings.Join(d.codes, ", "))
+		fmt.Fprintf(b, " %s", strings.Join(d.codes, ", "))
 	}
 }
 
-func (d *decoder) reasonSummary(w printf) {
+func (d *decoder) reasonSummary(b *strings.Builder) {
 	if d.ver == 5 && d.hasReason {
 		name, _ := reasonName(d.p.ReasonCode, d.typ)
-		w(" %s", name)
+		fmt.Fprintf(b, " %s", name)
 	}
 	if d.authMethod != "" {
-		w(" method %s", quote(d.authMethod))
+		fmt.Fprintf(b, " method %s", quote(d.authMethod))
 	}
 }

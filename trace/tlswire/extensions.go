@@ -227,6 +227,7 @@ func (d *decoder) extensions(r *span, depth int, ctx extCtx) bool {
 		if !ok {
 			return false
 		}
+		d.ext = data
 		what := fmt.Sprintf("extension %d", id)
 		if seen[id] {
 			return d.failf(start, what, "duplicate")
@@ -235,15 +236,15 @@ func (d *decoder) extensions(r *span, depth int, ctx extCtx) bool {
 		if ctx == inClientHello && id == extPreSharedKey && !exts.empty() {
 			return d.failf(start, what, "pre_shared_key must be the last extension")
 		}
-		summary, ok := d.extension(&data, depth+2, id, ctx)
+		summary, ok := d.extension(&d.ext, depth+2, id, ctx)
 		if !ok {
 			return false
 		}
 		if summary != "" {
 			d.fields[pidx].Value += ": " + summary
 		}
-		if !data.empty() {
-			return d.failf(start, what, "%s left over at offset %d", nbytes(data.left()), data.off)
+		if !d.ext.empty() {
+			return d.failf(start, what, "%s left over at offset %d", nbytes(d.ext.left()), d.ext.off)
 		}
 	}
 	d.facts.extensions = n

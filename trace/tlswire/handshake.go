@@ -205,6 +205,11 @@ type decoder struct {
 	fields  []field.Field
 	err     error
 	facts   facts
+
+	// The bytes the body decoder and an extension decoder read, which they
+	// get through a table: kept here, not on the stack, as a pointer passed
+	// to a function value would move them to the heap.
+	body, ext span
 }
 
 // facts are what the extensions said, gathered for Summary and for the
@@ -261,13 +266,13 @@ func (d *decoder) decode() {
 		t.wire = "unknown"
 	}
 	d.header(typ, t.wire)
-	body := span{s: d.msg[HandshakeHeaderLen:], off: HandshakeHeaderLen}
+	d.body = span{s: d.msg[HandshakeHeaderLen:], off: HandshakeHeaderLen}
 	decodeBody := t.body
 	if decodeBody == nil {
 		decodeBody = unknownBody(t.wire)
 	}
-	if decodeBody(d, &body) && !body.empty() {
-		d.failf(body.off, "trailing data", "%s after the end of the %s", nbytes(body.left()), d.name)
+	if decodeBody(d, &d.body) && !d.body.empty() {
+		d.failf(d.body.off, "trailing data", "%s after the end of the %s", nbytes(d.body.left()), d.name)
 	}
 }
 
