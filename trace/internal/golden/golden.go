@@ -1,9 +1,14 @@
 // Package golden compares what a test produced with a golden file kept in
 // testdata, for the decoder tests of every trace layer. Run the tests with
 // -update to rewrite the golden files of the cases that fail (and to write
-// missing ones); files that already match are left alone, and the inputs
-// the goldens are made from are never touched: recorded inputs come from
-// their own recording commands.
+// missing ones), then review the diff:
+//
+//	go test ./trace ./trace/tlswire ./trace/mqttwire -run Golden -update
+//
+// Files that already match are left alone, and the inputs the goldens are
+// made from are never touched: recorded inputs come from their own
+// recording commands (go test ./trace/internal/sessionrec -record,
+// -handshake.record in tlswire, -mqtt.record in mqttwire).
 //
 // Only tests import it.
 package golden
