@@ -78,20 +78,26 @@ func (d *decoder) connectFlags() (connectFlags, bool) {
 	}
 	d.put(flags, s, s+1, fmt.Sprintf("0b%08b", b))
 	fl := connectFlags{user: b >> 7 & 1, pass: b >> 6 & 1, willRetain: b >> 5 & 1, willQoS: b >> 3 & 3, will: b >> 2 & 1, clean: b >> 1 & 1, reserved: b & 1}
-	flag := func(name, value, about, s311, s5 string) {
-		d.add(field.Field{Name: name, Value: value, Start: s, End: s + 1, Depth: 1, About: about, Spec: d.sec(s311, s5)})
-	}
-	flag("User Name Flag", onOff(fl.user), "Bit 7: set when the payload carries a User Name.", "3.1.2.8", "3.1.2.8")
-	flag("Password Flag", onOff(fl.pass), "Bit 6: set when the payload carries a Password.", "3.1.2.9", "3.1.2.9")
-	flag("Will Retain", onOff(fl.willRetain), "Bit 5: set when the Will Message is to be published as a retained message.", "3.1.2.7", "3.1.2.7")
-	flag("Will QoS", qosNames[fl.willQoS], "Bits 4-3: the QoS the broker uses when it publishes the Will Message.", "3.1.2.6", "3.1.2.6")
-	flag("Will Flag", onOff(fl.will), "Bit 2: set when the client leaves a Will, a message the broker publishes if the client vanishes without a DISCONNECT.", "3.1.2.5", "3.1.2.5")
+	clean := field.Field{Name: "Clean Session", Value: onOff(fl.clean), Spec: d.sec("3.1.2.4", ""),
+		About: "Bit 1: set to start a fresh session that is discarded when the connection ends."}
 	if d.ver == 5 {
-		flag("Clean Start", onOff(fl.clean), "Bit 1: set to throw away any session the broker kept for this client and start afresh.", "", "3.1.2.4")
-	} else {
-		flag("Clean Session", onOff(fl.clean), "Bit 1: set to start a fresh session that is discarded when the connection ends.", "3.1.2.4", "")
+		clean = field.Field{Name: "Clean Start", Value: onOff(fl.clean), Spec: d.sec("", "3.1.2.4"),
+			About: "Bit 1: set to throw away any session the broker kept for this client and start afresh."}
 	}
-	flag("Reserved", fmt.Sprintf("%d", fl.reserved), "Bit 0 is reserved and must be 0.", "3.1.2.3", "3.1.2.3")
+	d.bits(s,
+		field.Field{Name: "User Name Flag", Value: onOff(fl.user), Spec: d.sec("3.1.2.8", "3.1.2.8"),
+			About: "Bit 7: set when the payload carries a User Name."},
+		field.Field{Name: "Password Flag", Value: onOff(fl.pass), Spec: d.sec("3.1.2.9", "3.1.2.9"),
+			About: "Bit 6: set when the payload carries a Password."},
+		field.Field{Name: "Will Retain", Value: onOff(fl.willRetain), Spec: d.sec("3.1.2.7", "3.1.2.7"),
+			About: "Bit 5: set when the Will Message is to be published as a retained message."},
+		field.Field{Name: "Will QoS", Value: qosNames[fl.willQoS], Spec: d.sec("3.1.2.6", "3.1.2.6"),
+			About: "Bits 4-3: the QoS the broker uses when it publishes the Will Message."},
+		field.Field{Name: "Will Flag", Value: onOff(fl.will), Spec: d.sec("3.1.2.5", "3.1.2.5"),
+			About: "Bit 2: set when the client leaves a Will, a message the broker publishes if the client vanishes without a DISCONNECT."},
+		clean,
+		field.Field{Name: "Reserved", Value: fmt.Sprintf("%d", fl.reserved), Spec: d.sec("3.1.2.3", "3.1.2.3"),
+			About: "Bit 0 is reserved and must be 0."})
 	d.checkConnectFlags(fl, s)
 	return fl, true
 }

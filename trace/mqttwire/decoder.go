@@ -91,6 +91,15 @@ func (d *decoder) put(f field.Field, start, end int, value string) int {
 	return d.add(f)
 }
 
+// bits appends parts, fields of depth 1 over the byte at offset at: the
+// bits of a flags byte.
+func (d *decoder) bits(at int, parts ...field.Field) {
+	for _, f := range parts {
+		f.Start, f.End, f.Depth = at, at+1, 1
+		d.add(f)
+	}
+}
+
 // cut appends the field of template f over [start, end) for a value the
 // bytes break off in.
 func (d *decoder) cut(f field.Field, start, end int, value string) {

@@ -116,12 +116,13 @@ func (d *decoder) flagFields() {
 		d.qos = (f >> 1) & 3
 		flags.About = "Low 4 bits of the first byte: for PUBLISH they hold DUP, QoS and RETAIN."
 		d.add(flags)
-		part := func(name, value, about, sec string) {
-			d.add(field.Field{Name: name, Value: value, Start: 0, End: 1, Depth: 1, About: about, Spec: d.sec(sec, sec)})
-		}
-		part("DUP", onOff(f>>3&1), "Set when this PUBLISH is a resend of one that may not have been acknowledged.", "3.3.1.1")
-		part("QoS", qosNames[d.qos], "Delivery guarantee: 0 at most once, 1 at least once, 2 exactly once.", "3.3.1.2")
-		part("RETAIN", onOff(f&1), "When set, the broker keeps this message and gives it to future subscribers of the topic.", "3.3.1.3")
+		d.bits(0,
+			field.Field{Name: "DUP", Value: onOff(f >> 3 & 1), Spec: d.sec("3.3.1.1", "3.3.1.1"),
+				About: "Set when this PUBLISH is a resend of one that may not have been acknowledged."},
+			field.Field{Name: "QoS", Value: qosNames[d.qos], Spec: d.sec("3.3.1.2", "3.3.1.2"),
+				About: "Delivery guarantee: 0 at most once, 1 at least once, 2 exactly once."},
+			field.Field{Name: "RETAIN", Value: onOff(f & 1), Spec: d.sec("3.3.1.3", "3.3.1.3"),
+				About: "When set, the broker keeps this message and gives it to future subscribers of the topic."})
 	case reserved(d.typ, d.ver):
 		flags.About = "Low 4 bits of the first byte; a reserved packet type gives them no meaning."
 		d.add(flags)

@@ -26,11 +26,11 @@ func (d *decoder) connack() bool {
 		return false
 	}
 	d.put(flags, s, s+1, fmt.Sprintf("0b%08b", fl))
-	d.add(field.Field{Name: "Reserved", Value: fmt.Sprintf("0b%07b", fl>>1), Start: s, End: s + 1, Depth: 1,
-		About: "Bits 7-1 are reserved and must be 0.", Spec: d.sec("3.2.2.1", "3.2.2.1")})
-	d.add(field.Field{Name: "Session Present", Value: onOff(fl & 1), Start: s, End: s + 1, Depth: 1,
-		About: "Set when the broker resumed a session it still held for this client; clear when the session is new.",
-		Spec:  d.sec("3.2.2.2", "3.2.2.1.1")})
+	d.bits(s,
+		field.Field{Name: "Reserved", Value: fmt.Sprintf("0b%07b", fl>>1), Spec: d.sec("3.2.2.1", "3.2.2.1"),
+			About: "Bits 7-1 are reserved and must be 0."},
+		field.Field{Name: "Session Present", Value: onOff(fl & 1), Spec: d.sec("3.2.2.2", "3.2.2.1.1"),
+			About: "Set when the broker resumed a session it still held for this client; clear when the session is new."})
 	d.sessPres = fl&1 == 1
 	if fl&0xfe != 0 {
 		d.violate("CONNACK acknowledge flags at offset %d have reserved bits set%s", s, d.rule("", "3.2.2-1"))
@@ -184,15 +184,18 @@ func (d *decoder) subscriptionOptions(filter string) (byte, bool) {
 	}
 	qos := o & 3
 	d.put(opts, s, s+1, fmt.Sprintf("0b%08b", o))
-	sub := func(name, value, about string) {
-		d.add(field.Field{Name: name, Value: value, Start: s, End: s + 1, Depth: 1, About: about, Spec: opts.Spec})
-	}
 	rh := o >> 4 & 3
-	sub("Reserved", fmt.Sprintf("0b%02b", o>>6), "Bits 7-6 are reserved and must be 0.")
-	sub("Retain Handling", retainHandling[rh], "Bits 5-4: whether the broker sends the topic's retained messages when this subscription is made.")
-	sub("Retain As Published", onOff(o>>3&1), "Bit 3: when set, forwarded messages keep the RETAIN flag they were published with.")
-	sub("No Local", onOff(o>>2&1), "Bit 2: when set, the client does not receive the messages it publishes itself.")
-	sub("Maximum QoS", qosNames[qos], "Bits 1-0: the highest QoS the client accepts for messages on this filter.")
+	d.bits(s,
+		field.Field{Name: "Reserved", Value: fmt.Sprintf("0b%02b", o>>6), Spec: opts.Spec,
+			About: "Bits 7-6 are reserved and must be 0."},
+		field.Field{Name: "Retain Handling", Value: retainHandling[rh], Spec: opts.Spec,
+			About: "Bits 5-4: whether the broker sends the topic's retained messages when this subscription is made."},
+		field.Field{Name: "Retain As Published", Value: onOff(o >> 3 & 1), Spec: opts.Spec,
+			About: "Bit 3: when set, forwarded messages keep the RETAIN flag they were published with."},
+		field.Field{Name: "No Local", Value: onOff(o >> 2 & 1), Spec: opts.Spec,
+			About: "Bit 2: when set, the client does not receive the messages it publishes itself."},
+		field.Field{Name: "Maximum QoS", Value: qosNames[qos], Spec: opts.Spec,
+			About: "Bits 1-0: the highest QoS the client accepts for messages on this filter."})
 	switch {
 	case o&0xc0 != 0:
 		d.violate("SUBSCRIBE options at offset %d have reserved bits set%s", s, d.rule("", "3.8.3-5"))
