@@ -32,7 +32,7 @@ type Chunk struct {
 	// the dropped bytes passed.
 	Time time.Time `json:"time"`
 	// Dir is send for writes and recv for reads.
-	Dir Dir `json:"dir"`
+	Dir Dir `json:"dir" tstype:"'send' | 'recv'"`
 	// App is true for the application side of TLS (plaintext MQTT), false
 	// for the wire side (TLS records, or MQTT on a plain connection).
 	App bool `json:"app,omitempty"`
@@ -66,7 +66,8 @@ type RecordStart struct {
 // most recent bytes; between them, Chunks holds one gap marker (see
 // [Chunk.Gap]) for each stream that lost bytes.
 type Recording struct {
-	Side Side `json:"side"`
+	// Side is the end that recorded the connection.
+	Side Side `json:"side" tstype:"'client' | 'broker'"`
 	// ClientAddr and ServerAddr are the two ends' addresses ("ip:port")
 	// when known, for exports that need them (pcapng); empty otherwise.
 	ClientAddr string  `json:"clientAddr,omitempty"`
