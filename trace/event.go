@@ -16,30 +16,7 @@
 // bytes to records to messages to events.
 package trace
 
-import (
-	"time"
-
-	"github.com/mqtts-playground/playground/trace/field"
-	"github.com/mqtts-playground/playground/trace/recording"
-)
-
-// Side says which end of a connection recorded an event.
-type Side = recording.Side
-
-// The two ends of a connection.
-const (
-	Client = recording.Client
-	Broker = recording.Broker
-)
-
-// Dir is the direction of bytes as seen by the side that recorded them.
-type Dir = recording.Dir
-
-// Directions of travel, from the recording side's point of view.
-const (
-	Send = recording.Send
-	Recv = recording.Recv
-)
+import "time"
 
 // Layer names the protocol layer an event belongs to.
 type Layer string
@@ -91,7 +68,3 @@ type Event struct {
 	// Error says what could not be decoded or decrypted, if anything.
 	Error string `json:"error,omitempty"`
 }
-
-// Field annotates a byte range of an event with its meaning (see
-// package field, which the layer decoders share).
-type Field = field.Field

@@ -8,21 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mqtts-playground/playground/trace/recording"
 	"github.com/mqtts-playground/playground/trace/tlswire"
 )
-
-// Chunk is one Read or Write seen by a tap, or a gap marker (see
-// package recording).
-type Chunk = recording.Chunk
-
-// RecordStart locates the first whole TLS record after a gap.
-type RecordStart = recording.RecordStart
-
-// Recording is everything recorded of one connection from one side: the
-// raw material that [Decode] turns into events and that exports save
-// (see package recording).
-type Recording = recording.Recording
 
 // DefaultLimit is the number of bytes a Recorder keeps per connection when
 // no limit is given: enough for a handshake and many small messages.
