@@ -12,6 +12,7 @@ import (
 
 	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/trace/pcapng"
 )
 
 // traceAPI serves the broker's view of its recent connections: the list,
@@ -68,7 +69,7 @@ func (t *traceAPI) conn(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.HasSuffix(r.PathValue("id"), ".pcapng") {
 		var buf bytes.Buffer
-		if err := trace.PCAPNG(&buf, rec); err != nil {
+		if err := pcapng.Write(&buf, rec); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}

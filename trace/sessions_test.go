@@ -1,14 +1,14 @@
 package trace
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mqtts-playground/playground/trace/internal/golden"
 )
 
 // sessionNames are the real sessions recorded at both ends in
@@ -31,7 +31,7 @@ func loadSession(t testing.TB, name, side string) Recording {
 
 // TestSessionsGolden decodes the recorded sessions and compares the events
 // with NAME.SIDE.golden.json; go test ./trace -run Golden -update rewrites
-// them.
+// those that differ.
 func TestSessionsGolden(t *testing.T) {
 	for _, name := range sessionNames {
 		for _, side := range []string{"client", "broker"} {
@@ -45,27 +45,7 @@ func TestSessionsGolden(t *testing.T) {
 					requireClean(t, events)
 				}
 				checkSession(t, name, rec.Side, events)
-				got, err := json.MarshalIndent(events, "", "\t")
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, '\n')
-				file := filepath.Join("testdata", "sessions", name+"."+side+".golden.json")
-				if *update {
-					if err := os.WriteFile(file, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(file)
-				if errors.Is(err, os.ErrNotExist) {
-					t.Fatalf("%s is missing; run go test ./trace -run Golden -update", file)
-				} else if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("decoding differs from %s; run go test ./trace -run Golden -update and review the diff\n%s", file, hsFirstDiff(got, want))
-				}
+				golden.JSON(t, filepath.Join("testdata", "sessions", name+"."+side+".golden.json"), events, "\t")
 			})
 		}
 	}

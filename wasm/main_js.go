@@ -19,6 +19,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/trace/pcapng"
 	"github.com/mqtts-playground/playground/wasm/client"
 )
 
@@ -162,7 +163,7 @@ func connObject(c *client.Conn) js.Value {
 		}),
 		"pcapng": js.FuncOf(func(this js.Value, args []js.Value) any {
 			var buf bytes.Buffer
-			if err := trace.PCAPNG(&buf, c.Recorder().Recording()); err != nil {
+			if err := pcapng.Write(&buf, c.Recorder().Recording()); err != nil {
 				panic(js.Global().Get("Error").New(err.Error()))
 			}
 			a := js.Global().Get("Uint8Array").New(buf.Len())

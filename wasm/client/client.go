@@ -28,6 +28,7 @@ import (
 
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/trace/mqttwire"
 )
 
 // Options configure a connection. The zero value is usable: MQTT 5, a
@@ -497,5 +498,5 @@ func connackReason(version, code byte) string {
 		}
 		return fmt.Sprintf("return code %d", code)
 	}
-	return fmt.Sprintf("%s (0x%02x)", trace.MQTTReasonName(code), code)
+	return fmt.Sprintf("%s (0x%02x)", mqttwire.ReasonName(code), code)
 }

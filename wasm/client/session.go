@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
-	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/trace/mqttwire"
 )
 
 func randomSuffix() string {
@@ -98,7 +98,7 @@ func (c *Conn) readLoop() {
 				ch <- pk
 			}
 		case packets.Disconnect:
-			c.fail(fmt.Errorf("the broker disconnected: %s", trace.MQTTReasonName(pk.ReasonCode)))
+			c.fail(fmt.Errorf("the broker disconnected: %s", mqttwire.ReasonName(pk.ReasonCode)))
 			return
 		}
 	}
@@ -168,7 +168,7 @@ func (c *Conn) request(ctx context.Context, pk packets.Packet, want byte) (packe
 			if ack.FixedHeader.Type == packets.Pubrec && want == packets.Pubcomp {
 				// QoS 2, second step: release the message.
 				if ack.ReasonCode >= 0x80 {
-					return ack, fmt.Errorf("the broker did not accept the message: %s", trace.MQTTReasonName(ack.ReasonCode))
+					return ack, fmt.Errorf("the broker did not accept the message: %s", mqttwire.ReasonName(ack.ReasonCode))
 				}
 				if err := c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrel, Qos: 1}, PacketID: id}); err != nil {
 					return packets.Packet{}, err
@@ -201,7 +201,7 @@ func (c *Conn) Subscribe(ctx context.Context, filter string, qos byte) (byte, er
 		return 0, fmt.Errorf("subscribe to %q: SUBACK holds %d codes, want 1", filter, len(ack.ReasonCodes))
 	}
 	if code := ack.ReasonCodes[0]; code >= 0x80 {
-		return 0, fmt.Errorf("the broker refused the subscription to %q: %s", filter, trace.MQTTReasonName(code))
+		return 0, fmt.Errorf("the broker refused the subscription to %q: %s", filter, mqttwire.ReasonName(code))
 	}
 	return ack.ReasonCodes[0], nil
 }
@@ -221,7 +221,7 @@ func (c *Conn) Publish(ctx context.Context, topic string, payload []byte, qos by
 	case 1:
 		var ack packets.Packet
 		if ack, err = c.request(ctx, pk, packets.Puback); err == nil && ack.ReasonCode >= 0x80 {
-			err = fmt.Errorf("the broker did not accept the message: %s", trace.MQTTReasonName(ack.ReasonCode))
+			err = fmt.Errorf("the broker did not accept the message: %s", mqttwire.ReasonName(ack.ReasonCode))
 		}
 	case 2:
 		_, err = c.request(ctx, pk, packets.Pubcomp)

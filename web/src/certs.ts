@@ -1,5 +1,5 @@
 // The certificate chain of a Certificate message, read from the fields the
-// trace decoder writes (trace/handshake.go): one "cert_data" field per
+// trace decoder writes (trace/tlswire/certificate.go): one "cert_data" field per
 // certificate, with the parts of the certificate one level deeper.
 import type { Field, TraceEvent } from "./playground.d";
 import { timeMs } from "./align";

@@ -1,4 +1,4 @@
-package trace
+package pcapng
 
 import (
 	"bytes"
@@ -7,31 +7,33 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mqtts-playground/playground/trace/recording"
 )
 
-// FuzzReadPCAPNG feeds arbitrary bytes to ReadPCAPNG: it must never panic,
+// FuzzRead feeds arbitrary bytes to Read: it must never panic,
 // fail only with a "trace: pcapng: " error naming an offset, and return no
 // more bytes than it was given. What it reads must survive a round trip
-// through PCAPNG.
-func FuzzReadPCAPNG(f *testing.F) {
+// through Write.
+func FuzzRead(f *testing.F) {
 	var good bytes.Buffer
-	if err := PCAPNG(&good, Recording{Side: Broker, KeyLog: "CLIENT_RANDOM 01 02\n", ServerAddr: "[::1]:8883", ClientAddr: "[::1]:4000", Chunks: []Chunk{
-		{Dir: Recv, Data: []byte{0x16, 3, 1, 0, 1, 1}},
-		{Dir: Send, Data: bytes.Repeat([]byte{0x17}, 1500)},
+	if err := Write(&good, recording.Recording{Side: recording.Broker, KeyLog: "CLIENT_RANDOM 01 02\n", ServerAddr: "[::1]:8883", ClientAddr: "[::1]:4000", Chunks: []recording.Chunk{
+		{Dir: recording.Recv, Data: []byte{0x16, 3, 1, 0, 1, 1}},
+		{Dir: recording.Send, Data: bytes.Repeat([]byte{0x17}, 1500)},
 	}}); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(good.Bytes())
 	f.Add(good.Bytes()[:200])
 	good.Reset()
-	if err := PCAPNG(&good, Recording{Side: Client, Chunks: []Chunk{{Dir: Send, Data: connectPkt}, {Dir: Recv, Data: connackPkt}}}); err != nil {
+	if err := Write(&good, recording.Recording{Side: recording.Client, Chunks: []recording.Chunk{{Dir: recording.Send, Data: connectPkt}, {Dir: recording.Recv, Data: connackPkt}}}); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(good.Bytes())
 	f.Add([]byte{})
 	f.Add([]byte{0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1c, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		rec, err := ReadPCAPNG(bytes.NewReader(in))
+		rec, err := Read(bytes.NewReader(in))
 		if err != nil {
 			if msg := err.Error(); !strings.HasPrefix(msg, "trace: pcapng: ") || !strings.Contains(msg, "offset ") {
 				t.Fatalf("error %q: want the prefix and an offset", msg)
@@ -41,7 +43,7 @@ func FuzzReadPCAPNG(f *testing.F) {
 		n := len(rec.KeyLog)
 		for _, c := range rec.Chunks {
 			// A chunk holds bytes, or is a gap marker.
-			if c.App || (len(c.Data) == 0) != (c.Gap > 0) || c.Gap < 0 || (c.Dir != Send && c.Dir != Recv) {
+			if c.App || (len(c.Data) == 0) != (c.Gap > 0) || c.Gap < 0 || (c.Dir != recording.Send && c.Dir != recording.Recv) {
 				t.Fatalf("chunk %+v", c)
 			}
 			n += len(c.Data)
@@ -50,10 +52,10 @@ func FuzzReadPCAPNG(f *testing.F) {
 			t.Fatalf("read %d bytes out of %d", n, len(in))
 		}
 		var buf bytes.Buffer
-		if err := PCAPNG(&buf, rec); err != nil {
+		if err := Write(&buf, rec); err != nil {
 			t.Fatal(err)
 		}
-		again, err := ReadPCAPNG(&buf)
+		again, err := Read(&buf)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,9 +65,9 @@ func FuzzReadPCAPNG(f *testing.F) {
 
 // checkSameWire fails unless got and want have the same side and key log,
 // and the same wire bytes in each direction.
-func checkSameWire(t *testing.T, got, want Recording) {
+func checkSameWire(t *testing.T, got, want recording.Recording) {
 	t.Helper()
-	if got.Side != want.Side && !(want.Side != Client && got.Side == Broker) {
+	if got.Side != want.Side && !(want.Side != recording.Client && got.Side == recording.Broker) {
 		t.Fatalf("side %q, want %q", got.Side, want.Side)
 	}
 	if got.KeyLog != want.KeyLog {
@@ -78,19 +80,19 @@ func checkSameWire(t *testing.T, got, want Recording) {
 	}
 }
 
-// FuzzPCAPNGRoundTrip builds recordings from the fuzz input, writes them
-// with PCAPNG and reads them back: the wire chunks, their directions and
+// FuzzRoundTrip builds recordings from the fuzz input, writes them
+// with Write and reads them back: the wire chunks, their directions and
 // (non-zero) times, the gaps in each direction, the side and the key log
 // must come back unchanged.
-func FuzzPCAPNGRoundTrip(f *testing.F) {
+func FuzzRoundTrip(f *testing.F) {
 	f.Add([]byte{0x00, 3, 0x16, 3, 1, 0x05, 2, 1, 2}, true, "CLIENT_RANDOM 00 11\n", "", "")
 	f.Add([]byte{0x01, 0xff, 0xf2, 0x10, 0x02, 4, 1, 2, 3, 4, 0x05, 1, 9}, false, "", "127.0.0.1:1", "127.0.0.1:2")
 	f.Add([]byte{0x34, 0x05, 0x16, 0x07, 200, 1}, true, "k", "[::1]:5", "10.0.0.1:5")
 	f.Add([]byte{0x00, 2, 0x16, 3, 0x08, 10, 0x09, 7, 0x01, 1, 5, 0x00, 1, 6, 0xf8, 0xff}, false, "", "", "")
 	f.Fuzz(func(t *testing.T, script []byte, client bool, keylog, caddr, saddr string) {
-		rec := Recording{Side: Broker, KeyLog: keylog, ClientAddr: caddr, ServerAddr: saddr}
+		rec := recording.Recording{Side: recording.Broker, KeyLog: keylog, ClientAddr: caddr, ServerAddr: saddr}
 		if client {
-			rec.Side = Client
+			rec.Side = recording.Client
 		}
 		// Each chunk: a control byte (bit 0: direction, bit 1: app, bit 2:
 		// a zero time, bit 3: a gap marker, bits 4-7: high bits of the
@@ -101,9 +103,9 @@ func FuzzPCAPNGRoundTrip(f *testing.F) {
 			ctl := script[0]
 			n := int(script[1]) | int(ctl>>4)<<8
 			script = script[2:]
-			c := Chunk{Dir: Send, App: ctl&2 != 0}
+			c := recording.Chunk{Dir: recording.Send, App: ctl&2 != 0}
 			if ctl&1 != 0 {
-				c.Dir = Recv
+				c.Dir = recording.Recv
 			}
 			if ctl&4 == 0 {
 				c.Time = t0.Add(time.Duration(i) * 1234567 * time.Nanosecond)
@@ -125,24 +127,24 @@ func FuzzPCAPNGRoundTrip(f *testing.F) {
 			rec.Chunks = append(rec.Chunks, c)
 		}
 		var buf bytes.Buffer
-		if err := PCAPNG(&buf, rec); err != nil {
+		if err := Write(&buf, rec); err != nil {
 			t.Fatal(err)
 		}
-		got, err := ReadPCAPNG(&buf)
+		got, err := Read(&buf)
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkSameWire(t, got, rec)
-		for _, dir := range []Dir{Send, Recv} {
+		for _, dir := range []recording.Dir{recording.Send, recording.Recv} {
 			if g, w := streamShape(got, dir), streamShape(rec, dir); g != w {
 				t.Fatalf("%s stream: %s, want %s", dir, g, w)
 			}
 		}
-		want := wireChunks(rec)
+		want := wireOnly(rec)
 		if len(got.Chunks)-countGaps(got) != len(want) {
 			t.Fatalf("%d data chunks, want %d", len(got.Chunks)-countGaps(got), len(want))
 		}
-		var data []Chunk
+		var data []recording.Chunk
 		for _, c := range got.Chunks {
 			if c.Gap == 0 {
 				data = append(data, c)
@@ -165,7 +167,7 @@ func FuzzPCAPNGRoundTrip(f *testing.F) {
 	})
 }
 
-func countGaps(rec Recording) int {
+func countGaps(rec recording.Recording) int {
 	n := 0
 	for _, c := range rec.Chunks {
 		if c.Gap > 0 {
@@ -178,7 +180,7 @@ func countGaps(rec Recording) int {
 // streamShape describes one direction of a recording's wire as runs of
 // bytes and gaps, "5+g3+2" for 5 bytes, 3 missing, 2 more: what a TCP
 // sequence can tell.
-func streamShape(rec Recording, dir Dir) string {
+func streamShape(rec recording.Recording, dir recording.Dir) string {
 	var b strings.Builder
 	var n, gap int64
 	last := byte(0)

@@ -1,4 +1,4 @@
-package trace
+package mqttwire
 
 import (
 	"errors"
@@ -11,10 +11,10 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
-// FuzzDecodeMQTT checks that DecodeMQTT never panics, keeps n and every field
+// FuzzDecode checks that Decode never panics, keeps n and every field
 // range within bounds and in order, and decodes b[:n] exactly as it decoded b.
-func FuzzDecodeMQTT(f *testing.F) {
-	for _, cases := range [][]mqttCase{mqttValid, mqttBad} {
+func FuzzDecode(f *testing.F) {
+	for _, cases := range [][]packetCase{validPackets, badPackets} {
 		for _, c := range cases {
 			f.Add(c.raw, c.version)
 		}
@@ -27,18 +27,18 @@ func FuzzDecodeMQTT(f *testing.F) {
 			}
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "mqtt", "*.hex"))
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.hex"))
 	for _, file := range files {
-		if stream, err := readMQTTHex(file); err == nil {
+		if stream, err := readHex(file); err == nil {
 			f.Add(stream, byte(0))
 			f.Add(stream, byte(5))
 		}
 	}
 
 	f.Fuzz(func(t *testing.T, b []byte, version byte) {
-		p, n, err := DecodeMQTT(b, version)
+		p, n, err := Decode(b, version)
 		if err != nil {
-			if n != 0 || !reflect.DeepEqual(p, MQTTPacket{}) {
+			if n != 0 || !reflect.DeepEqual(p, Packet{}) {
 				t.Fatalf("error %v with n=%d and packet %+v, want 0 and a zero packet", err, n, p)
 			}
 			if !errors.Is(err, io.ErrUnexpectedEOF) && !strings.HasPrefix(err.Error(), "trace: mqtt: ") {
@@ -55,12 +55,45 @@ func FuzzDecodeMQTT(f *testing.F) {
 		if p.Err != nil && !strings.HasPrefix(p.Err.Error(), "trace: mqtt: ") {
 			t.Fatalf("p.Err %q lacks the trace: mqtt: prefix", p.Err)
 		}
-		checkMQTTFields(t, p, n)
+		checkFields(t, p, n)
 
-		again, n2, err2 := DecodeMQTT(b[:n], version)
-		if err2 != nil || n2 != n || !reflect.DeepEqual(mqttViewOf(again, n2, err2), mqttViewOf(p, n, err)) ||
+		again, n2, err2 := Decode(b[:n], version)
+		if err2 != nil || n2 != n || !reflect.DeepEqual(viewOf(again, n2, err2), viewOf(p, n, err)) ||
 			!reflect.DeepEqual(again.Fields, p.Fields) {
 			t.Fatalf("b[:n] decodes differently: n=%d err=%v", n2, err2)
 		}
 	})
+}
+
+// BenchmarkDecode decodes the recorded sessions of testdata, packet by
+// packet.
+func BenchmarkDecode(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.hex"))
+	var streams [][]byte
+	var n int64
+	for _, file := range files {
+		s, err := readHex(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		streams = append(streams, s)
+		n += int64(len(s))
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range streams {
+			version := byte(0)
+			for off := 0; off < len(s); {
+				p, k, err := Decode(s[off:], version)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if p.Type == "CONNECT" {
+					version = p.Version
+				}
+				off += k
+			}
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package trace
+package tlskeys
 
 import (
 	"crypto/aes"
@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 
+	"github.com/mqtts-playground/playground/trace/tlswire"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -48,18 +49,36 @@ func expandLabel(h func() hash.Hash, secret []byte, label string, context []byte
 	return hkdf.Expand(h, secret, string(info), length)
 }
 
-// trafficKeys decrypts the records protected by one TLS 1.3 traffic secret
-// in one direction (RFC 8446 §5.2, §5.3, §7.3).
-type trafficKeys struct {
+// Keys13 decrypts the records protected by one TLS 1.3 traffic secret in
+// one direction (RFC 8446 §5.2, §5.3, §7.3).
+type Keys13 struct {
+	// Seq is the sequence number of the next record to open: the number of
+	// records sent under these keys before it.
+	Seq uint64
+
 	suite  suite13
 	secret []byte
 	aead   cipher.AEAD
 	iv     []byte
-	seq    uint64
 	label  string // key log label the secret came from, for messages
 }
 
-func newTrafficKeys(s suite13, secret []byte, label string) (*trafficKeys, error) {
+// Keys13 returns the keys of the connection whose ClientHello carried
+// clientRandom, negotiated cipher suite suite, for the traffic secret the
+// log holds under label (one of the TLS 1.3 Label constants).
+func (kl *KeyLog) Keys13(suite uint16, clientRandom []byte, label string) (*Keys13, error) {
+	s, ok := suites13[suite]
+	if !ok {
+		return nil, fmt.Errorf("cipher suite %s is not one the trace can decrypt", tlswire.CipherSuiteName(suite))
+	}
+	secret := kl.Secret(label, clientRandom)
+	if secret == nil {
+		return nil, fmt.Errorf("the key log has no %s for this connection", label)
+	}
+	return newKeys13(s, secret, label)
+}
+
+func newKeys13(s suite13, secret []byte, label string) (*Keys13, error) {
 	key, err := expandLabel(s.hash, secret, "key", nil, s.keyLen)
 	if err != nil {
 		return nil, err
@@ -72,51 +91,44 @@ func newTrafficKeys(s suite13, secret []byte, label string) (*trafficKeys, error
 	if err != nil {
 		return nil, err
 	}
-	return &trafficKeys{suite: s, secret: secret, aead: aead, iv: iv, label: label}, nil
+	return &Keys13{suite: s, secret: secret, aead: aead, iv: iv, label: label}, nil
 }
 
-// next returns the keys after a KeyUpdate (RFC 8446 §7.2).
-func (k *trafficKeys) next() (*trafficKeys, error) {
+// Label is the key log label of the secret the keys derive from, with
+// " (updated)" for each KeyUpdate since.
+func (k *Keys13) Label() string { return k.label }
+
+// Next returns the keys after a KeyUpdate (RFC 8446 §7.2).
+func (k *Keys13) Next() (*Keys13, error) {
 	h := k.suite.hash()
 	secret, err := expandLabel(k.suite.hash, k.secret, "traffic upd", nil, h.Size())
 	if err != nil {
 		return nil, err
 	}
-	return newTrafficKeys(k.suite, secret, k.label+" (updated)")
+	return newKeys13(k.suite, secret, k.label+" (updated)")
 }
 
 var errBadRecordMAC = errors.New("authentication tag does not match (wrong key or corrupted record)")
 
-// open decrypts one TLSCiphertext record (header included) and returns the
-// TLSInnerPlaintext: content, content type byte, zero padding.
-func (k *trafficKeys) open(record []byte) ([]byte, error) {
-	if len(record) < 5+k.aead.Overhead() {
+// Open decrypts one TLSCiphertext record (header included) with sequence
+// number Seq and returns the TLSInnerPlaintext: content, content type byte,
+// zero padding (see [tlswire.SplitInner]). Seq advances only when the
+// record decrypts.
+func (k *Keys13) Open(record []byte) ([]byte, error) {
+	if len(record) < tlswire.HeaderLen+k.aead.Overhead() {
 		return nil, fmt.Errorf("record of %d bytes is shorter than the %d-byte tag", len(record), k.aead.Overhead())
 	}
 	nonce := make([]byte, len(k.iv))
 	copy(nonce, k.iv)
 	var seq [8]byte
-	binary.BigEndian.PutUint64(seq[:], k.seq)
+	binary.BigEndian.PutUint64(seq[:], k.Seq)
 	for i := range seq {
 		nonce[len(nonce)-8+i] ^= seq[i]
 	}
-	plain, err := k.aead.Open(nil, nonce, record[5:], record[:5])
+	plain, err := k.aead.Open(nil, nonce, record[tlswire.HeaderLen:], record[:tlswire.HeaderLen])
 	if err != nil {
 		return nil, errBadRecordMAC
 	}
-	k.seq++
+	k.Seq++
 	return plain, nil
-}
-
-// innerType splits a TLSInnerPlaintext into its content and content type
-// (RFC 8446 §5.2): the type is the last non-zero byte.
-func innerType(plain []byte) (content []byte, typ byte, ok bool) {
-	i := len(plain) - 1
-	for i >= 0 && plain[i] == 0 {
-		i--
-	}
-	if i < 0 {
-		return nil, 0, false
-	}
-	return plain[:i], plain[i], true
 }

@@ -1,10 +1,12 @@
-package trace
+package tlswire
 
 import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
 	"strings"
+
+	"github.com/mqtts-playground/playground/trace/field"
 )
 
 // extCtx is the message an extension block belongs to: several extensions
@@ -200,7 +202,7 @@ func extAboutSpec(id uint16) (string, string) {
 // §7.4.1.4): annotated as "extensions" at depth, each extension at depth+1
 // and its parts at depth+2 and deeper. Like crypto/tls, it rejects duplicate
 // extensions and requires each extension's data to be fully consumed.
-func (d *hsDecoder) extensions(r *span, depth int, ctx extCtx) bool {
+func (d *decoder) extensions(r *span, depth int, ctx extCtx) bool {
 	about := "The extensions: typed, length-prefixed blocks that carry most of what the two sides negotiate"
 	spec := "RFC 8446 §4.2"
 	switch ctx {
@@ -213,37 +215,19 @@ func (d *hsDecoder) extensions(r *span, depth int, ctx extCtx) bool {
 	case inCertificate:
 		about, spec = "Extensions for this certificate, such as a stapled OCSP response", "RFC 8446 §4.4.2"
 	}
-	exts, idx, ok := d.vector(r, depth, 2, "extensions", 0, 0, about, spec)
+	exts, idx, ok := d.vector(r, vec{size: 2}, field.Field{Name: "extensions", Depth: depth, About: about, Spec: spec})
 	if !ok {
 		return false
 	}
 	seen := make(map[uint16]bool)
 	n := 0
-	for !exts.empty() {
+	for ; !exts.empty(); n++ {
 		start := exts.off
-		var typ uint32
-		if !d.readUint(&exts, 2, "extension_type", &typ) {
+		id, data, pidx, ok := d.extensionHeader(&exts, depth+1)
+		if !ok {
 			return false
 		}
-		id := uint16(typ)
-		eAbout, eSpec := extAboutSpec(id)
-		lenStart := exts.off
-		var size uint32
-		if !d.readUint(&exts, 2, "extension_data length", &size) {
-			d.add(depth+1, start, lenStart, "extension_type", extValue(id), eAbout, eSpec)
-			return false
-		}
-		if int(size) > exts.left() {
-			d.add(depth+1, start, lenStart, "extension_type", extValue(id), eAbout, eSpec)
-			d.add(depth+1, lenStart, exts.off, "extension_data length", nbytes(int(size)), "How many bytes of extension data follow", "RFC 8446 §4.2")
-			return d.failf(lenStart, "extension_data", "length %d exceeds the %s left", size, nbytes(exts.left()))
-		}
-		data := span{s: exts.s[:size], off: exts.off}
-		exts.s = exts.s[size:]
-		exts.off += int(size)
-		pidx := d.add(depth+1, start, exts.off, "extension", extValue(id), eAbout, eSpec)
-		d.add(depth+2, start, lenStart, "extension_type", extValue(id), "Which extension this is", "RFC 8446 §4.2")
-		d.add(depth+2, lenStart, data.off, "extension_data length", nbytes(int(size)), "How many bytes of extension data follow", "RFC 8446 §4.2")
+		d.ext = data
 		what := fmt.Sprintf("extension %d", id)
 		if seen[id] {
 			return d.failf(start, what, "duplicate")
@@ -252,147 +236,271 @@ func (d *hsDecoder) extensions(r *span, depth int, ctx extCtx) bool {
 		if ctx == inClientHello && id == extPreSharedKey && !exts.empty() {
 			return d.failf(start, what, "pre_shared_key must be the last extension")
 		}
-		summary, ok := d.extension(&data, depth+2, id, ctx)
+		summary, ok := d.extension(&d.ext, depth+2, id, ctx)
 		if !ok {
 			return false
 		}
 		if summary != "" {
 			d.fields[pidx].Value += ": " + summary
 		}
-		if !data.empty() {
-			return d.failf(start, what, "%s left over at offset %d", nbytes(data.left()), data.off)
+		if !d.ext.empty() {
+			return d.failf(start, what, "%s left over at offset %d", nbytes(d.ext.left()), d.ext.off)
 		}
-		n++
 	}
 	d.facts.extensions = n
 	d.set(idx, count(n, "extension"), "")
 	return true
 }
 
-// extension decodes the data of one extension of type id into fields at
-// depth. It returns a short summary for the extension's own field.
-func (d *hsDecoder) extension(r *span, depth int, id uint16, ctx extCtx) (string, bool) {
-	ch := ctx == inClientHello
-	sh := ctx == inServerHello
-	hrr := ctx == inHelloRetryRequest
-	ee := ctx == inEncryptedExtensions
-	cr := ctx == inCertificateRequest
-	switch {
-	case id == extServerName && ch:
-		return d.extServerName(r, depth)
-	case id == extServerName && (sh || ee): // RFC 6066 §3: empty
-		return "name accepted", true
-	case id == extStatusRequest && ch:
-		return d.extStatusRequest(r, depth)
-	case id == extStatusRequest && ctx == inCertificate:
-		return d.extOCSPResponse(r, depth)
-	case id == extStatusRequest && sh: // RFC 6066 §8: empty
-		return "a CertificateStatus will follow", true
-	case id == extStatusRequest && cr: // RFC 8446 §4.4.2.1: empty
-		return "the client may staple OCSP", true
-	case id == extSupportedGroups && (ch || ee):
-		return d.extSupportedGroups(r, depth)
-	case id == extECPointFormats && (ch || sh):
-		return d.extPointFormats(r, depth)
-	case (id == extSignatureAlgorithms || id == extSignatureAlgorithmsCert) && (ch || cr):
-		return d.extSignatureAlgorithms(r, depth)
-	case id == extALPN && (ch || sh || ee):
-		return d.extALPN(r, depth, !ch)
-	case id == extSCT && (sh || ctx == inCertificate):
-		return d.extSCTList(r, depth)
-	case id == extPadding && ch:
-		return d.extPadding(r, depth)
-	case id == extCompressCertificate && (ch || cr):
-		return d.extCompressCertificate(r, depth)
-	case id == extRecordSizeLimit && (ch || sh || ee): // RFC 8449 §4
-		v, idx, ok := d.num(r, depth, 2, "record_size_limit", "", "RFC 8449 §4")
-		d.set(idx, nbytes(int(v)), "The largest record plaintext the sender will accept")
-		return nbytes(int(v)), ok
-	case id == extSessionTicket && ch: // RFC 5077 §3.2
-		b, idx := d.rest(r, depth, "ticket", "", "RFC 5077 §3.2")
-		d.set(idx, "", "A ticket the server issued earlier: the client wants to resume that session")
-		d.facts.ticket = len(b)
-		if len(b) == 0 {
-			return "empty, asks for a ticket", true
+// extensionHeader reads the type and length of the next extension of exts
+// and annotates the extension at depth, its type and length one level
+// deeper. It returns the extension type, its data and the index of its
+// field.
+func (d *decoder) extensionHeader(exts *span, depth int) (id uint16, data span, idx int, ok bool) {
+	start := exts.off
+	var typ uint32
+	if !d.readUint(exts, 2, "extension_type", &typ) {
+		return 0, span{}, -1, false
+	}
+	id = uint16(typ)
+	about, spec := extAboutSpec(id)
+	ext := field.Field{Name: "extension", Depth: depth, About: about, Spec: spec}
+	length := field.Field{Name: "extension_data length", Depth: depth + 1, About: "How many bytes of extension data follow", Spec: "RFC 8446 §4.2"}
+	lenStart := exts.off
+	var size uint32
+	read := d.readUint(exts, 2, "extension_data length", &size)
+	if !read || int(size) > exts.left() {
+		ext.Name = "extension_type"
+		d.add(ext, start, lenStart, extValue(id))
+		if !read {
+			return 0, span{}, -1, false
 		}
-		return nbytes(len(b)) + " ticket", true
-	case id == extSessionTicket && sh: // RFC 5077 §3.2: empty
-		return "a NewSessionTicket will follow", true
-	case id == extPreSharedKey && ch:
-		return d.extPreSharedKey(r, depth)
-	case id == extPreSharedKey && sh: // RFC 8446 §4.2.11
-		v, idx, ok := d.num(r, depth, 2, "selected_identity", "", "RFC 8446 §4.2.11")
-		d.set(idx, fmt.Sprintf("%d", v), "Which of the client's offered identities (counting from 0) the server accepted: the session resumes")
-		d.facts.psk = ok
-		return fmt.Sprintf("identity %d accepted", v), ok
-	case id == extEarlyData && ctx == inNewSessionTicket: // RFC 8446 §4.2.10
-		v, idx, ok := d.num(r, depth, 4, "max_early_data_size", "", "RFC 8446 §4.2.10")
-		d.set(idx, nbytes(int(v)), "How much 0-RTT data the client may send when it resumes with this ticket")
-		d.facts.earlyData, d.facts.maxEarlyData = ok, v
-		return "up to " + nbytes(int(v)), ok
-	case id == extEarlyData && (ch || ee): // RFC 8446 §4.2.10: empty
-		d.facts.earlyData = true
-		if ee {
-			return "0-RTT data accepted", true
+		length.Depth = depth
+		d.add(length, lenStart, exts.off, nbytes(int(size)))
+		return 0, span{}, -1, d.failf(lenStart, "extension_data", "length %d exceeds the %s left", size, nbytes(exts.left()))
+	}
+	data = span{s: exts.s[:size], off: exts.off}
+	exts.skip(int(size))
+	idx = d.add(ext, start, exts.off, extValue(id))
+	d.add(field.Field{Name: "extension_type", Depth: depth + 1, About: "Which extension this is", Spec: "RFC 8446 §4.2"}, start, lenStart, extValue(id))
+	d.add(length, lenStart, data.off, nbytes(int(size)))
+	return id, data, idx, true
+}
+
+// extDecoder decodes the data of an extension into fields at depth and
+// returns a short summary for the extension's own field.
+type extDecoder func(d *decoder, r *span, depth int) (string, bool)
+
+// ctxSet is a set of extension contexts.
+type ctxSet uint8
+
+// in makes the set of ctxs.
+func in(ctxs ...extCtx) ctxSet {
+	var s ctxSet
+	for _, c := range ctxs {
+		s |= 1 << c
+	}
+	return s
+}
+
+// anywhere holds every context.
+const anywhere = ^ctxSet(0)
+
+// extLayout is how an extension reads in some of the messages it appears
+// in.
+type extLayout struct {
+	in     ctxSet
+	decode extDecoder
+}
+
+// extLayouts gives, for each extension whose data this package takes
+// apart, its layout in each kind of message (RFC 8446 §4.2 lists which
+// extension may go where). The data of the others is shown whole.
+var extLayouts = map[uint16][]extLayout{
+	extServerName: {
+		{in(inClientHello), (*decoder).extServerName},
+		{in(inServerHello, inEncryptedExtensions), says("name accepted")}, // RFC 6066 §3: empty
+	},
+	extStatusRequest: {
+		{in(inClientHello), (*decoder).extStatusRequest},
+		{in(inCertificate), (*decoder).extOCSPResponse},
+		{in(inServerHello), says("a CertificateStatus will follow")},   // RFC 6066 §8: empty
+		{in(inCertificateRequest), says("the client may staple OCSP")}, // RFC 8446 §4.4.2.1: empty
+	},
+	extSupportedGroups:         {{in(inClientHello, inEncryptedExtensions), (*decoder).extSupportedGroups}},
+	extECPointFormats:          {{in(inClientHello, inServerHello), (*decoder).extPointFormats}},
+	extSignatureAlgorithms:     {{in(inClientHello, inCertificateRequest), (*decoder).extSignatureAlgorithms}},
+	extSignatureAlgorithmsCert: {{in(inClientHello, inCertificateRequest), (*decoder).extSignatureAlgorithms}},
+	extALPN: {
+		{in(inClientHello), alpn(false)},
+		{in(inServerHello, inEncryptedExtensions), alpn(true)},
+	},
+	extSCT: {
+		{in(inServerHello, inCertificate), (*decoder).extSCTList},
+		{in(inClientHello, inCertificateRequest), says("")}, // RFC 6962 §3.3.1: empty
+	},
+	extPadding:             {{in(inClientHello), (*decoder).extPadding}},
+	extCompressCertificate: {{in(inClientHello, inCertificateRequest), (*decoder).extCompressCertificate}},
+	extRecordSizeLimit:     {{in(inClientHello, inServerHello, inEncryptedExtensions), (*decoder).extRecordSizeLimit}},
+	extSessionTicket: {
+		{in(inClientHello), (*decoder).extSessionTicket},
+		{in(inServerHello), says("a NewSessionTicket will follow")}, // RFC 5077 §3.2: empty
+	},
+	extPreSharedKey: {
+		{in(inClientHello), (*decoder).extPreSharedKey},
+		{in(inServerHello), (*decoder).extSelectedIdentity},
+	},
+	extEarlyData: {
+		{in(inNewSessionTicket), (*decoder).extMaxEarlyData},
+		{in(inClientHello), earlyData("0-RTT data follows")},          // RFC 8446 §4.2.10: empty
+		{in(inEncryptedExtensions), earlyData("0-RTT data accepted")}, // RFC 8446 §4.2.10: empty
+	},
+	extSupportedVersions: {
+		{in(inClientHello), (*decoder).extSupportedVersions},
+		{in(inServerHello, inHelloRetryRequest), (*decoder).extSelectedVersion},
+	},
+	extCookie:                 {{in(inClientHello, inHelloRetryRequest), (*decoder).extCookie}},
+	extPSKModes:               {{in(inClientHello), (*decoder).extPSKModes}},
+	extCertificateAuthorities: {{in(inClientHello, inCertificateRequest), (*decoder).extCertificateAuthorities}},
+	extKeyShare: {
+		{in(inClientHello), (*decoder).extKeyShareClient},
+		{in(inServerHello), (*decoder).extKeyShareServer},
+		{in(inHelloRetryRequest), (*decoder).extSelectedGroup},
+	},
+	extRenegotiationInfo: {{in(inClientHello, inServerHello), (*decoder).extRenegotiationInfo}},
+	extEncryptedClientHello: {
+		{in(inClientHello), (*decoder).extECH},
+		{in(inHelloRetryRequest), (*decoder).extECHConfirmation},
+	},
+	// No data: being there is the message (RFC 7627 §5.1, RFC 7366 §2,
+	// RFC 8446 §4.2.6).
+	extExtendedMasterSecret: {{anywhere, says("")}},
+	extEncryptThenMAC:       {{anywhere, says("")}},
+	extPostHandshakeAuth:    {{anywhere, says("")}},
+}
+
+// says decodes an extension that carries no data, summarized as summary;
+// data left over is an error of the caller's.
+func says(summary string) extDecoder {
+	return func(*decoder, *span, int) (string, bool) { return summary, true }
+}
+
+// extension decodes the data of one extension of type id, in a message of
+// kind ctx, into fields at depth. It returns a short summary for the
+// extension's own field.
+func (d *decoder) extension(r *span, depth int, id uint16, ctx extCtx) (string, bool) {
+	for _, l := range extLayouts[id] {
+		if l.in&(1<<ctx) != 0 {
+			return l.decode(d, r, depth)
 		}
-		return "0-RTT data follows", true
-	case id == extSupportedVersions && ch:
-		return d.extSupportedVersions(r, depth)
-	case id == extSupportedVersions && (sh || hrr): // RFC 8446 §4.2.1
-		v, idx, ok := d.num(r, depth, 2, "selected_version", "", "RFC 8446 §4.2.1")
-		d.set(idx, versionValue(uint16(v)), "The version the server chose; this, not legacy_version, is the version of the connection")
-		if ok {
-			d.facts.selectedVersion = uint16(v)
-		}
-		return VersionName(uint16(v)), ok
-	case id == extCookie && (ch || hrr): // RFC 8446 §4.2.2
-		b, _, ok := d.opaque(r, depth, 2, "cookie", 1, 0,
-			"Opaque to the client: it returns the server's cookie unchanged in its second ClientHello", "RFC 8446 §4.2.2")
-		d.facts.cookie = ok
-		return nbytes(len(b)), ok
-	case id == extPSKModes && ch:
-		return d.extPSKModes(r, depth)
-	case id == extCertificateAuthorities && (ch || cr):
-		return d.extCertificateAuthorities(r, depth)
-	case id == extKeyShare && ch:
-		return d.extKeyShareClient(r, depth)
-	case id == extKeyShare && sh:
-		return d.keyShareEntry(r, depth, "server_share", false)
-	case id == extKeyShare && hrr: // RFC 8446 §4.2.8
-		g, idx, ok := d.num(r, depth, 2, "selected_group", "", "RFC 8446 §4.2.8")
-		d.set(idx, groupValue(uint16(g)), "The group the server wants: none of the client's key shares suited it, so the client must send a new one for this group")
-		if ok {
-			d.facts.hrrGroup, d.facts.hasHRRGroup = uint16(g), true
-		}
-		return GroupName(uint16(g)), ok
-	case id == extRenegotiationInfo && (ch || sh): // RFC 5746 §3.2
-		b, _, ok := d.opaque(r, depth, 1, "renegotiated_connection", 0, 255,
-			"Empty on a first handshake; when renegotiating, the Finished messages of the previous handshake", "RFC 5746 §3.2")
-		if len(b) == 0 {
-			return "initial handshake", ok
-		}
-		return "renegotiation", ok
-	case id == extEncryptedClientHello && ch:
-		return d.extECH(r, depth)
-	case id == extEncryptedClientHello && hrr: // draft-ietf-tls-esni §5
-		_, _, ok := d.fixed(r, depth, 8, "confirmation", "Proves the server decrypted the inner ClientHello", "draft-ietf-tls-esni §5")
-		return "", ok
-	case id == extExtendedMasterSecret || id == extEncryptThenMAC || id == extPostHandshakeAuth ||
-		id == extSCT && (ch || cr):
-		// RFC 7627 §5.1, RFC 7366 §2, RFC 8446 §4.2.6, RFC 6962 §3.3.1: no
-		// data, being there is the message.
-		return "", true
 	}
 	return d.extOpaque(r, depth, id)
 }
 
+// extRecordSizeLimit decodes a RecordSizeLimit (RFC 8449 §4).
+func (d *decoder) extRecordSizeLimit(r *span, depth int) (string, bool) {
+	v, idx, ok := d.num(r, 2, field.Field{Name: "record_size_limit", Depth: depth, Spec: "RFC 8449 §4"})
+	d.set(idx, nbytes(int(v)), "The largest record plaintext the sender will accept")
+	return nbytes(int(v)), ok
+}
+
+// extSessionTicket decodes a ClientHello's SessionTicket (RFC 5077 §3.2).
+func (d *decoder) extSessionTicket(r *span, depth int) (string, bool) {
+	b, idx := d.rest(r, field.Field{Name: "ticket", Depth: depth, Spec: "RFC 5077 §3.2"})
+	d.set(idx, "", "A ticket the server issued earlier: the client wants to resume that session")
+	d.facts.ticket = len(b)
+	if len(b) == 0 {
+		return "empty, asks for a ticket", true
+	}
+	return nbytes(len(b)) + " ticket", true
+}
+
+// extSelectedIdentity decodes a ServerHello's pre_shared_key (RFC 8446
+// §4.2.11).
+func (d *decoder) extSelectedIdentity(r *span, depth int) (string, bool) {
+	v, idx, ok := d.num(r, 2, field.Field{Name: "selected_identity", Depth: depth, Spec: "RFC 8446 §4.2.11"})
+	d.set(idx, fmt.Sprintf("%d", v), "Which of the client's offered identities (counting from 0) the server accepted: the session resumes")
+	d.facts.psk = ok
+	return fmt.Sprintf("identity %d accepted", v), ok
+}
+
+// extMaxEarlyData decodes a NewSessionTicket's early_data (RFC 8446
+// §4.2.10).
+func (d *decoder) extMaxEarlyData(r *span, depth int) (string, bool) {
+	v, idx, ok := d.num(r, 4, field.Field{Name: "max_early_data_size", Depth: depth, Spec: "RFC 8446 §4.2.10"})
+	d.set(idx, nbytes(int(v)), "How much 0-RTT data the client may send when it resumes with this ticket")
+	d.facts.earlyData, d.facts.maxEarlyData = ok, v
+	return "up to " + nbytes(int(v)), ok
+}
+
+// earlyData decodes the empty early_data of a ClientHello or of
+// EncryptedExtensions (RFC 8446 §4.2.10).
+func earlyData(summary string) extDecoder {
+	return func(d *decoder, _ *span, _ int) (string, bool) {
+		d.facts.earlyData = true
+		return summary, true
+	}
+}
+
+// extSelectedVersion decodes the supported_versions of a ServerHello or
+// HelloRetryRequest (RFC 8446 §4.2.1).
+func (d *decoder) extSelectedVersion(r *span, depth int) (string, bool) {
+	v, idx, ok := d.num(r, 2, field.Field{Name: "selected_version", Depth: depth, Spec: "RFC 8446 §4.2.1"})
+	d.set(idx, versionValue(uint16(v)), "The version the server chose; this, not legacy_version, is the version of the connection")
+	if ok {
+		d.facts.selectedVersion = uint16(v)
+	}
+	return VersionName(uint16(v)), ok
+}
+
+// extCookie decodes a Cookie (RFC 8446 §4.2.2).
+func (d *decoder) extCookie(r *span, depth int) (string, bool) {
+	b, _, ok := d.opaque(r, vec{size: 2, min: 1}, field.Field{Name: "cookie", Depth: depth,
+		About: "Opaque to the client: it returns the server's cookie unchanged in its second ClientHello", Spec: "RFC 8446 §4.2.2"})
+	d.facts.cookie = ok
+	return nbytes(len(b)), ok
+}
+
+// extKeyShareServer decodes a KeyShareServerHello (RFC 8446 §4.2.8).
+func (d *decoder) extKeyShareServer(r *span, depth int) (string, bool) {
+	return d.keyShareEntry(r, depth, "server_share", false)
+}
+
+// extSelectedGroup decodes a KeyShareHelloRetryRequest (RFC 8446 §4.2.8).
+func (d *decoder) extSelectedGroup(r *span, depth int) (string, bool) {
+	g, idx, ok := d.num(r, 2, field.Field{Name: "selected_group", Depth: depth, Spec: "RFC 8446 §4.2.8"})
+	d.set(idx, groupValue(uint16(g)), "The group the server wants: none of the client's key shares suited it, so the client must send a new one for this group")
+	if ok {
+		d.facts.hrrGroup, d.facts.hasHRRGroup = uint16(g), true
+	}
+	return GroupName(uint16(g)), ok
+}
+
+// extRenegotiationInfo decodes a RenegotiationInfo (RFC 5746 §3.2).
+func (d *decoder) extRenegotiationInfo(r *span, depth int) (string, bool) {
+	b, _, ok := d.opaque(r, vec{size: 1, max: 255}, field.Field{Name: "renegotiated_connection", Depth: depth,
+		About: "Empty on a first handshake; when renegotiating, the Finished messages of the previous handshake", Spec: "RFC 5746 §3.2"})
+	if len(b) == 0 {
+		return "initial handshake", ok
+	}
+	return "renegotiation", ok
+}
+
+// extECHConfirmation decodes the encrypted_client_hello of a
+// HelloRetryRequest (draft-ietf-tls-esni §5).
+func (d *decoder) extECHConfirmation(r *span, depth int) (string, bool) {
+	_, _, ok := d.fixed(r, 8, field.Field{Name: "confirmation", Depth: depth,
+		About: "Proves the server decrypted the inner ClientHello", Spec: "draft-ietf-tls-esni §5"})
+	return "", ok
+}
+
 // extOpaque shows the data of an extension that is not decoded further.
-func (d *hsDecoder) extOpaque(r *span, depth int, id uint16) (string, bool) {
+func (d *decoder) extOpaque(r *span, depth int, id uint16) (string, bool) {
 	about, spec := extAboutSpec(id)
 	if _, ok := extInfos[id]; ok {
 		about = "The data of this extension, not decoded further here"
 	}
-	b, _ := d.rest(r, depth, "extension_data", about, spec)
+	b, _ := d.rest(r, field.Field{Name: "extension_data", Depth: depth, About: about, Spec: spec})
 	if len(b) == 0 {
 		return "", true
 	}
@@ -400,15 +508,15 @@ func (d *hsDecoder) extOpaque(r *span, depth int, id uint16) (string, bool) {
 }
 
 // extServerName decodes a ServerNameList (RFC 6066 §3).
-func (d *hsDecoder) extServerName(r *span, depth int) (string, bool) {
+func (d *decoder) extServerName(r *span, depth int) (string, bool) {
 	const spec = "RFC 6066 §3"
-	list, _, ok := d.vector(r, depth, 2, "server_name_list", 1, 0, "", spec)
+	list, ok := d.list(r, vec{size: 2, min: 1}, field.Field{Name: "server_name_list", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	var names []string
 	for !list.empty() {
-		t, idx, ok := d.num(&list, depth, 1, "name_type", "", spec)
+		t, idx, ok := d.num(&list, 1, field.Field{Name: "name_type", Depth: depth, Spec: spec})
 		if !ok {
 			return "", false
 		}
@@ -417,8 +525,7 @@ func (d *hsDecoder) extServerName(r *span, depth int) (string, bool) {
 		} else {
 			d.set(idx, fmt.Sprintf("unknown (%d)", t), "A kind of name this decoder does not know")
 		}
-		b, idx, ok := d.opaque(&list, depth, 2, "host_name", 1, 0,
-			"The DNS name the client is connecting to, in ASCII, without a trailing dot; the server uses it to pick a certificate", spec)
+		b, idx, ok := d.opaque(&list, vec{size: 2, min: 1}, field.Field{Name: "host_name", Depth: depth, About: "The DNS name the client is connecting to, in ASCII, without a trailing dot; the server uses it to pick a certificate", Spec: spec})
 		if !ok {
 			return "", false
 		}
@@ -434,23 +541,21 @@ func (d *hsDecoder) extServerName(r *span, depth int) (string, bool) {
 }
 
 // extStatusRequest decodes a CertificateStatusRequest (RFC 6066 §8).
-func (d *hsDecoder) extStatusRequest(r *span, depth int) (string, bool) {
+func (d *decoder) extStatusRequest(r *span, depth int) (string, bool) {
 	const spec = "RFC 6066 §8"
-	t, idx, ok := d.num(r, depth, 1, "status_type", "", spec)
+	t, idx, ok := d.num(r, 1, field.Field{Name: "status_type", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	d.set(idx, statusTypeValue(uint8(t)), "The kind of status wanted; ocsp (1)")
 	if t != 1 {
-		d.rest(r, depth, "request", "A status request of a kind this decoder does not know", spec)
+		d.rest(r, field.Field{Name: "request", Depth: depth, About: "A status request of a kind this decoder does not know", Spec: spec})
 		return "", true
 	}
-	if _, _, ok := d.opaque(r, depth, 2, "responder_id_list", 0, 0,
-		"OCSP responders the client trusts; usually empty, meaning the server knows which", spec); !ok {
+	if _, _, ok := d.opaque(r, vec{size: 2}, field.Field{Name: "responder_id_list", Depth: depth, About: "OCSP responders the client trusts; usually empty, meaning the server knows which", Spec: spec}); !ok {
 		return "", false
 	}
-	if _, _, ok := d.opaque(r, depth, 2, "request_extensions", 0, 0,
-		"Extensions for the OCSP request, such as a nonce; usually empty", spec); !ok {
+	if _, _, ok := d.opaque(r, vec{size: 2}, field.Field{Name: "request_extensions", Depth: depth, About: "Extensions for the OCSP request, such as a nonce; usually empty", Spec: spec}); !ok {
 		return "", false
 	}
 	return "OCSP", true
@@ -458,28 +563,27 @@ func (d *hsDecoder) extStatusRequest(r *span, depth int) (string, bool) {
 
 // extOCSPResponse decodes the CertificateStatus in a TLS 1.3 certificate
 // entry (RFC 8446 §4.4.2.1, layout of RFC 6066 §8).
-func (d *hsDecoder) extOCSPResponse(r *span, depth int) (string, bool) {
+func (d *decoder) extOCSPResponse(r *span, depth int) (string, bool) {
 	const spec = "RFC 8446 §4.4.2.1"
-	t, idx, ok := d.num(r, depth, 1, "status_type", "", spec)
+	t, idx, ok := d.num(r, 1, field.Field{Name: "status_type", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	d.set(idx, statusTypeValue(uint8(t)), "The kind of status information; ocsp (1)")
-	b, _, ok := d.opaque(r, depth, 3, "response", 1, 0,
-		"A DER OCSP response, signed by the CA, saying this certificate is not revoked", spec)
+	b, _, ok := d.opaque(r, vec{size: 3, min: 1}, field.Field{Name: "response", Depth: depth, About: "A DER OCSP response, signed by the CA, saying this certificate is not revoked", Spec: spec})
 	return "OCSP response, " + nbytes(len(b)), ok
 }
 
 // extSupportedGroups decodes a NamedGroupList (RFC 8446 §4.2.7).
-func (d *hsDecoder) extSupportedGroups(r *span, depth int) (string, bool) {
+func (d *decoder) extSupportedGroups(r *span, depth int) (string, bool) {
 	const spec = "RFC 8446 §4.2.7"
-	list, _, ok := d.vector(r, depth, 2, "named_group_list", 2, 0, "", spec)
+	list, ok := d.list(r, vec{size: 2, min: 2}, field.Field{Name: "named_group_list", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	var names []string
 	for !list.empty() {
-		g, idx, ok := d.num(&list, depth, 2, "named_group", "", spec)
+		g, idx, ok := d.num(&list, 2, field.Field{Name: "named_group", Depth: depth, Spec: spec})
 		if !ok {
 			return "", false
 		}
@@ -490,15 +594,15 @@ func (d *hsDecoder) extSupportedGroups(r *span, depth int) (string, bool) {
 }
 
 // extPointFormats decodes ECPointFormatList (RFC 8422 §5.1.2).
-func (d *hsDecoder) extPointFormats(r *span, depth int) (string, bool) {
+func (d *decoder) extPointFormats(r *span, depth int) (string, bool) {
 	const spec = "RFC 8422 §5.1.2"
-	list, _, ok := d.vector(r, depth, 1, "ec_point_format_list", 1, 0, "", spec)
+	list, ok := d.list(r, vec{size: 1, min: 1}, field.Field{Name: "ec_point_format_list", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	var names []string
 	for !list.empty() {
-		f, idx, _ := d.num(&list, depth, 1, "ec_point_format", "", spec)
+		f, idx, _ := d.num(&list, 1, field.Field{Name: "ec_point_format", Depth: depth, Spec: spec})
 		name := "unknown"
 		switch f {
 		case 0:
@@ -516,15 +620,15 @@ func (d *hsDecoder) extPointFormats(r *span, depth int) (string, bool) {
 
 // extSignatureAlgorithms decodes a SignatureSchemeList (RFC 8446 §4.2.3),
 // for both signature_algorithms and signature_algorithms_cert.
-func (d *hsDecoder) extSignatureAlgorithms(r *span, depth int) (string, bool) {
+func (d *decoder) extSignatureAlgorithms(r *span, depth int) (string, bool) {
 	const spec = "RFC 8446 §4.2.3"
-	list, _, ok := d.vector(r, depth, 2, "supported_signature_algorithms", 2, 0xfffe, "", spec)
+	list, ok := d.list(r, vec{size: 2, min: 2, max: 0xfffe}, field.Field{Name: "supported_signature_algorithms", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	n := 0
 	for !list.empty() {
-		s, idx, ok := d.num(&list, depth, 2, "signature_scheme", "", spec)
+		s, idx, ok := d.num(&list, 2, field.Field{Name: "signature_scheme", Depth: depth, Spec: spec})
 		if !ok {
 			return "", false
 		}
@@ -535,12 +639,18 @@ func (d *hsDecoder) extSignatureAlgorithms(r *span, depth int) (string, bool) {
 	return count(n, "scheme"), true
 }
 
+// alpn decodes the application_layer_protocol_negotiation of a client, or
+// of a server, whose answer must hold exactly one name.
+func alpn(server bool) extDecoder {
+	return func(d *decoder, r *span, depth int) (string, bool) { return d.extALPN(r, depth, server) }
+}
+
 // extALPN decodes a ProtocolNameList (RFC 7301 §3.1); in a server's answer
 // it must hold exactly one name.
-func (d *hsDecoder) extALPN(r *span, depth int, server bool) (string, bool) {
+func (d *decoder) extALPN(r *span, depth int, server bool) (string, bool) {
 	const spec = "RFC 7301 §3.1"
 	start := r.off
-	list, _, ok := d.vector(r, depth, 2, "protocol_name_list", 2, 0, "", spec)
+	list, ok := d.list(r, vec{size: 2, min: 2}, field.Field{Name: "protocol_name_list", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
@@ -550,7 +660,7 @@ func (d *hsDecoder) extALPN(r *span, depth int, server bool) (string, bool) {
 	}
 	var names []string
 	for !list.empty() {
-		b, idx, ok := d.opaque(&list, depth, 1, "protocol_name", 1, 0, about, spec)
+		b, idx, ok := d.opaque(&list, vec{size: 1, min: 1}, field.Field{Name: "protocol_name", Depth: depth, About: about, Spec: spec})
 		if !ok {
 			return "", false
 		}
@@ -565,16 +675,15 @@ func (d *hsDecoder) extALPN(r *span, depth int, server bool) (string, bool) {
 }
 
 // extSCTList decodes a SignedCertificateTimestampList (RFC 6962 §3.3).
-func (d *hsDecoder) extSCTList(r *span, depth int) (string, bool) {
+func (d *decoder) extSCTList(r *span, depth int) (string, bool) {
 	const spec = "RFC 6962 §3.3"
-	list, _, ok := d.vector(r, depth, 2, "sct_list", 1, 0, "", spec)
+	list, ok := d.list(r, vec{size: 2, min: 1}, field.Field{Name: "sct_list", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	n := 0
 	for !list.empty() {
-		if _, _, ok := d.opaque(&list, depth, 2, "SerializedSCT", 1, 0,
-			"One log's signed promise to publish the certificate", spec); !ok {
+		if _, _, ok := d.opaque(&list, vec{size: 2, min: 1}, field.Field{Name: "SerializedSCT", Depth: depth, About: "One log's signed promise to publish the certificate", Spec: spec}); !ok {
 			return "", false
 		}
 		n++
@@ -583,8 +692,8 @@ func (d *hsDecoder) extSCTList(r *span, depth int) (string, bool) {
 }
 
 // extPadding shows the padding bytes (RFC 7685 §3), which must be zero.
-func (d *hsDecoder) extPadding(r *span, depth int) (string, bool) {
-	b, idx := d.rest(r, depth, "padding", "", "RFC 7685 §3")
+func (d *decoder) extPadding(r *span, depth int) (string, bool) {
+	b, idx := d.rest(r, field.Field{Name: "padding", Depth: depth, Spec: "RFC 7685 §3"})
 	zero := true
 	for _, c := range b {
 		zero = zero && c == 0
@@ -599,15 +708,15 @@ func (d *hsDecoder) extPadding(r *span, depth int) (string, bool) {
 
 // extCompressCertificate decodes CertificateCompressionAlgorithms (RFC 8879
 // §3).
-func (d *hsDecoder) extCompressCertificate(r *span, depth int) (string, bool) {
+func (d *decoder) extCompressCertificate(r *span, depth int) (string, bool) {
 	const spec = "RFC 8879 §3"
-	list, _, ok := d.vector(r, depth, 1, "algorithms", 2, 254, "", spec)
+	list, ok := d.list(r, vec{size: 1, min: 2, max: 254}, field.Field{Name: "algorithms", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	var names []string
 	for !list.empty() {
-		a, idx, ok := d.num(&list, depth, 2, "algorithm", "", spec)
+		a, idx, ok := d.num(&list, 2, field.Field{Name: "algorithm", Depth: depth, Spec: spec})
 		if !ok {
 			return "", false
 		}
@@ -630,21 +739,20 @@ func (d *hsDecoder) extCompressCertificate(r *span, depth int) (string, bool) {
 }
 
 // extPreSharedKey decodes an OfferedPsks (RFC 8446 §4.2.11).
-func (d *hsDecoder) extPreSharedKey(r *span, depth int) (string, bool) {
+func (d *decoder) extPreSharedKey(r *span, depth int) (string, bool) {
 	const spec = "RFC 8446 §4.2.11"
-	ids, _, ok := d.vector(r, depth, 2, "identities", 7, 0, "", spec)
+	ids, ok := d.list(r, vec{size: 2, min: 7}, field.Field{Name: "identities", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	n := 0
 	for !ids.empty() {
-		b, _, ok := d.opaque(&ids, depth, 2, "identity", 1, 0,
-			"A key the client wants to resume with: usually a ticket from an earlier NewSessionTicket", spec)
+		b, _, ok := d.opaque(&ids, vec{size: 2, min: 1}, field.Field{Name: "identity", Depth: depth, About: "A key the client wants to resume with: usually a ticket from an earlier NewSessionTicket", Spec: spec})
 		if !ok {
 			return "", false
 		}
 		_ = b
-		_, idx, ok := d.num(&ids, depth, 4, "obfuscated_ticket_age", "", spec)
+		_, idx, ok := d.num(&ids, 4, field.Field{Name: "obfuscated_ticket_age", Depth: depth, Spec: spec})
 		if !ok {
 			return "", false
 		}
@@ -652,13 +760,12 @@ func (d *hsDecoder) extPreSharedKey(r *span, depth int) (string, bool) {
 			"How long the client has held the ticket, in milliseconds, plus the ticket's ticket_age_add, so observers cannot link connections")
 		n++
 	}
-	binders, _, ok := d.vector(r, depth, 2, "binders", 33, 0, "", spec)
+	binders, ok := d.list(r, vec{size: 2, min: 33}, field.Field{Name: "binders", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	for !binders.empty() {
-		if _, _, ok := d.opaque(&binders, depth, 1, "binder", 32, 0,
-			"An HMAC over this ClientHello (up to the binders) keyed from the offered PSK: proves the client really holds that key", "RFC 8446 §4.2.11.2"); !ok {
+		if _, _, ok := d.opaque(&binders, vec{size: 1, min: 32}, field.Field{Name: "binder", Depth: depth, About: "An HMAC over this ClientHello (up to the binders) keyed from the offered PSK: proves the client really holds that key", Spec: "RFC 8446 §4.2.11.2"}); !ok {
 			return "", false
 		}
 	}
@@ -668,15 +775,15 @@ func (d *hsDecoder) extPreSharedKey(r *span, depth int) (string, bool) {
 
 // extSupportedVersions decodes a ClientHello's version list (RFC 8446
 // §4.2.1).
-func (d *hsDecoder) extSupportedVersions(r *span, depth int) (string, bool) {
+func (d *decoder) extSupportedVersions(r *span, depth int) (string, bool) {
 	const spec = "RFC 8446 §4.2.1"
-	list, _, ok := d.vector(r, depth, 1, "versions", 2, 254, "", spec)
+	list, ok := d.list(r, vec{size: 1, min: 2, max: 254}, field.Field{Name: "versions", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	var names []string
 	for !list.empty() {
-		v, idx, ok := d.num(&list, depth, 2, "version", "", spec)
+		v, idx, ok := d.num(&list, 2, field.Field{Name: "version", Depth: depth, Spec: spec})
 		if !ok {
 			return "", false
 		}
@@ -692,15 +799,15 @@ func (d *hsDecoder) extSupportedVersions(r *span, depth int) (string, bool) {
 }
 
 // extPSKModes decodes a PskKeyExchangeModes (RFC 8446 §4.2.9).
-func (d *hsDecoder) extPSKModes(r *span, depth int) (string, bool) {
+func (d *decoder) extPSKModes(r *span, depth int) (string, bool) {
 	const spec = "RFC 8446 §4.2.9"
-	list, _, ok := d.vector(r, depth, 1, "ke_modes", 1, 0, "", spec)
+	list, ok := d.list(r, vec{size: 1, min: 1}, field.Field{Name: "ke_modes", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	var names []string
 	for !list.empty() {
-		m, idx, _ := d.num(&list, depth, 1, "ke_mode", "", spec)
+		m, idx, _ := d.num(&list, 1, field.Field{Name: "ke_mode", Depth: depth, Spec: spec})
 		switch m {
 		case 0:
 			d.set(idx, "psk_ke (0)", "Resume with the PSK alone: one less computation, but no forward secrecy")
@@ -718,9 +825,9 @@ func (d *hsDecoder) extPSKModes(r *span, depth int) (string, bool) {
 
 // extCertificateAuthorities decodes a CertificateAuthoritiesExtension (RFC
 // 8446 §4.2.4).
-func (d *hsDecoder) extCertificateAuthorities(r *span, depth int) (string, bool) {
+func (d *decoder) extCertificateAuthorities(r *span, depth int) (string, bool) {
 	const spec = "RFC 8446 §4.2.4"
-	list, _, ok := d.vector(r, depth, 2, "authorities", 3, 0, "", spec)
+	list, ok := d.list(r, vec{size: 2, min: 3}, field.Field{Name: "authorities", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
@@ -736,9 +843,9 @@ func (d *hsDecoder) extCertificateAuthorities(r *span, depth int) (string, bool)
 }
 
 // extKeyShareClient decodes a KeyShareClientHello (RFC 8446 §4.2.8).
-func (d *hsDecoder) extKeyShareClient(r *span, depth int) (string, bool) {
+func (d *decoder) extKeyShareClient(r *span, depth int) (string, bool) {
 	const spec = "RFC 8446 §4.2.8"
-	list, _, ok := d.vector(r, depth, 2, "client_shares", 0, 0, "", spec)
+	list, ok := d.list(r, vec{size: 2}, field.Field{Name: "client_shares", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
@@ -759,7 +866,7 @@ func (d *hsDecoder) extKeyShareClient(r *span, depth int) (string, bool) {
 // keyShareEntry decodes one KeyShareEntry (RFC 8446 §4.2.8), annotated as
 // name at depth with its parts one level deeper, and the two halves of a
 // hybrid post-quantum share deeper still.
-func (d *hsDecoder) keyShareEntry(r *span, depth int, name string, client bool) (string, bool) {
+func (d *decoder) keyShareEntry(r *span, depth int, name string, client bool) (string, bool) {
 	const spec = "RFC 8446 §4.2.8"
 	start := r.off
 	var g32 uint32
@@ -770,28 +877,27 @@ func (d *hsDecoder) keyShareEntry(r *span, depth int, name string, client bool) 
 	lenStart := r.off
 	var size uint32
 	if !d.readUint(r, 2, "key_exchange", &size) || int(size) > r.left() || size == 0 {
-		d.add(depth, start, lenStart, "group", groupValue(g), groupAbout(g), spec)
+		d.add(field.Field{Name: "group", Depth: depth, About: groupAbout(g), Spec: spec}, start, lenStart, groupValue(g))
 		if d.err != nil {
 			return "", false
 		}
-		d.add(depth, lenStart, r.off, "key_exchange length", nbytes(int(size)), "How many bytes of key_exchange follow", spec)
+		d.add(field.Field{Name: "key_exchange length", Depth: depth, About: "How many bytes of key_exchange follow", Spec: spec}, lenStart, r.off, nbytes(int(size)))
 		if size == 0 {
 			return "", d.failf(lenStart, "key_exchange", "empty")
 		}
 		return "", d.failf(lenStart, "key_exchange", "length %d exceeds the %s left", size, nbytes(r.left()))
 	}
 	keyStart := r.off
-	r.s = r.s[size:]
-	r.off += int(size)
+	r.skip(int(size))
 	value := fmt.Sprintf("%s, %d-byte key", GroupName(g), size)
 	about := "The client's public key for one group it guesses the server will pick. " + groupAbout(g)
 	if !client {
 		about = "The server's key share for the group it picked, from the client's list. " + groupAbout(g)
 	}
-	d.add(depth, start, r.off, name, value, about, spec)
-	d.add(depth+1, start, lenStart, "group", groupValue(g), "The group this key belongs to", spec)
-	d.add(depth+1, lenStart, keyStart, "key_exchange length", nbytes(int(size)), "How many bytes of key_exchange follow", spec)
-	d.add(depth+1, keyStart, r.off, "key_exchange", hexValue(d.msg[keyStart:r.off]), keyExchangeAbout(g, client), spec)
+	d.add(field.Field{Name: name, Depth: depth, About: about, Spec: spec}, start, r.off, value)
+	d.add(field.Field{Name: "group", Depth: depth + 1, About: "The group this key belongs to", Spec: spec}, start, lenStart, groupValue(g))
+	d.add(field.Field{Name: "key_exchange length", Depth: depth + 1, About: "How many bytes of key_exchange follow", Spec: spec}, lenStart, keyStart, nbytes(int(size)))
+	d.add(field.Field{Name: "key_exchange", Depth: depth + 1, About: keyExchangeAbout(g, client), Spec: spec}, keyStart, r.off, hexValue(d.msg[keyStart:r.off]))
 	d.hybridParts(g, client, keyStart, r.off, depth+2)
 	if client {
 		d.facts.keyShares = append(d.facts.keyShares, g)
@@ -804,7 +910,7 @@ func (d *hsDecoder) keyShareEntry(r *span, depth int, name string, client bool) 
 // hybridParts splits the key_exchange of a hybrid post-quantum group in its
 // two halves when it has the expected size (draft-ietf-tls-ecdhe-mlkem):
 // X25519MLKEM768 puts ML-KEM first, the NIST-curve hybrids put ECDH first.
-func (d *hsDecoder) hybridParts(g uint16, client bool, start, end, depth int) {
+func (d *decoder) hybridParts(g uint16, client bool, start, end, depth int) {
 	type part struct {
 		name  string
 		size  int
@@ -831,7 +937,7 @@ func (d *hsDecoder) hybridParts(g uint16, client bool, start, end, depth int) {
 		return
 	}
 	for _, p := range parts {
-		d.add(depth, start, start+p.size, p.name, hexValue(d.msg[start:start+p.size]), p.about, "draft-ietf-tls-ecdhe-mlkem")
+		d.add(field.Field{Name: p.name, Depth: depth, About: p.about, Spec: "draft-ietf-tls-ecdhe-mlkem"}, start, start+p.size, hexValue(d.msg[start:start+p.size]))
 		start += p.size
 	}
 }
@@ -851,9 +957,9 @@ func keyExchangeAbout(g uint16, client bool) string {
 }
 
 // extECH decodes an ECHClientHello (draft-ietf-tls-esni §5).
-func (d *hsDecoder) extECH(r *span, depth int) (string, bool) {
+func (d *decoder) extECH(r *span, depth int) (string, bool) {
 	const spec = "draft-ietf-tls-esni §5"
-	t, idx, ok := d.num(r, depth, 1, "type", "", spec)
+	t, idx, ok := d.num(r, 1, field.Field{Name: "type", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
@@ -865,26 +971,26 @@ func (d *hsDecoder) extECH(r *span, depth int) (string, bool) {
 		d.set(idx, "outer (0)", "This is the outer ClientHello; the real one is encrypted in payload")
 	default:
 		d.set(idx, fmt.Sprintf("unknown (%d)", t), "An ECH type this decoder does not know")
-		d.rest(r, depth, "extension_data", "Not decoded", spec)
+		d.rest(r, field.Field{Name: "extension_data", Depth: depth, About: "Not decoded", Spec: spec})
 		return "", true
 	}
-	kdf, idx, ok := d.num(r, depth, 2, "kdf_id", "", spec)
+	kdf, idx, ok := d.num(r, 2, field.Field{Name: "kdf_id", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	d.set(idx, hpkeName(uint16(kdf), "HKDF-SHA256", "HKDF-SHA384", "HKDF-SHA512"), "The HPKE key-derivation function (RFC 9180 §7.2)")
-	aead, idx, ok := d.num(r, depth, 2, "aead_id", "", spec)
+	aead, idx, ok := d.num(r, 2, field.Field{Name: "aead_id", Depth: depth, Spec: spec})
 	if !ok {
 		return "", false
 	}
 	d.set(idx, hpkeName(uint16(aead), "AES-128-GCM", "AES-256-GCM", "ChaCha20Poly1305"), "The HPKE encryption algorithm (RFC 9180 §7.3)")
-	if _, _, ok := d.num(r, depth, 1, "config_id", "Which of the server's published ECH configurations the client used", spec); !ok {
+	if _, _, ok := d.num(r, 1, field.Field{Name: "config_id", Depth: depth, About: "Which of the server's published ECH configurations the client used", Spec: spec}); !ok {
 		return "", false
 	}
-	if _, _, ok := d.opaque(r, depth, 2, "enc", 0, 0, "The client's HPKE encapsulated key", spec); !ok {
+	if _, _, ok := d.opaque(r, vec{size: 2}, field.Field{Name: "enc", Depth: depth, About: "The client's HPKE encapsulated key", Spec: spec}); !ok {
 		return "", false
 	}
-	b, _, ok := d.opaque(r, depth, 2, "payload", 1, 0, "The real ClientHello, encrypted", spec)
+	b, _, ok := d.opaque(r, vec{size: 2, min: 1}, field.Field{Name: "payload", Depth: depth, About: "The real ClientHello, encrypted", Spec: spec})
 	if !ok {
 		return "", false
 	}

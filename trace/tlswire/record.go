@@ -1,75 +1,99 @@
-package trace
+package tlswire
 
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/mqtts-playground/playground/trace/field"
 )
 
 // TLS record content types (RFC 8446 §5.1, RFC 5246 §6.2.1).
 const (
-	recordChangeCipherSpec byte = 20
-	recordAlert            byte = 21
-	recordHandshake        byte = 22
-	recordApplicationData  byte = 23
+	RecordChangeCipherSpec byte = 20
+	RecordAlert            byte = 21
+	RecordHandshake        byte = 22
+	RecordApplicationData  byte = 23
+	RecordHeartbeat        byte = 24
 )
 
-// maxRecordLen bounds a record body: 2^14 plus the largest expansion any
-// version allows (RFC 5246 §6.2.3 allows 2048 bytes of it).
-const maxRecordLen = 16384 + 2048
+// HeaderLen is the size of a record header: type, version, length.
+const HeaderLen = 5
 
-// contentTypeName names a record content type.
-func contentTypeName(t byte) string {
+// MaxRecordLen bounds a record body: 2^14 plus the largest expansion any
+// version allows (RFC 5246 §6.2.3 allows 2048 bytes of it).
+const MaxRecordLen = 16384 + 2048
+
+// ContentTypeName names a record content type: "Handshake", "Alert" …,
+// or "Unknown(N)".
+func ContentTypeName(t byte) string {
 	switch t {
-	case recordChangeCipherSpec:
+	case RecordChangeCipherSpec:
 		return "ChangeCipherSpec"
-	case recordAlert:
+	case RecordAlert:
 		return "Alert"
-	case recordHandshake:
+	case RecordHandshake:
 		return "Handshake"
-	case recordApplicationData:
+	case RecordApplicationData:
 		return "ApplicationData"
-	case 24:
+	case RecordHeartbeat:
 		return "Heartbeat"
 	}
 	return fmt.Sprintf("Unknown(%d)", t)
 }
 
-// record is one TLS record cut from a byte stream.
-type record struct {
-	typ     byte
-	version uint16
-	wire    []byte // header and body as on the wire
-	end     int    // stream offset just past the record
+// Record is one TLS record cut from a byte stream.
+type Record struct {
+	Type    byte   // content type
+	Version uint16 // legacy_record_version
+	Wire    []byte // header and body as on the wire
+	End     int    // stream offset just past the record
 }
 
-func (r record) body() []byte { return r.wire[5:] }
+// Body returns the record's bytes after the 5-byte header.
+func (r Record) Body() []byte { return r.Wire[HeaderLen:] }
 
-// splitRecords cuts a stream into whole TLS records. It returns the records,
+// BodyLen reads a record header h (at least HeaderLen bytes) and returns
+// the length of the body that follows, or false when h does not look like
+// a TLS record header: a content type from 20 to 24, a major version of 3
+// and a length of at most MaxRecordLen.
+func BodyLen(h []byte) (int, bool) {
+	n := int(binary.BigEndian.Uint16(h[3:]))
+	return n, h[0] >= RecordChangeCipherSpec && h[0] <= RecordHeartbeat && h[1] == 3 && n <= MaxRecordLen
+}
+
+// SplitRecords cuts a stream into whole TLS records. It returns the records,
 // the number of bytes of an incomplete record left at the end, and an error
 // when the stream stops looking like TLS.
-func splitRecords(b []byte) (recs []record, rest int, err error) {
+func SplitRecords(b []byte) (recs []Record, rest int, err error) {
 	off := 0
-	for len(b)-off >= 5 {
-		typ := b[off]
-		ver := binary.BigEndian.Uint16(b[off+1:])
-		n := int(binary.BigEndian.Uint16(b[off+3:]))
-		if typ < 20 || typ > 24 || ver>>8 != 3 {
-			return recs, 0, fmt.Errorf("trace: tls: bytes at offset %d are not a TLS record header (type %d, version %#04x)", off, typ, ver)
+	for len(b)-off >= HeaderLen {
+		n, ok := BodyLen(b[off:])
+		if !ok {
+			return recs, 0, headerError(b[off:], off)
 		}
-		if n > maxRecordLen {
-			return recs, 0, fmt.Errorf("trace: tls: record at offset %d claims %d bytes, more than the %d a record may hold", off, n, maxRecordLen)
-		}
-		if len(b)-off < 5+n {
+		if len(b)-off < HeaderLen+n {
 			break
 		}
-		recs = append(recs, record{typ: typ, version: ver, wire: b[off : off+5+n], end: off + 5 + n})
-		off += 5 + n
+		end := off + HeaderLen + n
+		recs = append(recs, Record{Type: b[off], Version: binary.BigEndian.Uint16(b[off+1:]), Wire: b[off:end], End: end})
+		off = end
 	}
 	return recs, len(b) - off, nil
 }
 
-// recordHeaderFields annotates the 5-byte record header.
-func recordHeaderFields(r record, encrypted bool, tls13 bool) []Field {
+// headerError says why h, at offset off, is not a record header that
+// BodyLen accepts.
+func headerError(h []byte, off int) error {
+	typ, ver, n := h[0], binary.BigEndian.Uint16(h[1:]), int(binary.BigEndian.Uint16(h[3:]))
+	if typ < RecordChangeCipherSpec || typ > RecordHeartbeat || ver>>8 != 3 {
+		return fmt.Errorf("trace: tls: bytes at offset %d are not a TLS record header (type %d, version %#04x)", off, typ, ver)
+	}
+	return fmt.Errorf("trace: tls: record at offset %d claims %d bytes, more than the %d a record may hold", off, n, MaxRecordLen)
+}
+
+// RecordHeaderFields annotates the 5-byte header of r, a record of a TLS 1.3
+// connection when tls13 is set, that travels encrypted when encrypted is.
+func RecordHeaderFields(r Record, encrypted bool, tls13 bool) []field.Field {
 	spec := "RFC 5246 §6.2.1"
 	typeName, typeAbout := "type", "What the record carries: handshake, alert, change_cipher_spec or application data."
 	if tls13 {
@@ -84,10 +108,10 @@ func recordHeaderFields(r record, encrypted bool, tls13 bool) []Field {
 	if !tls13 {
 		verAbout = "The protocol version of this record."
 	}
-	return []Field{
-		{Name: typeName, Value: fmt.Sprintf("%s (%d)", contentTypeName(r.typ), r.typ), Start: 0, End: 1, About: typeAbout, Spec: spec},
-		{Name: "legacy_record_version", Value: VersionName(r.version), Start: 1, End: 3, About: verAbout, Spec: spec},
-		{Name: "length", Value: fmt.Sprintf("%d bytes", len(r.wire)-5), Start: 3, End: 5, About: "How many bytes of record body follow this 5-byte header.", Spec: spec},
+	return []field.Field{
+		{Name: typeName, Value: fmt.Sprintf("%s (%d)", ContentTypeName(r.Type), r.Type), Start: 0, End: 1, About: typeAbout, Spec: spec},
+		{Name: "legacy_record_version", Value: VersionName(r.Version), Start: 1, End: 3, About: verAbout, Spec: spec},
+		{Name: "length", Value: fmt.Sprintf("%d bytes", len(r.Wire)-HeaderLen), Start: 3, End: HeaderLen, About: "How many bytes of record body follow this 5-byte header.", Spec: spec},
 	}
 }
 
@@ -130,9 +154,9 @@ func AlertName(d byte) string {
 	return fmt.Sprintf("unknown(%d)", d)
 }
 
-// decodeAlert annotates a two-byte alert (RFC 8446 §6, RFC 5246 §7.2) found
-// at offset base.
-func decodeAlert(b []byte, base int, in string) (summary string, fields []Field, err error) {
+// DecodeAlert annotates a two-byte alert (RFC 8446 §6, RFC 5246 §7.2) found
+// at offset base of the bytes that In in names (see [field.Field]).
+func DecodeAlert(b []byte, base int, in string) (summary string, fields []field.Field, err error) {
 	if len(b) != 2 {
 		return "malformed alert", nil, fmt.Errorf("trace: tls: alert of %d bytes, want 2", len(b))
 	}
@@ -147,9 +171,23 @@ func decodeAlert(b []byte, base int, in string) (summary string, fields []Field,
 	if cause == "" {
 		cause = "An alert this decoder does not know."
 	}
-	fields = []Field{
+	fields = []field.Field{
 		{Name: "level", Value: fmt.Sprintf("%s (%d)", level, b[0]), Start: base, End: base + 1, In: in, About: "Fatal alerts end the connection at once; in TLS 1.3 every alert but close_notify and user_canceled is fatal.", Spec: "RFC 8446 §6"},
 		{Name: "description", Value: fmt.Sprintf("%s (%d)", AlertName(b[1]), b[1]), Start: base + 1, End: base + 2, In: in, About: cause, Spec: "RFC 8446 §6"},
 	}
 	return fmt.Sprintf("%s %s", level, AlertName(b[1])), fields, nil
+}
+
+// SplitInner splits a TLSInnerPlaintext into its content and content type
+// (RFC 8446 §5.2): the type is the last non-zero byte, the zeros after it
+// are padding. It returns false when plain is all zeros.
+func SplitInner(plain []byte) (content []byte, typ byte, ok bool) {
+	i := len(plain) - 1
+	for i >= 0 && plain[i] == 0 {
+		i--
+	}
+	if i < 0 {
+		return nil, 0, false
+	}
+	return plain[:i], plain[i], true
 }

@@ -1,10 +1,11 @@
-package trace
+package mqttwire
 
 import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -15,20 +16,22 @@ import (
 	"testing"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mqtts-playground/playground/trace/field"
+	"github.com/mqtts-playground/playground/trace/internal/golden"
 )
 
-// mqttView is what the table tests compare of a decoded packet: every value
-// of MQTTPacket, errors as text, and the layout of the fields down to depth
+// view is what the table tests compare of a decoded packet: every value
+// of Packet, errors as text, and the layout of the fields down to depth
 // 1 as "start-end Name = Value" lines (". " marks depth 1). The "length" and
-// "value" parts of strings are left out of Layout; TestMQTTFieldParts and the
+// "value" parts of strings are left out of Layout; TestFieldParts and the
 // golden files cover them.
-type mqttView struct {
+type view struct {
 	N          int
-	Err        string // error returned by DecodeMQTT
+	Err        string // error returned by Decode
 	Type       string
 	Version    byte
 	Summary    string
-	PErr       string // MQTTPacket.Err
+	PErr       string // Packet.Err
 	Topic      string
 	Payload    string
 	PacketID   uint16
@@ -39,8 +42,8 @@ type mqttView struct {
 	Layout     []string
 }
 
-func mqttViewOf(p MQTTPacket, n int, err error) mqttView {
-	v := mqttView{N: n, Type: p.Type, Version: p.Version, Summary: p.Summary, Topic: p.Topic,
+func viewOf(p Packet, n int, err error) view {
+	v := view{N: n, Type: p.Type, Version: p.Version, Summary: p.Summary, Topic: p.Topic,
 		Payload: string(p.Payload), PacketID: p.PacketID, ClientID: p.ClientID, Username: p.Username,
 		Password: string(p.Password), ReasonCode: p.ReasonCode}
 	if err != nil {
@@ -58,9 +61,9 @@ func mqttViewOf(p MQTTPacket, n int, err error) mqttView {
 	return v
 }
 
-// diffMQTT reports got against want as JSON, and the first lines where their
+// diffView reports got against want as JSON, and the first lines where their
 // layouts part.
-func diffMQTT(t *testing.T, got, want any) {
+func diffView(t *testing.T, got, want any) {
 	t.Helper()
 	if reflect.DeepEqual(got, want) {
 		return
@@ -84,17 +87,17 @@ func diffMQTT(t *testing.T, got, want any) {
 	t.Errorf("mismatch (%d differing lines):\n%s\n--- got:\n%s", len(diff), strings.Join(diff, "\n"), g)
 }
 
-// checkMQTTFields asserts the promises DecodeMQTT makes about Fields: ranges
+// checkFields asserts the promises Decode makes about Fields: ranges
 // within [0, n], ordered by start, each child inside its parent, and every
 // field named, explained and cited for the version the packet was decoded
 // with.
-func checkMQTTFields(t *testing.T, p MQTTPacket, n int) {
+func checkFields(t *testing.T, p Packet, n int) {
 	t.Helper()
 	spec := "MQTT 3.1.1 §"
 	if p.Version == 5 {
 		spec = "MQTT 5.0 §"
 	}
-	var parents []Field // parents[d] is the latest field of depth d
+	var parents []field.Field // parents[d] is the latest field of depth d
 	for i, f := range p.Fields {
 		if f.Start < 0 || f.Start > f.End || f.End > n {
 			t.Fatalf("field %d %q range [%d,%d) outside [0,%d]", i, f.Name, f.Start, f.End, n)
@@ -121,16 +124,16 @@ func checkMQTTFields(t *testing.T, p MQTTPacket, n int) {
 	}
 }
 
-type mqttCase struct {
+type packetCase struct {
 	name    string
 	version byte // the version in force on the connection
 	raw     []byte
-	want    mqttView
+	want    view
 }
 
-// mqttValid holds well-formed packets of every type in MQTT 3.1.1 and 5.0,
+// validPackets holds well-formed packets of every type in MQTT 3.1.1 and 5.0,
 // written byte by byte.
-var mqttValid = []mqttCase{
+var validPackets = []packetCase{
 	{
 		name: "CONNECT 3.1.1 with will, user name and password", version: 0,
 		raw: []byte{
@@ -145,7 +148,7 @@ var mqttValid = []mqttCase{
 			0, 5, 'a', 'l', 'i', 'c', 'e', // User Name
 			0, 6, 's', '3', 'c', 'r', 'e', 't', // Password
 		},
-		want: mqttView{N: 65, Type: "CONNECT", Version: 4,
+		want: view{N: 65, Type: "CONNECT", Version: 4,
 			Summary:  `CONNECT client "web-1" user "alice" will "clients/web-1/status" v3.1.1 keepalive 60`,
 			ClientID: "web-1", Username: "alice", Password: "s3cret",
 			Layout: []string{
@@ -180,7 +183,7 @@ var mqttValid = []mqttCase{
 			0, 30, // Keep Alive 30 s
 			0, 3, 'z', 'e', 'n', // Client Identifier
 		},
-		want: mqttView{N: 19, Type: "CONNECT", Version: 3, Summary: `CONNECT client "zen" v3.1 keepalive 30`, ClientID: "zen",
+		want: view{N: 19, Type: "CONNECT", Version: 3, Summary: `CONNECT client "zen" v3.1 keepalive 30`, ClientID: "zen",
 			Layout: []string{
 				"0-1 Packet type = CONNECT (1)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -206,7 +209,7 @@ var mqttValid = []mqttCase{
 			0x01, // Connect Acknowledge Flags: Session Present
 			0x00, // Return Code: accepted
 		},
-		want: mqttView{N: 4, Type: "CONNACK", Version: 4, Summary: "CONNACK Connection Accepted session-present",
+		want: view{N: 4, Type: "CONNACK", Version: 4, Summary: "CONNACK Connection Accepted session-present",
 			Layout: []string{
 				"0-1 Packet type = CONNACK (2)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -224,7 +227,7 @@ var mqttValid = []mqttCase{
 			0x00, // Connect Acknowledge Flags: none
 			0x04, // Return Code: bad user name or password
 		},
-		want: mqttView{N: 4, Type: "CONNACK", Version: 4, Summary: "CONNACK Connection Refused: bad user name or password", ReasonCode: 4,
+		want: view{N: 4, Type: "CONNACK", Version: 4, Summary: "CONNACK Connection Refused: bad user name or password", ReasonCode: 4,
 			Layout: []string{
 				"0-1 Packet type = CONNACK (2)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -242,7 +245,7 @@ var mqttValid = []mqttCase{
 			0, 5, 'a', '/', 'b', '/', 'c', // Topic Name
 			'h', 'e', 'l', 'l', 'o', '!', // Payload
 		},
-		want: mqttView{N: 15, Type: "PUBLISH", Version: 4, Summary: `PUBLISH "a/b/c" qos0 (6 bytes)`, Topic: "a/b/c", Payload: "hello!",
+		want: view{N: 15, Type: "PUBLISH", Version: 4, Summary: `PUBLISH "a/b/c" qos0 (6 bytes)`, Topic: "a/b/c", Payload: "hello!",
 			Layout: []string{
 				"0-1 Packet type = PUBLISH (3)",
 				"0-1 Flags = 0b0000",
@@ -262,7 +265,7 @@ var mqttValid = []mqttCase{
 			0, 3, // Packet Identifier 3
 			0x00, 0x01, 0xfe, 0xff, 0x10, // Payload (not text)
 		},
-		want: mqttView{N: 14, Type: "PUBLISH", Version: 4, Summary: `PUBLISH "x/y" qos1 id=3 retain (5 bytes)`,
+		want: view{N: 14, Type: "PUBLISH", Version: 4, Summary: `PUBLISH "x/y" qos1 id=3 retain (5 bytes)`,
 			Topic: "x/y", Payload: "\x00\x01\xfe\xff\x10", PacketID: 3,
 			Layout: []string{
 				"0-1 Packet type = PUBLISH (3)",
@@ -283,7 +286,7 @@ var mqttValid = []mqttCase{
 			0, 1, 't', // Topic Name
 			0, 10, // Packet Identifier 10
 		},
-		want: mqttView{N: 7, Type: "PUBLISH", Version: 4, Summary: `PUBLISH "t" qos2 id=10 dup (0 bytes)`, Topic: "t", PacketID: 10,
+		want: view{N: 7, Type: "PUBLISH", Version: 4, Summary: `PUBLISH "t" qos2 id=10 dup (0 bytes)`, Topic: "t", PacketID: 10,
 			Layout: []string{
 				"0-1 Packet type = PUBLISH (3)",
 				"0-1 Flags = 0b1100",
@@ -302,7 +305,7 @@ var mqttValid = []mqttCase{
 			0x30, 0xB1, 0x02, // PUBLISH QoS 0, remaining length 305 (0x31 + 2*128)
 			0, 3, 'b', 'i', 'g', // Topic Name
 		}, bytes.Repeat([]byte{'A'}, 300)...), // Payload
-		want: mqttView{N: 308, Type: "PUBLISH", Version: 4, Summary: `PUBLISH "big" qos0 (300 bytes)`, Topic: "big",
+		want: view{N: 308, Type: "PUBLISH", Version: 4, Summary: `PUBLISH "big" qos0 (300 bytes)`, Topic: "big",
 			Payload: strings.Repeat("A", 300),
 			Layout: []string{
 				"0-1 Packet type = PUBLISH (3)",
@@ -322,7 +325,7 @@ var mqttValid = []mqttCase{
 			0, 1, 't', // Topic Name
 			'!', // Payload
 		},
-		want: mqttView{N: 6, Type: "PUBLISH", Version: 4, Summary: `PUBLISH "t" qos0 (1 byte)`, Topic: "t", Payload: "!",
+		want: view{N: 6, Type: "PUBLISH", Version: 4, Summary: `PUBLISH "t" qos0 (1 byte)`, Topic: "t", Payload: "!",
 			Layout: []string{
 				"0-1 Packet type = PUBLISH (3)",
 				"0-1 Flags = 0b0000",
@@ -340,7 +343,7 @@ var mqttValid = []mqttCase{
 			0x40, 2, // PUBACK, remaining length 2
 			0, 3, // Packet Identifier 3
 		},
-		want: mqttView{N: 4, Type: "PUBACK", Version: 4, Summary: "PUBACK id=3", PacketID: 3,
+		want: view{N: 4, Type: "PUBACK", Version: 4, Summary: "PUBACK id=3", PacketID: 3,
 			Layout: []string{
 				"0-1 Packet type = PUBACK (4)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -351,7 +354,7 @@ var mqttValid = []mqttCase{
 	{
 		name: "PUBREC 3.1.1", version: 4,
 		raw: []byte{0x50, 2, 0, 10}, // PUBREC, remaining length 2, Packet Identifier 10
-		want: mqttView{N: 4, Type: "PUBREC", Version: 4, Summary: "PUBREC id=10", PacketID: 10,
+		want: view{N: 4, Type: "PUBREC", Version: 4, Summary: "PUBREC id=10", PacketID: 10,
 			Layout: []string{
 				"0-1 Packet type = PUBREC (5)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -362,7 +365,7 @@ var mqttValid = []mqttCase{
 	{
 		name: "PUBREL 3.1.1", version: 4,
 		raw: []byte{0x62, 2, 0, 10}, // PUBREL (flags 0010), remaining length 2, Packet Identifier 10
-		want: mqttView{N: 4, Type: "PUBREL", Version: 4, Summary: "PUBREL id=10", PacketID: 10,
+		want: view{N: 4, Type: "PUBREL", Version: 4, Summary: "PUBREL id=10", PacketID: 10,
 			Layout: []string{
 				"0-1 Packet type = PUBREL (6)",
 				"0-1 Flags = 0b0010 (reserved)",
@@ -373,7 +376,7 @@ var mqttValid = []mqttCase{
 	{
 		name: "PUBCOMP 3.1.1", version: 4,
 		raw: []byte{0x70, 2, 0, 10}, // PUBCOMP, remaining length 2, Packet Identifier 10
-		want: mqttView{N: 4, Type: "PUBCOMP", Version: 4, Summary: "PUBCOMP id=10", PacketID: 10,
+		want: view{N: 4, Type: "PUBCOMP", Version: 4, Summary: "PUBCOMP id=10", PacketID: 10,
 			Layout: []string{
 				"0-1 Packet type = PUBCOMP (7)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -391,7 +394,7 @@ var mqttValid = []mqttCase{
 			0, 8, 'a', 'l', 'e', 'r', 't', 's', '/', '#', // Topic Filter
 			2, // Requested QoS 2
 		},
-		want: mqttView{N: 32, Type: "SUBSCRIBE", Version: 4, Summary: `SUBSCRIBE id=1 "sensors/+/temp" qos1, "alerts/#" qos2`, PacketID: 1,
+		want: view{N: 32, Type: "SUBSCRIBE", Version: 4, Summary: `SUBSCRIBE id=1 "sensors/+/temp" qos1, "alerts/#" qos2`, PacketID: 1,
 			Layout: []string{
 				"0-1 Packet type = SUBSCRIBE (8)",
 				"0-1 Flags = 0b0010 (reserved)",
@@ -411,7 +414,7 @@ var mqttValid = []mqttCase{
 			0x01, // Return Code: maximum QoS 1
 			0x80, // Return Code: failure
 		},
-		want: mqttView{N: 6, Type: "SUBACK", Version: 4, Summary: "SUBACK id=1 Success - Maximum QoS 1, Failure", PacketID: 1, ReasonCode: 1,
+		want: view{N: 6, Type: "SUBACK", Version: 4, Summary: "SUBACK id=1 Success - Maximum QoS 1, Failure", PacketID: 1, ReasonCode: 1,
 			Layout: []string{
 				"0-1 Packet type = SUBACK (9)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -428,7 +431,7 @@ var mqttValid = []mqttCase{
 			0, 4, // Packet Identifier 4
 			0, 8, 'a', 'l', 'e', 'r', 't', 's', '/', '#', // Topic Filter
 		},
-		want: mqttView{N: 14, Type: "UNSUBSCRIBE", Version: 4, Summary: `UNSUBSCRIBE id=4 "alerts/#"`, PacketID: 4,
+		want: view{N: 14, Type: "UNSUBSCRIBE", Version: 4, Summary: `UNSUBSCRIBE id=4 "alerts/#"`, PacketID: 4,
 			Layout: []string{
 				"0-1 Packet type = UNSUBSCRIBE (10)",
 				"0-1 Flags = 0b0010 (reserved)",
@@ -440,7 +443,7 @@ var mqttValid = []mqttCase{
 	{
 		name: "UNSUBACK 3.1.1", version: 4,
 		raw: []byte{0xB0, 2, 0, 4}, // UNSUBACK, remaining length 2, Packet Identifier 4
-		want: mqttView{N: 4, Type: "UNSUBACK", Version: 4, Summary: "UNSUBACK id=4", PacketID: 4,
+		want: view{N: 4, Type: "UNSUBACK", Version: 4, Summary: "UNSUBACK id=4", PacketID: 4,
 			Layout: []string{
 				"0-1 Packet type = UNSUBACK (11)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -451,7 +454,7 @@ var mqttValid = []mqttCase{
 	{
 		name: "PINGREQ", version: 4,
 		raw: []byte{0xC0, 0}, // PINGREQ, remaining length 0
-		want: mqttView{N: 2, Type: "PINGREQ", Version: 4, Summary: "PINGREQ",
+		want: view{N: 2, Type: "PINGREQ", Version: 4, Summary: "PINGREQ",
 			Layout: []string{
 				"0-1 Packet type = PINGREQ (12)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -461,7 +464,7 @@ var mqttValid = []mqttCase{
 	{
 		name: "PINGRESP", version: 5,
 		raw: []byte{0xD0, 0}, // PINGRESP, remaining length 0
-		want: mqttView{N: 2, Type: "PINGRESP", Version: 5, Summary: "PINGRESP",
+		want: view{N: 2, Type: "PINGRESP", Version: 5, Summary: "PINGRESP",
 			Layout: []string{
 				"0-1 Packet type = PINGRESP (13)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -471,7 +474,7 @@ var mqttValid = []mqttCase{
 	{
 		name: "DISCONNECT 3.1.1", version: 4,
 		raw: []byte{0xE0, 0}, // DISCONNECT, remaining length 0
-		want: mqttView{N: 2, Type: "DISCONNECT", Version: 4, Summary: "DISCONNECT",
+		want: view{N: 2, Type: "DISCONNECT", Version: 4, Summary: "DISCONNECT",
 			Layout: []string{
 				"0-1 Packet type = DISCONNECT (14)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -503,7 +506,7 @@ var mqttValid = []mqttCase{
 			0, 5, 'a', 'l', 'i', 'c', 'e', // User Name
 			0, 6, 's', '3', 'c', 'r', 'e', 't', // Password
 		},
-		want: mqttView{N: 120, Type: "CONNECT", Version: 5,
+		want: view{N: 120, Type: "CONNECT", Version: 5,
 			Summary:  `CONNECT client "web-1" user "alice" will "clients/web-1/status" v5 keepalive 30`,
 			ClientID: "web-1", Username: "alice", Password: "s3cret",
 			Layout: []string{
@@ -561,7 +564,7 @@ var mqttValid = []mqttCase{
 			0x2A, 0, // Shared Subscription Available: no
 			0x1A, 0, 8, 'r', 'e', 'p', 'l', 'i', 'e', 's', '/', // Response Information
 		},
-		want: mqttView{N: 54, Type: "CONNACK", Version: 5, Summary: "CONNACK Success",
+		want: view{N: 54, Type: "CONNACK", Version: 5, Summary: "CONNACK Success",
 			Layout: []string{
 				"0-1 Packet type = CONNACK (2)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -594,7 +597,7 @@ var mqttValid = []mqttCase{
 			0x86, // Reason Code: Bad User Name or Password
 			0,    // Property Length 0
 		},
-		want: mqttView{N: 5, Type: "CONNACK", Version: 5, Summary: "CONNACK Bad User Name or Password", ReasonCode: 0x86,
+		want: view{N: 5, Type: "CONNACK", Version: 5, Summary: "CONNACK Bad User Name or Password", ReasonCode: 0x86,
 			Layout: []string{
 				"0-1 Packet type = CONNACK (2)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -624,7 +627,7 @@ var mqttValid = []mqttCase{
 			0x03, 0, 16, 'a', 'p', 'p', 'l', 'i', 'c', 'a', 't', 'i', 'o', 'n', '/', 'j', 's', 'o', 'n', // Content Type
 			'{', '"', 't', '"', ':', '2', '1', '.', '5', '}', // Payload
 		},
-		want: mqttView{N: 101, Type: "PUBLISH", Version: 5, Summary: `PUBLISH "sensors/kitchen/temp" alias=1 qos1 id=2 (10 bytes)`,
+		want: view{N: 101, Type: "PUBLISH", Version: 5, Summary: `PUBLISH "sensors/kitchen/temp" alias=1 qos1 id=2 (10 bytes)`,
 			Topic: "sensors/kitchen/temp", Payload: `{"t":21.5}`, PacketID: 2,
 			Layout: []string{
 				"0-1 Packet type = PUBLISH (3)",
@@ -657,7 +660,7 @@ var mqttValid = []mqttCase{
 			0x23, 0, 1, // Topic Alias 1
 			'h', 'i', // Payload
 		},
-		want: mqttView{N: 10, Type: "PUBLISH", Version: 5, Summary: `PUBLISH "" alias=1 qos0 (2 bytes)`, Payload: "hi",
+		want: view{N: 10, Type: "PUBLISH", Version: 5, Summary: `PUBLISH "" alias=1 qos0 (2 bytes)`, Payload: "hi",
 			Layout: []string{
 				"0-1 Packet type = PUBLISH (3)",
 				"0-1 Flags = 0b0000",
@@ -675,7 +678,7 @@ var mqttValid = []mqttCase{
 	{
 		name: "PUBACK 5.0 without reason code", version: 5,
 		raw: []byte{0x40, 2, 0, 2}, // PUBACK, remaining length 2, Packet Identifier 2
-		want: mqttView{N: 4, Type: "PUBACK", Version: 5, Summary: "PUBACK id=2 Success", PacketID: 2,
+		want: view{N: 4, Type: "PUBACK", Version: 5, Summary: "PUBACK id=2 Success", PacketID: 2,
 			Layout: []string{
 				"0-1 Packet type = PUBACK (4)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -690,7 +693,7 @@ var mqttValid = []mqttCase{
 			0, 3, // Packet Identifier 3
 			0x10, // Reason Code: No matching subscribers
 		},
-		want: mqttView{N: 5, Type: "PUBACK", Version: 5, Summary: "PUBACK id=3 No matching subscribers", PacketID: 3, ReasonCode: 0x10,
+		want: view{N: 5, Type: "PUBACK", Version: 5, Summary: "PUBACK id=3 No matching subscribers", PacketID: 3, ReasonCode: 0x10,
 			Layout: []string{
 				"0-1 Packet type = PUBACK (4)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -708,7 +711,7 @@ var mqttValid = []mqttCase{
 			9,                                        // Property Length
 			0x1F, 0, 6, 'i', 'n', ' ', 'u', 's', 'e', // Reason String
 		},
-		want: mqttView{N: 15, Type: "PUBREC", Version: 5, Summary: "PUBREC id=7 Packet Identifier in use", PacketID: 7, ReasonCode: 0x91,
+		want: view{N: 15, Type: "PUBREC", Version: 5, Summary: "PUBREC id=7 Packet Identifier in use", PacketID: 7, ReasonCode: 0x91,
 			Layout: []string{
 				"0-1 Packet type = PUBREC (5)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -727,7 +730,7 @@ var mqttValid = []mqttCase{
 			0, 7, // Packet Identifier 7
 			0x92, // Reason Code: Packet Identifier not found
 		},
-		want: mqttView{N: 5, Type: "PUBREL", Version: 5, Summary: "PUBREL id=7 Packet Identifier not found", PacketID: 7, ReasonCode: 0x92,
+		want: view{N: 5, Type: "PUBREL", Version: 5, Summary: "PUBREL id=7 Packet Identifier not found", PacketID: 7, ReasonCode: 0x92,
 			Layout: []string{
 				"0-1 Packet type = PUBREL (6)",
 				"0-1 Flags = 0b0010 (reserved)",
@@ -744,7 +747,7 @@ var mqttValid = []mqttCase{
 			0x00, // Reason Code: Success
 			0,    // Property Length 0
 		},
-		want: mqttView{N: 6, Type: "PUBCOMP", Version: 5, Summary: "PUBCOMP id=7 Success", PacketID: 7,
+		want: view{N: 6, Type: "PUBCOMP", Version: 5, Summary: "PUBCOMP id=7 Success", PacketID: 7,
 			Layout: []string{
 				"0-1 Packet type = PUBCOMP (7)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -767,7 +770,7 @@ var mqttValid = []mqttCase{
 			0, 13, '$', 's', 'h', 'a', 'r', 'e', '/', 'g', '/', 'j', 'o', 'b', 's', // Topic Filter
 			0b00000000, // Subscription Options: QoS 0
 		},
-		want: mqttView{N: 40, Type: "SUBSCRIBE", Version: 5, Summary: `SUBSCRIBE id=1 "sensors/+/temp" qos1, "$share/g/jobs" qos0`, PacketID: 1,
+		want: view{N: 40, Type: "SUBSCRIBE", Version: 5, Summary: `SUBSCRIBE id=1 "sensors/+/temp" qos1, "$share/g/jobs" qos0`, PacketID: 1,
 			Layout: []string{
 				"0-1 Packet type = SUBSCRIBE (8)",
 				"0-1 Flags = 0b0010 (reserved)",
@@ -802,7 +805,7 @@ var mqttValid = []mqttCase{
 			0x00, // Reason Code: Granted QoS 0
 			0x9E, // Reason Code: Shared Subscriptions not supported
 		},
-		want: mqttView{N: 8, Type: "SUBACK", Version: 5, Summary: "SUBACK id=1 Granted QoS 1, Granted QoS 0, Shared Subscriptions not supported",
+		want: view{N: 8, Type: "SUBACK", Version: 5, Summary: "SUBACK id=1 Granted QoS 1, Granted QoS 0, Shared Subscriptions not supported",
 			PacketID: 1, ReasonCode: 1,
 			Layout: []string{
 				"0-1 Packet type = SUBACK (9)",
@@ -825,7 +828,7 @@ var mqttValid = []mqttCase{
 			0x26, 0, 3, 'w', 'h', 'y', 0, 3, 'b', 'y', 'e', // User Property
 			0, 3, 'x', '/', '#', // Topic Filter
 		},
-		want: mqttView{N: 21, Type: "UNSUBSCRIBE", Version: 5, Summary: `UNSUBSCRIBE id=5 "x/#"`, PacketID: 5,
+		want: view{N: 21, Type: "UNSUBSCRIBE", Version: 5, Summary: `UNSUBSCRIBE id=5 "x/#"`, PacketID: 5,
 			Layout: []string{
 				"0-1 Packet type = UNSUBSCRIBE (10)",
 				"0-1 Flags = 0b0010 (reserved)",
@@ -846,7 +849,7 @@ var mqttValid = []mqttCase{
 			0x00, // Reason Code: Success
 			0x11, // Reason Code: No subscription existed
 		},
-		want: mqttView{N: 7, Type: "UNSUBACK", Version: 5, Summary: "UNSUBACK id=5 Success, No subscription existed", PacketID: 5,
+		want: view{N: 7, Type: "UNSUBACK", Version: 5, Summary: "UNSUBACK id=5 Success, No subscription existed", PacketID: 5,
 			Layout: []string{
 				"0-1 Packet type = UNSUBACK (11)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -861,7 +864,7 @@ var mqttValid = []mqttCase{
 	{
 		name: "DISCONNECT 5.0 without reason code", version: 5,
 		raw: []byte{0xE0, 0}, // DISCONNECT, remaining length 0
-		want: mqttView{N: 2, Type: "DISCONNECT", Version: 5, Summary: "DISCONNECT Normal disconnection",
+		want: view{N: 2, Type: "DISCONNECT", Version: 5, Summary: "DISCONNECT Normal disconnection",
 			Layout: []string{
 				"0-1 Packet type = DISCONNECT (14)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -877,7 +880,7 @@ var mqttValid = []mqttCase{
 			0x11, 0, 0, 0, 0, // Session Expiry Interval 0
 			0x1F, 0, 3, 'b', 'y', 'e', // Reason String
 		},
-		want: mqttView{N: 15, Type: "DISCONNECT", Version: 5, Summary: "DISCONNECT Disconnect with Will Message", ReasonCode: 4,
+		want: view{N: 15, Type: "DISCONNECT", Version: 5, Summary: "DISCONNECT Disconnect with Will Message", ReasonCode: 4,
 			Layout: []string{
 				"0-1 Packet type = DISCONNECT (14)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -897,7 +900,7 @@ var mqttValid = []mqttCase{
 			14,                                                                 // Property Length
 			0x1C, 0, 11, 'b', 'a', 'c', 'k', 'u', 'p', ':', '8', '8', '8', '3', // Server Reference
 		},
-		want: mqttView{N: 18, Type: "DISCONNECT", Version: 5, Summary: "DISCONNECT Use another server", ReasonCode: 0x9C,
+		want: view{N: 18, Type: "DISCONNECT", Version: 5, Summary: "DISCONNECT Use another server", ReasonCode: 0x9C,
 			Layout: []string{
 				"0-1 Packet type = DISCONNECT (14)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -917,7 +920,7 @@ var mqttValid = []mqttCase{
 			0x15, 0, 11, 'S', 'C', 'R', 'A', 'M', '-', 'S', 'H', 'A', '-', '1', // Authentication Method
 			0x16, 0, 3, 0x00, 0x10, 0xff, // Authentication Data
 		},
-		want: mqttView{N: 24, Type: "AUTH", Version: 5, Summary: `AUTH Continue authentication method "SCRAM-SHA-1"`, ReasonCode: 0x18,
+		want: view{N: 24, Type: "AUTH", Version: 5, Summary: `AUTH Continue authentication method "SCRAM-SHA-1"`, ReasonCode: 0x18,
 			Layout: []string{
 				"0-1 Packet type = AUTH (15)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -932,7 +935,7 @@ var mqttValid = []mqttCase{
 	{
 		name: "AUTH 5.0 without reason code", version: 5,
 		raw: []byte{0xF0, 0}, // AUTH, remaining length 0
-		want: mqttView{N: 2, Type: "AUTH", Version: 5, Summary: "AUTH Success",
+		want: view{N: 2, Type: "AUTH", Version: 5, Summary: "AUTH Success",
 			Layout: []string{
 				"0-1 Packet type = AUTH (15)",
 				"0-1 Flags = 0b0000 (reserved)",
@@ -941,12 +944,12 @@ var mqttValid = []mqttCase{
 	},
 }
 
-func TestDecodeMQTTValid(t *testing.T) {
-	for _, c := range mqttValid {
+func TestDecodeValid(t *testing.T) {
+	for _, c := range validPackets {
 		t.Run(c.name, func(t *testing.T) {
-			p, n, err := DecodeMQTT(c.raw, c.version)
-			diffMQTT(t, mqttViewOf(p, n, err), c.want)
-			checkMQTTFields(t, p, n)
+			p, n, err := Decode(c.raw, c.version)
+			diffView(t, viewOf(p, n, err), c.want)
+			checkFields(t, p, n)
 			if n != len(c.raw) {
 				t.Errorf("n = %d, want the whole input, %d", n, len(c.raw))
 			}
@@ -954,12 +957,12 @@ func TestDecodeMQTTValid(t *testing.T) {
 	}
 }
 
-// TestDecodeMQTTIncomplete feeds every proper prefix of every valid packet.
-func TestDecodeMQTTIncomplete(t *testing.T) {
-	for _, c := range mqttValid {
+// TestDecodeIncomplete feeds every proper prefix of every valid packet.
+func TestDecodeIncomplete(t *testing.T) {
+	for _, c := range validPackets {
 		for i := range len(c.raw) {
-			p, n, err := DecodeMQTT(c.raw[:i], c.version)
-			if n != 0 || !errors.Is(err, io.ErrUnexpectedEOF) || !reflect.DeepEqual(p, MQTTPacket{}) {
+			p, n, err := Decode(c.raw[:i], c.version)
+			if n != 0 || !errors.Is(err, io.ErrUnexpectedEOF) || !reflect.DeepEqual(p, Packet{}) {
 				t.Fatalf("%s: %d of %d bytes: got n=%d err=%v p=%+v, want 0, io.ErrUnexpectedEOF and a zero packet",
 					c.name, i, len(c.raw), n, err, p)
 			}
@@ -967,15 +970,15 @@ func TestDecodeMQTTIncomplete(t *testing.T) {
 	}
 }
 
-// TestDecodeMQTTStream decodes all valid packets from one buffer, each
+// TestDecodeStream decodes all valid packets from one buffer, each
 // followed by the next, as a connection would deliver them.
-func TestDecodeMQTTStream(t *testing.T) {
+func TestDecodeStream(t *testing.T) {
 	var stream []byte
-	for _, c := range mqttValid {
+	for _, c := range validPackets {
 		stream = append(stream, c.raw...)
 	}
-	for _, c := range mqttValid {
-		p, n, err := DecodeMQTT(stream, c.version)
+	for _, c := range validPackets {
+		p, n, err := Decode(stream, c.version)
 		if err != nil || n != len(c.raw) || p.Summary != c.want.Summary {
 			t.Fatalf("%s: got n=%d err=%v summary %q, want n=%d summary %q", c.name, n, err, p.Summary, len(c.raw), c.want.Summary)
 		}
@@ -983,12 +986,12 @@ func TestDecodeMQTTStream(t *testing.T) {
 	}
 }
 
-// TestDecodeMQTTCopiesPayload checks Payload and Password do not alias the
+// TestDecodeCopiesPayload checks Payload and Password do not alias the
 // input, which the caller may reuse.
-func TestDecodeMQTTCopiesPayload(t *testing.T) {
-	for _, c := range mqttValid {
+func TestDecodeCopiesPayload(t *testing.T) {
+	for _, c := range validPackets {
 		raw := append([]byte{}, c.raw...)
-		p, _, _ := DecodeMQTT(raw, c.version)
+		p, _, _ := Decode(raw, c.version)
 		for i := range raw {
 			raw[i] ^= 0xff
 		}
@@ -998,29 +1001,29 @@ func TestDecodeMQTTCopiesPayload(t *testing.T) {
 	}
 }
 
-// mqttBad holds packets that break a rule: want gives N, Err, PErr and
+// badPackets holds packets that break a rule: want gives N, Err, PErr and
 // Summary (the rest is not compared).
-var mqttBad = []mqttCase{
+var badPackets = []packetCase{
 	{
 		name: "remaining length of 5 bytes", version: 4,
 		raw:  []byte{0x30, 0xff, 0xff, 0xff, 0xff, 0x01},
-		want: mqttView{Err: "trace: mqtt: remaining length at offset 1 exceeds 4 bytes"},
+		want: view{Err: "trace: mqtt: remaining length at offset 1 exceeds 4 bytes"},
 	},
 	{
 		name: "remaining length with 4 continuation bytes and no fifth", version: 4,
 		raw:  []byte{0xC0, 0x80, 0x80, 0x80, 0x80},
-		want: mqttView{Err: "trace: mqtt: remaining length at offset 1 exceeds 4 bytes"},
+		want: view{Err: "trace: mqtt: remaining length at offset 1 exceeds 4 bytes"},
 	},
 	{
 		name: "non-minimal remaining length in 5.0", version: 5,
 		raw: []byte{0xC0, 0x80, 0x00}, // PINGREQ, remaining length 0 in two bytes
-		want: mqttView{N: 3, Summary: "PINGREQ (malformed)",
+		want: view{N: 3, Summary: "PINGREQ (malformed)",
 			PErr: "trace: mqtt: remaining length at offset 1 uses 2 bytes where 1 would do [MQTT-1.5.5-1]"},
 	},
 	{
 		name: "non-minimal remaining length in 3.1.1 is only noted", version: 4,
 		raw:  []byte{0xC0, 0x80, 0x00},
-		want: mqttView{N: 3, Summary: "PINGREQ"},
+		want: view{N: 3, Summary: "PINGREQ"},
 	},
 	{
 		name: "truncated topic name", version: 4,
@@ -1028,13 +1031,13 @@ var mqttBad = []mqttCase{
 			0x30, 5, // PUBLISH, remaining length 5
 			0, 10, 'a', 'b', 'c', // Topic Name announces 10 bytes
 		},
-		want: mqttView{N: 7, Summary: "PUBLISH qos0 (malformed)",
+		want: view{N: 7, Summary: "PUBLISH qos0 (malformed)",
 			PErr: "trace: mqtt: Topic Name at offset 2 announces 10 bytes but only 3 remain in the packet"},
 	},
 	{
 		name: "missing packet identifier", version: 4,
 		raw: []byte{0x32, 3, 0, 1, 't'}, // PUBLISH QoS 1 that ends after its topic
-		want: mqttView{N: 5, Summary: `PUBLISH "t" qos1 (malformed)`,
+		want: view{N: 5, Summary: `PUBLISH "t" qos1 (malformed)`,
 			PErr: "trace: mqtt: Packet Identifier at offset 5 needs 2 bytes but only 0 remain in the packet"},
 	},
 	{
@@ -1046,7 +1049,7 @@ var mqttBad = []mqttCase{
 			0x50, 0x00, // identifier 0x50 does not exist
 			'h', 'i', // Payload
 		},
-		want: mqttView{N: 10, Summary: `PUBLISH "t" qos0 (malformed)`,
+		want: view{N: 10, Summary: `PUBLISH "t" qos0 (malformed)`,
 			PErr: "trace: mqtt: unknown property identifier 0x50 at offset 6"},
 	},
 	{
@@ -1058,7 +1061,7 @@ var mqttBad = []mqttCase{
 			0x11, 0, 0, 0, 10, // Session Expiry Interval belongs to CONNECT, CONNACK and DISCONNECT
 			'h', 'i', // Payload
 		},
-		want: mqttView{N: 13, Summary: `PUBLISH "t" qos0 (2 bytes) (malformed)`,
+		want: view{N: 13, Summary: `PUBLISH "t" qos0 (2 bytes) (malformed)`,
 			PErr: "trace: mqtt: property Session Expiry Interval (0x11) at offset 6 is not allowed in PUBLISH"},
 	},
 	{
@@ -1070,13 +1073,13 @@ var mqttBad = []mqttCase{
 			0x21, 0, 10, // Receive Maximum
 			0x21, 0, 20, // Receive Maximum again
 		},
-		want: mqttView{N: 11, Summary: "CONNACK Success (malformed)",
+		want: view{N: 11, Summary: "CONNACK Success (malformed)",
 			PErr: "trace: mqtt: property Receive Maximum (0x21) at offset 8 appears more than once in CONNACK"},
 	},
 	{
 		name: "property length beyond the packet", version: 5,
 		raw: []byte{0x40, 5, 0, 1, 0x00, 10, 0x1F}, // PUBACK, id 1, Success, Property Length 10
-		want: mqttView{N: 7, Summary: "PUBACK id=1 Success (malformed)",
+		want: view{N: 7, Summary: "PUBACK id=1 Success (malformed)",
 			PErr: "trace: mqtt: Properties at offset 5 announce 10 bytes but only 1 remain in the packet"},
 	},
 	{
@@ -1088,61 +1091,61 @@ var mqttBad = []mqttCase{
 			0x1F, 0, 5, // Reason String announces 5 bytes, past the properties
 			'a', 'b',
 		},
-		want: mqttView{N: 9, Summary: "DISCONNECT Normal disconnection (malformed)",
+		want: view{N: 9, Summary: "DISCONNECT Normal disconnection (malformed)",
 			PErr: "trace: mqtt: Reason String at offset 5 announces 5 bytes but only 0 remain in the Properties"},
 	},
 	{
 		name: "PUBLISH with QoS 3", version: 4,
 		raw: []byte{0x36, 3, 0, 1, 't'},
-		want: mqttView{N: 5, Summary: "PUBLISH qos3 (malformed)",
+		want: view{N: 5, Summary: "PUBLISH qos3 (malformed)",
 			PErr: "trace: mqtt: PUBLISH has both QoS bits set: QoS 3 does not exist [MQTT-3.3.1-4]"},
 	},
 	{
 		name: "PUBLISH with DUP and QoS 0", version: 4,
 		raw: []byte{0x38, 3, 0, 1, 't'},
-		want: mqttView{N: 5, Summary: `PUBLISH "t" qos0 dup (0 bytes) (malformed)`,
+		want: view{N: 5, Summary: `PUBLISH "t" qos0 dup (0 bytes) (malformed)`,
 			PErr: "trace: mqtt: PUBLISH with QoS 0 has the DUP flag set [MQTT-3.3.1-2]"},
 	},
 	{
 		name: "reserved flags set in 3.1.1", version: 4,
 		raw: []byte{0x41, 2, 0, 1},
-		want: mqttView{N: 4, Summary: "PUBACK id=1 (malformed)",
+		want: view{N: 4, Summary: "PUBACK id=1 (malformed)",
 			PErr: "trace: mqtt: PUBACK fixed header flags are 0b0001 but must be 0b0000 [MQTT-2.2.2-1]"},
 	},
 	{
 		name: "reserved flags set in 5.0", version: 5,
 		raw: []byte{0x41, 2, 0, 1},
-		want: mqttView{N: 4, Summary: "PUBACK id=1 Success (malformed)",
+		want: view{N: 4, Summary: "PUBACK id=1 Success (malformed)",
 			PErr: "trace: mqtt: PUBACK fixed header flags are 0b0001 but must be 0b0000 [MQTT-2.1.3-1]"},
 	},
 	{
 		name: "SUBSCRIBE flags not 0010", version: 4,
 		raw: []byte{0x80, 6, 0, 1, 0, 1, 'a', 0},
-		want: mqttView{N: 8, Summary: `SUBSCRIBE id=1 "a" qos0 (malformed)`,
+		want: view{N: 8, Summary: `SUBSCRIBE id=1 "a" qos0 (malformed)`,
 			PErr: "trace: mqtt: SUBSCRIBE fixed header flags are 0b0000 but must be 0b0010 [MQTT-3.8.1-1]"},
 	},
 	{
 		name: "PUBREL flags not 0010", version: 4,
 		raw: []byte{0x60, 2, 0, 1},
-		want: mqttView{N: 4, Summary: "PUBREL id=1 (malformed)",
+		want: view{N: 4, Summary: "PUBREL id=1 (malformed)",
 			PErr: "trace: mqtt: PUBREL fixed header flags are 0b0000 but must be 0b0010 [MQTT-3.6.1-1]"},
 	},
 	{
 		name: "CONNECT reserved flag", version: 0,
 		raw: []byte{0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x03, 0, 0, 0, 1, 'c'},
-		want: mqttView{N: 15, Summary: `CONNECT client "c" v3.1.1 keepalive 0 (malformed)`,
+		want: view{N: 15, Summary: `CONNECT client "c" v3.1.1 keepalive 0 (malformed)`,
 			PErr: "trace: mqtt: CONNECT flags at offset 9 have the reserved bit 0 set [MQTT-3.1.2-3]"},
 	},
 	{
 		name: "CONNECT will QoS without will flag in 3.1.1", version: 0,
 		raw: []byte{0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x08, 0, 0, 0, 1, 'c'},
-		want: mqttView{N: 15, Summary: `CONNECT client "c" v3.1.1 keepalive 0 (malformed)`,
+		want: view{N: 15, Summary: `CONNECT client "c" v3.1.1 keepalive 0 (malformed)`,
 			PErr: "trace: mqtt: CONNECT flags at offset 9 set Will QoS 1 without the Will Flag [MQTT-3.1.2-13]"},
 	},
 	{
 		name: "CONNECT will QoS without will flag in 5.0", version: 0,
 		raw: []byte{0x10, 14, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x08, 0, 0, 0, 0, 1, 'c'},
-		want: mqttView{N: 16, Summary: `CONNECT client "c" v5 keepalive 0 (malformed)`,
+		want: view{N: 16, Summary: `CONNECT client "c" v5 keepalive 0 (malformed)`,
 			PErr: "trace: mqtt: CONNECT flags at offset 9 set Will QoS 1 without the Will Flag [MQTT-3.1.2-11]"},
 	},
 	{
@@ -1152,177 +1155,177 @@ var mqttBad = []mqttCase{
 			0, 1, 'w', // Will Topic
 			0, 0, // Will Message
 		},
-		want: mqttView{N: 20, Summary: `CONNECT client "c" will "w" v3.1.1 keepalive 0 (malformed)`,
+		want: view{N: 20, Summary: `CONNECT client "c" will "w" v3.1.1 keepalive 0 (malformed)`,
 			PErr: "trace: mqtt: CONNECT flags at offset 9 set Will QoS 3, which does not exist [MQTT-3.1.2-14]"},
 	},
 	{
 		name: "CONNECT password without user name in 3.1.1", version: 0,
 		raw: []byte{0x10, 16, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x40, 0, 0, 0, 1, 'c', 0, 1, 'p'},
-		want: mqttView{N: 18, Summary: `CONNECT client "c" v3.1.1 keepalive 0 (malformed)`,
+		want: view{N: 18, Summary: `CONNECT client "c" v3.1.1 keepalive 0 (malformed)`,
 			PErr: "trace: mqtt: CONNECT flags at offset 9 set the Password Flag without the User Name Flag [MQTT-3.1.2-22]"},
 	},
 	{
 		name: "CONNECT password without user name is fine in 5.0", version: 0,
 		raw:  []byte{0x10, 17, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x40, 0, 0, 0, 0, 1, 'c', 0, 1, 'p'},
-		want: mqttView{N: 19, Summary: `CONNECT client "c" v5 keepalive 0`},
+		want: view{N: 19, Summary: `CONNECT client "c" v5 keepalive 0`},
 	},
 	{
 		name: "CONNECT with an unknown protocol level", version: 0,
 		raw: []byte{0x10, 10, 0, 4, 'M', 'Q', 'T', 'T', 6, 0, 0, 0},
-		want: mqttView{N: 12, Summary: "CONNECT v3.1.1 (malformed)",
+		want: view{N: 12, Summary: "CONNECT v3.1.1 (malformed)",
 			PErr: "trace: mqtt: CONNECT at offset 8 asks for protocol level 6, which this decoder does not know (3, 4 and 5 exist) [MQTT-3.1.2-2]"},
 	},
 	{
 		name: "CONNECT with a wrong protocol name", version: 0,
 		raw: []byte{0x10, 13, 0, 4, 'M', 'Q', 'T', 'X', 4, 0x02, 0, 0, 0, 1, 'c'},
-		want: mqttView{N: 15, Summary: `CONNECT client "c" v3.1.1 keepalive 0 (malformed)`,
+		want: view{N: 15, Summary: `CONNECT client "c" v3.1.1 keepalive 0 (malformed)`,
 			PErr: `trace: mqtt: CONNECT protocol name is "MQTX" but level 4 uses "MQTT" [MQTT-3.1.2-1]`},
 	},
 	{
 		name: "packet type 0", version: 4,
 		raw:  []byte{0x00, 1, 0xAA},
-		want: mqttView{N: 3, Summary: "Reserved(0) (malformed)", PErr: "trace: mqtt: packet type 0 is reserved"},
+		want: view{N: 3, Summary: "Reserved(0) (malformed)", PErr: "trace: mqtt: packet type 0 is reserved"},
 	},
 	{
 		name: "packet type 15 in 3.1.1", version: 4,
 		raw:  []byte{0xF0, 0},
-		want: mqttView{N: 2, Summary: "Reserved(15) (malformed)", PErr: "trace: mqtt: packet type 15 is reserved before MQTT 5.0"},
+		want: view{N: 2, Summary: "Reserved(15) (malformed)", PErr: "trace: mqtt: packet type 15 is reserved before MQTT 5.0"},
 	},
 	{
 		name: "PINGREQ with a body", version: 4,
 		raw: []byte{0xC0, 1, 0x00},
-		want: mqttView{N: 3, Summary: "PINGREQ (malformed)",
+		want: view{N: 3, Summary: "PINGREQ (malformed)",
 			PErr: "trace: mqtt: PINGREQ has 1 unexpected byte at offset 2 after its last field"},
 	},
 	{
 		name: "CONNACK 3.1.1 with an extra byte", version: 4,
 		raw: []byte{0x20, 3, 0, 0, 0},
-		want: mqttView{N: 5, Summary: "CONNACK Connection Accepted (malformed)",
+		want: view{N: 5, Summary: "CONNACK Connection Accepted (malformed)",
 			PErr: "trace: mqtt: CONNACK has 1 unexpected byte at offset 4 after its last field"},
 	},
 	{
 		name: "SUBSCRIBE without filters in 3.1.1", version: 4,
 		raw:  []byte{0x82, 2, 0, 1},
-		want: mqttView{N: 4, Summary: "SUBSCRIBE id=1 (malformed)", PErr: "trace: mqtt: SUBSCRIBE has no topic filter [MQTT-3.8.3-3]"},
+		want: view{N: 4, Summary: "SUBSCRIBE id=1 (malformed)", PErr: "trace: mqtt: SUBSCRIBE has no topic filter [MQTT-3.8.3-3]"},
 	},
 	{
 		name: "SUBSCRIBE without filters in 5.0", version: 5,
 		raw:  []byte{0x82, 3, 0, 1, 0},
-		want: mqttView{N: 5, Summary: "SUBSCRIBE id=1 (malformed)", PErr: "trace: mqtt: SUBSCRIBE has no topic filter [MQTT-3.8.3-2]"},
+		want: view{N: 5, Summary: "SUBSCRIBE id=1 (malformed)", PErr: "trace: mqtt: SUBSCRIBE has no topic filter [MQTT-3.8.3-2]"},
 	},
 	{
 		name: "SUBSCRIBE 3.1.1 asking for QoS 3", version: 4,
 		raw: []byte{0x82, 6, 0, 1, 0, 1, 'a', 3},
-		want: mqttView{N: 8, Summary: `SUBSCRIBE id=1 "a" qos3 (malformed)`,
+		want: view{N: 8, Summary: `SUBSCRIBE id=1 "a" qos3 (malformed)`,
 			PErr: "trace: mqtt: SUBSCRIBE Requested QoS at offset 7 is 0x03: reserved bits must be 0 and QoS at most 2 [MQTT-3.8.3-4]"},
 	},
 	{
 		name: "SUBSCRIBE 5.0 with reserved option bits", version: 5,
 		raw: []byte{0x82, 7, 0, 1, 0, 0, 1, 'a', 0xC0},
-		want: mqttView{N: 9, Summary: `SUBSCRIBE id=1 "a" qos0 (malformed)`,
+		want: view{N: 9, Summary: `SUBSCRIBE id=1 "a" qos0 (malformed)`,
 			PErr: "trace: mqtt: SUBSCRIBE options at offset 8 have reserved bits set [MQTT-3.8.3-5]"},
 	},
 	{
 		name: "SUBSCRIBE 5.0 with No Local on a shared subscription", version: 5,
 		raw: []byte{0x82, 14, 0, 1, 0, 0, 8, '$', 's', 'h', 'a', 'r', 'e', '/', 'g', 0x04},
-		want: mqttView{N: 16, Summary: `SUBSCRIBE id=1 "$share/g" qos0 (malformed)`,
+		want: view{N: 16, Summary: `SUBSCRIBE id=1 "$share/g" qos0 (malformed)`,
 			PErr: "trace: mqtt: SUBSCRIBE options at offset 15 set No Local on a shared subscription [MQTT-3.8.3-4]"},
 	},
 	{
 		name: "PUBLISH topic with a wildcard", version: 4,
 		raw: []byte{0x30, 5, 0, 3, 'a', '/', '#'},
-		want: mqttView{N: 7, Summary: `PUBLISH "a/#" qos0 (0 bytes) (malformed)`,
+		want: view{N: 7, Summary: `PUBLISH "a/#" qos0 (0 bytes) (malformed)`,
 			PErr: "trace: mqtt: PUBLISH Topic Name at offset 2 contains a wildcard character [MQTT-3.3.2-2]"},
 	},
 	{
 		name: "PUBLISH 3.1.1 with an empty topic", version: 4,
 		raw: []byte{0x30, 2, 0, 0},
-		want: mqttView{N: 4, Summary: `PUBLISH "" qos0 (0 bytes) (malformed)`,
+		want: view{N: 4, Summary: `PUBLISH "" qos0 (0 bytes) (malformed)`,
 			PErr: "trace: mqtt: PUBLISH Topic Name at offset 2 is empty [MQTT-4.7.3-1]"},
 	},
 	{
 		name: "PUBLISH 5.0 with an empty topic and no alias", version: 5,
 		raw: []byte{0x30, 3, 0, 0, 0},
-		want: mqttView{N: 5, Summary: `PUBLISH "" qos0 (0 bytes) (malformed)`,
+		want: view{N: 5, Summary: `PUBLISH "" qos0 (0 bytes) (malformed)`,
 			PErr: "trace: mqtt: PUBLISH has an empty Topic Name and no Topic Alias"},
 	},
 	{
 		name: "topic not UTF-8 in 3.1.1", version: 4,
 		raw: []byte{0x30, 4, 0, 2, 0xC3, 0x28},
-		want: mqttView{N: 6, Summary: `PUBLISH "\xc3(" qos0 (0 bytes) (malformed)`,
+		want: view{N: 6, Summary: `PUBLISH "\xc3(" qos0 (0 bytes) (malformed)`,
 			PErr: "trace: mqtt: Topic Name at offset 2 is not well-formed UTF-8 [MQTT-1.5.3-1]"},
 	},
 	{
 		name: "topic not UTF-8 in 5.0", version: 5,
 		raw: []byte{0x30, 6, 0, 3, 0xED, 0xA0, 0x80, 0}, // an encoded surrogate, U+D800; no properties
-		want: mqttView{N: 8, Summary: `PUBLISH "\xed\xa0\x80" qos0 (0 bytes) (malformed)`,
+		want: view{N: 8, Summary: `PUBLISH "\xed\xa0\x80" qos0 (0 bytes) (malformed)`,
 			PErr: "trace: mqtt: Topic Name at offset 2 is not well-formed UTF-8 [MQTT-1.5.4-1]"},
 	},
 	{
 		name: "topic with U+0000", version: 4,
 		raw: []byte{0x30, 5, 0, 3, 'a', 0, 'b'},
-		want: mqttView{N: 7, Summary: `PUBLISH "a\x00b" qos0 (0 bytes) (malformed)`,
+		want: view{N: 7, Summary: `PUBLISH "a\x00b" qos0 (0 bytes) (malformed)`,
 			PErr: "trace: mqtt: Topic Name at offset 2 contains the null character U+0000 [MQTT-1.5.3-2]"},
 	},
 	{
 		name: "PUBLISH QoS 1 with packet identifier 0", version: 4,
 		raw: []byte{0x32, 5, 0, 1, 't', 0, 0},
-		want: mqttView{N: 7, Summary: `PUBLISH "t" qos1 id=0 (0 bytes) (malformed)`,
+		want: view{N: 7, Summary: `PUBLISH "t" qos1 id=0 (0 bytes) (malformed)`,
 			PErr: "trace: mqtt: PUBLISH Packet Identifier at offset 5 is 0, which is not allowed [MQTT-2.3.1-1]"},
 	},
 	{
 		name: "CONNACK 5.0 with a reason code of another packet", version: 5,
 		raw: []byte{0x20, 3, 0, 0x10, 0},
-		want: mqttView{N: 5, Summary: "CONNACK No matching subscribers (malformed)",
+		want: view{N: 5, Summary: "CONNACK No matching subscribers (malformed)",
 			PErr: "trace: mqtt: reason code 0x10 at offset 3 is not valid in CONNACK [MQTT-3.2.2-8]"},
 	},
 	{
 		name: "CONNACK 3.1.1 refused with session present", version: 4,
 		raw: []byte{0x20, 2, 1, 5},
-		want: mqttView{N: 4, Summary: "CONNACK Connection Refused: not authorized session-present (malformed)",
+		want: view{N: 4, Summary: "CONNACK Connection Refused: not authorized session-present (malformed)",
 			PErr: "trace: mqtt: CONNACK refuses the connection but sets Session Present [MQTT-3.2.2-4]"},
 	},
 	{
 		name: "SUBACK 3.1.1 with a reserved return code", version: 4,
 		raw: []byte{0x90, 3, 0, 1, 3},
-		want: mqttView{N: 5, Summary: "SUBACK id=1 Reserved (malformed)",
+		want: view{N: 5, Summary: "SUBACK id=1 Reserved (malformed)",
 			PErr: "trace: mqtt: SUBACK return code 0x03 at offset 4 is reserved [MQTT-3.9.3-2]"},
 	},
 	{
 		name: "subscription identifier longer than 4 bytes", version: 5,
 		raw: []byte{0x82, 12, 0, 1, 5, 0x0B, 0xff, 0xff, 0xff, 0xff, 0, 1, 'a', 0},
-		want: mqttView{N: 14, Summary: "SUBSCRIBE id=1 (malformed)",
+		want: view{N: 14, Summary: "SUBSCRIBE id=1 (malformed)",
 			PErr: "trace: mqtt: Subscription Identifier at offset 6 exceeds 4 bytes"},
 	},
 	{
 		name: "property length cut short", version: 5,
 		raw: []byte{0x40, 4, 0, 1, 0x00, 0x80},
-		want: mqttView{N: 6, Summary: "PUBACK id=1 Success (malformed)",
+		want: view{N: 6, Summary: "PUBACK id=1 Success (malformed)",
 			PErr: "trace: mqtt: Property Length at offset 5 is cut short: the packet ends at offset 6"},
 	},
 	{
 		name: "topic alias 0", version: 5,
 		raw: []byte{0x30, 7, 0, 1, 't', 3, 0x23, 0, 0},
-		want: mqttView{N: 9, Summary: `PUBLISH "t" qos0 (0 bytes) (malformed)`,
+		want: view{N: 9, Summary: `PUBLISH "t" qos0 (0 bytes) (malformed)`,
 			PErr: "trace: mqtt: property Topic Alias at offset 6 must not be 0"},
 	},
 	{
 		name: "yes/no property with value 2", version: 5,
 		raw: []byte{0x20, 5, 0, 0, 2, 0x25, 2},
-		want: mqttView{N: 7, Summary: "CONNACK Success (malformed)",
+		want: view{N: 7, Summary: "CONNACK Success (malformed)",
 			PErr: "trace: mqtt: property Retain Available at offset 5 must be 0 or 1, not 2"},
 	},
 }
 
-func TestDecodeMQTTMalformed(t *testing.T) {
-	for _, c := range mqttBad {
+func TestDecodeMalformed(t *testing.T) {
+	for _, c := range badPackets {
 		t.Run(c.name, func(t *testing.T) {
-			p, n, err := DecodeMQTT(c.raw, c.version)
-			got := mqttViewOf(p, n, err)
-			got = mqttView{N: got.N, Err: got.Err, PErr: got.PErr, Summary: got.Summary}
-			diffMQTT(t, got, c.want)
+			p, n, err := Decode(c.raw, c.version)
+			got := viewOf(p, n, err)
+			got = view{N: got.N, Err: got.Err, PErr: got.PErr, Summary: got.Summary}
+			diffView(t, got, c.want)
 			if err == nil {
-				checkMQTTFields(t, p, n)
+				checkFields(t, p, n)
 				// Every byte is explained by some top-level field.
 				covered := 0
 				for _, f := range p.Fields {
@@ -1338,11 +1341,11 @@ func TestDecodeMQTTMalformed(t *testing.T) {
 	}
 }
 
-// TestMQTTFieldParts checks the full tree of a packet with a property, down
+// TestFieldParts checks the full tree of a packet with a property, down
 // to the length and value parts of its strings.
-func TestMQTTFieldParts(t *testing.T) {
-	raw := mqttValid[slicesIndex(mqttValid, "UNSUBSCRIBE 5.0 with a user property")].raw
-	p, _, _ := DecodeMQTT(raw, 5)
+func TestFieldParts(t *testing.T) {
+	raw := validPackets[slicesIndex(validPackets, "UNSUBSCRIBE 5.0 with a user property")].raw
+	p, _, _ := Decode(raw, 5)
 	var got []string
 	for _, f := range p.Fields {
 		got = append(got, fmt.Sprintf("%d-%d %s%s = %s [%s]", f.Start, f.End, strings.Repeat(". ", f.Depth), f.Name, f.Value, f.Spec))
@@ -1366,12 +1369,12 @@ func TestMQTTFieldParts(t *testing.T) {
 		"16-18 . length = 3 [MQTT 5.0 §3.10.3]",
 		`18-21 . value = "x/#" [MQTT 5.0 §3.10.3]`,
 	}
-	diffMQTT(t, got, want)
+	diffView(t, got, want)
 
 	// A string property has its parts right under the property, and an
 	// integer property a single value part.
-	raw = mqttValid[slicesIndex(mqttValid, "PUBREC 5.0 with a reason string")].raw
-	p, _, _ = DecodeMQTT(raw, 5)
+	raw = validPackets[slicesIndex(validPackets, "PUBREC 5.0 with a reason string")].raw
+	p, _, _ = Decode(raw, 5)
 	got = got[:0]
 	for _, f := range p.Fields[7:] {
 		got = append(got, fmt.Sprintf("%d-%d %s%s = %s [%s]", f.Start, f.End, strings.Repeat(". ", f.Depth), f.Name, f.Value, f.Spec))
@@ -1382,10 +1385,10 @@ func TestMQTTFieldParts(t *testing.T) {
 		"7-9 . . length = 6 [MQTT 5.0 §3.5.2.2.2]",
 		`9-15 . . value = "in use" [MQTT 5.0 §3.5.2.2.2]`,
 	}
-	diffMQTT(t, got, want)
+	diffView(t, got, want)
 }
 
-func slicesIndex(cases []mqttCase, name string) int {
+func slicesIndex(cases []packetCase, name string) int {
 	for i, c := range cases {
 		if c.name == name {
 			return i
@@ -1394,51 +1397,51 @@ func slicesIndex(cases []mqttCase, name string) int {
 	panic("no case " + name)
 }
 
-// TestMQTTReasonCodes checks the name of every MQTT 5 reason code and the
+// TestReasonCodes checks the name of every MQTT 5 reason code and the
 // packets that may carry it against the table of the specification (§2.4).
-func TestMQTTReasonCodes(t *testing.T) {
+func TestReasonCodes(t *testing.T) {
 	type use struct {
 		code byte
 		typ  byte
 		name string
 	}
 	for _, u := range []use{
-		{0x00, mqttConnack, "Success"}, {0x00, mqttPuback, "Success"}, {0x00, mqttPubrec, "Success"},
-		{0x00, mqttPubrel, "Success"}, {0x00, mqttPubcomp, "Success"}, {0x00, mqttUnsuback, "Success"},
-		{0x00, mqttAuth, "Success"}, {0x00, mqttDisconnect, "Normal disconnection"}, {0x00, mqttSuback, "Granted QoS 0"},
-		{0x01, mqttSuback, "Granted QoS 1"}, {0x02, mqttSuback, "Granted QoS 2"},
-		{0x04, mqttDisconnect, "Disconnect with Will Message"},
-		{0x10, mqttPuback, "No matching subscribers"}, {0x10, mqttPubrec, "No matching subscribers"},
-		{0x11, mqttUnsuback, "No subscription existed"},
-		{0x18, mqttAuth, "Continue authentication"}, {0x19, mqttAuth, "Re-authenticate"},
-		{0x80, mqttConnack, "Unspecified error"}, {0x80, mqttSuback, "Unspecified error"},
-		{0x81, mqttConnack, "Malformed Packet"}, {0x81, mqttDisconnect, "Malformed Packet"},
-		{0x82, mqttDisconnect, "Protocol Error"}, {0x83, mqttPubrec, "Implementation specific error"},
-		{0x84, mqttConnack, "Unsupported Protocol Version"}, {0x85, mqttConnack, "Client Identifier not valid"},
-		{0x86, mqttConnack, "Bad User Name or Password"}, {0x87, mqttUnsuback, "Not authorized"},
-		{0x88, mqttConnack, "Server unavailable"}, {0x89, mqttDisconnect, "Server busy"}, {0x8A, mqttConnack, "Banned"},
-		{0x8B, mqttDisconnect, "Server shutting down"}, {0x8C, mqttConnack, "Bad authentication method"},
-		{0x8D, mqttDisconnect, "Keep Alive timeout"}, {0x8E, mqttDisconnect, "Session taken over"},
-		{0x8F, mqttSuback, "Topic Filter invalid"}, {0x90, mqttPuback, "Topic Name invalid"},
-		{0x91, mqttSuback, "Packet Identifier in use"}, {0x92, mqttPubcomp, "Packet Identifier not found"},
-		{0x93, mqttDisconnect, "Receive Maximum exceeded"}, {0x94, mqttDisconnect, "Topic Alias invalid"},
-		{0x95, mqttConnack, "Packet too large"}, {0x96, mqttDisconnect, "Message rate too high"},
-		{0x97, mqttPuback, "Quota exceeded"}, {0x98, mqttDisconnect, "Administrative action"},
-		{0x99, mqttPubrec, "Payload format invalid"}, {0x9A, mqttConnack, "Retain not supported"},
-		{0x9B, mqttDisconnect, "QoS not supported"}, {0x9C, mqttConnack, "Use another server"},
-		{0x9D, mqttDisconnect, "Server moved"}, {0x9E, mqttSuback, "Shared Subscriptions not supported"},
-		{0x9F, mqttConnack, "Connection rate exceeded"}, {0xA0, mqttDisconnect, "Maximum connect time"},
-		{0xA1, mqttSuback, "Subscription Identifiers not supported"}, {0xA2, mqttDisconnect, "Wildcard Subscriptions not supported"},
+		{0x00, typeConnack, "Success"}, {0x00, typePuback, "Success"}, {0x00, typePubrec, "Success"},
+		{0x00, typePubrel, "Success"}, {0x00, typePubcomp, "Success"}, {0x00, typeUnsuback, "Success"},
+		{0x00, typeAuth, "Success"}, {0x00, typeDisconnect, "Normal disconnection"}, {0x00, typeSuback, "Granted QoS 0"},
+		{0x01, typeSuback, "Granted QoS 1"}, {0x02, typeSuback, "Granted QoS 2"},
+		{0x04, typeDisconnect, "Disconnect with Will Message"},
+		{0x10, typePuback, "No matching subscribers"}, {0x10, typePubrec, "No matching subscribers"},
+		{0x11, typeUnsuback, "No subscription existed"},
+		{0x18, typeAuth, "Continue authentication"}, {0x19, typeAuth, "Re-authenticate"},
+		{0x80, typeConnack, "Unspecified error"}, {0x80, typeSuback, "Unspecified error"},
+		{0x81, typeConnack, "Malformed Packet"}, {0x81, typeDisconnect, "Malformed Packet"},
+		{0x82, typeDisconnect, "Protocol Error"}, {0x83, typePubrec, "Implementation specific error"},
+		{0x84, typeConnack, "Unsupported Protocol Version"}, {0x85, typeConnack, "Client Identifier not valid"},
+		{0x86, typeConnack, "Bad User Name or Password"}, {0x87, typeUnsuback, "Not authorized"},
+		{0x88, typeConnack, "Server unavailable"}, {0x89, typeDisconnect, "Server busy"}, {0x8A, typeConnack, "Banned"},
+		{0x8B, typeDisconnect, "Server shutting down"}, {0x8C, typeConnack, "Bad authentication method"},
+		{0x8D, typeDisconnect, "Keep Alive timeout"}, {0x8E, typeDisconnect, "Session taken over"},
+		{0x8F, typeSuback, "Topic Filter invalid"}, {0x90, typePuback, "Topic Name invalid"},
+		{0x91, typeSuback, "Packet Identifier in use"}, {0x92, typePubcomp, "Packet Identifier not found"},
+		{0x93, typeDisconnect, "Receive Maximum exceeded"}, {0x94, typeDisconnect, "Topic Alias invalid"},
+		{0x95, typeConnack, "Packet too large"}, {0x96, typeDisconnect, "Message rate too high"},
+		{0x97, typePuback, "Quota exceeded"}, {0x98, typeDisconnect, "Administrative action"},
+		{0x99, typePubrec, "Payload format invalid"}, {0x9A, typeConnack, "Retain not supported"},
+		{0x9B, typeDisconnect, "QoS not supported"}, {0x9C, typeConnack, "Use another server"},
+		{0x9D, typeDisconnect, "Server moved"}, {0x9E, typeSuback, "Shared Subscriptions not supported"},
+		{0x9F, typeConnack, "Connection rate exceeded"}, {0xA0, typeDisconnect, "Maximum connect time"},
+		{0xA1, typeSuback, "Subscription Identifiers not supported"}, {0xA2, typeDisconnect, "Wildcard Subscriptions not supported"},
 	} {
-		name, ok := mqttReasonName(u.code, u.typ)
+		name, ok := reasonName(u.code, u.typ)
 		if name != u.name || !ok {
-			t.Errorf("reason 0x%02X in %s: got %q, allowed %v; want %q, allowed", u.code, mqttTypeNames[u.typ], name, ok, u.name)
+			t.Errorf("reason 0x%02X in %s: got %q, allowed %v; want %q, allowed", u.code, typeNames[u.typ], name, ok, u.name)
 		}
 	}
-	for _, u := range []use{{0x01, mqttConnack, ""}, {0x04, mqttPuback, ""}, {0x80, mqttPubrel, ""}, {0x92, mqttPuback, ""},
-		{0x82, mqttSuback, ""}, {0x18, mqttDisconnect, ""}, {0x03, mqttPuback, ""}} {
-		if name, ok := mqttReasonName(u.code, u.typ); ok {
-			t.Errorf("reason 0x%02X (%s) allowed in %s, want refused", u.code, name, mqttTypeNames[u.typ])
+	for _, u := range []use{{0x01, typeConnack, ""}, {0x04, typePuback, ""}, {0x80, typePubrel, ""}, {0x92, typePuback, ""},
+		{0x82, typeSuback, ""}, {0x18, typeDisconnect, ""}, {0x03, typePuback, ""}} {
+		if name, ok := reasonName(u.code, u.typ); ok {
+			t.Errorf("reason 0x%02X (%s) allowed in %s, want refused", u.code, name, typeNames[u.typ])
 		}
 	}
 }
@@ -1495,8 +1498,8 @@ func mochiDecode(raw []byte, version byte) (pk packets.Packet, err error) {
 	return pk, err
 }
 
-// mqttMochiView puts the values both decoders produce side by side.
-type mqttMochiView struct {
+// mochiView puts the values both decoders produce side by side.
+type mochiView struct {
 	Version    byte
 	Topic      string
 	Payload    string
@@ -1507,8 +1510,8 @@ type mqttMochiView struct {
 	ReasonCode byte
 }
 
-func mqttMochiViewOf(pk packets.Packet) mqttMochiView {
-	v := mqttMochiView{Version: pk.ProtocolVersion, Topic: pk.TopicName, Payload: string(pk.Payload),
+func mochiViewOf(pk packets.Packet) mochiView {
+	v := mochiView{Version: pk.ProtocolVersion, Topic: pk.TopicName, Payload: string(pk.Payload),
 		PacketID: pk.PacketID, ClientID: pk.Connect.ClientIdentifier, Username: string(pk.Connect.Username),
 		Password: string(pk.Connect.Password), ReasonCode: pk.ReasonCode}
 	if (pk.FixedHeader.Type == packets.Suback || pk.FixedHeader.Type == packets.Unsuback) && len(pk.ReasonCodes) > 0 {
@@ -1517,14 +1520,14 @@ func mqttMochiViewOf(pk packets.Packet) mqttMochiView {
 	return v
 }
 
-func mqttOursViewOf(p MQTTPacket) mqttMochiView {
-	return mqttMochiView{Version: p.Version, Topic: p.Topic, Payload: string(p.Payload), PacketID: p.PacketID,
+func oursViewOf(p Packet) mochiView {
+	return mochiView{Version: p.Version, Topic: p.Topic, Payload: string(p.Payload), PacketID: p.PacketID,
 		ClientID: p.ClientID, Username: p.Username, Password: string(p.Password), ReasonCode: p.ReasonCode}
 }
 
-// TestDecodeMQTTMochiCases decodes mochi's own byte-level test packets that
+// TestDecodeMochiCases decodes mochi's own byte-level test packets that
 // mochi accepts, and compares the values with mochi's decoding of them.
-func TestDecodeMQTTMochiCases(t *testing.T) {
+func TestDecodeMochiCases(t *testing.T) {
 	checked := 0
 	for typ := byte(1); typ <= 15; typ++ {
 		for _, c := range packets.TPacketData[typ] {
@@ -1536,27 +1539,27 @@ func TestDecodeMQTTMochiCases(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			p, n, err := DecodeMQTT(c.RawBytes, version)
+			p, n, err := Decode(c.RawBytes, version)
 			if err != nil {
-				t.Errorf("%s (%s): %v", c.Desc, mqttTypeNames[typ], err)
+				t.Errorf("%s (%s): %v", c.Desc, typeNames[typ], err)
 				continue
 			}
 			if n != len(c.RawBytes) {
 				// Some of mochi's cases append bytes past the packet.
-				t.Logf("%s (%s): the packet is %d of the %d bytes", c.Desc, mqttTypeNames[typ], n, len(c.RawBytes))
+				t.Logf("%s (%s): the packet is %d of the %d bytes", c.Desc, typeNames[typ], n, len(c.RawBytes))
 				continue
 			}
-			checkMQTTFields(t, p, n)
+			checkFields(t, p, n)
 			if p.Err != nil {
 				// mochi's tables also hold packets that are only wrong for
 				// us (a 3.1.1 CONNACK with 5.0 codes and Session Present).
-				t.Logf("%s (%s): we flag %v", c.Desc, mqttTypeNames[typ], p.Err)
+				t.Logf("%s (%s): we flag %v", c.Desc, typeNames[typ], p.Err)
 				continue
 			}
 			if typ != packets.Connect {
 				pk.ProtocolVersion = p.Version
 			}
-			diffMQTT(t, mqttOursViewOf(p), mqttMochiViewOf(pk))
+			diffView(t, oursViewOf(p), mochiViewOf(pk))
 			checked++
 		}
 	}
@@ -1565,9 +1568,9 @@ func TestDecodeMQTTMochiCases(t *testing.T) {
 	}
 }
 
-// TestDecodeMQTTMochiRandom encodes random packets with mochi and checks that
+// TestDecodeMochiRandom encodes random packets with mochi and checks that
 // we decode them without complaint and to the same values.
-func TestDecodeMQTTMochiRandom(t *testing.T) {
+func TestDecodeMochiRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	word := func() string {
 		const letters = "abcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -1668,44 +1671,44 @@ func TestDecodeMQTTMochiRandom(t *testing.T) {
 			t.Fatal(err)
 		}
 		raw := buf.Bytes()
-		p, n, err := DecodeMQTT(raw, version)
+		p, n, err := Decode(raw, version)
 		if err != nil || n != len(raw) || p.Err != nil {
 			t.Fatalf("packet %d %x: n=%d err=%v p.Err=%v", i, raw, n, err, p.Err)
 		}
-		checkMQTTFields(t, p, n)
+		checkFields(t, p, n)
 		want, err := mochiDecode(raw, version)
 		if err != nil {
 			t.Fatalf("packet %d: mochi cannot decode what it encoded: %v", i, err)
 		}
-		diffMQTT(t, mqttOursViewOf(p), mqttMochiViewOf(want))
+		diffView(t, oursViewOf(p), mochiViewOf(want))
 		if t.Failed() {
 			t.Fatalf("packet %d: %x", i, raw)
 		}
 	}
 }
 
-// mqttGoldenPacket is one packet of a golden file.
-type mqttGoldenPacket struct {
-	Offset     int     `json:"offset"`
-	Length     int     `json:"length"`
-	Bytes      string  `json:"bytes"`
-	Type       string  `json:"type"`
-	Version    byte    `json:"version"`
-	Summary    string  `json:"summary"`
-	Err        string  `json:"err,omitempty"`
-	Topic      string  `json:"topic,omitempty"`
-	Payload    string  `json:"payload,omitempty"`
-	PacketID   uint16  `json:"packetId,omitempty"`
-	ClientID   string  `json:"clientId,omitempty"`
-	Username   string  `json:"username,omitempty"`
-	Password   string  `json:"password,omitempty"`
-	ReasonCode byte    `json:"reasonCode,omitempty"`
-	Fields     []Field `json:"fields"`
+// goldenPacket is one packet of a golden file.
+type goldenPacket struct {
+	Offset     int           `json:"offset"`
+	Length     int           `json:"length"`
+	Bytes      string        `json:"bytes"`
+	Type       string        `json:"type"`
+	Version    byte          `json:"version"`
+	Summary    string        `json:"summary"`
+	Err        string        `json:"err,omitempty"`
+	Topic      string        `json:"topic,omitempty"`
+	Payload    string        `json:"payload,omitempty"`
+	PacketID   uint16        `json:"packetId,omitempty"`
+	ClientID   string        `json:"clientId,omitempty"`
+	Username   string        `json:"username,omitempty"`
+	Password   string        `json:"password,omitempty"`
+	ReasonCode byte          `json:"reasonCode,omitempty"`
+	Fields     []field.Field `json:"fields"`
 }
 
-// readMQTTHex reads a .hex file: hex digits, with whitespace and comments
+// readHex reads a .hex file: hex digits, with whitespace and comments
 // from '#' to the end of a line ignored.
-func readMQTTHex(path string) ([]byte, error) {
+func readHex(path string) ([]byte, error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -1720,23 +1723,23 @@ func readMQTTHex(path string) ([]byte, error) {
 	return hex.DecodeString(digits.String())
 }
 
-// decodeMQTTStream decodes a recorded stream packet by packet, switching to
+// decodeStream decodes a recorded stream packet by packet, switching to
 // the protocol level of the CONNECT once one is seen.
-func decodeMQTTStream(t *testing.T, stream []byte) []mqttGoldenPacket {
+func decodeStream(t *testing.T, stream []byte) []goldenPacket {
 	t.Helper()
-	var out []mqttGoldenPacket
+	var out []goldenPacket
 	version := byte(0)
 	for off := 0; off < len(stream); {
-		p, n, err := DecodeMQTT(stream[off:], version)
+		p, n, err := Decode(stream[off:], version)
 		if err != nil {
 			t.Fatalf("offset %d: %v", off, err)
 		}
-		checkMQTTFields(t, p, n)
+		checkFields(t, p, n)
 		if p.Type == "CONNECT" && p.Err == nil {
 			version = p.Version
 		}
-		g := mqttGoldenPacket{Offset: off, Length: n, Bytes: hex.EncodeToString(stream[off : off+n]), Type: p.Type,
-			Version: p.Version, Summary: p.Summary, Topic: p.Topic, Payload: mqttShowBytes(p.Payload), PacketID: p.PacketID,
+		g := goldenPacket{Offset: off, Length: n, Bytes: hex.EncodeToString(stream[off : off+n]), Type: p.Type,
+			Version: p.Version, Summary: p.Summary, Topic: p.Topic, Payload: showBytes(p.Payload), PacketID: p.PacketID,
 			ClientID: p.ClientID, Username: p.Username, Password: string(p.Password), ReasonCode: p.ReasonCode, Fields: p.Fields}
 		if len(p.Payload) == 0 {
 			g.Payload = ""
@@ -1750,63 +1753,39 @@ func decodeMQTTStream(t *testing.T, stream []byte) []mqttGoldenPacket {
 	return out
 }
 
-// TestMQTTGolden decodes the sessions in testdata/mqtt/*.hex and compares the
-// result with the .golden.json beside each. With -update it first rewrites
-// the .hex files that mqttGoldenSessions makes, then every golden file.
-func TestMQTTGolden(t *testing.T) {
-	dir := filepath.Join("testdata", "mqtt")
-	if *update {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for name, text := range mqttGoldenSessions(t) {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+// recordHex makes TestGolden write its inputs, testdata/*.hex, from
+// goldenSessions before decoding them.
+var recordHex = flag.Bool("mqtt.record", false, "rewrite testdata/*.hex from goldenSessions")
+
+// TestGolden decodes the sessions in testdata/*.hex and compares the
+// result with the .golden.json beside each; -update rewrites the golden
+// files that differ, -mqtt.record the .hex inputs.
+func TestGolden(t *testing.T) {
+	if *recordHex {
+		for name, text := range goldenSessions(t) {
+			if err := os.WriteFile(filepath.Join("testdata", name), []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "*.hex"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*.hex"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no testdata/mqtt/*.hex files (%v)", err)
+		t.Fatalf("no testdata/*.hex files (%v)", err)
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			stream, err := readMQTTHex(file)
+			stream, err := readHex(file)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := json.MarshalIndent(decodeMQTTStream(t, stream), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(file, ".hex") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./trace -run Golden -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				var g, w []mqttGoldenPacket
-				_ = json.Unmarshal(got, &g)
-				_ = json.Unmarshal(want, &w)
-				diffMQTT(t, g, w)
-				if !t.Failed() {
-					t.Errorf("%s differs in formatting only; rerun with -update", golden)
-				}
-			}
+			golden.JSON(t, strings.TrimSuffix(file, ".hex")+".golden.json", decodeStream(t, stream), "  ")
 		})
 	}
 }
 
-// mqttGoldenSessions builds the .hex files of the golden test: two realistic
+// goldenSessions builds the .hex files of the golden test: two realistic
 // sessions, encoded with mochi's codec where it can express the packet.
-func mqttGoldenSessions(t *testing.T) map[string]string {
+func goldenSessions(t *testing.T) map[string]string {
 	t.Helper()
 	type line struct {
 		note string
@@ -1854,7 +1833,7 @@ func mqttGoldenSessions(t *testing.T) map[string]string {
 	fh := func(typ byte) packets.FixedHeader { return packets.FixedHeader{Type: typ} }
 	render := func(title string, lines []line) string {
 		var b strings.Builder
-		fmt.Fprintf(&b, "# %s\n# Made by mqttGoldenSessions in mqtt_test.go: go test ./trace -run Golden -update rewrites it.\n", title)
+		fmt.Fprintf(&b, "# %s\n# Made by goldenSessions in mqtt_test.go: go test ./trace/mqttwire -run Golden -mqtt.record rewrites it.\n", title)
 		for _, l := range lines {
 			fmt.Fprintf(&b, "\n# %s\n", l.note)
 			h := hex.EncodeToString(l.raw)

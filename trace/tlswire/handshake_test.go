@@ -1,4 +1,4 @@
-package trace
+package tlswire
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,24 +26,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqtts-playground/playground/trace/field"
+	"github.com/mqtts-playground/playground/trace/internal/golden"
 	"golang.org/x/crypto/cryptobyte"
 )
 
-// hsRecord makes the capture tests store the messages they capture as
-// testdata/handshake/*.hex, the input of TestHandshakeGolden. Captures hold
+// recordMessages makes the capture tests store the messages they capture as
+// testdata/*.hex, the input of TestHandshakeGolden. Captures hold
 // fresh randoms and keys, so they are recorded once and kept.
-var hsRecord = flag.Bool("handshake.record", false, "write captured handshake messages to testdata/handshake")
+var recordMessages = flag.Bool("handshake.record", false, "write captured handshake messages to testdata")
 
-// hsPKI is a small certificate hierarchy, all ECDSA P-256: a root CA, an
+// testPKI is a small certificate hierarchy, all ECDSA P-256: a root CA, an
 // intermediate CA, a server leaf for localhost and a client leaf.
-type hsPKI struct {
+type testPKI struct {
 	root, inter *x509.Certificate
 	server      tls.Certificate // leaf and intermediate
 	client      tls.Certificate // leaf and intermediate
 	roots       *x509.CertPool
 }
 
-var hsTestPKI = sync.OnceValues(func() (*hsPKI, error) {
+var newTestPKI = sync.OnceValues(func() (*testPKI, error) {
 	now := time.Now()
 	issue := func(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -99,7 +100,7 @@ var hsTestPKI = sync.OnceValues(func() (*hsPKI, error) {
 		}
 		return tls.Certificate{Certificate: [][]byte{cert.Raw, inter.Raw}, PrivateKey: key, Leaf: cert}, nil
 	}
-	p := &hsPKI{root: root, inter: inter, roots: x509.NewCertPool()}
+	p := &testPKI{root: root, inter: inter, roots: x509.NewCertPool()}
 	p.roots.AddCert(root)
 	if p.server, err = leaf(3, "localhost", x509.ExtKeyUsageServerAuth); err != nil {
 		return nil, err
@@ -110,19 +111,19 @@ var hsTestPKI = sync.OnceValues(func() (*hsPKI, error) {
 	return p, nil
 })
 
-func hsGetPKI(t testing.TB) *hsPKI {
+func getPKI(t testing.TB) *testPKI {
 	t.Helper()
-	p, err := hsTestPKI()
+	p, err := newTestPKI()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-// hsConfigs returns a client and a server configuration that trust each
+// configs returns a client and a server configuration that trust each
 // other; mTLS makes the server ask for the client's certificate.
-func hsConfigs(t testing.TB, mTLS bool) (client, server *tls.Config) {
-	p := hsGetPKI(t)
+func configs(t testing.TB, mTLS bool) (client, server *tls.Config) {
+	p := getPKI(t)
 	client = &tls.Config{ServerName: "localhost", RootCAs: p.roots}
 	server = &tls.Config{Certificates: []tls.Certificate{p.server}}
 	if mTLS {
@@ -133,30 +134,30 @@ func hsConfigs(t testing.TB, mTLS bool) (client, server *tls.Config) {
 	return client, server
 }
 
-// hsRecordingConn keeps a copy of everything written to it.
-type hsRecordingConn struct {
+// recordingConn keeps a copy of everything written to it.
+type recordingConn struct {
 	net.Conn
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (c *hsRecordingConn) Write(p []byte) (int, error) {
+func (c *recordingConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	c.buf.Write(p)
 	c.mu.Unlock()
 	return c.Conn.Write(p)
 }
 
-func (c *hsRecordingConn) bytes() []byte {
+func (c *recordingConn) bytes() []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return bytes.Clone(c.buf.Bytes())
 }
 
-// hsConnPair returns the two ends of a loopback TCP connection. Unlike
+// connPair returns the two ends of a loopback TCP connection. Unlike
 // net.Pipe, they buffer, so both sides may write at once (as TLS 1.3 peers do
 // around a HelloRetryRequest).
-func hsConnPair(t *testing.T) (client, server net.Conn) {
+func connPair(t *testing.T) (client, server net.Conn) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -180,16 +181,16 @@ func hsConnPair(t *testing.T) (client, server net.Conn) {
 	return client, server
 }
 
-// hsRun runs a real crypto/tls handshake over loopback TCP and returns the
+// runHandshake runs a real crypto/tls handshake over loopback TCP and returns the
 // bytes each side wrote. The server then sends a few bytes that the client
 // reads, so the client also processes any TLS 1.3 NewSessionTicket.
-func hsRun(t *testing.T, ccfg, scfg *tls.Config) (c2s, s2c []byte, state tls.ConnectionState) {
+func runHandshake(t *testing.T, ccfg, scfg *tls.Config) (c2s, s2c []byte, state tls.ConnectionState) {
 	t.Helper()
-	cRaw, sRaw := hsConnPair(t)
+	cRaw, sRaw := connPair(t)
 	for _, c := range []net.Conn{cRaw, sRaw} {
 		c.SetDeadline(time.Now().Add(30 * time.Second))
 	}
-	cw, sw := &hsRecordingConn{Conn: cRaw}, &hsRecordingConn{Conn: sRaw}
+	cw, sw := &recordingConn{Conn: cRaw}, &recordingConn{Conn: sRaw}
 	srv, cli := tls.Server(sw, scfg), tls.Client(cw, ccfg)
 	done := make(chan error, 1)
 	go func() {
@@ -211,12 +212,12 @@ func hsRun(t *testing.T, ccfg, scfg *tls.Config) (c2s, s2c []byte, state tls.Con
 	return cw.bytes(), sw.bytes(), cli.ConnectionState()
 }
 
-// hsPlaintextMessages splits one direction of a connection into TLS records
+// plaintextMessages splits one direction of a connection into TLS records
 // (5-byte header: type, version, uint16 length) and returns the handshake
 // messages of its plaintext handshake records. In TLS 1.2 the records after
 // ChangeCipherSpec are encrypted, so it stops there; in TLS 1.3 encrypted
 // records travel as application_data and are skipped.
-func hsPlaintextMessages(t *testing.T, stream []byte, tls13 bool) [][]byte {
+func plaintextMessages(t *testing.T, stream []byte, tls13 bool) [][]byte {
 	t.Helper()
 	var hs []byte
 	for len(stream) > 0 {
@@ -236,11 +237,11 @@ func hsPlaintextMessages(t *testing.T, stream []byte, tls13 bool) [][]byte {
 			hs = append(hs, body...)
 		}
 	}
-	return hsSplit(t, hs)
+	return splitMessages(t, hs)
 }
 
-// hsSplit splits concatenated handshake messages.
-func hsSplit(t *testing.T, b []byte) [][]byte {
+// splitMessages splits concatenated handshake messages.
+func splitMessages(t *testing.T, b []byte) [][]byte {
 	t.Helper()
 	var msgs [][]byte
 	for len(b) > 0 {
@@ -257,11 +258,11 @@ func hsSplit(t *testing.T, b []byte) [][]byte {
 	return msgs
 }
 
-// hsQUIC runs a TLS 1.3 handshake through crypto/tls's QUIC API, which hands
+// quicHandshake runs a TLS 1.3 handshake through crypto/tls's QUIC API, which hands
 // over the handshake messages in plaintext, encrypted ones included, and
 // returns the messages each side sent. The server sends a session ticket
 // that allows early data.
-func hsQUIC(t *testing.T, ccfg, scfg *tls.Config) (c2s, s2c [][]byte) {
+func quicHandshake(t *testing.T, ccfg, scfg *tls.Config) (c2s, s2c [][]byte) {
 	t.Helper()
 	ccfg, scfg = ccfg.Clone(), scfg.Clone()
 	ccfg.MinVersion, scfg.MinVersion = tls.VersionTLS13, tls.VersionTLS13
@@ -303,37 +304,47 @@ func hsQUIC(t *testing.T, ccfg, scfg *tls.Config) (c2s, s2c [][]byte) {
 			t.Fatalf("QUIC handshake: %v", e.Err)
 		}
 	}
-	return hsSplit(t, sent[0]), hsSplit(t, sent[1])
+	return splitMessages(t, sent[0]), splitMessages(t, sent[1])
 }
 
-// hsDecode decodes msg, checks the structural invariants and that it is
+// decodeWhole decodes msg, which must be one whole message.
+func decodeWhole(t testing.TB, msg []byte, version uint16) HandshakeMessage {
+	t.Helper()
+	m, n, err := DecodeHandshake(msg, version)
+	if err != nil || n != len(msg) {
+		t.Fatalf("DecodeHandshake(%d bytes) = n %d, err %v; want the whole message", len(msg), n, err)
+	}
+	return m
+}
+
+// decodeCaptured decodes msg, checks the structural invariants and that it is
 // well-formed and of the wanted type, and records it when -handshake.record
 // is set.
-func hsDecode(t *testing.T, name string, msg []byte, version uint16, wantType string) HandshakeMessage {
+func decodeCaptured(t *testing.T, name string, msg []byte, version uint16, wantType string) HandshakeMessage {
 	t.Helper()
-	m := DecodeHandshake(msg, version)
+	m := decodeWhole(t, msg, version)
 	if m.Err != nil {
 		t.Fatalf("%s: %v", name, m.Err)
 	}
 	if m.Type != wantType {
 		t.Fatalf("%s: Type = %q, want %q", name, m.Type, wantType)
 	}
-	if err := hsInvariants(msg, m); err != nil {
+	if err := checkInvariants(msg, m); err != nil {
 		t.Errorf("%s: %v", name, err)
 	}
-	if *hsRecord {
-		hsWriteHex(t, name, msg, version)
+	if *recordMessages {
+		writeHex(t, name, msg, version)
 	}
 	return m
 }
 
-// hsInvariants checks what DecodeHandshake promises about Fields: ranges
+// checkInvariants checks what DecodeHandshake promises about Fields: ranges
 // within the message, ordered by Start, each child inside its parent (the
 // nearest earlier field one level up), every field named, explained and
 // cited, errors prefixed; and, for a well-formed message, every byte
 // covered by a leaf field.
-func hsInvariants(msg []byte, m HandshakeMessage) error {
-	var stack []Field
+func checkInvariants(msg []byte, m HandshakeMessage) error {
+	var stack []field.Field
 	for i, f := range m.Fields {
 		switch {
 		case f.Start < 0 || f.End < f.Start || f.End > len(msg):
@@ -376,9 +387,9 @@ func hsInvariants(msg []byte, m HandshakeMessage) error {
 	return nil
 }
 
-// hsFind returns the first field called name, failing the test if there is
+// find returns the first field called name, failing the test if there is
 // none.
-func hsFind(t *testing.T, m HandshakeMessage, name string) Field {
+func find(t *testing.T, m HandshakeMessage, name string) field.Field {
 	t.Helper()
 	for _, f := range m.Fields {
 		if f.Name == name {
@@ -386,11 +397,11 @@ func hsFind(t *testing.T, m HandshakeMessage, name string) Field {
 		}
 	}
 	t.Fatalf("%s: no field %q", m.Type, name)
-	return Field{}
+	return field.Field{}
 }
 
-// hsValues returns the values of all fields called name.
-func hsValues(m HandshakeMessage, name string) []string {
+// values returns the values of all fields called name.
+func values(m HandshakeMessage, name string) []string {
 	var vs []string
 	for _, f := range m.Fields {
 		if f.Name == name {
@@ -400,7 +411,7 @@ func hsValues(m HandshakeMessage, name string) []string {
 	return vs
 }
 
-func hsWant(t *testing.T, what, got, want string) {
+func wantEqual(t *testing.T, what, got, want string) {
 	t.Helper()
 	if got != want {
 		t.Errorf("%s = %q, want %q", what, got, want)
@@ -408,111 +419,111 @@ func hsWant(t *testing.T, what, got, want string) {
 }
 
 func TestHandshakeTLS13Defaults(t *testing.T) {
-	ccfg, scfg := hsConfigs(t, false)
-	c2s, s2c, state := hsRun(t, ccfg, scfg)
+	ccfg, scfg := configs(t, false)
+	c2s, s2c, state := runHandshake(t, ccfg, scfg)
 	if state.Version != tls.VersionTLS13 || state.CurveID != tls.X25519MLKEM768 {
 		t.Fatalf("negotiated %x with group %v, want TLS 1.3 with X25519MLKEM768", state.Version, state.CurveID)
 	}
-	clientMsgs, serverMsgs := hsPlaintextMessages(t, c2s, true), hsPlaintextMessages(t, s2c, true)
+	clientMsgs, serverMsgs := plaintextMessages(t, c2s, true), plaintextMessages(t, s2c, true)
 	if len(clientMsgs) != 1 || len(serverMsgs) != 1 {
 		t.Fatalf("got %d client and %d server plaintext messages, want 1 and 1", len(clientMsgs), len(serverMsgs))
 	}
 
-	ch := hsDecode(t, "tls13_client_hello", clientMsgs[0], 0, "ClientHello")
-	hsWant(t, "ClientHello Summary", ch.Summary, "TLS 1.3 offered, SNI localhost, 2 key shares (X25519MLKEM768, x25519)")
+	ch := decodeCaptured(t, "tls13_client_hello", clientMsgs[0], 0, "ClientHello")
+	wantEqual(t, "ClientHello Summary", ch.Summary, "TLS 1.3 offered, SNI localhost, 2 key shares (X25519MLKEM768, x25519)")
 	if ch.Version != tls.VersionTLS13 || !bytes.Equal(ch.Random, clientMsgs[0][6:38]) || len(ch.SessionID) != 32 {
 		t.Errorf("ClientHello Version %x, Random %x, SessionID %x", ch.Version, ch.Random, ch.SessionID)
 	}
-	hsWant(t, "host_name", hsFind(t, ch, "host_name").Value, "localhost")
-	shares := hsValues(ch, "KeyShareEntry")
+	wantEqual(t, "host_name", find(t, ch, "host_name").Value, "localhost")
+	shares := values(ch, "KeyShareEntry")
 	if !slices.Equal(shares, []string{"X25519MLKEM768, 1216-byte key", "x25519, 32-byte key"}) {
 		t.Errorf("key shares = %q", shares)
 	}
-	if ek := hsFind(t, ch, "ML-KEM-768 encapsulation key"); ek.End-ek.Start != 1184 || ek.Depth != 4 {
+	if ek := find(t, ch, "ML-KEM-768 encapsulation key"); ek.End-ek.Start != 1184 || ek.Depth != 4 {
 		t.Errorf("ML-KEM-768 encapsulation key = %+v, want 1184 bytes at depth 4", ek)
 	}
-	groups := hsValues(ch, "named_group")
+	groups := values(ch, "named_group")
 	if len(groups) == 0 || groups[0] != "X25519MLKEM768 (0x11ec)" {
 		t.Errorf("named groups = %q", groups)
 	}
-	if f := hsFind(t, ch, "named_group"); !strings.Contains(f.About, "post-quantum") {
+	if f := find(t, ch, "named_group"); !strings.Contains(f.About, "post-quantum") {
 		t.Errorf("X25519MLKEM768 About = %q, want it to mention post-quantum", f.About)
 	}
-	if vs := hsValues(ch, "version"); !slices.Equal(vs, []string{"TLS 1.3 (0x0304)", "TLS 1.2 (0x0303)"}) {
+	if vs := values(ch, "version"); !slices.Equal(vs, []string{"TLS 1.3 (0x0304)", "TLS 1.2 (0x0303)"}) {
 		t.Errorf("supported_versions = %q", vs)
 	}
-	hsWant(t, "first extension", hsFind(t, ch, "extension").Value, "server_name (0): localhost")
-	if f := hsFind(t, ch, "cipher_suites"); f.Depth != 0 || !strings.HasSuffix(f.Value, "cipher suites") {
+	wantEqual(t, "first extension", find(t, ch, "extension").Value, "server_name (0): localhost")
+	if f := find(t, ch, "cipher_suites"); f.Depth != 0 || !strings.HasSuffix(f.Value, "cipher suites") {
 		t.Errorf("cipher_suites = %+v", f)
 	}
 
-	sh := hsDecode(t, "tls13_server_hello", serverMsgs[0], 0, "ServerHello")
+	sh := decodeCaptured(t, "tls13_server_hello", serverMsgs[0], 0, "ServerHello")
 	suite := tls.CipherSuiteName(state.CipherSuite)
-	hsWant(t, "ServerHello Summary", sh.Summary, "TLS 1.3, "+suite+", X25519MLKEM768")
+	wantEqual(t, "ServerHello Summary", sh.Summary, "TLS 1.3, "+suite+", X25519MLKEM768")
 	if sh.Version != tls.VersionTLS13 || sh.CipherSuite != state.CipherSuite || !bytes.Equal(sh.SessionID, ch.SessionID) {
 		t.Errorf("ServerHello Version %x, CipherSuite %x, SessionID %x", sh.Version, sh.CipherSuite, sh.SessionID)
 	}
-	hsWant(t, "server_share", hsFind(t, sh, "server_share").Value, "X25519MLKEM768, 1120-byte key")
-	hsWant(t, "selected_version", hsFind(t, sh, "selected_version").Value, "TLS 1.3 (0x0304)")
-	hsWant(t, "legacy_version", hsFind(t, sh, "legacy_version").Value, "TLS 1.2 (0x0303)")
-	hsWant(t, "cipher_suite", hsFind(t, sh, "cipher_suite").Value, fmt.Sprintf("%s (0x%04x)", suite, state.CipherSuite))
+	wantEqual(t, "server_share", find(t, sh, "server_share").Value, "X25519MLKEM768, 1120-byte key")
+	wantEqual(t, "selected_version", find(t, sh, "selected_version").Value, "TLS 1.3 (0x0304)")
+	wantEqual(t, "legacy_version", find(t, sh, "legacy_version").Value, "TLS 1.2 (0x0303)")
+	wantEqual(t, "cipher_suite", find(t, sh, "cipher_suite").Value, fmt.Sprintf("%s (0x%04x)", suite, state.CipherSuite))
 }
 
 func TestHandshakeHelloRetryRequest(t *testing.T) {
-	ccfg, scfg := hsConfigs(t, false)
+	ccfg, scfg := configs(t, false)
 	// The client's key shares are for X25519MLKEM768 and X25519; a server
 	// that only takes P-256 must ask for another share.
 	scfg.CurvePreferences = []tls.CurveID{tls.CurveP256}
-	c2s, s2c, state := hsRun(t, ccfg, scfg)
+	c2s, s2c, state := runHandshake(t, ccfg, scfg)
 	if !state.HelloRetryRequest {
 		t.Fatal("no HelloRetryRequest")
 	}
-	clientMsgs, serverMsgs := hsPlaintextMessages(t, c2s, true), hsPlaintextMessages(t, s2c, true)
+	clientMsgs, serverMsgs := plaintextMessages(t, c2s, true), plaintextMessages(t, s2c, true)
 	if len(clientMsgs) != 2 || len(serverMsgs) != 2 {
 		t.Fatalf("got %d client and %d server plaintext messages, want 2 and 2", len(clientMsgs), len(serverMsgs))
 	}
-	hsDecode(t, "tls13_hrr_client_hello1", clientMsgs[0], 0, "ClientHello")
-	hrr := hsDecode(t, "tls13_hello_retry_request", serverMsgs[0], 0, "HelloRetryRequest")
+	decodeCaptured(t, "tls13_hrr_client_hello1", clientMsgs[0], 0, "ClientHello")
+	hrr := decodeCaptured(t, "tls13_hello_retry_request", serverMsgs[0], 0, "HelloRetryRequest")
 	suite := tls.CipherSuiteName(state.CipherSuite)
-	hsWant(t, "HRR Summary", hrr.Summary, "TLS 1.3, "+suite+", retry with secp256r1")
-	hsWant(t, "selected_group", hsFind(t, hrr, "selected_group").Value, "secp256r1 (0x0017)")
-	hsWant(t, "HRR random", hsFind(t, hrr, "random").Value, `HelloRetryRequest marker (SHA-256 of "HelloRetryRequest")`)
-	hsWant(t, "msg_type", hsFind(t, hrr, "msg_type").Value, "server_hello (2)")
+	wantEqual(t, "HRR Summary", hrr.Summary, "TLS 1.3, "+suite+", retry with secp256r1")
+	wantEqual(t, "selected_group", find(t, hrr, "selected_group").Value, "secp256r1 (0x0017)")
+	wantEqual(t, "HRR random", find(t, hrr, "random").Value, `HelloRetryRequest marker (SHA-256 of "HelloRetryRequest")`)
+	wantEqual(t, "msg_type", find(t, hrr, "msg_type").Value, "server_hello (2)")
 	if hrr.Version != tls.VersionTLS13 || hrr.CipherSuite != state.CipherSuite {
 		t.Errorf("HRR Version %x, CipherSuite %x", hrr.Version, hrr.CipherSuite)
 	}
 
-	ch2 := hsDecode(t, "tls13_hrr_client_hello2", clientMsgs[1], tls.VersionTLS13, "ClientHello")
-	hsWant(t, "ClientHello2 Summary", ch2.Summary, "TLS 1.3 offered, SNI localhost, 1 key share (secp256r1)")
-	hsWant(t, "KeyShareEntry", hsFind(t, ch2, "KeyShareEntry").Value, "secp256r1, 65-byte key")
-	sh := hsDecode(t, "tls13_hrr_server_hello", serverMsgs[1], tls.VersionTLS13, "ServerHello")
-	hsWant(t, "ServerHello Summary", sh.Summary, "TLS 1.3, "+suite+", secp256r1")
+	ch2 := decodeCaptured(t, "tls13_hrr_client_hello2", clientMsgs[1], tls.VersionTLS13, "ClientHello")
+	wantEqual(t, "ClientHello2 Summary", ch2.Summary, "TLS 1.3 offered, SNI localhost, 1 key share (secp256r1)")
+	wantEqual(t, "KeyShareEntry", find(t, ch2, "KeyShareEntry").Value, "secp256r1, 65-byte key")
+	sh := decodeCaptured(t, "tls13_hrr_server_hello", serverMsgs[1], tls.VersionTLS13, "ServerHello")
+	wantEqual(t, "ServerHello Summary", sh.Summary, "TLS 1.3, "+suite+", secp256r1")
 }
 
-// hsStaple makes the server send a (fake) stapled OCSP response and two
+// staple makes the server send a (fake) stapled OCSP response and two
 // (fake) signed certificate timestamps, which clients do not check.
-func hsStaple(scfg *tls.Config) {
+func staple(scfg *tls.Config) {
 	scfg.Certificates[0].OCSPStaple = []byte("not a real OCSP response")
 	scfg.Certificates[0].SignedCertificateTimestamps = [][]byte{[]byte("not a real SCT 1"), []byte("not a real SCT 2")}
 }
 
 func TestHandshakeTLS12(t *testing.T) {
-	ccfg, scfg := hsConfigs(t, true)
-	hsStaple(scfg)
+	ccfg, scfg := configs(t, true)
+	staple(scfg)
 	ccfg.MaxVersion = tls.VersionTLS12
 	scfg.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
 	ccfg.ClientSessionCache = tls.NewLRUClientSessionCache(1)
-	c2s, s2c, state := hsRun(t, ccfg, scfg)
+	c2s, s2c, state := runHandshake(t, ccfg, scfg)
 	if state.Version != tls.VersionTLS12 {
 		t.Fatalf("negotiated %x, want TLS 1.2", state.Version)
 	}
-	clientMsgs, serverMsgs := hsPlaintextMessages(t, c2s, false), hsPlaintextMessages(t, s2c, false)
+	clientMsgs, serverMsgs := plaintextMessages(t, c2s, false), plaintextMessages(t, s2c, false)
 	var types []string
 	for _, m := range serverMsgs {
-		types = append(types, DecodeHandshake(m, tls.VersionTLS12).Type)
+		types = append(types, decodeWhole(t, m, tls.VersionTLS12).Type)
 	}
 	for _, m := range clientMsgs {
-		types = append(types, DecodeHandshake(m, tls.VersionTLS12).Type)
+		types = append(types, decodeWhole(t, m, tls.VersionTLS12).Type)
 	}
 	want := []string{"ServerHello", "Certificate", "CertificateStatus", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone", "NewSessionTicket",
 		"ClientHello", "Certificate", "ClientKeyExchange", "CertificateVerify"}
@@ -520,38 +531,38 @@ func TestHandshakeTLS12(t *testing.T) {
 		t.Fatalf("messages = %q, want %q", types, want)
 	}
 	const v = tls.VersionTLS12
-	cs := hsDecode(t, "tls12_certificate_status", serverMsgs[2], v, "CertificateStatus")
-	hsWant(t, "CertificateStatus Summary", cs.Summary, "OCSP response, 24 bytes")
+	cs := decodeCaptured(t, "tls12_certificate_status", serverMsgs[2], v, "CertificateStatus")
+	wantEqual(t, "CertificateStatus Summary", cs.Summary, "OCSP response, 24 bytes")
 	serverMsgs = slices.Delete(serverMsgs, 2, 3)
 
-	ch := hsDecode(t, "tls12_client_hello", clientMsgs[0], 0, "ClientHello")
-	hsWant(t, "ClientHello Summary", ch.Summary, "TLS 1.2 offered, SNI localhost")
+	ch := decodeCaptured(t, "tls12_client_hello", clientMsgs[0], 0, "ClientHello")
+	wantEqual(t, "ClientHello Summary", ch.Summary, "TLS 1.2 offered, SNI localhost")
 	for _, name := range []string{"extended_master_secret (23)", "renegotiation_info (65281): initial handshake", "session_ticket (35): empty, asks for a ticket"} {
-		if !slices.Contains(hsValues(ch, "extension"), name) {
-			t.Errorf("ClientHello lacks extension %q; has %q", name, hsValues(ch, "extension"))
+		if !slices.Contains(values(ch, "extension"), name) {
+			t.Errorf("ClientHello lacks extension %q; has %q", name, values(ch, "extension"))
 		}
 	}
 
-	sh := hsDecode(t, "tls12_server_hello", serverMsgs[0], 0, "ServerHello")
-	hsWant(t, "ServerHello Summary", sh.Summary, "TLS 1.2, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+	sh := decodeCaptured(t, "tls12_server_hello", serverMsgs[0], 0, "ServerHello")
+	wantEqual(t, "ServerHello Summary", sh.Summary, "TLS 1.2, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
 	if sh.Version != v || sh.CipherSuite != tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 {
 		t.Errorf("ServerHello Version %x, CipherSuite %x", sh.Version, sh.CipherSuite)
 	}
 	for _, name := range []string{"status_request (5): a CertificateStatus will follow", "signed_certificate_timestamp (18): 2 SCTs"} {
-		if !slices.Contains(hsValues(sh, "extension"), name) {
-			t.Errorf("ServerHello lacks extension %q; has %q", name, hsValues(sh, "extension"))
+		if !slices.Contains(values(sh, "extension"), name) {
+			t.Errorf("ServerHello lacks extension %q; has %q", name, values(sh, "extension"))
 		}
 	}
-	if r := hsFind(t, sh, "random"); !strings.HasSuffix(r.Value, "(ends in DOWNGRD 01)") {
+	if r := find(t, sh, "random"); !strings.HasSuffix(r.Value, "(ends in DOWNGRD 01)") {
 		t.Errorf("random = %q, want the TLS 1.2 downgrade sentinel", r.Value)
 	}
 
-	cert := hsDecode(t, "tls12_certificate", serverMsgs[1], v, "Certificate")
-	hsWant(t, "Certificate Summary", cert.Summary, "2 certificates: CN=localhost ← CN=Playground Intermediate CA")
+	cert := decodeCaptured(t, "tls12_certificate", serverMsgs[1], v, "Certificate")
+	wantEqual(t, "Certificate Summary", cert.Summary, "2 certificates: CN=localhost ← CN=Playground Intermediate CA")
 	if len(cert.Certificates) != 2 || cert.Certificates[0].Subject.CommonName != "localhost" {
 		t.Errorf("Certificates = %v", cert.Certificates)
 	}
-	if vs := hsValues(cert, "cert_data"); !slices.Equal(vs, []string{
+	if vs := values(cert, "cert_data"); !slices.Equal(vs, []string{
 		"CN=localhost issued by CN=Playground Intermediate CA",
 		"CN=Playground Intermediate CA issued by CN=Playground Root CA",
 	}) {
@@ -568,93 +579,93 @@ func TestHandshakeTLS12(t *testing.T) {
 		"basicConstraints":     "CA: no (critical)",
 		"keyUsage":             "digitalSignature (critical)",
 	} {
-		hsWant(t, name, hsFind(t, cert, name).Value, want)
+		wantEqual(t, name, find(t, cert, name).Value, want)
 	}
-	if f := hsFind(t, cert, "subject"); f.Depth != 2 {
+	if f := find(t, cert, "subject"); f.Depth != 2 {
 		t.Errorf("subject depth = %d, want 2", f.Depth)
 	}
-	if vs := hsValues(cert, "basicConstraints"); len(vs) != 2 || vs[1] != "CA: yes, path length 0 (critical)" {
+	if vs := values(cert, "basicConstraints"); len(vs) != 2 || vs[1] != "CA: yes, path length 0 (critical)" {
 		t.Errorf("basicConstraints = %q", vs)
 	}
 
-	ske := hsDecode(t, "tls12_server_key_exchange", serverMsgs[2], v, "ServerKeyExchange")
-	hsWant(t, "ServerKeyExchange Summary", ske.Summary, "ECDHE x25519, 32-byte public key, signed with ecdsa_secp256r1_sha256")
-	hsWant(t, "namedcurve", hsFind(t, ske, "namedcurve").Value, "x25519 (0x001d)")
+	ske := decodeCaptured(t, "tls12_server_key_exchange", serverMsgs[2], v, "ServerKeyExchange")
+	wantEqual(t, "ServerKeyExchange Summary", ske.Summary, "ECDHE x25519, 32-byte public key, signed with ecdsa_secp256r1_sha256")
+	wantEqual(t, "namedcurve", find(t, ske, "namedcurve").Value, "x25519 (0x001d)")
 
-	cr := hsDecode(t, "tls12_certificate_request", serverMsgs[3], v, "CertificateRequest")
+	cr := decodeCaptured(t, "tls12_certificate_request", serverMsgs[3], v, "CertificateRequest")
 	if !strings.HasPrefix(cr.Summary, "client certificate requested: rsa_sign, ecdsa_sign, ") {
 		t.Errorf("CertificateRequest Summary = %q", cr.Summary)
 	}
-	if vs := hsValues(cr, "DistinguishedName"); !slices.Contains(vs, "CN=Playground Root CA,O=MQTTS Playground") {
+	if vs := values(cr, "DistinguishedName"); !slices.Contains(vs, "CN=Playground Root CA,O=MQTTS Playground") {
 		t.Errorf("certificate_authorities = %q", vs)
 	}
-	hsDecode(t, "tls12_server_hello_done", serverMsgs[4], v, "ServerHelloDone")
-	nst := hsDecode(t, "tls12_new_session_ticket", serverMsgs[5], v, "NewSessionTicket")
+	decodeCaptured(t, "tls12_server_hello_done", serverMsgs[4], v, "ServerHelloDone")
+	nst := decodeCaptured(t, "tls12_new_session_ticket", serverMsgs[5], v, "NewSessionTicket")
 	if !strings.HasPrefix(nst.Summary, "ticket of ") || !strings.HasSuffix(nst.Summary, ", lifetime hint unspecified") {
 		t.Errorf("NewSessionTicket Summary = %q", nst.Summary)
 	}
 
-	ccert := hsDecode(t, "tls12_client_certificate", clientMsgs[1], v, "Certificate")
-	hsWant(t, "client Certificate Summary", ccert.Summary, "2 certificates: CN=playground-client ← CN=Playground Intermediate CA")
-	cke := hsDecode(t, "tls12_client_key_exchange", clientMsgs[2], v, "ClientKeyExchange")
-	hsWant(t, "ClientKeyExchange Summary", cke.Summary, "ECDHE public key, 32 bytes")
-	cv := hsDecode(t, "tls12_certificate_verify", clientMsgs[3], v, "CertificateVerify")
+	ccert := decodeCaptured(t, "tls12_client_certificate", clientMsgs[1], v, "Certificate")
+	wantEqual(t, "client Certificate Summary", ccert.Summary, "2 certificates: CN=playground-client ← CN=Playground Intermediate CA")
+	cke := decodeCaptured(t, "tls12_client_key_exchange", clientMsgs[2], v, "ClientKeyExchange")
+	wantEqual(t, "ClientKeyExchange Summary", cke.Summary, "ECDHE public key, 32 bytes")
+	cv := decodeCaptured(t, "tls12_certificate_verify", clientMsgs[3], v, "CertificateVerify")
 	if !strings.HasPrefix(cv.Summary, "ecdsa_secp256r1_sha256, ") {
 		t.Errorf("CertificateVerify Summary = %q", cv.Summary)
 	}
 
 	// Without the version, the TLS 1.2 layout is found by trying.
-	if m := DecodeHandshake(serverMsgs[1], 0); m.Err != nil || m.Summary != cert.Summary {
+	if m := decodeWhole(t, serverMsgs[1], 0); m.Err != nil || m.Summary != cert.Summary {
 		t.Errorf("Certificate with version 0: %q, %v", m.Summary, m.Err)
 	}
 
 	// Resume with the ticket.
-	c2s, _, state = hsRun(t, ccfg, scfg)
+	c2s, _, state = runHandshake(t, ccfg, scfg)
 	if !state.DidResume {
 		t.Fatal("did not resume")
 	}
-	ch = hsDecode(t, "tls12_client_hello_ticket", hsPlaintextMessages(t, c2s, false)[0], 0, "ClientHello")
-	hsWant(t, "resuming ClientHello Summary", ch.Summary, "TLS 1.2 offered, SNI localhost, session ticket")
-	if f := hsFind(t, ch, "ticket"); f.End-f.Start < 32 {
+	ch = decodeCaptured(t, "tls12_client_hello_ticket", plaintextMessages(t, c2s, false)[0], 0, "ClientHello")
+	wantEqual(t, "resuming ClientHello Summary", ch.Summary, "TLS 1.2 offered, SNI localhost, session ticket")
+	if f := find(t, ch, "ticket"); f.End-f.Start < 32 {
 		t.Errorf("ticket = %+v", f)
 	}
 }
 
 func TestHandshakeTLS13Resumption(t *testing.T) {
-	ccfg, scfg := hsConfigs(t, false)
+	ccfg, scfg := configs(t, false)
 	ccfg.ClientSessionCache = tls.NewLRUClientSessionCache(1)
-	hsRun(t, ccfg, scfg)
-	c2s, s2c, state := hsRun(t, ccfg, scfg)
+	runHandshake(t, ccfg, scfg)
+	c2s, s2c, state := runHandshake(t, ccfg, scfg)
 	if !state.DidResume {
 		t.Fatal("did not resume")
 	}
-	ch := hsDecode(t, "tls13_client_hello_psk", hsPlaintextMessages(t, c2s, true)[0], 0, "ClientHello")
-	hsWant(t, "ClientHello Summary", ch.Summary, "TLS 1.3 offered, SNI localhost, 2 key shares (X25519MLKEM768, x25519), PSK resumption")
-	exts := hsValues(ch, "extension")
-	hsWant(t, "last extension", exts[len(exts)-1], "pre_shared_key (41): 1 identity")
-	hsWant(t, "ke_mode", hsFind(t, ch, "ke_mode").Value, "psk_dhe_ke (1)")
-	if b := hsFind(t, ch, "binder"); b.End-b.Start != 32 {
+	ch := decodeCaptured(t, "tls13_client_hello_psk", plaintextMessages(t, c2s, true)[0], 0, "ClientHello")
+	wantEqual(t, "ClientHello Summary", ch.Summary, "TLS 1.3 offered, SNI localhost, 2 key shares (X25519MLKEM768, x25519), PSK resumption")
+	exts := values(ch, "extension")
+	wantEqual(t, "last extension", exts[len(exts)-1], "pre_shared_key (41): 1 identity")
+	wantEqual(t, "ke_mode", find(t, ch, "ke_mode").Value, "psk_dhe_ke (1)")
+	if b := find(t, ch, "binder"); b.End-b.Start != 32 {
 		t.Errorf("binder = %+v, want 32 bytes", b)
 	}
-	hsFind(t, ch, "obfuscated_ticket_age")
+	find(t, ch, "obfuscated_ticket_age")
 
-	sh := hsDecode(t, "tls13_server_hello_psk", hsPlaintextMessages(t, s2c, true)[0], 0, "ServerHello")
+	sh := decodeCaptured(t, "tls13_server_hello_psk", plaintextMessages(t, s2c, true)[0], 0, "ServerHello")
 	if !strings.HasSuffix(sh.Summary, ", X25519MLKEM768, PSK") {
 		t.Errorf("ServerHello Summary = %q", sh.Summary)
 	}
-	hsWant(t, "selected_identity", hsFind(t, sh, "selected_identity").Value, "0")
+	wantEqual(t, "selected_identity", find(t, sh, "selected_identity").Value, "0")
 }
 
 // TestHandshakeTLS13Encrypted decodes the messages TLS 1.3 encrypts, taken
 // in plaintext from crypto/tls's QUIC API, with client authentication.
 func TestHandshakeTLS13Encrypted(t *testing.T) {
-	ccfg, scfg := hsConfigs(t, true)
-	hsStaple(scfg)
-	c2s, s2c := hsQUIC(t, ccfg, scfg)
+	ccfg, scfg := configs(t, true)
+	staple(scfg)
+	c2s, s2c := quicHandshake(t, ccfg, scfg)
 	const v = tls.VersionTLS13
 	var types []string
 	for _, m := range append(slices.Clone(s2c), c2s...) {
-		types = append(types, DecodeHandshake(m, v).Type)
+		types = append(types, decodeWhole(t, m, v).Type)
 	}
 	want := []string{"ServerHello", "EncryptedExtensions", "CertificateRequest", "Certificate", "CertificateVerify", "Finished", "NewSessionTicket",
 		"ClientHello", "Certificate", "CertificateVerify", "Finished"}
@@ -662,58 +673,58 @@ func TestHandshakeTLS13Encrypted(t *testing.T) {
 		t.Fatalf("messages = %q, want %q", types, want)
 	}
 
-	ch := hsDecode(t, "tls13_quic_client_hello", c2s[0], 0, "ClientHello")
+	ch := decodeCaptured(t, "tls13_quic_client_hello", c2s[0], 0, "ClientHello")
 	if !strings.Contains(ch.Summary, ", ALPN mqtt") {
 		t.Errorf("ClientHello Summary = %q", ch.Summary)
 	}
-	ee := hsDecode(t, "tls13_encrypted_extensions", s2c[1], v, "EncryptedExtensions")
-	hsWant(t, "EncryptedExtensions Summary", ee.Summary, "ALPN mqtt, 3 extensions")
-	hsWant(t, "protocol_name", hsFind(t, ee, "protocol_name").Value, "mqtt")
+	ee := decodeCaptured(t, "tls13_encrypted_extensions", s2c[1], v, "EncryptedExtensions")
+	wantEqual(t, "EncryptedExtensions Summary", ee.Summary, "ALPN mqtt, 3 extensions")
+	wantEqual(t, "protocol_name", find(t, ee, "protocol_name").Value, "mqtt")
 
-	cr := hsDecode(t, "tls13_certificate_request", s2c[2], v, "CertificateRequest")
+	cr := decodeCaptured(t, "tls13_certificate_request", s2c[2], v, "CertificateRequest")
 	if !strings.HasPrefix(cr.Summary, "client certificate requested, ") || !strings.HasSuffix(cr.Summary, "signature schemes, 1 accepted CA") {
 		t.Errorf("CertificateRequest Summary = %q", cr.Summary)
 	}
-	hsWant(t, "DistinguishedName", hsFind(t, cr, "DistinguishedName").Value, "CN=Playground Root CA,O=MQTTS Playground")
+	wantEqual(t, "DistinguishedName", find(t, cr, "DistinguishedName").Value, "CN=Playground Root CA,O=MQTTS Playground")
 
-	cert := hsDecode(t, "tls13_certificate", s2c[3], v, "Certificate")
-	hsWant(t, "Certificate Summary", cert.Summary, "2 certificates: CN=localhost ← CN=Playground Intermediate CA")
-	hsWant(t, "certificate_request_context length", hsFind(t, cert, "certificate_request_context length").Value, "0 bytes")
-	if vs := hsValues(cert, "extensions"); !slices.Equal(vs, []string{"2 extensions", "0 extensions"}) {
+	cert := decodeCaptured(t, "tls13_certificate", s2c[3], v, "Certificate")
+	wantEqual(t, "Certificate Summary", cert.Summary, "2 certificates: CN=localhost ← CN=Playground Intermediate CA")
+	wantEqual(t, "certificate_request_context length", find(t, cert, "certificate_request_context length").Value, "0 bytes")
+	if vs := values(cert, "extensions"); !slices.Equal(vs, []string{"2 extensions", "0 extensions"}) {
 		t.Errorf("per-certificate extension blocks: %q, want 2 extensions for the leaf, none for the intermediate", vs)
 	}
-	if vs := hsValues(cert, "extension"); !slices.Equal(vs, []string{"status_request (5): OCSP response, 24 bytes", "signed_certificate_timestamp (18): 2 SCTs"}) {
+	if vs := values(cert, "extension"); !slices.Equal(vs, []string{"status_request (5): OCSP response, 24 bytes", "signed_certificate_timestamp (18): 2 SCTs"}) {
 		t.Errorf("leaf certificate extensions: %q", vs)
 	}
 
-	cv := hsDecode(t, "tls13_certificate_verify", s2c[4], v, "CertificateVerify")
+	cv := decodeCaptured(t, "tls13_certificate_verify", s2c[4], v, "CertificateVerify")
 	if !strings.HasPrefix(cv.Summary, "ecdsa_secp256r1_sha256, ") || !strings.HasSuffix(cv.Summary, " signature") {
 		t.Errorf("CertificateVerify Summary = %q", cv.Summary)
 	}
-	fin := hsDecode(t, "tls13_finished", s2c[5], v, "Finished")
-	hsWant(t, "Finished Summary", fin.Summary, "32 bytes verify_data")
-	if a := hsFind(t, fin, "verify_data").About; !strings.Contains(a, "HMAC") {
+	fin := decodeCaptured(t, "tls13_finished", s2c[5], v, "Finished")
+	wantEqual(t, "Finished Summary", fin.Summary, "32 bytes verify_data")
+	if a := find(t, fin, "verify_data").About; !strings.Contains(a, "HMAC") {
 		t.Errorf("verify_data About = %q", a)
 	}
-	nst := hsDecode(t, "tls13_new_session_ticket", s2c[6], v, "NewSessionTicket")
+	nst := decodeCaptured(t, "tls13_new_session_ticket", s2c[6], v, "NewSessionTicket")
 	if !strings.HasSuffix(nst.Summary, ", lifetime 604800 s (7 days), early data up to 4294967295 bytes") {
 		t.Errorf("NewSessionTicket Summary = %q", nst.Summary)
 	}
 
-	ccert := hsDecode(t, "tls13_client_certificate", c2s[1], v, "Certificate")
-	hsWant(t, "client Certificate Summary", ccert.Summary, "2 certificates: CN=playground-client ← CN=Playground Intermediate CA")
-	hsDecode(t, "tls13_client_certificate_verify", c2s[2], v, "CertificateVerify")
-	hsDecode(t, "tls13_client_finished", c2s[3], v, "Finished")
+	ccert := decodeCaptured(t, "tls13_client_certificate", c2s[1], v, "Certificate")
+	wantEqual(t, "client Certificate Summary", ccert.Summary, "2 certificates: CN=playground-client ← CN=Playground Intermediate CA")
+	decodeCaptured(t, "tls13_client_certificate_verify", c2s[2], v, "CertificateVerify")
+	decodeCaptured(t, "tls13_client_finished", c2s[3], v, "Finished")
 }
 
-// hsField is the part of a Field the literal tests spell out.
-type hsField struct {
+// litField is the part of a Field the literal tests spell out.
+type litField struct {
 	name, value string
 	start, end  int
 	depth       int
 }
 
-func hsHex(t *testing.T, s string) []byte {
+func literalHex(t *testing.T, s string) []byte {
 	t.Helper()
 	var clean strings.Builder
 	for _, line := range strings.Split(s, "\n") {
@@ -736,7 +747,7 @@ func TestHandshakeLiterals(t *testing.T) {
 		hex     string
 		typ     string
 		summary string
-		fields  []hsField
+		fields  []litField
 	}{{
 		name:    "Finished",
 		version: tls.VersionTLS13,
@@ -746,7 +757,7 @@ func TestHandshakeLiterals(t *testing.T) {
 			000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f // verify_data`,
 		typ:     "Finished",
 		summary: "32 bytes verify_data",
-		fields: []hsField{
+		fields: []litField{
 			{"msg_type", "finished (20)", 0, 1, 0},
 			{"length", "32 bytes", 1, 4, 0},
 			{"verify_data", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 4, 36, 0},
@@ -760,7 +771,7 @@ func TestHandshakeLiterals(t *testing.T) {
 			01        // request_update: update_requested`,
 		typ:     "KeyUpdate",
 		summary: "update_requested",
-		fields: []hsField{
+		fields: []litField{
 			{"msg_type", "key_update (24)", 0, 1, 0},
 			{"length", "1 byte", 1, 4, 0},
 			{"request_update", "update_requested (1)", 4, 5, 0},
@@ -780,7 +791,7 @@ func TestHandshakeLiterals(t *testing.T) {
 			00004000  // max_early_data_size: 16384`,
 		typ:     "NewSessionTicket",
 		summary: "ticket of 4 bytes, lifetime 7200 s (2 hours), early data up to 16384 bytes",
-		fields: []hsField{
+		fields: []litField{
 			{"msg_type", "new_session_ticket (4)", 0, 1, 0},
 			{"length", "26 bytes", 1, 4, 0},
 			{"ticket_lifetime", "7200 s (2 hours)", 4, 8, 0},
@@ -808,7 +819,7 @@ func TestHandshakeLiterals(t *testing.T) {
 			04 6d717474 // protocol_name: length 4, "mqtt"`,
 		typ:     "EncryptedExtensions",
 		summary: "ALPN mqtt, 1 extension",
-		fields: []hsField{
+		fields: []litField{
 			{"msg_type", "encrypted_extensions (8)", 0, 1, 0},
 			{"length", "13 bytes", 1, 4, 0},
 			{"extensions", "1 extension", 4, 17, 0},
@@ -831,7 +842,7 @@ func TestHandshakeLiterals(t *testing.T) {
 			3a3a 0001 00   // extension GREASE, length 1, data`,
 		typ:     "EncryptedExtensions",
 		summary: "2 extensions",
-		fields: []hsField{
+		fields: []litField{
 			{"msg_type", "encrypted_extensions (8)", 0, 1, 0},
 			{"length", "13 bytes", 1, 4, 0},
 			{"extensions", "2 extensions", 4, 17, 0},
@@ -851,7 +862,7 @@ func TestHandshakeLiterals(t *testing.T) {
 			0e 000000 // msg_type server_hello_done (14), length 0`,
 		typ:     "ServerHelloDone",
 		summary: "the server has sent all its hello messages",
-		fields: []hsField{
+		fields: []litField{
 			{"msg_type", "server_hello_done (14)", 0, 1, 0},
 			{"length", "0 bytes", 1, 4, 0},
 		},
@@ -862,7 +873,7 @@ func TestHandshakeLiterals(t *testing.T) {
 			beef      // body`,
 		typ:     "Unknown(99)",
 		summary: "2 bytes body",
-		fields: []hsField{
+		fields: []litField{
 			{"msg_type", "unknown (99)", 0, 1, 0},
 			{"length", "2 bytes", 1, 4, 0},
 			{"body", "beef", 4, 6, 0},
@@ -870,28 +881,28 @@ func TestHandshakeLiterals(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msg := hsHex(t, tt.hex)
-			m := DecodeHandshake(msg, tt.version)
+			msg := literalHex(t, tt.hex)
+			m := decodeWhole(t, msg, tt.version)
 			if m.Err != nil {
 				t.Fatal(m.Err)
 			}
-			if err := hsInvariants(msg, m); err != nil {
+			if err := checkInvariants(msg, m); err != nil {
 				t.Error(err)
 			}
-			hsWant(t, "Type", m.Type, tt.typ)
-			hsWant(t, "Summary", m.Summary, tt.summary)
-			var got []hsField
+			wantEqual(t, "Type", m.Type, tt.typ)
+			wantEqual(t, "Summary", m.Summary, tt.summary)
+			var got []litField
 			for _, f := range m.Fields {
-				got = append(got, hsField{f.Name, f.Value, f.Start, f.End, f.Depth})
+				got = append(got, litField{f.Name, f.Value, f.Start, f.End, f.Depth})
 			}
 			if !slices.Equal(got, tt.fields) {
-				t.Errorf("fields:\n%s\nwant:\n%s", hsFieldList(got), hsFieldList(tt.fields))
+				t.Errorf("fields:\n%s\nwant:\n%s", fieldList(got), fieldList(tt.fields))
 			}
 		})
 	}
 }
 
-func hsFieldList(fs []hsField) string {
+func fieldList(fs []litField) string {
 	var b strings.Builder
 	for _, f := range fs {
 		fmt.Fprintf(&b, "\t%s%q %q [%d, %d)\n", strings.Repeat("  ", f.depth), f.name, f.value, f.start, f.end)
@@ -899,8 +910,8 @@ func hsFieldList(fs []hsField) string {
 	return b.String()
 }
 
-// hsClientHello builds a ClientHello with the given extension block bytes.
-func hsClientHello(exts []byte) []byte {
+// clientHelloWith builds a ClientHello with the given extension block bytes.
+func clientHelloWith(exts []byte) []byte {
 	var b cryptobyte.Builder
 	b.AddUint8(typeClientHello)
 	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
@@ -918,7 +929,7 @@ func hsClientHello(exts []byte) []byte {
 	return b.BytesOrPanic()
 }
 
-// In hsClientHello's messages the extensions length is at offset 45 and the
+// In clientHelloWith's messages the extensions length is at offset 45 and the
 // first extension at 47.
 
 func TestHandshakeMalformed(t *testing.T) {
@@ -929,14 +940,6 @@ func TestHandshakeMalformed(t *testing.T) {
 		typ     string
 		err     string
 	}{
-		{"empty", nil, 0, "Unknown",
-			"trace: tls: handshake message: msg_type at offset 0: truncated: need 1 byte, have 0"},
-		{"short header", []byte{20, 0}, 0, "Finished",
-			"trace: tls: Finished: length at offset 1: truncated: need 3 bytes, have 1"},
-		{"length too long", []byte{20, 0, 0, 5, 1, 2}, 0, "Finished",
-			"trace: tls: Finished: length at offset 1: says 5 bytes but 2 follow"},
-		{"bytes after the message", []byte{20, 0, 0, 1, 0xaa, 0xbb}, 0, "Finished",
-			"trace: tls: Finished: trailing data at offset 5: 1 byte beyond the 1-byte body the length field announced"},
 		{"empty finished", []byte{20, 0, 0, 0}, 0, "Finished",
 			"trace: tls: Finished: verify_data at offset 4: empty"},
 		{"key update value", []byte{24, 0, 0, 1, 2}, tls.VersionTLS13, "KeyUpdate",
@@ -945,17 +948,17 @@ func TestHandshakeMalformed(t *testing.T) {
 			"trace: tls: KeyUpdate: trailing data at offset 5: 1 byte after the end of the KeyUpdate"},
 		{"server hello done with body", []byte{14, 0, 0, 1, 0}, tls.VersionTLS12, "ServerHelloDone",
 			"trace: tls: ServerHelloDone: body at offset 4: 1 byte where the message must be empty (RFC 5246 §7.4.5)"},
-		{"duplicate extension", hsClientHello([]byte{0, 43, 0, 3, 2, 3, 4, 0, 43, 0, 3, 2, 3, 4}), 0, "ClientHello",
+		{"duplicate extension", clientHelloWith([]byte{0, 43, 0, 3, 2, 3, 4, 0, 43, 0, 3, 2, 3, 4}), 0, "ClientHello",
 			"trace: tls: ClientHello: extension 43 at offset 54: duplicate"},
-		{"extension data left over", hsClientHello([]byte{0, 23, 0, 1, 0}), 0, "ClientHello",
+		{"extension data left over", clientHelloWith([]byte{0, 23, 0, 1, 0}), 0, "ClientHello",
 			"trace: tls: ClientHello: extension 23 at offset 47: 1 byte left over at offset 51"},
-		{"pre_shared_key not last", hsClientHello([]byte{0, 41, 0, 0, 0, 23, 0, 0}), 0, "ClientHello",
+		{"pre_shared_key not last", clientHelloWith([]byte{0, 41, 0, 0, 0, 23, 0, 0}), 0, "ClientHello",
 			"trace: tls: ClientHello: extension 41 at offset 47: pre_shared_key must be the last extension"},
-		{"extension overruns", hsClientHello([]byte{0, 0, 0, 9, 0}), 0, "ClientHello",
+		{"extension overruns", clientHelloWith([]byte{0, 0, 0, 9, 0}), 0, "ClientHello",
 			"trace: tls: ClientHello: extension_data at offset 49: length 9 exceeds the 1 byte left"},
-		{"empty key_exchange", hsClientHello([]byte{0, 51, 0, 6, 0, 4, 0, 29, 0, 0}), 0, "ClientHello",
+		{"empty key_exchange", clientHelloWith([]byte{0, 51, 0, 6, 0, 4, 0, 29, 0, 0}), 0, "ClientHello",
 			"trace: tls: ClientHello: key_exchange at offset 55: empty"},
-		{"empty SNI", hsClientHello([]byte{0, 0, 0, 5, 0, 3, 0, 0, 0}), 0, "ClientHello",
+		{"empty SNI", clientHelloWith([]byte{0, 0, 0, 5, 0, 3, 0, 0, 0}), 0, "ClientHello",
 			"trace: tls: ClientHello: host_name at offset 54: length 0 is below the minimum of 1"},
 		{"odd cipher_suites", []byte{1, 0, 0, 38, 3, 3,
 			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -978,31 +981,31 @@ func TestHandshakeMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := DecodeHandshake(tt.msg, tt.version)
+			m := decodeWhole(t, tt.msg, tt.version)
 			if m.Err == nil {
 				t.Fatalf("no error; fields:\n%v", m.Fields)
 			}
-			hsWant(t, "Err", m.Err.Error(), tt.err)
-			hsWant(t, "Type", m.Type, tt.typ)
+			wantEqual(t, "Err", m.Err.Error(), tt.err)
+			wantEqual(t, "Type", m.Type, tt.typ)
 			if !strings.HasPrefix(m.Summary, "malformed: ") {
 				t.Errorf("Summary = %q", m.Summary)
 			}
-			if err := hsInvariants(tt.msg, m); err != nil {
+			if err := checkInvariants(tt.msg, m); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 }
 
-// hsCorpus returns the recorded messages of testdata/handshake with their
+// corpus returns the recorded messages of testdata with their
 // versions, and the literal ones.
-func hsCorpus(t testing.TB) (names []string, msgs [][]byte, versions []uint16) {
-	files, err := filepath.Glob(filepath.Join("testdata", "handshake", "*.hex"))
+func corpus(t testing.TB) (names []string, msgs [][]byte, versions []uint16) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, file := range files {
-		msg, version, err := hsReadHex(file)
+		msg, version, err := readHex(file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1013,23 +1016,63 @@ func hsCorpus(t testing.TB) (names []string, msgs [][]byte, versions []uint16) {
 	return names, msgs, versions
 }
 
-// TestHandshakePrefixes checks that no proper prefix of a well-formed
-// message decodes without an error, and that the decoder keeps its promises
-// about fields on each of them.
+// TestHandshakeFraming checks how DecodeHandshake cuts messages: a
+// message is the first 4+length bytes, and anything shorter waits for more.
+func TestHandshakeFraming(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   []byte
+		n    int
+	}{
+		{"empty", nil, 0},
+		{"short header", []byte{20, 0}, 0},
+		{"length too long", []byte{20, 0, 0, 5, 1, 2}, 0},
+		{"exact", []byte{20, 0, 0, 1, 0xaa}, 5},
+		{"bytes after the message", []byte{20, 0, 0, 1, 0xaa, 0xbb}, 5},
+		{"two messages", []byte{14, 0, 0, 0, 14, 0, 0, 0}, 4},
+	} {
+		m, n, err := DecodeHandshake(tt.in, 0)
+		switch {
+		case tt.n == 0 && (n != 0 || !errors.Is(err, io.ErrUnexpectedEOF) || m.Type != "" || m.Fields != nil):
+			t.Errorf("%s: n %d, err %v, Type %q; want 0, io.ErrUnexpectedEOF and a zero message", tt.name, n, err, m.Type)
+		case tt.n > 0 && (n != tt.n || err != nil || m.Err != nil):
+			t.Errorf("%s: n %d, err %v, m.Err %v; want %d and no errors", tt.name, n, err, m.Err, tt.n)
+		}
+	}
+}
+
+// TestHandshakePrefixes cuts each recorded message short in two ways: a
+// proper prefix of the message waits for more bytes, and a message whose
+// length says its body is a prefix of the real one decodes without
+// breaking the promises about fields (most such bodies are malformed,
+// which exercises every early return of the decoder).
 func TestHandshakePrefixes(t *testing.T) {
-	names, msgs, versions := hsCorpus(t)
+	names, msgs, versions := corpus(t)
 	if len(msgs) == 0 {
-		t.Fatal("no recorded messages in testdata/handshake")
+		t.Fatal("no recorded messages in testdata")
 	}
 	for i, msg := range msgs {
+		failed := 0
 		for n := range len(msg) {
-			m := DecodeHandshake(msg[:n], versions[i])
-			if m.Err == nil {
-				t.Errorf("%s: prefix of %d of %d bytes decodes without error", names[i], n, len(msg))
+			if _, k, err := DecodeHandshake(msg[:n], versions[i]); k != 0 || !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("%s: prefix of %d of %d bytes: n %d, err %v", names[i], n, len(msg), k, err)
 			}
-			if err := hsInvariants(msg[:n], m); err != nil {
-				t.Errorf("%s: prefix of %d bytes: %v", names[i], n, err)
+			if n < HandshakeHeaderLen {
+				continue
 			}
+			cut := bytes.Clone(msg[:n])
+			body := n - HandshakeHeaderLen
+			cut[1], cut[2], cut[3] = byte(body>>16), byte(body>>8), byte(body)
+			m := decodeWhole(t, cut, versions[i])
+			if err := checkInvariants(cut, m); err != nil {
+				t.Errorf("%s: body cut to %d bytes: %v", names[i], body, err)
+			}
+			if m.Err != nil {
+				failed++
+			}
+		}
+		if len(msg) > 8 && failed == 0 {
+			t.Errorf("%s: no cut body fails to decode", names[i])
 		}
 	}
 }
@@ -1088,8 +1131,8 @@ func TestHandshakeNames(t *testing.T) {
 	}
 }
 
-// hsWriteHex stores a captured message as testdata/handshake/name.hex.
-func hsWriteHex(t *testing.T, name string, msg []byte, version uint16) {
+// writeHex stores a captured message as testdata/name.hex.
+func writeHex(t *testing.T, name string, msg []byte, version uint16) {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s, captured from a crypto/tls handshake (%s); regenerate with go test -run Handshake -handshake.record\n", name, runtime.Version())
@@ -1100,18 +1143,14 @@ func hsWriteHex(t *testing.T, name string, msg []byte, version uint16) {
 		h = h[64:]
 	}
 	b.WriteString(h + "\n")
-	dir := filepath.Join("testdata", "handshake")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".hex"), []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join("testdata", name+".hex"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// hsReadHex reads a .hex file: "#" comment lines, one of which may be
+// readHex reads a .hex file: "#" comment lines, one of which may be
 // "# version 0x0304" (the version to decode with), and hex digits.
-func hsReadHex(file string) ([]byte, uint16, error) {
+func readHex(file string) ([]byte, uint16, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, 0, err
@@ -1139,34 +1178,34 @@ func hsReadHex(file string) ([]byte, uint16, error) {
 	return msg, version, nil
 }
 
-// hsGolden is the JSON form of a decoded message in the golden files.
-type hsGolden struct {
-	Type         string   `json:"type"`
-	Summary      string   `json:"summary"`
-	Error        string   `json:"error,omitempty"`
-	Version      string   `json:"version,omitempty"`
-	CipherSuite  string   `json:"cipher_suite,omitempty"`
-	Random       string   `json:"random,omitempty"`
-	SessionID    string   `json:"session_id,omitempty"`
-	Certificates []string `json:"certificates,omitempty"`
-	Fields       []Field  `json:"fields"`
+// goldenMessage is the JSON form of a decoded message in the golden files.
+type goldenMessage struct {
+	Type         string        `json:"type"`
+	Summary      string        `json:"summary"`
+	Error        string        `json:"error,omitempty"`
+	Version      string        `json:"version,omitempty"`
+	CipherSuite  string        `json:"cipher_suite,omitempty"`
+	Random       string        `json:"random,omitempty"`
+	SessionID    string        `json:"session_id,omitempty"`
+	Certificates []string      `json:"certificates,omitempty"`
+	Fields       []field.Field `json:"fields"`
 }
 
-// TestHandshakeGolden decodes the recorded messages of testdata/handshake
+// TestHandshakeGolden decodes the recorded messages of testdata
 // and compares the result with the .golden.json next to each; -update
 // rewrites them.
 func TestHandshakeGolden(t *testing.T) {
-	names, msgs, versions := hsCorpus(t)
+	names, msgs, versions := corpus(t)
 	if len(msgs) == 0 {
-		t.Fatal("no recorded messages in testdata/handshake")
+		t.Fatal("no recorded messages in testdata")
 	}
 	for i, name := range names {
 		t.Run(name, func(t *testing.T) {
-			m := DecodeHandshake(msgs[i], versions[i])
-			if err := hsInvariants(msgs[i], m); err != nil {
+			m := decodeWhole(t, msgs[i], versions[i])
+			if err := checkInvariants(msgs[i], m); err != nil {
 				t.Error(err)
 			}
-			g := hsGolden{Type: m.Type, Summary: m.Summary, Fields: m.Fields,
+			g := goldenMessage{Type: m.Type, Summary: m.Summary, Fields: m.Fields,
 				Random: hex.EncodeToString(m.Random), SessionID: hex.EncodeToString(m.SessionID)}
 			if m.Err != nil {
 				g.Error = m.Err.Error()
@@ -1184,38 +1223,7 @@ func TestHandshakeGolden(t *testing.T) {
 				}
 				g.Certificates = append(g.Certificates, s)
 			}
-			got, err := json.MarshalIndent(g, "", "\t")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			file := filepath.Join("testdata", "handshake", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(file, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(file)
-			if errors.Is(err, os.ErrNotExist) {
-				t.Fatalf("%s is missing; run go test ./trace -run Golden -update", file)
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("decoding differs from %s; run go test ./trace -run Golden -update and review the diff\n%s", file, hsFirstDiff(got, want))
-			}
+			golden.JSON(t, filepath.Join("testdata", name+".golden.json"), g, "\t")
 		})
 	}
-}
-
-// hsFirstDiff shows the first line where got and want differ.
-func hsFirstDiff(got, want []byte) string {
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := range min(len(g), len(w)) {
-		if g[i] != w[i] {
-			return fmt.Sprintf("line %d:\n got: %s\nwant: %s", i+1, g[i], w[i])
-		}
-	}
-	return fmt.Sprintf("got %d lines, want %d", len(g), len(w))
 }

@@ -1,4 +1,4 @@
-package trace
+package tlskeys
 
 import (
 	"bytes"
@@ -8,11 +8,11 @@ import (
 	"crypto/sha512"
 	"crypto/tls"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 
+	"github.com/mqtts-playground/playground/trace/tlswire"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -73,63 +73,69 @@ func prf12(h func() hash.Hash, secret []byte, label string, seed []byte, n int) 
 	return out[:n]
 }
 
-// keys12 decrypts the records of both directions of a TLS 1.2 connection
+// Keys12 decrypts the records of both directions of a TLS 1.2 connection
 // with keys derived from its master secret (RFC 5246 §6.3). Index 0 of each
 // array is the client's direction (client_write), 1 the server's.
-type keys12 struct {
+type Keys12 struct {
+	// Seq counts each direction's records from 0 at the first record after
+	// its ChangeCipherSpec (RFC 5246 §6.1): the sequence number of the next
+	// record to open.
+	Seq [2]uint64
+
 	suite suite12
 	aead  [2]cipher.AEAD
 	iv    [2][]byte
-	// seq counts each direction's records from 0 at the first record after
-	// its ChangeCipherSpec (RFC 5246 §6.1).
-	seq [2]uint64
-	// err says why the connection's records cannot be decrypted.
-	err error
 }
 
 // masterSecretLen is the length of a TLS 1.2 master secret (RFC 5246 §8.1).
 const masterSecretLen = 48
 
-// loadKeys12 returns the connection's TLS 1.2 record keys, deriving them on
-// first use; when they cannot be had, err of the result says why.
-func (c *tlsConn) loadKeys12() *keys12 {
-	if c.keys12 == nil {
-		k, err := c.newKeys12()
-		if err != nil {
-			k = &keys12{err: err}
-		}
-		c.keys12 = k
-	}
-	return c.keys12
+// Hello is what the hellos of a TLS 1.2 connection say that its keys
+// derive from.
+type Hello struct {
+	ClientRandom []byte // from the ClientHello; nil when none was seen
+	ServerRandom []byte // from the ServerHello; nil when none was seen
+	Version      uint16 // negotiated, from the ServerHello
+	CipherSuite  uint16 // negotiated, from the ServerHello
 }
 
-func (c *tlsConn) newKeys12() (*keys12, error) {
-	if c.serverRandom == nil {
+// AEAD12 reports whether the trace decrypts TLS 1.2 records of cipher
+// suite id, and how many nonce_explicit bytes open each of its records.
+func AEAD12(id uint16) (explicitNonce int, ok bool) {
+	s, ok := suites12[id]
+	return s.explicit, ok
+}
+
+// Keys12 derives the record keys of the TLS 1.2 connection h describes
+// from the master secret the log holds for it; the error says why they
+// cannot be had.
+func (kl *KeyLog) Keys12(h Hello) (*Keys12, error) {
+	if h.ServerRandom == nil {
 		return nil, errors.New("no ServerHello was seen, so the cipher suite and the server random the keys derive from are unknown")
 	}
-	s, ok := suites12[c.suite]
+	s, ok := suites12[h.CipherSuite]
 	if !ok {
-		return nil, fmt.Errorf("cipher suite %s protects records with CBC or a stream cipher; the trace decrypts only AEAD suites (GCM, ChaCha20-Poly1305)", CipherSuiteName(c.suite))
+		return nil, fmt.Errorf("cipher suite %s protects records with CBC or a stream cipher; the trace decrypts only AEAD suites (GCM, ChaCha20-Poly1305)", tlswire.CipherSuiteName(h.CipherSuite))
 	}
-	if c.version != tls.VersionTLS12 {
-		return nil, fmt.Errorf("the trace decrypts TLS 1.2 and TLS 1.3 records only, not %s", VersionName(c.version))
+	if h.Version != tls.VersionTLS12 {
+		return nil, fmt.Errorf("the trace decrypts TLS 1.2 and TLS 1.3 records only, not %s", tlswire.VersionName(h.Version))
 	}
-	if c.clientRandom == nil {
+	if h.ClientRandom == nil {
 		return nil, errors.New("no ClientHello was seen, so the client random the keys derive from is unknown")
 	}
-	master := c.kl.Secret(labelClientRandom, c.clientRandom)
+	master := kl.Secret(LabelClientRandom, h.ClientRandom)
 	if master == nil {
-		return nil, fmt.Errorf("the key log has no %s for this connection", labelClientRandom)
+		return nil, fmt.Errorf("the key log has no %s for this connection", LabelClientRandom)
 	}
 	if len(master) != masterSecretLen {
-		return nil, fmt.Errorf("the key log's %s secret has %d bytes, not the %d of a master secret", labelClientRandom, len(master), masterSecretLen)
+		return nil, fmt.Errorf("the key log's %s secret has %d bytes, not the %d of a master secret", LabelClientRandom, len(master), masterSecretLen)
 	}
 	// key_block = PRF(master_secret, "key expansion", server_random +
 	// client_random), cut into client_write_key, server_write_key,
 	// client_write_IV, server_write_IV: AEAD suites have no MAC keys.
-	seed := append(bytes.Clone(c.serverRandom), c.clientRandom...)
+	seed := append(bytes.Clone(h.ServerRandom), h.ClientRandom...)
 	kb := prf12(s.hash, master, "key expansion", seed, 2*s.keyLen+2*s.ivLen)
-	k := &keys12{suite: s}
+	k := &Keys12{suite: s}
 	for i := range 2 {
 		aead, err := s.aead(kb[i*s.keyLen : (i+1)*s.keyLen])
 		if err != nil {
@@ -141,13 +147,14 @@ func (c *tlsConn) newKeys12() (*keys12, error) {
 	return k, nil
 }
 
-// open decrypts one TLS 1.2 AEAD record (header included) sent by the
-// client (dir 0) or the server (dir 1), and returns its content.
-func (k *keys12) open(dir int, r record) ([]byte, error) {
-	// The sender numbered the record whether or not it decrypts here.
-	seq := k.seq[dir]
-	k.seq[dir]++
-	aead, body := k.aead[dir], r.body()
+// Open decrypts one TLS 1.2 AEAD record (header included) sent by the
+// client (dir 0) or the server (dir 1), and returns its content. The
+// record's sequence number is Seq[dir], which advances whether or not it
+// decrypts: the sender numbered the record all the same.
+func (k *Keys12) Open(dir int, r tlswire.Record) ([]byte, error) {
+	seq := k.Seq[dir]
+	k.Seq[dir]++
+	aead, body := k.aead[dir], r.Body()
 	if len(body) < k.suite.explicit+aead.Overhead() {
 		return nil, fmt.Errorf("record of %d bytes is shorter than its %d-byte nonce and tag", len(body), k.suite.explicit+aead.Overhead())
 	}
@@ -166,61 +173,15 @@ func (k *keys12) open(dir int, r record) ([]byte, error) {
 	// additional_data = seq_num + type + version + length of the plaintext
 	// (RFC 5246 §6.2.3.3).
 	ad := binary.BigEndian.AppendUint64(make([]byte, 0, 13), seq)
-	ad = append(ad, r.typ)
-	ad = binary.BigEndian.AppendUint16(ad, r.version)
+	ad = append(ad, r.Type)
+	ad = binary.BigEndian.AppendUint16(ad, r.Version)
 	ad = binary.BigEndian.AppendUint16(ad, uint16(len(sealed)-aead.Overhead()))
 	plain, err := aead.Open(nil, nonce[:], sealed, ad)
 	if err != nil {
-		return nil, fmt.Errorf("%s keys, sequence number %d: %w", labelClientRandom, seq, errBadRecordMAC)
+		return nil, fmt.Errorf("%s keys, sequence number %d: %w", LabelClientRandom, seq, errBadRecordMAC)
 	}
 	if plain == nil {
 		plain = []byte{} // an empty record still decrypted
 	}
 	return plain, nil
-}
-
-// record12 decodes a TLS 1.2 record sent after its side's ChangeCipherSpec:
-// it annotates the protected part, decrypts it when the suite is an AEAD one
-// and the key log holds the connection's master secret, and decodes the
-// content. header holds the fields of the 5-byte record header.
-func (d *tlsDir) record12(r record, header []Field) {
-	s, aead := suites12[d.c.suite]
-	sealedAt := 5
-	if aead && s.explicit > 0 && len(r.wire) >= 5+s.explicit {
-		sealedAt += s.explicit
-		header = append(header, Field{Name: "nonce_explicit", Value: hex.EncodeToString(r.wire[5:sealedAt]), Start: 5, End: sealedAt,
-			About: "The per-record part of the AES-GCM nonce, sent in the clear: joined to the 4-byte salt from the key block it makes the 12-byte nonce; it must never repeat under one key (Go sends the sequence number).",
-			Spec:  "RFC 5288 §3"})
-	}
-	sealed := Field{Name: "encrypted_record", Value: fmt.Sprintf("%d bytes", len(r.wire)-sealedAt), Start: sealedAt, End: len(r.wire),
-		About: "The encrypted content followed by an authentication tag that exposes any change in transit; unlike TLS 1.3, the content type stays readable in the header.",
-		Spec:  "RFC 5246 §6.2.3.3"}
-	if !aead {
-		sealed.About = "The protected content: encrypted with a MAC (and, for block ciphers, padding) added; the content type stays readable in the header."
-		sealed.Spec = "RFC 5246 §6.2.3"
-	}
-	header = append(header, sealed)
-	dir := 1
-	if d.fromClient {
-		dir = 0
-	}
-	k := d.c.loadKeys12()
-	err := k.err
-	var plain []byte
-	if err == nil {
-		plain, err = k.open(dir, r)
-	}
-	if err != nil {
-		// Name what the record must be: after ChangeCipherSpec the only
-		// handshake message is Finished (barring renegotiation).
-		typ := contentTypeName(r.typ)
-		if r.typ == recordHandshake {
-			typ = "Finished"
-		}
-		d.emit(Event{Type: typ, Length: len(r.wire), Bytes: hex.EncodeToString(r.wire), Encrypted: true, Fields: header,
-			Summary: "encrypted " + typ, Error: "not decrypted: " + err.Error()}, r)
-		return
-	}
-	// TLS 1.2 has no inner content type: the plaintext is the content.
-	d.content(r, r.typ, plain, plain, header)
 }
