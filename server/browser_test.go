@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,40 +24,102 @@ import (
 )
 
 // chromiumPath finds a Chromium or Chrome to drive; CHROME overrides.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
+func chromiumPath() (string, error) {
 	if p := os.Getenv("CHROME"); p != "" {
-		return p
+		return p, nil
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
 		if p, err := exec.LookPath(name); err == nil {
-			return p
+			return p, nil
 		}
 	}
-	t.Fatal("no Chromium found for the browser tests: install it (Debian: sudo apt-get install chromium; .ci/run does this) or set CHROME to a Chrome binary")
-	return ""
+	return "", errors.New("no Chromium found for the browser tests: install it (Debian: sudo apt-get install chromium; .ci/run does this) or set CHROME to a Chrome binary")
 }
 
-// newBrowser starts a headless Chromium for one test.
+// browser is the one headless Chromium of this test binary, started by the
+// first test that needs it and stopped by TestMain. Each test gets a tab in
+// a browser context of its own (newBrowser), so tests share no cookies,
+// localStorage or IndexedDB.
+var browser struct {
+	once   sync.Once
+	ctx    context.Context // the browser's first tab; parent of every test's context
+	stop   func()          // ends Chromium
+	err    error           // why it did not start
+	dataIn string          // its profile folder
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if browser.stop != nil {
+		browser.stop()
+	}
+	if browser.dataIn != "" {
+		os.RemoveAll(browser.dataIn)
+	}
+	os.Exit(code)
+}
+
+// startBrowser starts the shared Chromium, once.
+func startBrowser() (context.Context, error) {
+	browser.once.Do(func() {
+		var path string
+		if path, browser.err = chromiumPath(); browser.err != nil {
+			return
+		}
+		if browser.dataIn, browser.err = os.MkdirTemp("", "playground-chromium-"); browser.err != nil {
+			return
+		}
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(path),
+			chromedp.Headless, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.DisableGPU,
+			chromedp.UserDataDir(browser.dataIn), chromedp.WindowSize(1400, 1000),
+			// This machine's network is closed: keep Chromium from calling home.
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-quic", true),
+		}
+		if os.Geteuid() == 0 {
+			opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
+		}
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(actx)
+		browser.stop = func() { cancel(); cancelAlloc() }
+		if browser.err = chromedp.Do(ctx); browser.err != nil {
+			browser.err = fmt.Errorf("starting %s: %w", path, browser.err)
+			return
+		}
+		browser.ctx = ctx
+	})
+	return browser.ctx, browser.err
+}
+
+// newBrowser opens a tab for one test in the shared Chromium, in a browser
+// context of its own, and logs the page's console to the test.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000),
-		// This machine's network is closed: keep Chromium from calling home.
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
+	parent, err := startBrowser()
+	if err != nil {
+		t.Fatalf("browser: %v", err)
 	}
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithBrowserOption(chromedp.WithConsolef(func(f string, a ...any) { t.Logf("console: "+f, a...) })))
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	tab, closeTab := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+	console := chromedp.Console(tab) // opens the tab
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			t.Logf("console: %s", m)
+		}
+	}()
+	ctx, cancelTimeout := context.WithTimeout(tab, 90*time.Second)
+	t.Cleanup(func() {
+		cancelTimeout()
+		closeTab()
+		<-logged
+	})
 	return ctx
 }
 
