@@ -78,6 +78,11 @@ func startBrowser() (context.Context, error) {
 			chromedp.Flag("disable-component-update", true),
 			chromedp.Flag("disable-sync", true),
 			chromedp.Flag("disable-quic", true),
+			// Tests run side by side in several tabs: none may be throttled
+			// as a background tab.
+			chromedp.Flag("disable-background-timer-throttling", true),
+			chromedp.Flag("disable-backgrounding-occluded-windows", true),
+			chromedp.Flag("disable-renderer-backgrounding", true),
 		}
 		if os.Geteuid() == 0 {
 			opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
@@ -156,6 +161,7 @@ type browserRun struct {
 }
 
 func TestBrowserPublishReceive(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -251,6 +257,7 @@ func TestBrowserPublishReceive(t *testing.T) {
 }
 
 func TestBrowserWrongCA(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	other := startApp(t, testConfig(t), false) // a second playground: another CA
 	ctx := newBrowser(t)
@@ -279,6 +286,7 @@ func TestBrowserWrongCA(t *testing.T) {
 }
 
 func TestBrowserUnknownListener(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -295,6 +303,7 @@ func TestBrowserUnknownListener(t *testing.T) {
 // and the sequence diagram lists the handshake; clicking an event shows its
 // fields.
 func TestBrowserPage(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -369,6 +378,7 @@ var durationText = regexp.MustCompile(`^-?\d+(\.\d)? (ms|s)$`)
 // message both ends saw, with both ends' times, and round trip times on the
 // client's responses.
 func TestBrowserTraceAligned(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -452,6 +462,7 @@ func TestBrowserTraceAligned(t *testing.T) {
 // TestBrowserCertificateChain: the broker's Certificate message shows the
 // chain as cards, leaf first, each issued by the next.
 func TestBrowserCertificateChain(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -508,6 +519,7 @@ func TestBrowserCertificateChain(t *testing.T) {
 // side by side on a wide screen and one above the other on a narrow one;
 // pointing at a byte names its field.
 func TestBrowserHexViews(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -554,6 +566,7 @@ func TestBrowserHexViews(t *testing.T) {
 // it from another origin (with CORS) and opens it on the replay page with a
 // deep link to one field of one broker event.
 func TestBrowserReplayDeepLink(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -626,6 +639,7 @@ func TestBrowserReplayDeepLink(t *testing.T) {
 // TestBrowserReplayBadSrc: the replay page refuses what it cannot or must
 // not load, and says why.
 func TestBrowserReplayBadSrc(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	noCORS := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -655,6 +669,7 @@ func TestBrowserReplayBadSrc(t *testing.T) {
 // TestBrowserBrokerView: the /trace page lists a tunnelled connection as it
 // happens, shows its events as the broker recorded them and follows new ones.
 func TestBrowserBrokerView(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/trace")); err != nil {
@@ -713,6 +728,7 @@ func TestBrowserBrokerView(t *testing.T) {
 // TestBrowserDownloadPcapng: the playground offers "Download .pcapng" only
 // for a connection whose API has pcapng(), and saves what it returns.
 func TestBrowserDownloadPcapng(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)

@@ -57,6 +57,9 @@ func stepSel(n int) string { return fmt.Sprintf(`[data-testid="step"][data-step=
 // terminal: two spaces, then a mosquitto client and its arguments.
 var terminalCommand = regexp.MustCompile(`(?m)^  (mosquitto_(?:pub|sub) .*)$`)
 
+// clientIDArg is the client id a mosquitto command line asks for.
+var clientIDArg = regexp.MustCompile(` -i (\S+)`)
+
 // runStep runs step n as the Do button does. When the step's log asks the
 // learner to run a mosquitto command in a terminal, runStep runs that very
 // command line in a shell, as the learner would, while the step waits.
@@ -95,7 +98,7 @@ func runStep(t *testing.T, ctx context.Context, n int, where string) runResult {
 	r := lessonJS[runResult](t, ctx, `window.__step`)
 	// The lesson's stand-in for a missing client uses the client id with
 	// "-page" appended; the test's client must have made that unnecessary.
-	if id := regexp.MustCompile(` -i (\S+)`).FindStringSubmatch(m[1]); id != nil {
+	if id := clientIDArg.FindStringSubmatch(m[1]); id != nil {
 		if log := lessonJS[string](t, ctx, `document.querySelector('`+stepSel(n)+` [data-testid="log"]').textContent`); strings.Contains(log, id[1]+"-page") {
 			t.Errorf("%s: the page stood in for the command's client:\n%s", where, log)
 		}
@@ -161,15 +164,27 @@ func walkStep(t *testing.T, ctx context.Context, l *lessons.Lesson, s *lessons.S
 	}
 }
 
+// course is the course the playground serves.
+func course(t *testing.T) *lessons.Course {
+	t.Helper()
+	c, err := loadLessons()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // TestBrowserLessons walks every step of every lesson in a real browser,
 // against the real broker: every do block must run and every check pass,
 // so a lesson cannot drift from what the playground does. Then it reloads
 // the page and checks that the progress came back, and that the course map
 // shows it.
 func TestBrowserLessons(t *testing.T) {
-	app := startApp(t, testConfig(t), true)
-	for _, l := range app.course.Lessons {
+	t.Parallel()
+	for _, l := range course(t).Lessons {
 		t.Run(l.ID, func(t *testing.T) {
+			t.Parallel()
+			app := startApp(t, testConfig(t), true)
 			ctx := newBrowser(t)
 			openLesson(t, ctx, app, "/lessons/"+l.ID)
 			for _, s := range l.Steps {
@@ -217,9 +232,11 @@ func TestBrowserLessons(t *testing.T) {
 // TestBrowserLessonsOverview walks the overview path: on a fresh page, only
 // the essential steps, so each must stand on its own.
 func TestBrowserLessonsOverview(t *testing.T) {
-	app := startApp(t, testConfig(t), true)
-	for _, l := range app.course.Lessons {
+	t.Parallel()
+	for _, l := range course(t).Lessons {
 		t.Run(l.ID, func(t *testing.T) {
+			t.Parallel()
+			app := startApp(t, testConfig(t), true)
 			ctx := newBrowser(t)
 			openLesson(t, ctx, app, "/lessons/"+l.ID+"?path=overview")
 			for _, s := range l.Essential() {
@@ -233,6 +250,7 @@ func TestBrowserLessonsOverview(t *testing.T) {
 // the review path: each answer shows its explanation, and once all are
 // right the takeaways step counts as done.
 func TestBrowserReview(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	l := app.course.Lessons[0]
 	tk := l.Takeaways()
