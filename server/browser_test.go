@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,6 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 	"github.com/mqtts-playground/playground/trace"
 	"github.com/mqtts-playground/playground/wasm/client"
@@ -37,15 +42,16 @@ func chromiumPath() (string, error) {
 }
 
 // browser is the one headless Chromium of this test binary, started by the
-// first test that needs it and stopped by TestMain. Each test gets a tab in
-// a browser context of its own (newBrowser), so tests share no cookies,
-// localStorage or IndexedDB.
+// first test that needs it and stopped by TestMain.
 var browser struct {
 	once   sync.Once
-	ctx    context.Context // the browser's first tab; parent of every test's context
+	ctx    context.Context // the browser's first tab; parent of the tests' tabs
 	stop   func()          // ends Chromium
 	err    error           // why it did not start
 	dataIn string          // its profile folder
+
+	mu   sync.Mutex
+	idle []*tab // tabs a test gave back
 }
 
 func TestMain(m *testing.M) {
@@ -83,6 +89,8 @@ func startBrowser() (context.Context, error) {
 			chromedp.Flag("disable-background-timer-throttling", true),
 			chromedp.Flag("disable-backgrounding-occluded-windows", true),
 			chromedp.Flag("disable-renderer-backgrounding", true),
+			// A page a test leaves is gone, not kept for the back button.
+			chromedp.Flag("disable-features", "BackForwardCache"),
 		}
 		if os.Geteuid() == 0 {
 			opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
@@ -99,16 +107,57 @@ func startBrowser() (context.Context, error) {
 	return browser.ctx, browser.err
 }
 
-// newBrowser opens a tab for one test in the shared Chromium, in a browser
-// context of its own, and logs the page's console to the test.
+// tab is a tab of the shared Chromium.
+type tab struct {
+	ctx   context.Context
+	close func()
+}
+
+// newBrowser gives a test a tab of the shared Chromium and logs the page's
+// console to the test. Opening a tab starts a renderer process, about a
+// second of CPU on a 2-core machine, so a test reuses a tab an earlier test
+// gave back. Tests share nothing through it: each test serves its pages
+// from its own app, on its own port (an origin of its own: localStorage and
+// IndexedDB are per origin; the pages set no cookies), and the tab comes
+// back blank, with the storage of every origin it showed cleared and its
+// viewport reset.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	parent, err := startBrowser()
 	if err != nil {
 		t.Fatalf("browser: %v", err)
 	}
-	tab, closeTab := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
-	console := chromedp.Console(tab) // opens the tab
+	browser.mu.Lock()
+	var tb *tab
+	if n := len(browser.idle); n > 0 {
+		tb, browser.idle = browser.idle[n-1], browser.idle[:n-1]
+	}
+	browser.mu.Unlock()
+	if tb == nil {
+		ctx, closeTab := chromedp.NewContext(parent)
+		// The tab lives as long as the context of its first run: this one,
+		// not the test's.
+		if err := chromedp.Do(ctx); err != nil {
+			closeTab()
+			t.Fatalf("browser: opening a tab: %v", err)
+		}
+		tb = &tab{ctx: ctx, close: closeTab}
+	}
+	ctx, cancel := context.WithTimeout(tb.ctx, 90*time.Second)
+	var mu sync.Mutex
+	origins := map[string]bool{}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*page.EventFrameNavigated); ok && strings.HasPrefix(e.Frame.SecurityOrigin, "http") {
+			mu.Lock()
+			origins[e.Frame.SecurityOrigin] = true
+			mu.Unlock()
+		}
+	}); err != nil {
+		cancel()
+		tb.close()
+		t.Fatalf("browser: %v", err)
+	}
+	console := chromedp.Console(ctx)
 	logged := make(chan struct{})
 	go func() {
 		defer close(logged)
@@ -119,13 +168,38 @@ func newBrowser(t *testing.T) context.Context {
 			t.Logf("console: %s", m)
 		}
 	}()
-	ctx, cancelTimeout := context.WithTimeout(tab, 90*time.Second)
 	t.Cleanup(func() {
-		cancelTimeout()
-		closeTab()
+		cancel()
 		<-logged
+		mu.Lock()
+		shown := slices.Collect(maps.Keys(origins))
+		mu.Unlock()
+		if err := blank(tb, shown); err != nil {
+			t.Logf("browser: closing the tab instead of reusing it: %v", err)
+			tb.close()
+			return
+		}
+		browser.mu.Lock()
+		browser.idle = append(browser.idle, tb)
+		browser.mu.Unlock()
 	})
 	return ctx
+}
+
+// blank readies a tab for the next test: an empty page, the storage of the
+// origins it showed cleared, the viewport as the browser opened it.
+func blank(tb *tab, origins []string) error {
+	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+	defer cancel()
+	return chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for _, o := range origins {
+			if _, err := cdp.Call(ctx, tg, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{Origin: o, StorageTypes: "all"}); err != nil {
+				return fmt.Errorf("clearing the storage of %s: %w", o, err)
+			}
+		}
+		_, err := cdp.Call(ctx, tg, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+		return err
+	}))
 }
 
 // openPage loads the playground page and waits for the wasm client.
