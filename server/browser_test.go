@@ -330,6 +330,50 @@ func TestBrowserPublishReceive(t *testing.T) {
 	}
 }
 
+// TestBrowserBrokerTraceWait: conn.brokerTrace({until, after, timeoutMs})
+// resolves once the broker has recorded a matching event after seq after,
+// and rejects, saying what it waited for, when none comes in time.
+func TestBrowserBrokerTraceWait(t *testing.T) {
+	t.Parallel()
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	openPage(t, ctx, app)
+	type waited struct {
+		First, Second, ByTest []trace.Event
+		After                 int
+		Timeout               string
+		Key                   string
+	}
+	got := evalJS[waited](t, ctx, `(async () => {
+		const c = await playground.connect({listener: "mqtts", clientId: "wait-test"});
+		const key = c.brokerKey();
+		const published = (events, topic) => events.filter((e) => e.type === "PUBLISH" && e.dir === "recv" && e.fields.some((f) => f.name === "Topic Name" && f.value.includes(topic)));
+		await c.publish("x/wait/one", "1"); // QoS 0: nothing tells the page the broker has it
+		const first = await c.brokerTrace({until: {type: "PUBLISH", dir: "recv"}});
+		const after = Math.max(...published(first, "x/wait/one").map((e) => e.seq));
+		// Nothing new after that PUBLISH: the wait runs out.
+		const timeout = await c.brokerTrace({after, until: {type: "PUBLISH", dir: "recv"}, timeoutMs: 700}).then(() => "resolved", (e) => e.message);
+		await c.publish("x/wait/two", "2");
+		const second = await c.brokerTrace({after, until: {type: "PUBLISH", dir: "recv"}});
+		await c.publish("x/wait/three", "3");
+		const byTest = await c.brokerTrace({after, until: (e) => published([e], "x/wait/three").length > 0});
+		return {first: published(first, "x/wait/"), after, timeout, second: published(second, "x/wait/"), byTest: published(byTest, "x/wait/"), key};
+	})()`)
+	if len(got.First) != 1 || got.After != got.First[0].Seq {
+		t.Errorf("first wait: the broker's PUBLISHes %v, after %d", got.First, got.After)
+	}
+	want := fmt.Sprintf(`brokerTrace: the broker recorded no event {"type":"PUBLISH","dir":"recv"} after seq %d of connection %s within 700 ms`, got.After, got.Key)
+	if !strings.HasPrefix(got.Timeout, want) {
+		t.Errorf("waiting for nothing: %q, want it to start with %q", got.Timeout, want)
+	}
+	if len(got.Second) != 2 || got.Second[1].Seq <= got.After {
+		t.Errorf("second wait: the broker's PUBLISHes %v, want the second after seq %d", got.Second, got.After)
+	}
+	if len(got.ByTest) != 3 {
+		t.Errorf("wait with a test function: the broker's PUBLISHes %v, want three", got.ByTest)
+	}
+}
+
 func TestBrowserWrongCA(t *testing.T) {
 	t.Parallel()
 	app := startApp(t, testConfig(t), true)

@@ -75,7 +75,7 @@ function waitForBroker(base: URL, key: string, wait: BrokerTraceWait): Promise<v
   const until = wait.until;
   const matches =
     typeof until === "function" ? until : (e: TraceEvent) => Object.entries(until).every(([k, v]) => e[k as keyof TraceEvent] === v);
-  const what = typeof until === "function" ? "an event passing the given test" : `an event ${JSON.stringify(until)}`;
+  const what = typeof until === "function" ? "event passing the given test" : `event ${JSON.stringify(until)}`;
   return new Promise((resolve, reject) => {
     if (!key) {
       reject(new Error("brokerTrace: this connection has no broker key yet: nothing to wait for"));
