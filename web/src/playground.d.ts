@@ -98,8 +98,19 @@ export interface Connection {
   /** Every event recorded so far on this connection, decoded: this side's
    * (side "client") followed by the broker's side as last fetched (side "broker"). */
   trace(): TraceEvent[];
-  /** Fetches the broker's side of this connection (GET /trace/{brokerKey()}). */
-  brokerTrace(): Promise<TraceEvent[]>;
+  /** Fetches the broker's side of this connection (GET /trace/{brokerKey()}).
+   * With wait, first waits until the broker has recorded an event matching
+   * wait.until with a seq above wait.after, watching GET /trace/stream, and
+   * rejects with what it waited for when none arrives within wait.timeoutMs:
+   * await c.brokerTrace({until: {type: "PUBLISH", dir: "recv"}}). */
+  brokerTrace(wait?: {
+    /** The event to wait for: the values it must have, or a test. */
+    until: Partial<Pick<TraceEvent, "type" | "dir" | "layer">> | ((e: TraceEvent) => boolean);
+    /** Count only events with a higher seq (default 0: any event). */
+    after?: number;
+    /** How long to wait (default 5000 ms). */
+    timeoutMs?: number;
+  }): Promise<TraceEvent[]>;
   /** How the broker names this connection in GET /trace/{key}: the client
    * random of the TLS handshake (tlsInfo().clientRandom), else the MQTT
    * client id of the CONNECT (clientId()). */

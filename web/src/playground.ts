@@ -60,6 +60,45 @@ export function serverBase(script: HTMLScriptElement | null): URL {
   return new URL("/", script?.src ?? location.href);
 }
 
+type BrokerTraceWait = NonNullable<Parameters<Connection["brokerTrace"]>[0]>;
+
+/** Resolves once the broker has recorded an event of the connection key
+ * matching wait.until with a seq above wait.after: GET /trace/stream?conn=key
+ * sends the events recorded so far and then each new batch. Rejects after
+ * wait.timeoutMs with what it waited for and what it saw. */
+function waitForBroker(base: URL, key: string, wait: BrokerTraceWait): Promise<void> {
+  const after = wait.after ?? 0;
+  const timeoutMs = wait.timeoutMs ?? 5000;
+  const until = wait.until;
+  const matches =
+    typeof until === "function" ? until : (e: TraceEvent) => Object.entries(until).every(([k, v]) => e[k as keyof TraceEvent] === v);
+  const what = typeof until === "function" ? "event passing the given test" : `event ${JSON.stringify(until)}`;
+  return new Promise((resolve, reject) => {
+    if (!key) {
+      reject(new Error("brokerTrace: this connection has no broker key yet: nothing to wait for"));
+      return;
+    }
+    const seen: TraceEvent[] = [];
+    const stream = new EventSource(new URL(`trace/stream?conn=${encodeURIComponent(key)}`, base));
+    const end = (err?: Error) => {
+      clearTimeout(timer);
+      stream.close();
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => {
+      const last = seen.slice(-6).map((e) => `${e.seq} ${e.dir} ${e.type}`);
+      end(new Error(`brokerTrace: the broker recorded no ${what} after seq ${after} of connection ${key} within ${timeoutMs} ms` +
+        ` (it has ${seen.length} events${last.length ? `, the last: ${last.join(", ")}` : ""})`));
+    }, timeoutMs);
+    stream.addEventListener("events", (m) => {
+      const batch = (JSON.parse((m as MessageEvent<string>).data) as { events: TraceEvent[] }).events;
+      seen.push(...batch);
+      if (batch.some((e) => e.seq > after && matches(e))) end();
+    });
+  });
+}
+
 export function installPlayground(script: HTMLScriptElement | null): Playground {
   const base = serverBase(script);
   const wasmURL = new URL(script?.dataset.wasm ?? "", base);
@@ -121,12 +160,16 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     // The broker records its side of the same connection; Go names it
     // (the client random of our handshake, or without TLS our client id).
     let brokerEvents: TraceEvent[] = [];
-    const brokerTrace = async (): Promise<TraceEvent[]> => {
+    const fetchBrokerTrace = async (): Promise<TraceEvent[]> => {
       const key = g.brokerKey();
       if (!key) return brokerEvents;
       const r = await fetch(new URL(`trace/${encodeURIComponent(key)}`, base));
       if (r.ok) brokerEvents = ((await r.json()) as ConnTrace).events;
       return brokerEvents;
+    };
+    const brokerTrace: Connection["brokerTrace"] = async (wait) => {
+      if (wait) await waitForBroker(base, g.brokerKey(), wait);
+      return fetchBrokerTrace();
     };
     const conn: Connection = {
       listener: name,
