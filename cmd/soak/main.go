@@ -27,6 +27,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -190,7 +191,7 @@ figures (%s of attacks):
 	// headers 10 s; a few seconds of slack for a loaded machine.
 	for name, s := range map[string]*slowStats{"mqtts": &res.slowTLS, "HTTP headers": &res.slowHTTP, "tunnel": &res.slowTunnel} {
 		if s.conns.Load() == 0 {
-			fails = append(fails, "no slowloris connection on "+name)
+			fails = append(fails, fmt.Sprintf("no slowloris connection on %s (%v)", name, s.firstErr.Load()))
 		} else if s.longest() > 16*time.Second {
 			fails = append(fails, fmt.Sprintf("a slowloris connection on %s stayed %s", name, s.longest()))
 		}
@@ -304,9 +305,10 @@ type results struct {
 
 // slowStats counts slow connections and the longest any stayed open.
 type slowStats struct {
-	conns   atomic.Int64
-	longNS  atomic.Int64
-	stopped atomic.Int64 // cut by the attack's end, not by the server
+	firstErr atomic.Value // the first error opening a connection, for the report
+	conns    atomic.Int64
+	longNS   atomic.Int64
+	stopped  atomic.Int64 // cut by the attack's end, not by the server
 }
 
 func (s *slowStats) note(d time.Duration) {
@@ -422,6 +424,7 @@ func trickle(ctx context.Context, n int, s *slowStats, open func() (net.Conn, er
 			for ctx.Err() == nil {
 				c, err := open()
 				if err != nil {
+					s.firstErr.CompareAndSwap(nil, err.Error())
 					time.Sleep(100 * time.Millisecond)
 					continue
 				}
@@ -623,7 +626,8 @@ func dialTunnel(addr string) (net.Conn, error) {
 	}
 	key := make([]byte, 16)
 	rand.Read(key)
-	fmt.Fprintf(c, "GET /tunnel?to=mqtts HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %x\r\n\r\n", addr, key)
+	fmt.Fprintf(c, "GET /tunnel?to=mqtts HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n\r\n",
+		addr, base64.StdEncoding.EncodeToString(key))
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReader(c)
 	resp, err := http.ReadResponse(br, nil)
