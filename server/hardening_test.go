@@ -51,7 +51,7 @@ func readAll(t *testing.T, r *http.Response) string {
 	return string(b)
 }
 
-// tlsConnOf returns the id of the broker's record of a connection with
+// connOf returns the id of the broker's record of a connection with
 // client id cid.
 func connOf(t *testing.T, app *App, cid string) string {
 	t.Helper()
@@ -514,7 +514,7 @@ func TestTraceStreamViewers(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, sc := range streams {
-			waitEvent(sc, fmt.Sprintf(`"type":"PUBLISH"`))
+			waitEvent(sc, `"type":"PUBLISH"`)
 		}
 	}
 	// Five publishes watched by three viewers: at most one decoding per
