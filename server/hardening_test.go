@@ -523,3 +523,39 @@ func TestTraceStreamViewers(t *testing.T) {
 		t.Errorf("%d decodings for 5 publishes and 3 viewers; the viewers do not share them", n)
 	}
 }
+
+// Issue 9 #1: with the secrets withheld (a token is set, so loopback is no
+// longer the instructor), the page's export still holds a broker side it
+// can decrypt: the page fills in its own key log, the same secrets.
+func TestBrowserExportFillsKeyLog(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Token = "s3cret"
+	app := startApp(t, cfg, true)
+	ctx := newBrowser(t)
+	openPage(t, ctx, app)
+	runDemo(t, ctx, "export-keys")
+	id := connOf(t, app, "export-keys")
+	if _, body := get(t, "http://"+app.httpAddr+"/trace/"+id+"/recording"); strings.Contains(string(body), "TRAFFIC_SECRET") {
+		t.Fatal("the broker gave its key log without the token")
+	}
+	session := evalJS[string](t, ctx, `new Promise((resolve) => {
+		URL.createObjectURL = (blob) => { blob.text().then(resolve); return "about:blank"; };
+		HTMLAnchorElement.prototype.click = function () {};
+		document.querySelector('[data-testid="export-session"]').click();
+	})`)
+	var s struct{ Client, Broker *trace.Recording }
+	if err := json.Unmarshal([]byte(session), &s); err != nil || s.Client == nil || s.Broker == nil {
+		t.Fatalf("export: %v\n%.300s", err, session)
+	}
+	if s.Broker.KeyLog == "" || s.Broker.KeyLog != s.Client.KeyLog {
+		t.Errorf("the exported broker side has key log %q, want the client's own", s.Broker.KeyLog)
+	}
+	events := trace.Decode(*s.Broker)
+	decrypted := false
+	for _, e := range events {
+		decrypted = decrypted || e.Type == "CONNECT"
+	}
+	if !decrypted {
+		t.Errorf("the exported broker side does not decrypt: %d events, no CONNECT", len(events))
+	}
+}
