@@ -57,7 +57,8 @@ type Listener struct {
 	// broker answers ALPN "mqtt" (unless NextProtos or GetConfigForClient
 	// is set), and an error from VerifyConnection that wraps a
 	// tls.AlertError is refused with that alert (crypto/tls alone always
-	// sends bad_certificate).
+	// sends bad_certificate). A listener that asks for client
+	// certificates issues no TLS 1.2 session tickets (see noTickets12).
 	TLS *tls.Config
 	// Lesson marks a listener that is deliberately weak or broken for a
 	// lesson; it must never carry real traffic.
@@ -115,8 +116,8 @@ type Options struct {
 	SessionQueueBytes int
 	// ConnsPerAddr caps the open connections from one address (one IPv6
 	// /64) on the listeners with a TCP address (DefaultConnsPerAddr).
-	// Connections through Serve (the tunnel, WebSocket) are capped by
-	// their server, not here.
+	// Connections handed to Serve (the tunnel, WebSocket) count when their
+	// server calls Admit, as WebSocket does.
 	ConnsPerAddr int
 }
 
@@ -317,16 +318,12 @@ func (b *Broker) accept(l *listener) {
 			}
 			return
 		}
-		key := addrKey(c.RemoteAddr())
-		if ok, first := b.perAddr.acquire(key); !ok {
+		release, err := b.Admit("listener "+l.Name, c.RemoteAddr())
+		if err != nil {
 			c.Close()
-			if first {
-				b.log.Warn("refusing connections: too many from one address", "listener", l.Name, "address", key, "limit", b.perAddr.max,
-					"hint", "raise --max-conns-per-addr if one machine really needs more (a NAT, a load test)")
-			}
 			continue
 		}
-		go b.serve(l, c, func() { b.perAddr.release(key) })
+		go b.serve(l, c, release)
 	}
 }
 
@@ -385,6 +382,7 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 			cfg.KeyLogWriter = io.MultiWriter(conn.rec.KeyLogWriter(), cfg.KeyLogWriter)
 		}
 		hc.configure(cfg)
+		noTickets12(cfg)
 		tc := tls.Server(hc, cfg)
 		ctx, cancel := context.WithTimeout(context.Background(), b.opts.HandshakeTimeout)
 		err := tc.HandshakeContext(ctx)

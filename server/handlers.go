@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/mqtts-playground/playground/broker"
@@ -21,10 +23,11 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /{$}", newIndexPage(assets, a.listeners, a.caFile()))
 	mux.Handle("GET /healthz", newHealthz(a.listeners, Health{HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names}))
 	mux.Handle("GET /ca.pem", newCACert(a.ca.RootPEM()))
-	newPKIAPI(a.ca, a.rot, a.names, a.cfg.Token, a.log).register(mux)
-	mux.Handle("GET /tunnel", newTunnel(a.broker, 1024))
-	mux.Handle("GET /mqtt", a.broker.WebSocket("ws"))
-	traces := newTraceAPI(a.broker)
+	boss := instructor{token: a.cfg.Token}
+	newPKIAPI(a.ca, a.rot, a.names, boss, a.log).withWritable(a.writable).register(mux)
+	mux.Handle("GET /tunnel", streaming(newTunnel(a.broker, 1024, a.log)))
+	mux.Handle("GET /mqtt", streaming(a.broker.WebSocket("ws")))
+	traces := newTraceAPI(a.broker, boss, a.log).limitViewers(1024, a.cfg.MaxConnsPerAddr)
 	if a.assets != nil {
 		traces.withPage(newTracePage(assets))
 	}
@@ -34,7 +37,7 @@ func (a *App) routes() http.Handler {
 	if a.assets != nil {
 		mux.Handle("GET "+web.Prefix, a.assets)
 	}
-	return mux
+	return a.guard(mux)
 }
 
 // assetURLs are the URLs of the page bundle every page loads; none when the
@@ -131,14 +134,20 @@ func (h *indexPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // tunnel carries a browser's bytes to one of the broker's named listeners
 // over a WebSocket. It reaches nothing else: the name is looked up among the
 // broker's listeners and the bytes go to the listener's pipeline in
-// process, never to a host or port the client chooses.
+// process, never to a host or port the client chooses. At most max tunnels
+// are open at once, and each counts against the broker's limit of
+// connections per address (--max-conns-per-addr).
 type tunnel struct {
 	b      *broker.Broker
+	log    *slog.Logger
 	active atomic.Int64
 	max    int64
+	warn   *logEvery
 }
 
-func newTunnel(b *broker.Broker, max int64) *tunnel { return &tunnel{b: b, max: max} }
+func newTunnel(b *broker.Broker, max int64, log *slog.Logger) *tunnel {
+	return &tunnel{b: b, max: max, log: log, warn: newLogEvery(time.Minute)}
+}
 
 func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("to")
@@ -152,10 +161,19 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if t.active.Add(1) > t.max {
 		t.active.Add(-1)
+		if t.warn.allow("all") {
+			t.log.Warn("refusing tunnels: too many open", "limit", t.max)
+		}
 		http.Error(w, "tunnel: too many open tunnels, try again later", http.StatusServiceUnavailable)
 		return
 	}
 	defer t.active.Add(-1)
+	release, err := t.b.Admit("tunnel to "+name, broker.RemoteAddr(r))
+	if err != nil {
+		http.Error(w, "tunnel: "+err.Error(), http.StatusTooManyRequests)
+		return
+	}
+	defer release()
 	ws, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return // Accept has answered

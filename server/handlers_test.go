@@ -158,7 +158,7 @@ func TestCSRRateLimitPerClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPKIAPI(ca, nil, nil, "", slog.New(slog.DiscardHandler))
+	p := newPKIAPI(ca, nil, nil, instructor{}, slog.New(slog.DiscardHandler))
 	mux := http.NewServeMux()
 	p.register(mux)
 	csr := func(remote string, status int, headers map[string]string, body ...string) handlerCase {

@@ -37,6 +37,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.tokenInArgs {
+		log.Warn("the instructor token is on the command line, where every user of this machine can read it (ps, /proc); pass it as PLAYGROUND_INSTRUCTOR_TOKEN or with --instructor-token-file")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

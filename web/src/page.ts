@@ -131,8 +131,12 @@ export function mountPage(pg: Playground): void {
     act(async () => {
       const c = shown;
       if (!c) throw new Error("connect first");
+      const client = c.recording();
       const broker = await brokerRecording(c.brokerKey());
-      downloadSession({ client: c.recording(), broker }, `mqtts-session-${stamp()}`);
+      // The broker gives its TLS secrets to the instructor only; both ends
+      // derive the same ones, so our own key log decrypts its side too.
+      if (broker && !broker.keylog && client.keylog) broker.keylog = client.keylog;
+      downloadSession({ client, broker }, `mqtts-session-${stamp()}`);
       setStatus(broker ? "Saved both ends' recordings: open the file at /replay to see them again." : "Saved the client's recording; the broker no longer has its side of this connection.");
     }),
   );
