@@ -8,6 +8,7 @@ import (
 
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/broker/brokertest"
 	"github.com/mqtts-playground/playground/broker/pki"
 )
 
@@ -21,7 +22,7 @@ func TestInvalidFiltersRefused(t *testing.T) {
 		if version == 4 {
 			refused = 0x80
 		}
-		c := dial(t, addr(t, b, "mqtt"))
+		c := dial(t, brokertest.Addr(t, b, "mqtt"))
 		r := mqttConnect(t, c, fmt.Sprintf("filters-v%d", version), version)
 		for i, tt := range []struct {
 			filter string
@@ -57,14 +58,14 @@ func TestInvalidFiltersRefused(t *testing.T) {
 // key log and the ticket); TLS 1.3 and listeners without client
 // certificates keep resumption.
 func TestNoTLS12TicketsWithClientCertificates(t *testing.T) {
-	p := newPKI(t)
-	b := newBroker(t, broker.Options{})
+	p := brokertest.NewPKI(t)
+	b := brokertest.NewBroker(t, broker.Options{})
 	for name, auth := range map[string]tls.ClientAuthType{"mqtts": tls.NoClientCert, "mtls": tls.RequireAndVerifyClientCert} {
-		if err := b.Add(broker.Listener{Name: name, Addr: "127.0.0.1:0", TLS: p.serverTLS(auth)}); err != nil {
+		if err := b.Add(broker.Listener{Name: name, Addr: "127.0.0.1:0", TLS: p.ServerTLS(auth)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cert, err := p.ca.Issue(pki.Leaf{CommonName: "device-12"})
+	cert, err := p.CA.Issue(pki.Leaf{CommonName: "device-12"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,13 +79,13 @@ func TestNoTLS12TicketsWithClientCertificates(t *testing.T) {
 		{"mqtts", tls.VersionTLS12, true},
 		{"mqtts", tls.VersionTLS13, true},
 	} {
-		cfg := p.clientTLS()
+		cfg := p.ClientTLS()
 		cfg.Certificates = []tls.Certificate{cert}
 		cfg.MaxVersion = tt.version
 		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(1)
 		var resumed bool
 		for i := range 2 {
-			tc := dialTLS(t, addr(t, b, tt.listener), cfg)
+			tc := dialTLS(t, brokertest.Addr(t, b, tt.listener), cfg)
 			mqttConnect(t, tc, fmt.Sprintf("t-%s-%x-%d", tt.listener, tt.version, i), 4) // reads the TLS 1.3 ticket too
 			resumed = tc.ConnectionState().DidResume
 			tc.Close()
