@@ -119,6 +119,24 @@ type Options struct {
 	// Connections handed to Serve (the tunnel, WebSocket) count when their
 	// server calls Admit, as WebSocket does.
 	ConnsPerAddr int
+
+	// Accounts, when set, makes the broker a class's (workshop mode): every
+	// client must be an attendee or the instructor, and an attendee's
+	// clients touch only the attendee's topics (see Principal).
+	Accounts Accounts
+	// OwnerTopics are an attendee's topic spaces, {owner} standing for the
+	// attendee id ("ws/{owner}" gives ws/ID and everything under it).
+	OwnerTopics []string
+	// OwnerConns caps the open connections of one attendee, tunnels and
+	// devices together (DefaultOwnerConns; negative: no limit).
+	OwnerConns int
+	// OwnerRate caps the messages one attendee's clients publish, together,
+	// per second, with OwnerBurst at once (0: no limit).
+	OwnerRate  float64
+	OwnerBurst int
+	// Notify, when set, hears of connections that fail, are refused or hit
+	// a per-attendee limit (see Notice). It must not block.
+	Notify func(Notice)
 }
 
 // Defaults of the limits in Options.
@@ -128,6 +146,7 @@ const (
 	DefaultSessionQueue      = 1000
 	DefaultSessionQueueBytes = 8 << 20
 	DefaultConnsPerAddr      = 100
+	DefaultOwnerConns        = 20
 )
 
 // topicAliasMaximum is how many topic aliases a client may set up (each
@@ -185,9 +204,12 @@ type Broker struct {
 	nextID    atomic.Uint64
 	closed    bool
 	watchers  atomic.Int64 // see Watch
+	changes   atomic.Uint64 // see Changes
 
-	perAddr *addrLimiter // see Options.ConnsPerAddr
-	drops   *logLimiter  // sessions whose full queue was logged lately
+	perAddr  *addrLimiter // see Options.ConnsPerAddr
+	perOwner *addrLimiter // see Options.OwnerConns
+	rates    *ownerRates  // see Options.OwnerRate; nil: no limit
+	drops    *logLimiter  // sessions whose full queue was logged lately
 }
 
 type listener struct {
@@ -210,8 +232,10 @@ func New(opts Options) (*Broker, error) {
 		opts.HandshakeTimeout = 10 * time.Second
 	}
 	b := &Broker{opts: opts, log: opts.Logger, listeners: map[string]*listener{}, live: map[*endpoint]struct{}{},
-		perAddr: newAddrLimiter(int(limit(int64(opts.ConnsPerAddr), DefaultConnsPerAddr, math.MaxInt))),
-		drops:   newLogLimiter(time.Minute)}
+		perAddr:  newAddrLimiter(int(limit(int64(opts.ConnsPerAddr), DefaultConnsPerAddr, math.MaxInt))),
+		perOwner: newAddrLimiter(int(limit(int64(opts.OwnerConns), DefaultOwnerConns, math.MaxInt))),
+		rates:    newOwnerRates(opts.OwnerRate, opts.OwnerBurst),
+		drops:    newLogLimiter(time.Minute)}
 	// mochi logs every connection at info; keep only its warnings.
 	mqLog := slog.New(&levelFilter{opts.Logger.Handler(), slog.LevelWarn})
 	b.mq = mqtt.New(&mqtt.Options{InlineClient: false, Logger: mqLog, Capabilities: capabilities(opts)})
@@ -223,6 +247,11 @@ func New(opts Options) (*Broker, error) {
 	}
 	if err := b.mq.AddHook(&limitHook{b: b}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
+	}
+	if b.rates != nil {
+		if err := b.mq.AddHook(&ownerHook{b: b}, nil); err != nil {
+			return nil, fmt.Errorf("broker: %w", err)
+		}
 	}
 	if err := b.mq.Serve(); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
@@ -342,6 +371,12 @@ func (b *Broker) Serve(name string, c net.Conn) error {
 
 // serve runs l's pipeline on raw; closed, if not nil, runs once raw is closed.
 func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
+	return b.serveAs(l, raw, closed, Principal{})
+}
+
+// serveAs is serve for a connection whose owner is known before it starts
+// (see ServeAs); zero who learns it at CONNECT, in a class.
+func (b *Broker) serveAs(l *listener, raw net.Conn, closed func(), who Principal) error {
 	end := &endpoint{raw: raw, done: make(chan struct{})}
 	end.closed = func() {
 		b.mu.Lock()
@@ -360,7 +395,10 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 	b.live[end] = struct{}{}
 	b.mu.Unlock()
 	defer end.close(closeLinger)
-	conn := &Conn{info: ConnInfo{ID: fmt.Sprintf("c%d", b.nextID.Add(1)), Listener: l.Name, Remote: raw.RemoteAddr().String(), Started: time.Now()}, lesson: l.Lesson}
+	conn := &Conn{info: ConnInfo{ID: fmt.Sprintf("c%d", b.nextID.Add(1)), Listener: l.Name, Remote: raw.RemoteAddr().String(), Started: time.Now(), Owner: who.Owner},
+		lesson: l.Lesson, who: who, changed: &b.changes}
+	end.conn = conn
+	defer conn.releaseOwner()
 	if rc, ok := raw.(*relayedConn); ok && rc.lesson {
 		// Relayed for a lesson listener: its rules follow the client.
 		conn.lesson = true
@@ -394,8 +432,9 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 				err = &clientAlertError{alert: a, err: err}
 				note = "the client sent its alert unencrypted, which crypto/tls reads as a bad record; the alert is decoded from the bytes received"
 			}
-			conn.update(func(i *ConnInfo) { i.Err = err.Error() })
 			ex := explain.Broker(err)
+			conn.update(func(i *ConnInfo) { i.Err, i.Cause = err.Error(), ex.Cause })
+			b.notify(Notice{Kind: NoticeHandshake, Info: conn.Info(), Cause: ex.Cause, Detail: ex.Detail})
 			fix := ex.Fix["mosquitto"]
 			if fix == "" {
 				fix = ex.Fix["broker"]
