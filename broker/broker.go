@@ -203,7 +203,7 @@ type Broker struct {
 	live      map[*endpoint]struct{} // connections being served, closed by Close
 	nextID    atomic.Uint64
 	closed    bool
-	watchers  atomic.Int64 // see Watch
+	watchers  atomic.Int64  // see Watch
 	changes   atomic.Uint64 // see Changes
 
 	perAddr  *addrLimiter // see Options.ConnsPerAddr
