@@ -84,9 +84,10 @@ func (b *Broker) AdmitOwner(via string, p Principal) (release func(), err error)
 	return func() { once.Do(func() { b.perOwner.release(p.Owner) }) }, nil
 }
 
-// ServeAs is Serve for a connection made on behalf of p (the tunnel of an
-// attendee's page): the client is p whatever user name it sends, and
-// only a client certificate of p's own is accepted.
+// ServeAs is Serve for a connection the page's WebSocket tunnel carries
+// (ConnInfo.Tunnel), made on behalf of p: in a class, the client is p
+// whatever user name it sends, and only a client certificate of p's own is
+// accepted. Outside a class p is zero.
 func (b *Broker) ServeAs(name string, c net.Conn, p Principal) error {
 	b.mu.Lock()
 	l, ok := b.listeners[name]
@@ -95,8 +96,11 @@ func (b *Broker) ServeAs(name string, c net.Conn, p Principal) error {
 		c.Close()
 		return fmt.Errorf("%w %q", ErrUnknownListener, name)
 	}
-	return b.serveAs(l, c, nil, p)
+	return b.serveAs(l, &tunnelConn{c}, nil, p)
 }
+
+// tunnelConn marks a connection of the tunnel.
+type tunnelConn struct{ net.Conn }
 
 // DisconnectOwner ends every connection of an attendee (MQTT 5 clients
 // read DISCONNECT 0x87 Not authorized first) and returns how many it

@@ -399,6 +399,9 @@ func (b *Broker) serveAs(l *listener, raw net.Conn, closed func(), who Principal
 		lesson: l.Lesson, who: who, changed: &b.changes}
 	end.conn = conn
 	defer conn.releaseOwner()
+	if _, ok := raw.(*tunnelConn); ok {
+		conn.info.Tunnel = true
+	}
 	if rc, ok := raw.(*relayedConn); ok && rc.lesson {
 		// Relayed for a lesson listener: its rules follow the client.
 		conn.lesson = true
