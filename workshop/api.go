@@ -37,8 +37,8 @@ type Cert struct {
 	// Serial is the serial number in hex.
 	Serial string `json:"serial"`
 	// Attendee is whose it is; CN its common name (the attendee id).
-	Attendee string `json:"attendee"`
-	CN       string `json:"cn"`
+	Attendee string    `json:"attendee"`
+	CN       string    `json:"cn"`
 	Issued   time.Time `json:"issued"`
 	NotAfter time.Time `json:"notAfter"`
 	// Revoked is true once it was revoked.
