@@ -14,15 +14,42 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// A class (workshop mode, Options.Accounts) gives every connection an
+// A class (workshop mode, Options.Class) gives every connection an
 // owner: the attendee whose session cookie opened the tunnel, whose user
 // name and password the client sent, or whose id is its client
 // certificate's common name. An owner's clients may touch only the owner's
-// topics (Options.OwnerTopics), their client ids live in a space of the
+// topics (ClassOptions.OwnerTopics), their client ids live in a space of the
 // owner's own, and the owner's connections and messages are counted
 // against the per-owner limits. The instructor's clients may touch every
 // topic. Without Accounts none of this applies: any client may connect and
 // use any topic (lesson listeners keep their own rules).
+
+// ClassOptions configure a class (Options.Class).
+type ClassOptions struct {
+	// Accounts say who a client is.
+	Accounts Accounts
+	// OwnerTopics are an attendee's topic spaces, {owner} standing for the
+	// attendee id ("ws/{owner}" gives ws/ID and everything under it).
+	OwnerTopics []string
+	// OwnerConns caps the open connections of one attendee, tunnels and
+	// devices together (DefaultOwnerConns; negative: no limit).
+	OwnerConns int
+	// OwnerRate caps the messages one attendee's clients publish, together,
+	// per second, with OwnerBurst at once (0: no limit).
+	OwnerRate  float64
+	OwnerBurst int
+	// Notify, when set, hears of connections that fail, are refused or hit
+	// a per-attendee limit (see Notice). It must not block.
+	Notify func(Notice)
+}
+
+// class returns the class options, the zero ones outside a class.
+func (o Options) class() ClassOptions {
+	if o.Class == nil {
+		return ClassOptions{}
+	}
+	return *o.Class
+}
 
 // Principal is who a connection acts for in a class.
 type Principal struct {
@@ -56,10 +83,10 @@ type Accounts interface {
 }
 
 // ErrOwnerLimit is returned by AdmitOwner when an attendee has as many
-// connections open as Options.OwnerConns allows.
+// connections open as ClassOptions.OwnerConns allows.
 var ErrOwnerLimit = errors.New("broker: too many connections for one attendee")
 
-// AdmitOwner counts a new connection of p against Options.OwnerConns; via
+// AdmitOwner counts a new connection of p against ClassOptions.OwnerConns; via
 // names the way it came in, for the log. The instructor and nobody are not
 // counted. On success, release must be called once the connection ends.
 // The tunnel calls it before it accepts a WebSocket for an attendee
@@ -129,7 +156,7 @@ func (b *Broker) DisconnectOwner(owner string) int {
 }
 
 // ownsTopic reports whether topic (or filter) lies in one of owner's
-// spaces: a pattern of Options.OwnerTopics with {owner} filled in, the
+// spaces: a pattern of ClassOptions.OwnerTopics with {owner} filled in, the
 // space itself or anything under it. A shared subscription
 // ($share/group/filter) is judged by its filter.
 func ownsTopic(topic, owner string, patterns []string) bool {
@@ -150,7 +177,7 @@ func ownsTopic(topic, owner string, patterns []string) bool {
 // else its user name and password. It returns the reason code that
 // refuses it, with the reason in words; zero when it is accepted.
 func (h *certAuth) authenticate(bc *brokerConn, pk packets.Packet) (Principal, packets.Code, string) {
-	acc := h.b.opts.Accounts
+	acc := h.b.opts.Class.Accounts
 	who := bc.info.principal()
 	cn := bc.info.Info().PeerCN
 	switch {
@@ -216,7 +243,7 @@ func causeOf(kind, why string) string {
 }
 
 // ownerRates gives each attendee a token bucket for the messages their
-// clients publish (Options.OwnerRate).
+// clients publish (ClassOptions.OwnerRate).
 type ownerRates struct {
 	every rate.Limit
 	burst int
@@ -310,13 +337,13 @@ const (
 	NoticeLimit     = "limit"     // a per-attendee limit bit
 )
 
-// notify hands n to Options.Notify, if set.
+// notify hands n to ClassOptions.Notify, if set.
 func (b *Broker) notify(n Notice) {
-	if b.opts.Notify == nil {
+	if b.opts.Class == nil || b.opts.Class.Notify == nil {
 		return
 	}
 	if n.Time.IsZero() {
 		n.Time = time.Now()
 	}
-	b.opts.Notify(n)
+	b.opts.Class.Notify(n)
 }

@@ -58,8 +58,11 @@ func (c *class) noticed(kind, cause string) bool {
 func classBroker(t *testing.T, opts broker.Options) (*broker.Broker, *class, *brokertest.PKI) {
 	t.Helper()
 	c := &class{passwords: map[string]string{"alice": "pw-a", "bob": "pw-b"}}
-	opts.Accounts, opts.Notify = c, c.notify
-	opts.OwnerTopics = []string{"ws/{owner}"}
+	if opts.Class == nil {
+		opts.Class = &broker.ClassOptions{}
+	}
+	opts.Class.Accounts, opts.Class.Notify = c, c.notify
+	opts.Class.OwnerTopics = []string{"ws/{owner}"}
 	p := brokertest.NewPKI(t)
 	b := brokertest.NewBroker(t, opts)
 	for _, l := range []broker.Listener{
@@ -248,7 +251,7 @@ func TestServeAs(t *testing.T) {
 
 // The per-attendee limits: open connections, and messages a second.
 func TestClassLimits(t *testing.T) {
-	b, c, _ := classBroker(t, broker.Options{OwnerConns: 2, OwnerRate: 1, OwnerBurst: 2})
+	b, c, _ := classBroker(t, broker.Options{Class: &broker.ClassOptions{OwnerConns: 2, OwnerRate: 1, OwnerBurst: 2}})
 	addr := brokertest.Addr(t, b, "mqtt")
 	cp := func(id string) *paho.Connect {
 		c := login("alice", "pw-a")

@@ -47,7 +47,7 @@ func (h *certAuth) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	if !ok {
 		return nil
 	}
-	if h.b.opts.Accounts != nil {
+	if h.b.opts.Class != nil {
 		// A tunnel's owner was known, and counted, before CONNECT.
 		preset := !bc.info.principal().IsZero()
 		who, code, why := h.authenticate(bc, pk)
@@ -96,11 +96,11 @@ func (h *certAuth) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	if bc.info.lesson && !strings.HasPrefix(topic, LessonTopicPrefix) {
 		return false
 	}
-	if h.b.opts.Accounts == nil {
+	if h.b.opts.Class == nil {
 		return true
 	}
 	who := bc.info.principal()
-	if who.Instructor || who.Owner != "" && ownsTopic(topic, who.Owner, h.b.opts.OwnerTopics) {
+	if who.Instructor || who.Owner != "" && ownsTopic(topic, who.Owner, h.b.opts.Class.OwnerTopics) {
 		return true
 	}
 	if write && h.b.drops.allow("acl "+bc.info.Info().ID) {
@@ -113,7 +113,7 @@ func (h *certAuth) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 // spaces are owner's topic spaces, as filters.
 func (h *certAuth) spaces(owner string) []string {
 	var out []string
-	for _, p := range h.b.opts.OwnerTopics {
+	for _, p := range h.b.opts.Class.OwnerTopics {
 		out = append(out, strings.ReplaceAll(p, "{owner}", owner)+"/#")
 	}
 	return out

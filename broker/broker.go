@@ -120,23 +120,10 @@ type Options struct {
 	// server calls Admit, as WebSocket does.
 	ConnsPerAddr int
 
-	// Accounts, when set, makes the broker a class's (workshop mode): every
+	// Class, when set, makes the broker a class's (workshop mode): every
 	// client must be an attendee or the instructor, and an attendee's
 	// clients touch only the attendee's topics (see Principal).
-	Accounts Accounts
-	// OwnerTopics are an attendee's topic spaces, {owner} standing for the
-	// attendee id ("ws/{owner}" gives ws/ID and everything under it).
-	OwnerTopics []string
-	// OwnerConns caps the open connections of one attendee, tunnels and
-	// devices together (DefaultOwnerConns; negative: no limit).
-	OwnerConns int
-	// OwnerRate caps the messages one attendee's clients publish, together,
-	// per second, with OwnerBurst at once (0: no limit).
-	OwnerRate  float64
-	OwnerBurst int
-	// Notify, when set, hears of connections that fail, are refused or hit
-	// a per-attendee limit (see Notice). It must not block.
-	Notify func(Notice)
+	Class *ClassOptions
 }
 
 // Defaults of the limits in Options.
@@ -207,8 +194,8 @@ type Broker struct {
 	changes   atomic.Uint64 // see Changes
 
 	perAddr  *addrLimiter // see Options.ConnsPerAddr
-	perOwner *addrLimiter // see Options.OwnerConns
-	rates    *ownerRates  // see Options.OwnerRate; nil: no limit
+	perOwner *addrLimiter // see ClassOptions.OwnerConns
+	rates    *ownerRates  // see ClassOptions.OwnerRate; nil: no limit
 	drops    *logLimiter  // sessions whose full queue was logged lately
 }
 
@@ -233,8 +220,8 @@ func New(opts Options) (*Broker, error) {
 	}
 	b := &Broker{opts: opts, log: opts.Logger, listeners: map[string]*listener{}, live: map[*endpoint]struct{}{},
 		perAddr:  newAddrLimiter(int(limit(int64(opts.ConnsPerAddr), DefaultConnsPerAddr, math.MaxInt))),
-		perOwner: newAddrLimiter(int(limit(int64(opts.OwnerConns), DefaultOwnerConns, math.MaxInt))),
-		rates:    newOwnerRates(opts.OwnerRate, opts.OwnerBurst),
+		perOwner: newAddrLimiter(int(limit(int64(opts.class().OwnerConns), DefaultOwnerConns, math.MaxInt))),
+		rates:    newOwnerRates(opts.class().OwnerRate, opts.class().OwnerBurst),
 		drops:    newLogLimiter(time.Minute)}
 	// mochi logs every connection at info; keep only its warnings.
 	mqLog := slog.New(&levelFilter{opts.Logger.Handler(), slog.LevelWarn})

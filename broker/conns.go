@@ -20,7 +20,7 @@ type Conn struct {
 	changed *atomic.Uint64 // the broker's count of changes (see Broker.Changes)
 
 	who     Principal // who it acts for in a class; under mu
-	release func()    // ends its count against Options.OwnerConns; under mu
+	release func()    // ends its count against ClassOptions.OwnerConns; under mu
 }
 
 // update changes the description under the lock.
@@ -41,7 +41,7 @@ func (c *Conn) principal() Principal {
 }
 
 // setPrincipal notes who the connection acts for, and the release of its
-// count against Options.OwnerConns.
+// count against ClassOptions.OwnerConns.
 func (c *Conn) setPrincipal(p Principal, release func()) {
 	c.update(func(i *ConnInfo) {
 		c.who, c.release = p, release
@@ -49,7 +49,7 @@ func (c *Conn) setPrincipal(p Principal, release func()) {
 	})
 }
 
-// releaseOwner ends the connection's count against Options.OwnerConns.
+// releaseOwner ends the connection's count against ClassOptions.OwnerConns.
 func (c *Conn) releaseOwner() {
 	c.mu.Lock()
 	r := c.release

@@ -25,20 +25,25 @@ type clientLimiter struct {
 	mu      sync.Mutex
 	every   rate.Limit
 	burst   int
-	clients *lru[netip.Prefix, *rate.Limiter]
+	clients *lru[string, *rate.Limiter]
 	now     func() time.Time
 }
 
 // newClientLimiter allows each client burst events at once and then one
 // per interval, remembering up to size clients.
 func newClientLimiter(interval time.Duration, burst, size int) *clientLimiter {
-	return &clientLimiter{every: rate.Every(interval), burst: burst, clients: newLRU[netip.Prefix, *rate.Limiter](size), now: time.Now}
+	return &clientLimiter{every: rate.Every(interval), burst: burst, clients: newLRU[string, *rate.Limiter](size), now: time.Now}
 }
 
 // allow takes a token from the bucket of the request's client. When there is
 // none it returns false and how long until the next one.
 func (l *clientLimiter) allow(r *http.Request) (bool, time.Duration) {
-	key := clientKey(r.RemoteAddr)
+	return l.allowKey(clientKey(r.RemoteAddr).String())
+}
+
+// allowKey is allow for a client named by key: in a class, an attendee's
+// requests count against the attendee, wherever they come from.
+func (l *clientLimiter) allowKey(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lim, ok := l.clients.get(key)

@@ -344,7 +344,7 @@ func (c *Class) MarkRevoked(serial string) error {
 
 // ---- failures ----
 
-// Notice records what the broker noticed (broker.Options.Notify), with
+// Notice records what the broker noticed (broker.ClassOptions.Notify), with
 // where the attendee was in the course.
 func (c *Class) Notice(n broker.Notice) {
 	f := Failure{Time: n.Time, Attendee: n.Info.Owner, Kind: n.Kind, Cause: n.Cause, Detail: n.Detail, Topic: n.Topic,
