@@ -92,6 +92,10 @@ func (a *App) printBanner(w io.Writer, took time.Duration) {
 		}
 		fmt.Fprintf(w, "  %-6s %-24s %s\n", l.Name, addr, l.About)
 	}
+	if a.class != nil {
+		fmt.Fprintln(w)
+		a.printClass(w)
+	}
 	fmt.Fprintf(w, "\n  CA certificate: %s\n", a.caFile())
 	for _, l := range a.listeners() {
 		if l.Name == "mqtts" && l.Addr != "" {

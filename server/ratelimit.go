@@ -27,12 +27,13 @@ type clientLimiter struct {
 	burst   int
 	clients *lru[string, *rate.Limiter]
 	now     func() time.Time
+	warn    *logEvery // refusals logged lately
 }
 
 // newClientLimiter allows each client burst events at once and then one
 // per interval, remembering up to size clients.
 func newClientLimiter(interval time.Duration, burst, size int) *clientLimiter {
-	return &clientLimiter{every: rate.Every(interval), burst: burst, clients: newLRU[string, *rate.Limiter](size), now: time.Now}
+	return &clientLimiter{every: rate.Every(interval), burst: burst, clients: newLRU[string, *rate.Limiter](size), now: time.Now, warn: newLogEvery(time.Minute)}
 }
 
 // allow takes a token from the bucket of the request's client. When there is

@@ -51,7 +51,7 @@ type Cert struct {
 // Me is the body of GET /workshop/me: the attendee, their credentials and
 // how their own clients reach the broker from where they opened the page.
 type Me struct {
-	Attendee
+	Attendee `tstype:",extends"`
 	// Password is their MQTT password (user name: ID).
 	Password string `json:"password"`
 	// Topic is their topic space; their clients may use Topic and
@@ -134,7 +134,7 @@ type FailureGroup struct {
 
 // AttendeeView is an attendee on the instructor's dashboard.
 type AttendeeView struct {
-	Attendee
+	Attendee `tstype:",extends"`
 	// LastSeen is when their page last reached the server.
 	LastSeen time.Time `json:"lastSeen"`
 	// Lesson and Step are where they are: the step they ran last.
