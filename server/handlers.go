@@ -277,12 +277,13 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Accept has answered
 	}
-	ws.SetReadLimit(t.frameLimit)
 	// The browser watches its own connection: record all of it, not only
 	// the head the broker keeps of connections nobody watches.
 	stop := t.b.Watch()
 	defer stop()
 	conn := &tunnelConn{Conn: websocket.NetConn(r.Context(), ws, websocket.MessageBinary), remote: broker.RemoteAddr(r)}
+	// After NetConn, which lifts the limit.
+	ws.SetReadLimit(t.frameLimit)
 	conn.onLimit = func(err error) {
 		if t.warn.allow("frame " + clientKey(r.RemoteAddr).String()) {
 			t.log.Warn("ended a tunnel: a WebSocket message over the frame limit", "listener", name, "from", clientIP(r), "attendee", who.Owner,

@@ -65,9 +65,6 @@ func (p *instructorPages) only(h http.HandlerFunc) http.Handler {
 // instructor's session cookie and the browser comes back without it in the
 // URL; with the cookie, the dashboard.
 func (p *instructorPages) page(w http.ResponseWriter, r *http.Request) {
-	if !needAssets(w, p.assets) {
-		return
-	}
 	w.Header().Set("Cache-Control", "no-store")
 	if tok := r.URL.Query().Get("token"); tok != "" {
 		if subtle.ConstantTimeCompare([]byte(tok), []byte(p.s.boss.token)) != 1 {
@@ -81,6 +78,9 @@ func (p *instructorPages) page(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := p.s.boss.check(r); err != nil {
 		render(w, http.StatusForbidden, pages.Refused(p.assets, "Not the instructor", "The dashboard is the instructor's. Open the instructor URL the server printed when it started (it ends in ?token=…)."), r)
+		return
+	}
+	if !needAssets(w, p.assets) {
 		return
 	}
 	render(w, http.StatusOK, pages.InstructorPage(pages.InstructorData{Assets: p.assets, Join: p.join(), Lessons: p.lessons}), r)
