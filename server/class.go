@@ -162,7 +162,7 @@ func (p *classPages) joinForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	render(w, http.StatusOK, pages.JoinPage(pages.Join{Assets: p.assets}), r)
+	render(w, http.StatusOK, pages.JoinPage(pages.Join{Assets: p.assets, Next: next(r)}), r)
 }
 
 // join answers POST /join (form field name): a new attendee, their session
@@ -172,7 +172,7 @@ func (p *classPages) join(w http.ResponseWriter, r *http.Request) {
 	name := r.FormValue("name")
 	refuse := func(code int, why string) {
 		w.Header().Set("Cache-Control", "no-store")
-		render(w, code, pages.JoinPage(pages.Join{Assets: p.assets, Err: why, Name: name}), r)
+		render(w, code, pages.JoinPage(pages.Join{Assets: p.assets, Err: why, Name: name, Next: next(r)}), r)
 	}
 	if ok, wait := p.joins.allow(r); !ok {
 		w.Header().Set("Retry-After", retryAfter(wait))

@@ -31,7 +31,8 @@ export function stepURL(lesson: string, step: number): string {
  * /workshop/events). The instructor's own pages have no attendee: they get
  * neither. */
 export async function followClass(): Promise<void> {
-  if (!inClass()) return;
+  // The join form has no attendee yet; the dashboard is the instructor's.
+  if (!inClass() || document.querySelector('[data-testid="join-form"],[data-testid="instructor"]')) return;
   const r = await fetch("/workshop/me").catch(() => undefined);
   if (!r || !r.ok) return;
   attendee = (await r.json()) as Me;
