@@ -48,6 +48,9 @@ type Config struct {
 	KeepConns         int
 	CertRequests      int
 	TunnelFrameLimit  int
+	// Pprof is where Go's profiler is served (net/http/pprof), for load
+	// tests; empty: nowhere.
+	Pprof string
 
 	// Workshop runs a class: attendees join with a name, get credentials
 	// and a topic space of their own, and see only their own connections;
@@ -143,6 +146,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.IntVar(&c.AttendeeConns, "attendee-conns", broker.DefaultOwnerConns, "open connections one attendee may have, their page's tunnels and their devices together (--workshop; 0: no limit)")
 	fs.Float64Var(&c.AttendeeMsgRate, "attendee-msg-rate", 20, "messages a second one attendee's clients may publish together, with five seconds' worth at once (--workshop; 0: no limit)")
 	fs.Var(listFlag{&c.trustedProxies}, "trusted-proxy", "address or CIDR of a reverse proxy in front of the server: its X-Forwarded-For names the client (comma-separated, repeatable)")
+	fs.StringVar(&c.Pprof, "pprof", "", "serve Go's profiler (net/http/pprof) at this loopback address, for load tests (./task class-load -pprof)")
 	fs.StringVar(&c.BuildAssets, "build-assets", "", "build the web assets into this folder and exit (used by `./task build`)")
 	fs.BoolVar(&c.Dev, "dev", false, "serve unminified scripts")
 	fs.Usage = func() {
@@ -243,6 +247,12 @@ Every flag can also be set with an environment variable, shown in brackets.
 		"cert-requests": int64(c.CertRequests), "tunnel-frame-limit": int64(c.TunnelFrameLimit), "attendee-conns": int64(c.AttendeeConns), "attendee-msg-rate": int64(c.AttendeeMsgRate)} {
 		if v < 0 {
 			return c, fmt.Errorf("--%s must not be negative (0: no limit)", name)
+		}
+	}
+	if c.Pprof != "" {
+		h, _, err := net.SplitHostPort(c.Pprof)
+		if ip, perr := netip.ParseAddr(h); err != nil || perr != nil || !ip.IsLoopback() {
+			return c, fmt.Errorf("--pprof %q: give a loopback address and port (127.0.0.1:6060): the profiler is for this machine only", c.Pprof)
 		}
 	}
 	for name, addr := range map[string]string{"http": c.HTTP, "https": c.HTTPS, "mqtt": c.MQTT, "mqtts": c.MQTTS, "mtls": c.MTLS, "lesson-ports": c.LessonPorts} {

@@ -13,6 +13,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -60,9 +63,29 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
+	if cfg.Pprof != "" {
+		if err := servePprof(cfg.Pprof, log); err != nil {
+			return err
+		}
+	}
 	app.printBanner(stdout, time.Since(start))
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "shutting down")
+	return nil
+}
+
+// servePprof serves Go's profiler on a loopback address of its own (never
+// on the web server's routes).
+func servePprof(addr string, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	log.Info("serving the profiler", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	go (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
 	return nil
 }
 
