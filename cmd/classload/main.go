@@ -156,6 +156,9 @@ func run(o options) error {
 		return err
 	}
 	pid := srv.Cmd.Process.Pid
+	if waited := srv.Settle(5 * time.Minute); waited > 2*time.Second {
+		fmt.Printf("waited %s for the server to finish its start-up work (the brotli form of the wasm client)\n", waited.Round(time.Second))
+	}
 	mem := serverproc.WatchMemory(pid)
 	base := mem.Sample()
 	fmt.Printf("server ready, pid %d, resident %d MiB, load average %s\n", pid, base>>20, serverproc.LoadAverage())

@@ -237,3 +237,31 @@ func LoadAverage() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// Settle waits until the server has finished the start-up work it does in
+// the background — the brotli forms of its assets it had no cached copy
+// of ("making the brotli form in the background" … "brotli ready" in its
+// log) — and then until it uses less than a fifth of a core for a second,
+// or limit passes. It returns how long it waited.
+func (s *Server) Settle(limit time.Duration) time.Duration {
+	start := time.Now()
+	for time.Since(start) < limit {
+		log, _ := os.ReadFile(s.LogFile)
+		if strings.Count(string(log), "brotli ready") >= strings.Count(string(log), "making the brotli form in the background") {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	for time.Since(start) < limit {
+		c0, err := CPUTime(s.Cmd.Process.Pid)
+		if err != nil {
+			break
+		}
+		time.Sleep(time.Second)
+		c1, err := CPUTime(s.Cmd.Process.Pid)
+		if err != nil || c1-c0 < 200*time.Millisecond {
+			break
+		}
+	}
+	return time.Since(start)
+}
