@@ -97,6 +97,10 @@ func newTraceAPI(b *broker.Broker, boss instructor, log *slog.Logger) *traceAPI 
 // address (one IPv6 /64); 0 means no limit.
 func (t *traceAPI) limitViewers(total, perAddr int) *traceAPI {
 	t.viewers = newViewerLimit(total, perAddr)
+	// Every stream may watch a connection of its own (a class: each
+	// attendee their page's): the shared decodings must hold them all, or
+	// each look decodes the whole recording again.
+	t.decodes = newDecodes(t.b, max(64, total))
 	return t
 }
 
