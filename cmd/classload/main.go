@@ -69,6 +69,7 @@ type options struct {
 	goalDeliver        time.Duration
 	goalRSS            int
 	pprof              string
+	noTrace            bool
 }
 
 func main() {
@@ -83,6 +84,7 @@ func main() {
 	flag.DurationVar(&o.goalDeliver, "goal-deliver", 100*time.Millisecond, "largest p99 of publish→deliver allowed")
 	flag.IntVar(&o.goalRSS, "goal-rss", 1024, "largest peak resident memory of the server allowed, in MiB")
 	flag.StringVar(&o.pprof, "pprof", "", "write the server's CPU profile of the publishing phase and its heap at the end to PREFIX-cpu.pprof and PREFIX-heap.pprof (go tool pprof)")
+	flag.BoolVar(&o.noTrace, "no-trace-streams", false, "attendees follow no trace stream (to measure what the streams cost; the class itself has them)")
 	flag.Parse()
 	if o.devices < 0 {
 		o.devices = o.attendees / 10
@@ -167,8 +169,9 @@ func run(o options) error {
 	var st stats
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cl := &class{base: "http://" + web, mqtts: mqtts, caPEM: string(caPEM), st: &st, every: o.every}
+	cl := &class{base: "http://" + web, mqtts: mqtts, caPEM: string(caPEM), st: &st, every: o.every, noTrace: o.noTrace}
 	cpu0, _ := serverproc.CPUTime(pid)
+	wait0 := serverproc.RunDelay(pid)
 	self0 := selfCPU()
 	start := time.Now()
 	publishUntil := start.Add(o.ramp + o.duration)
@@ -197,6 +200,7 @@ func run(o options) error {
 		}
 	}
 	cpu1, _ := serverproc.CPUTime(pid)
+	wait1 := serverproc.RunDelay(pid)
 	self1 := selfCPU()
 	peak := mem.Stop()
 	cancel()
@@ -206,6 +210,10 @@ func run(o options) error {
 
 	lost := st.published.Load() - st.delivered.Load()
 	cores := runtime.NumCPU()
+	viewers := o.attendees
+	if o.noTrace {
+		viewers = 0
+	}
 	fmt.Printf(`
 figures (%d attendees through the tunnel + %d devices on mqtts, %s ramp + %s publishing, %d cores):
   handshake (TLS + CONNECT), browsers  %s
@@ -216,14 +224,15 @@ figures (%d attendees through the tunnel + %d devices on mqtts, %s ramp + %s pub
   trace streams                        %d MiB read by %d viewers
   server memory                        %d MiB at start, peak %d MiB
   server CPU                           %.1f s in %.1f s: %.0f %% of one core (%.0f %% of the machine)
+  server threads waiting for a CPU     %.1f s (runnable, queued behind other work)
   load generator CPU                   %.1f s (same machine)
   load average                         %s (at the end)
 `, o.attendees, o.devices, o.ramp, o.duration, cores,
 		pct(st.handshake), pct(st.connect), pct(st.device), pct(st.deliver),
 		st.published.Load(), st.delivered.Load(), lost, st.duplicates.Load(),
-		st.traceBytes.Load()>>20, o.attendees, base>>20, peak>>20,
+		st.traceBytes.Load()>>20, viewers, base>>20, peak>>20,
 		(cpu1 - cpu0).Seconds(), elapsed.Seconds(), 100*(cpu1-cpu0).Seconds()/elapsed.Seconds(), 100*(cpu1-cpu0).Seconds()/elapsed.Seconds()/float64(cores),
-		(self1 - self0).Seconds(), serverproc.LoadAverage())
+		(wait1 - wait0).Seconds(), (self1 - self0).Seconds(), serverproc.LoadAverage())
 	for _, e := range st.errs {
 		fmt.Println("  error:", e)
 	}
@@ -256,6 +265,7 @@ type class struct {
 	caPEM       string
 	st          *stats
 	every       time.Duration
+	noTrace     bool
 }
 
 // attendee plays one attendee until publishUntil, with a device too if
@@ -299,7 +309,9 @@ func (c *class) attendee(ctx context.Context, i int, device bool, publishUntil t
 	c.st.add(&c.st.connect, time.Since(t0))
 
 	// Its trace, followed live as the page does.
-	go c.followTrace(ctx, cookie, fmt.Sprintf("%x", page.ClientRandom()))
+	if !c.noTrace {
+		go c.followTrace(ctx, cookie, fmt.Sprintf("%x", page.ClientRandom()))
+	}
 
 	var wg sync.WaitGroup
 	wg.Go(func() { c.publishLoop(ctx, page, me.Topic+"/page", publishUntil, i) })

@@ -265,3 +265,24 @@ func (s *Server) Settle(limit time.Duration) time.Duration {
 	}
 	return time.Since(start)
 }
+
+// RunDelay is the time pid's threads have spent runnable but waiting for
+// a CPU so far (the second field of /proc/PID/task/*/schedstat, summed;
+// threads that have ended are not counted). On a shared machine it says
+// how much of a latency is the queue for a CPU rather than the server's
+// own work.
+func RunDelay(pid int) time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var total int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) >= 2 {
+			ns, _ := strconv.ParseInt(f[1], 10, 64)
+			total += ns
+		}
+	}
+	return time.Duration(total)
+}
