@@ -130,13 +130,20 @@ func (b *Broker) Changes() uint64 { return b.changes.Load() }
 // Recording returns what was recorded of a recent connection.
 func (b *Broker) Recording(id string) (trace.Recording, bool) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	var rec *trace.Recorder
 	for _, c := range b.conns {
 		if c.info.ID == id && c.rec != nil {
-			return c.rec.Recording(), true
+			rec = c.rec
+			break
 		}
 	}
-	return trace.Recording{}, false
+	b.mu.Unlock()
+	// The copy is made outside the broker's lock: new connections and
+	// their ends do not wait for it.
+	if rec == nil {
+		return trace.Recording{}, false
+	}
+	return rec.Recording(), true
 }
 
 // brokerConn is the net.Conn handed to mochi; it carries the connection's

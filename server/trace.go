@@ -286,6 +286,7 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 	}
 	last := "\x00" // no list sent yet: the first one always goes out
 	var seen uint64
+	var id string // the watched connection's, once found
 	tick := time.NewTicker(t.every)
 	defer tick.Stop()
 	for first := true; ; first = false {
@@ -301,12 +302,21 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if sq.conn != "" {
-			if info, ok := t.b.FindOf(sq.conn, keep); ok {
-				if events, ok := t.decodes.events(info.ID, t.every); ok && len(events) > after {
-					if !send("events", ConnTrace{Connection: info, Events: events[after:]}) {
-						return
+			// The connection is looked up (a walk over every recent one)
+			// until found, and again only when there is news to send.
+			if id == "" {
+				if info, ok := t.b.FindOf(sq.conn, keep); ok {
+					id = info.ID
+				}
+			}
+			if id != "" {
+				if events, ok := t.decodes.events(id, t.every); ok && len(events) > after {
+					if info, ok := t.b.FindOf(id, keep); ok {
+						if !send("events", ConnTrace{Connection: info, Events: events[after:]}) {
+							return
+						}
+						after = len(events)
 					}
-					after = len(events)
 				}
 			}
 		}
