@@ -57,6 +57,21 @@ func TestBrowserInstructorDashboard(t *testing.T) {
 	}
 	waitJS(t, b, "the failure, grouped", `[...document.querySelectorAll('[data-testid="failure"]')].some((f) => f.textContent.includes("1 attendee hit wrong user name or password"))`)
 
+	// A script in a name joining now (a second attendee at this address:
+	// failures from it are no longer guessed to be Ada's) stays text.
+	scripted := `<script>window.pwned=1</script>Bob`
+	s := join(t, app, scripted)
+	waitJS(t, b, "the second attendee, live", fmt.Sprintf(`document.querySelector('[data-testid="attendee-row"][data-id=%q]') !== null`, s.me.ID))
+	if got := evalJS[string](t, b, fmt.Sprintf(`document.querySelector('[data-testid="attendee-row"][data-id=%q] [data-testid="attendee-name"]').textContent`, s.me.ID)); got != scripted {
+		t.Errorf("attendee name shown as %q", got)
+	}
+	if n := evalJS[int](t, b, `document.querySelectorAll('[data-testid="instructor"] script').length`); n != 0 {
+		t.Error("an attendee's name became a script element")
+	}
+	if pwned := evalJS[bool](t, b, `window.pwned !== undefined`); pwned {
+		t.Error("a script in an attendee's name ran on the dashboard")
+	}
+
 	// Live: a new device connection appears without a reload.
 	if out, err := a.mosquitto(t, ctx, "mosquitto_pub", "-i", "ada-second", "-t", a.me.Topic+"/again", "-m", "again", "-q", "1"); err != nil {
 		t.Fatalf("mosquitto_pub: %v %s", err, out)

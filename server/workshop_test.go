@@ -607,6 +607,11 @@ func TestAttendeePage(t *testing.T) {
 	if doc.Find("h1").Text() != name || doc.Find("img").Length() != 0 {
 		t.Errorf("the name was not escaped: %q, %d img", doc.Find("h1").Text(), doc.Find("img").Length())
 	}
+	scripted := `<script>alert("pwned")</script>Bob`
+	sdoc := join(t, app, scripted).page(t, "/attendee")
+	if sdoc.Find("h1").Text() != scripted || strings.Contains(sdoc.Find("script").Text(), "pwned") {
+		t.Errorf("a script in the name was not escaped: %q", sdoc.Find("h1").Text())
+	}
 	if n := testids(doc.Selection, "snippet").Length(); n < 7 {
 		t.Errorf("%d snippets", n)
 	}
