@@ -631,3 +631,36 @@ func TestAttendeePage(t *testing.T) {
 		}
 	}
 }
+
+// Ending the class (instructor only): the answer and a 0600 file in the
+// data folder hold the export; the attendee's connections are closed and
+// their session no longer works.
+func TestInstructorEndsClass(t *testing.T) {
+	app := startApp(t, classConfig(t), false)
+	a := join(t, app, "Ada")
+	conn, err := a.tunnel(t, "ada-page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := post(t, http.DefaultClient, "http://"+app.httpAddr+"/instructor/end", nil, map[string]string{"Authorization": "Bearer " + app.cfg.Token})
+	var ex workshop.Export
+	if err := json.Unmarshal([]byte(body), &ex); code != http.StatusOK || err != nil || len(ex.Attendees) != 1 || ex.Attendees[0].ID != a.me.ID {
+		t.Fatalf("POST /instructor/end: %d %v %.300s", code, err, body)
+	}
+	files, _ := filepath.Glob(filepath.Join(app.ca.Dir(), "class-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("export files: %v", files)
+	}
+	if fi, err := os.Stat(files[0]); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the export file: %v %v", fi.Mode(), err)
+	}
+	if kept, _ := os.ReadFile(files[0]); !strings.Contains(string(kept), a.me.ID) {
+		t.Error("the export file lacks the attendee")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := conn.NextMessage(ctx); err == nil || ctx.Err() != nil {
+		t.Errorf("the attendee's connection after the end: %v", err)
+	}
+	a.get(t, "/workshop/me", http.StatusUnauthorized)
+}
