@@ -218,7 +218,12 @@ func (h *certAuth) refuse(cl *mqtt.Client, bc *brokerConn, code packets.Code, wh
 	} else {
 		code.Reason = why
 	}
-	bc.info.update(func(i *ConnInfo) { i.Err, i.Cause = why, causeOf(kind, why) })
+	bc.info.update(func(i *ConnInfo) {
+		i.Err, i.Cause = why, causeOf(kind, why)
+		if i.ClientID == "" { // the id it asked for: the instructor finds the refused device by it
+			i.ClientID = cl.ID
+		}
+	})
 	if kind != NoticeLimit { // AdmitOwner told already
 		h.b.notify(Notice{Kind: kind, Info: bc.info.Info(), Cause: causeOf(kind, why), Detail: why})
 	}

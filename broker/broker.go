@@ -462,7 +462,11 @@ func (b *Broker) serveAs(l *listener, raw net.Conn, closed func(), who Principal
 	c.SetDeadline(time.Now().Add(b.opts.HandshakeTimeout))
 	err := b.mq.EstablishConnection(l.Name, &brokerConn{Conn: c, info: conn, end: end})
 	if err != nil && !errors.Is(err, io.EOF) {
-		conn.update(func(i *ConnInfo) { i.Err = err.Error() })
+		conn.update(func(i *ConnInfo) {
+			if i.Err == "" { // a refusal's own reason (certAuth.refuse) says more
+				i.Err = err.Error()
+			}
+		})
 		if errors.Is(err, packets.ErrPacketTooLarge) {
 			b.log.Info("refused a packet over the maximum packet size", "listener", l.Name, "remote", remote,
 				"limit", b.mq.Options.Capabilities.MaximumPacketSize, "hint", "raise --max-packet-size if clients really send larger messages")

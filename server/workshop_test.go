@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -663,4 +664,59 @@ func TestInstructorEndsClass(t *testing.T) {
 		t.Errorf("the attendee's connection after the end: %v", err)
 	}
 	a.get(t, "/workshop/me", http.StatusUnauthorized)
+}
+
+// The instructor's broker view filters by attendee, listener, client id
+// and outcome (GET /trace?…), newest first.
+func TestInstructorBrokerViewFilters(t *testing.T) {
+	app := startApp(t, classConfig(t), false)
+	ada, bea := join(t, app, "Ada"), join(t, app, "Bea")
+	for _, c := range []struct {
+		a  *attendee
+		id string
+	}{{ada, "ada-page"}, {bea, "bea-page"}, {ada, "ada-second"}} {
+		if _, err := c.a.tunnel(t, c.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := *bea
+	bad.me.Password = "wrong"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if out, err := bad.mosquitto(t, ctx, "mosquitto_pub", "-i", "bea-typo", "-t", bea.me.Topic+"/x", "-m", "x"); err == nil {
+		t.Fatalf("a wrong password was accepted: %s", out)
+	}
+	list := func(query string) []string {
+		t.Helper()
+		req := mustRequest("GET", "http://"+app.httpAddr+"/trace?"+query, "")
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Authorization", "Bearer "+app.cfg.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var l ConnList
+		if err := json.NewDecoder(resp.Body).Decode(&l); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /trace?%s: %d %v", query, resp.StatusCode, err)
+		}
+		var ids []string
+		for _, c := range l.Connections {
+			ids = append(ids, c.ClientID)
+		}
+		return ids
+	}
+	brokertest.WaitFor(t, 5*time.Second, "the failed connection listed", func() bool { return slices.Contains(list("outcome=failed"), "bea-typo") })
+	tests := []struct{ query, want string }{
+		{"attendee=" + ada.me.ID, "ada-second ada-page"},
+		{"attendee=" + bea.me.ID + "&outcome=open", "bea-page"},
+		{"client=ada-page", "ada-page"},
+		{"listener=mqtts&outcome=failed", "bea-typo"},
+		{"listener=mtls", ""},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(list(tt.query), " "); got != tt.want {
+			t.Errorf("GET /trace?%s: %q, want %q", tt.query, got, tt.want)
+		}
+	}
 }
