@@ -8,10 +8,10 @@
 import type { Check } from "./gen/client";
 import type { ListenerInfo } from "./gen/broker";
 import type { Health } from "./gen/server";
-import type { Chunk, Event, Field, Recording, RecordStart } from "./gen/trace";
+import type { CertInfo, Chunk, Event, Field, Recording, RecordStart } from "./gen/trace";
 import type { Identity, Message, TLSInfo } from "./gen/wasm";
 
-export type { Check, Chunk, Field, Health, Identity, ListenerInfo, Message, Recording, RecordStart, TLSInfo };
+export type { CertInfo, Check, Chunk, Field, Health, Identity, ListenerInfo, Message, Recording, RecordStart, TLSInfo };
 /** One TLS record/handshake message or MQTT packet (trace.Event). */
 export type TraceEvent = Event;
 
