@@ -35,8 +35,19 @@ func TestIndexPage(t *testing.T) {
 	}
 	cli := doc.Find(`[data-testid="cli"] code`).Text()
 	host, port := "127.0.0.1", app.listener(t, "mqtts").Addr[len("127.0.0.1:"):]
-	if want := "mosquitto_sub -h " + host + " -p " + port + " --cafile " + app.caFile(); !strings.Contains(cli, want) {
+	if want := "curl -O http://" + app.httpAddr + "/ca.pem\nmosquitto_sub -h " + host + " -p " + port + " --cafile ca.pem"; !strings.Contains(cli, want) {
 		t.Errorf("CLI hint %q lacks %q", cli, want)
+	}
+	if strings.Contains(string(body), app.caFile()) {
+		t.Error("the page names the CA file's path on the server's disk")
+	}
+	// The listener table: every listener, lesson listeners by their fault.
+	rows := map[string]string{}
+	doc.Find(`[data-testid="listener-info"]`).Each(func(_ int, s *goquery.Selection) {
+		rows[s.AttrOr("data-name", "")] = s.Find("td").Eq(2).Text()
+	})
+	if len(rows) != len(names) || rows["expired"] != "expired certificate" || rows["mtls"] == "" {
+		t.Errorf("listener table %v", rows)
 	}
 	// The script, style and wasm URLs it names are served, with the right types.
 	script := doc.Find("script[data-wasm]")
