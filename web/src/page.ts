@@ -108,7 +108,8 @@ export function mountPage(pg: Playground): void {
     $("tls-paste")!.hidden = s.identity !== "paste";
     $("tls-skip-warning")!.hidden = s.skip !== "1";
     $("tls")!.classList.toggle("off", !!l && !l.tls);
-    offer.hidden = true;
+    // The offer of a certificate stands until one is chosen or the listener changes.
+    if (!l?.mtls || s.identity) offer.hidden = true;
     const f = l?.fault;
     listenerFault.hidden = !f;
     if (f) {
