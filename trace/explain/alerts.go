@@ -64,7 +64,7 @@ func Remote(alert string, gaveCert bool) Explanation {
 
 // clientCertFixes tell each client how to present a client certificate.
 var clientCertFixes = map[string]string{
-	"playground": "give tls.certPEM and tls.keyPEM",
+	"playground": "choose a client certificate: make one in the page (playground.createIdentity, then tls.identity) or give tls.certPEM and tls.keyPEM",
 	"mosquitto":  "pass --cert client.pem --key client.key",
 	"mqtt.js":    "pass cert and key (fs.readFileSync) in the connect options",
 	"paho":       "call client.tls_set(ca_certs='ca.pem', certfile='client.pem', keyfile='client.key')",

@@ -179,7 +179,7 @@ func (c *Conn) request(ctx context.Context, pk packets.Packet, want byte) (packe
 	}()
 	pk.PacketID = id
 	if err := c.writePacket(pk); err != nil {
-		return packets.Packet{}, err
+		return packets.Packet{}, c.lost(err)
 	}
 	for {
 		select {
@@ -201,7 +201,7 @@ func (c *Conn) request(ctx context.Context, pk packets.Packet, want byte) (packe
 		case <-c.done:
 			return packets.Packet{}, c.Err()
 		case <-ctx.Done():
-			return packets.Packet{}, fmt.Errorf("no acknowledgement from the broker: %w", ctx.Err())
+			return packets.Packet{}, &wordsError{words: "no acknowledgement from the broker in time", err: ctx.Err()}
 		}
 	}
 }
