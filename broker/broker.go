@@ -65,6 +65,11 @@ type Listener struct {
 	Lesson bool
 	// About says in one line what the listener is for.
 	About string
+	// Fault, for a lesson listener, is what is wrong with it on purpose.
+	// The broker's log names it for each handshake on the listener, and
+	// gives its advice instead of the generic one when the client refuses
+	// the broker.
+	Fault *explain.Fault
 	// NoTunnel keeps the listener out of reach of the byte tunnel (for
 	// listeners that are not byte streams, like MQTT over WebSocket).
 	NoTunnel bool
@@ -290,7 +295,7 @@ func (b *Broker) Listeners() []ListenerInfo {
 	defer b.mu.Unlock()
 	out := make([]ListenerInfo, 0, len(b.listeners))
 	for _, l := range b.listeners {
-		info := ListenerInfo{Name: l.Name, TLS: l.TLS != nil, Lesson: l.Lesson, About: l.About, Tunnel: !l.NoTunnel}
+		info := ListenerInfo{Name: l.Name, TLS: l.TLS != nil, Lesson: l.Lesson, About: l.About, Tunnel: !l.NoTunnel, Fault: l.Fault}
 		if l.ln != nil {
 			info.Addr = l.ln.Addr().String()
 		}
@@ -423,22 +428,30 @@ func (b *Broker) serveAs(l *listener, raw net.Conn, closed func(), who Principal
 				note = "the client sent its alert unencrypted, which crypto/tls reads as a bad record; the alert is decoded from the bytes received"
 			}
 			ex := explain.Broker(err)
-			conn.update(func(i *ConnInfo) { i.Err, i.Cause = err.Error(), ex.Cause })
-			b.notify(Notice{Kind: NoticeHandshake, Info: conn.Info(), Cause: ex.Cause, Detail: ex.Detail})
-			fix := ex.Fix["mosquitto"]
-			if fix == "" {
-				fix = ex.Fix["broker"]
+			if l.Fault != nil {
+				ex = l.Fault.OnBroker(err)
 			}
+			conn.update(func(i *ConnInfo) { i.Err, i.Cause = joinWords(ex.Cause, ex.Detail), ex.Cause })
+			b.notify(Notice{Kind: NoticeHandshake, Info: conn.Info(), Cause: ex.Cause, Detail: ex.Detail})
 			msg := "TLS handshake failed"
 			if ex.Cause != msg {
 				msg += ": " + ex.Cause
 			}
-			attrs := []any{"listener", l.Name, "remote", remote, "detail", ex.Detail, "why", ex.Why, "fix", fix, "err", err}
+			attrs := []any{"listener", l.Name, "remote", remote}
+			if l.Fault != nil {
+				attrs = append(attrs, "fault", l.Fault.What)
+			}
+			attrs = append(attrs, "detail", ex.Detail, "why", ex.Why, "fix", fixFor(ex), "err", err)
 			if note != "" {
 				attrs = append(attrs, "note", note)
 			}
 			b.log.Info(msg, attrs...)
 			return fmt.Errorf("broker: %s: TLS handshake with %s: %w", l.Name, remote, err)
+		}
+		if l.Fault != nil {
+			// A lesson listener: say what the client accepted.
+			ex := l.Fault.OnBroker(nil)
+			b.log.Info("lesson listener: "+ex.Cause, "listener", l.Name, "remote", remote, "fault", l.Fault.What, "why", ex.Why, "fix", fixFor(ex))
 		}
 		end.setTLS(tc)
 		st := tc.ConnectionState()
@@ -464,7 +477,7 @@ func (b *Broker) serveAs(l *listener, raw net.Conn, closed func(), who Principal
 	if err != nil && !errors.Is(err, io.EOF) {
 		conn.update(func(i *ConnInfo) {
 			if i.Err == "" { // a refusal's own reason (certAuth.refuse) says more
-				i.Err = err.Error()
+				i.Err = explain.Ended(err, "the client")
 			}
 		})
 		if errors.Is(err, packets.ErrPacketTooLarge) {
@@ -520,6 +533,23 @@ func (b *Broker) Close() error {
 		e.raw.Close()
 	}
 	return b.mq.Close()
+}
+
+// fixFor is the fix a log line gives: mosquitto's, as the command-line
+// client people reach for, else the broker's.
+func fixFor(ex explain.Explanation) string {
+	if fix := ex.Fix["mosquitto"]; fix != "" {
+		return fix
+	}
+	return ex.Fix["broker"]
+}
+
+// joinWords is "cause: detail", or the cause alone.
+func joinWords(cause, detail string) string {
+	if detail == "" {
+		return cause
+	}
+	return cause + ": " + detail
 }
 
 // levelFilter drops records below a level.

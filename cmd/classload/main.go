@@ -158,7 +158,7 @@ func run(o options) error {
 		return err
 	}
 	pid := srv.Cmd.Process.Pid
-	if waited := srv.Settle(5 * time.Minute); waited > 2*time.Second {
+	if waited := srv.Settle("http://"+web, 5*time.Minute); waited > 2*time.Second {
 		fmt.Printf("waited %s for the server to finish its start-up work (the brotli form of the wasm client)\n", waited.Round(time.Second))
 	}
 	mem := serverproc.WatchMemory(pid)

@@ -14,6 +14,7 @@ import { mountReplay } from "./replay";
 import { mountAttendee } from "./attendee";
 import { mountInstructor } from "./instructor";
 import { followClass } from "./classfeed";
+import { mountDrawer } from "./drawer";
 import type { Playground } from "./playground.d";
 
 const script = document.currentScript as HTMLScriptElement | null;
@@ -26,7 +27,10 @@ function mount(pg: Playground): void {
   else if (has("instructor")) mountInstructor();
   else if (has("conn-list")) mountTracePage(pg);
   else if (has("replay")) mountReplay(pg);
-  else if (has("lesson") || has("course")) mountLessons(pg);
+  else if (has("lesson") || has("course")) {
+    mountLessons(pg);
+    if (has("lesson")) mountDrawer();
+  }
   else mountPage(pg);
 }
 

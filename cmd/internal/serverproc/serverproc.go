@@ -11,11 +11,14 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -115,7 +118,7 @@ func Tail(b []byte, lines int) string {
 }
 
 // waitReady reads the server's standard output until its banner says it is
-// ready, then the banner's end (a blank line after the listeners), and
+// ready, then the banner's end (the line naming the CA certificate), and
 // returns what it read; the rest is discarded.
 func waitReady(stdout io.Reader, exited <-chan error, limit time.Duration) (string, error) {
 	ready := make(chan string, 1)
@@ -128,7 +131,7 @@ func waitReady(stdout io.Reader, exited <-chan error, limit time.Duration) (stri
 			if strings.Contains(sc.Text(), "is ready") {
 				seen = true
 			}
-			if seen && strings.Contains(sc.Text(), "CA certificate:") {
+			if seen && strings.Contains(sc.Text(), "CA certificate") {
 				break
 			}
 		}
@@ -239,18 +242,15 @@ func LoadAverage() string {
 }
 
 // Settle waits until the server has finished the start-up work it does in
-// the background — the brotli forms of its assets it had no cached copy
-// of ("making the brotli form in the background" … "brotli ready" in its
-// log) — and then until it uses less than a fifth of a core for a second,
-// or limit passes. It returns how long it waited.
-func (s *Server) Settle(limit time.Duration) time.Duration {
+// the background — the brotli form of the wasm client when it had no
+// cached copy (tens of seconds of CPU) — and then until it uses less than
+// a fifth of a core for a second, or limit passes. web is its web
+// server's base URL ("http://127.0.0.1:PORT"). It returns how long it
+// waited.
+func (s *Server) Settle(web string, limit time.Duration) time.Duration {
 	start := time.Now()
-	for time.Since(start) < limit {
-		log, _ := os.ReadFile(s.LogFile)
-		if strings.Count(string(log), "brotli ready") >= strings.Count(string(log), "making the brotli form in the background") {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
+	for time.Since(start) < limit && !brotliReady(web) {
+		time.Sleep(time.Second)
 	}
 	for time.Since(start) < limit {
 		c0, err := CPUTime(s.Cmd.Process.Pid)
@@ -264,6 +264,38 @@ func (s *Server) Settle(limit time.Duration) time.Duration {
 		}
 	}
 	return time.Since(start)
+}
+
+var wasmRef = regexp.MustCompile(`data-wasm="([^"]+)"`)
+
+// brotliReady reports whether the server sends the wasm client its pages
+// name (data-wasm) brotli compressed yet; true when no page names one.
+func brotliReady(web string) bool {
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableCompression: true}}
+	var page string
+	for _, path := range []string{"/join", "/"} {
+		resp, err := c.Get(web + path)
+		if err != nil {
+			return false
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if m := wasmRef.FindSubmatch(b); m != nil {
+			page = html.UnescapeString(string(m[1]))
+			break
+		}
+	}
+	if page == "" {
+		return true
+	}
+	req, _ := http.NewRequest("HEAD", web+page, nil)
+	req.Header.Set("Accept-Encoding", "br, gzip")
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.Header.Get("Content-Encoding") == "br"
 }
 
 // RunDelay is the time pid's threads have spent runnable but waiting for
