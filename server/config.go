@@ -120,6 +120,8 @@ var placeholders = map[string]string{
 	"lesson-ports": "HOST:PORT", "instructor-token": "TOKEN", "instructor-token-file": "FILE", "trace-limit": "BYTES",
 	"max-packet-size": "BYTES", "session-expiry": "DURATION", "session-queue": "COUNT", "session-queue-bytes": "BYTES",
 	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER",
+	"keep-conns": "COUNT", "cert-requests": "COUNT", "tunnel-frame-limit": "BYTES", "attendee-conns": "COUNT",
+	"attendee-msg-rate": "PER-SECOND", "trusted-proxy": "CIDR", "pprof": "HOST:PORT",
 }
 
 // parseConfig reads flags, then environment variables for flags not given.
