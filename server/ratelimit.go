@@ -89,6 +89,9 @@ type lru[K comparable, V any] struct {
 	size  int
 	order *list.List // of *lruEntry, most recently used first
 	items map[K]*list.Element
+	// evicted, when set, is told of each entry forgotten to make room or
+	// by removeOldest.
+	evicted func(K, V)
 }
 
 type lruEntry[K comparable, V any] struct {
@@ -120,11 +123,22 @@ func (c *lru[K, V]) add(k K, v V) {
 		return
 	}
 	if c.order.Len() >= c.size {
-		oldest := c.order.Back()
-		c.order.Remove(oldest)
-		delete(c.items, oldest.Value.(*lruEntry[K, V]).key)
+		c.removeOldest()
 	}
 	c.items[k] = c.order.PushFront(&lruEntry[K, V]{k, v})
+}
+
+// removeOldest forgets the least recently used entry, if any.
+func (c *lru[K, V]) removeOldest() {
+	oldest := c.order.Back()
+	if oldest == nil {
+		return
+	}
+	e := c.order.Remove(oldest).(*lruEntry[K, V])
+	delete(c.items, e.key)
+	if c.evicted != nil {
+		c.evicted(e.key, e.val)
+	}
 }
 
 // len returns the number of entries.

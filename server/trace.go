@@ -351,8 +351,12 @@ type decodes struct {
 	b       *broker.Broker
 	mu      sync.Mutex
 	entries *lru[string, *decoded]
-	count   atomic.Int64 // decodings done, for tests
-	now     func() time.Time
+	// held is the size of the recordings whose decodings are kept (their
+	// chunks' bytes, a measure of the events' memory), budget its most:
+	// past it the least recently looked at are forgotten, however few.
+	held, budget int64
+	count        atomic.Int64 // decodings done, for tests
+	now          func() time.Time
 }
 
 // decoded is one connection's latest decoding.
@@ -361,12 +365,20 @@ type decoded struct {
 	checked time.Time // when the recording was last read
 	chunks  int       // its number of chunks then
 	dropped int64     // and of bytes dropped
+	size    int64     // its bytes (guarded by decodes.mu)
 	events  []trace.Event
 }
 
 func newDecodes(b *broker.Broker, size int) *decodes {
-	return &decodes{b: b, entries: newLRU[string, *decoded](size), now: time.Now}
+	d := &decodes{b: b, entries: newLRU[string, *decoded](size), now: time.Now, budget: decodeBudget}
+	d.entries.evicted = func(_ string, e *decoded) { d.held -= e.size }
+	return d
 }
+
+// decodeBudget bounds the recordings whose decodings are kept at once, in
+// bytes: a class of 300 watching their own connections holds a few MiB;
+// viewers of many busy connections cannot make the cache hold gigabytes.
+const decodeBudget = 64 << 20
 
 // events returns the decoded events of connection id, read from a
 // recording at most maxAge old; false when the broker has no recording of
@@ -397,6 +409,19 @@ func (d *decodes) events(id string, maxAge time.Duration) ([]trace.Event, bool) 
 			e.events = []trace.Event{}
 		}
 		d.count.Add(1)
+		var size int64
+		for _, c := range rec.Chunks {
+			size += int64(len(c.Data))
+		}
+		d.mu.Lock()
+		if cur, ok := d.entries.get(id); ok && cur == e {
+			d.held += size - e.size
+		}
+		e.size = size
+		for d.held > d.budget && d.entries.len() > 0 {
+			d.entries.removeOldest()
+		}
+		d.mu.Unlock()
 	}
 	return e.events, true
 }
