@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // StoreFile is the class's store in the data folder.
@@ -46,7 +47,7 @@ func openStore(dir string) (*store, error) {
 	}
 	path := filepath.Join(dir, StoreFile)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("workshop: %s is in use by another playground server (one class per data folder; give this one its own --data)", path)
 	}
 	if err != nil {
