@@ -1,15 +1,15 @@
 // window.playground: loads the Go wasm client and wraps its connect method
-// (wasm/main_js.go) with listener lookup and sane defaults.
-import type { ConnectOptions, Connection, Health, Identity, ListenerInfo, Playground, TraceEvent } from "./playground.d";
+// (wasm/jsapi/api_js.go) with listener lookup and sane defaults.
+import type { ConnectOptions, Connection, Health, Identity, ListenerInfo, Playground, Recording, TraceEvent } from "./playground.d";
 import type { IdentityRequest, RevocationProof, SavedIdentity } from "./gen/wasm";
 import type { ConnTrace } from "./gen/server";
 
-/** The connection object of the Go global: ConnMethods in wasm/api.go. */
+/** The connection object of the Go global: ConnMethods in wasm/jsapi/api.go. */
 type GoConn = Omit<Connection, "listener" | "brokerTrace">;
-/** The Go global (GlobalMethods in wasm/api.go). */
+/** The Go global (GlobalMethods in wasm/jsapi/api.go). */
 interface GoAPI {
-  connect(json: string): Promise<GoConn>;
-  decode(json: string): TraceEvent[];
+  connect(options: object): Promise<GoConn>;
+  decode(recording: Recording): TraceEvent[];
   newIdentity(name: string): Promise<IdentityRequest>;
   setIdentityCert(id: string, chainPEM: string): Promise<Identity>;
   exportIdentity(id: string): Promise<SavedIdentity>;
@@ -156,7 +156,7 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     const tunnelURL = new URL("tunnel", base);
     tunnelURL.protocol = base.protocol === "https:" ? "wss:" : "ws:";
     const goOpts = { ...opts, listener: name, tls, tunnelURL: tunnelURL.href };
-    const g = await window.__playgroundGo!.connect(JSON.stringify(goOpts));
+    const g = await window.__playgroundGo!.connect(goOpts);
     // The broker records its side of the same connection; Go names it
     // (the client random of our handshake, or without TLS our client id).
     let brokerEvents: TraceEvent[] = [];
@@ -197,7 +197,7 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     listeners: () => getHealth().then((h): ListenerInfo[] => h.listeners),
     decode: async (rec) => {
       await ready;
-      return window.__playgroundGo!.decode(JSON.stringify(rec));
+      return window.__playgroundGo!.decode(rec);
     },
     createIdentity: async (name) => {
       await ready;

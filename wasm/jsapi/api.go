@@ -1,4 +1,4 @@
-package main
+package jsapi
 
 // The names and the data the JavaScript side relies on. This file has no
 // syscall/js so that plain `go test` can compare them with
