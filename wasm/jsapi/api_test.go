@@ -191,4 +191,3 @@ func TestConnectOptionsMatchGo(t *testing.T) {
 		}
 	}
 }
-
