@@ -121,7 +121,7 @@ type tab struct {
 // IndexedDB are per origin; the pages set no cookies), and the tab comes
 // back blank, with the storage of every origin it showed cleared and its
 // viewport reset.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	parent, err := startBrowser()
 	if err != nil {
