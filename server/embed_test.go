@@ -1,7 +1,14 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestEmbedPages: every page takes ?embed=1 and then renders without its
@@ -35,5 +42,65 @@ func TestEmbedPages(t *testing.T) {
 				t.Errorf("%s: preloads %q, the script loads the wasm from %q", u, href, doc.Find("script[data-wasm]").AttrOr("data-wasm", ""))
 			}
 		}
+	}
+}
+
+// embedHost is a documentation page of another site with the replay of a
+// deep link in an iframe below the fold: the frame is 400 px high under
+// 1,200 px of text, and 3,000 px follow it. It keeps the frame's messages.
+const embedHost = `<!DOCTYPE html>
+<html><head><title>docs</title></head><body style="margin:0">
+<p style="height:1200px">Some documentation.</p>
+<iframe id="trace" src="%s" style="width:900px;height:400px;border:0"></iframe>
+<p style="height:3000px">More documentation.</p>
+<script>
+window.got = [];
+addEventListener("message", (e) => { if (e.data && e.data.source === "mqtts-playground") got.push(e.data); });
+</script>
+</body></html>`
+
+// TestBrowserEmbedDeepLink: a page of another origin embeds the replay of
+// a broker recording with ?embed=1 and a deep link to one field. The field
+// is selected, the host page does not move (scrollY stays 0) and it hears
+// the frame's height and the selection.
+func TestBrowserEmbedDeepLink(t *testing.T) {
+	t.Parallel()
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	openPage(t, ctx, app)
+	runDemo(t, ctx, "embed-test")
+	var id string
+	for _, c := range app.broker.Conns() {
+		if c.ClientID == "embed-test" {
+			id = c.ID
+		}
+	}
+	if id == "" {
+		t.Fatal("the broker lists no connection embed-test")
+	}
+	frame := "http://" + app.httpAddr + "/replay?src=" + url.QueryEscape("/trace/"+id+"/recording") + "&embed=1#event=broker-5&field=cert_data&nth=2"
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, fmt.Sprintf(embedHost, frame))
+	}))
+	t.Cleanup(host.Close)
+	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the frame's selection of the deep-linked field", `got.some((m) => m.type === "select" && m.event === "broker-5" && m.field === "cert_data" && m.nth === 2)`)
+	// Give a late scroll (an animation frame, a second render) its chance.
+	got := evalJS[map[string]any](t, ctx, `new Promise((resolve) => setTimeout(() => resolve({
+		scrollY: window.scrollY,
+		heights: got.filter((m) => m.type === "height").map((m) => m.height),
+	}), 300))`)
+	if got["scrollY"] != float64(0) {
+		t.Errorf("the host page scrolled to %v", got["scrollY"])
+	}
+	heights, _ := got["heights"].([]any)
+	if len(heights) == 0 {
+		t.Fatalf("the host heard no height: %v", got)
+	}
+	if h, _ := heights[len(heights)-1].(float64); h < 400 {
+		t.Errorf("last height %v: less than a trace with a certificate's detail", h)
 	}
 }

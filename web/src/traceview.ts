@@ -5,7 +5,7 @@ import type { Field, TraceEvent } from "./playground.d";
 import { align, eventKey, formatMs, primary, rowEvents, sender, timeMs, type Row, type Side } from "./align";
 import { certificates, commonName, validity, type Cert } from "./certs";
 import type { Target } from "./links";
-import { clear, h } from "./dom";
+import { clear, h, reveal } from "./dom";
 
 /** Links a spec citation like "RFC 8446 §4.1.2" or "MQTT 5.0 §3.1" to its text. */
 export function specURL(spec: string): string | undefined {
@@ -48,6 +48,12 @@ interface ShownField {
   row: HTMLTableRowElement;
   dump?: HexDump;
 }
+
+/**
+ * The DOM event a TraceView's root dispatches (bubbling) whenever its
+ * selection changes, by a click or a deep link; detail is the Target.
+ */
+export const SELECT_EVENT = "trace-select";
 
 /** Renders events into a container as a sequence diagram with a detail pane. */
 export class TraceView {
@@ -154,14 +160,20 @@ export class TraceView {
     this.selKey = t.event;
     this.renderDetail();
     const li = this.list.querySelector<HTMLElement>(`li.ev[data-events~="${t.event}"]`);
-    li?.scrollIntoView({ block: "nearest" });
+    if (li) reveal(li);
     if (t.field) {
       const sf = this.fields.find((x) => x.f.name === t.field && x.nth === (t.nth ?? 1));
       if (sf) {
         this.pin(sf);
-        sf.row.scrollIntoView({ block: "center" });
+        reveal(sf.row, "center");
       }
     }
+    this.announce(t);
+  }
+
+  /** Tells the page (and, embedded, its host) what is selected now. */
+  private announce(t: Target): void {
+    this.root.dispatchEvent(new CustomEvent<Target>(SELECT_EVENT, { bubbles: true, detail: t }));
   }
 
   /** The learner chose an event. */
@@ -170,6 +182,7 @@ export class TraceView {
     this.selKey = key;
     this.renderDetail();
     this.opts.onSelect?.({ event: key });
+    this.announce({ event: key });
   }
 
   private time(e: TraceEvent | undefined): string {
@@ -475,7 +488,10 @@ export class TraceView {
 
   private pickField(sf: ShownField): void {
     this.pin(sf);
-    if (this.selKey) this.opts.onSelect?.({ event: this.selKey, field: sf.f.name, nth: sf.nth });
+    if (!this.selKey) return;
+    const t = { event: this.selKey, field: sf.f.name, nth: sf.nth };
+    this.opts.onSelect?.(t);
+    this.announce(t);
   }
 
   private pin(sf: ShownField): void {
