@@ -16,26 +16,26 @@ import (
 
 // Config is everything the flags (or their PLAYGROUND_* variables) set.
 type Config struct {
-	Data        string
-	HTTP        string
-	HTTPS       string
-	TLSCert     string
-	TLSKey      string
-	MQTT        string
-	MQTTS       string
-	MTLS        string
-	ListenAll   bool
-	SANs        []string
+	Data      string
+	HTTP      string
+	HTTPS     string
+	TLSCert   string
+	TLSKey    string
+	MQTT      string
+	MQTTS     string
+	MTLS      string
+	ListenAll bool
+	SANs      []string
 	// AllowOrigins are other sites' pages that may open tunnels.
 	AllowOrigins []string
-	TraceLimit  int
-	BuildAssets string
-	Dev         bool
-	CACert      string
-	CAKey       string
-	LessonPorts string
-	Token       string
-	TokenFile   string
+	TraceLimit   int
+	BuildAssets  string
+	Dev          bool
+	CACert       string
+	CAKey        string
+	LessonPorts  string
+	Token        string
+	TokenFile    string
 	// NewIntermediate allows a new intermediate CA when half of the old
 	// one is missing (see pki.Options).
 	NewIntermediate bool
