@@ -33,9 +33,9 @@ const (
 	linkRaw       = 101 // LINKTYPE_RAW: IPv4 or IPv6, no link header
 	linkLinuxSLL  = 113 // LINKTYPE_LINUX_SLL: Linux cooked capture
 	linkLinuxSLL2 = 276 // LINKTYPE_LINUX_SLL2
-	snapLen     = 262144
-	mss         = 1460 // largest TCP payload of one synthesized segment
-	userAppl    = "MQTTS Playground (github.com/mqtts-playground/playground)"
+	snapLen       = 262144
+	mss           = 1460 // largest TCP payload of one synthesized segment
+	userAppl      = "MQTTS Playground (github.com/mqtts-playground/playground)"
 	// sideNote starts the section comment that says which end recorded
 	// the connection; Read reads the side back from it.
 	sideNote = "MQTTS Playground recording made at the "
