@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"syscall/js"
 	"time"
 
@@ -45,6 +46,7 @@ func Install(dial Dialer, extra map[string]any) {
 	m := map[string]any{
 		"connect":         js.FuncOf(func(this js.Value, args []js.Value) any { return connect(dial, args) }),
 		"decode":          js.FuncOf(decode),
+		"readCapture":     js.FuncOf(readCapture),
 		"newIdentity":     js.FuncOf(newIdentity),
 		"setIdentityCert": js.FuncOf(setIdentityCert),
 		"exportIdentity":  js.FuncOf(exportIdentity),
@@ -295,4 +297,35 @@ func decode(this js.Value, args []js.Value) any {
 		panic(js.Global().Get("Error").New("decode: " + err.Error()))
 	}
 	return jsonValue(events(trace.Decode(rec)))
+}
+
+// readCapture(bytes, keylog) → Promise<recording>: reads a capture file a
+// person brings (pcapng, with the secrets of its Decryption Secrets Blocks,
+// or classic pcap; tcpdump, Wireshark) into the recording of its first TCP
+// connection, with the plaintext its secrets decrypt (trace.WithPlaintext),
+// for decode. keylog is the text of an SSLKEYLOGFILE, or "".
+func readCapture(this js.Value, args []js.Value) any {
+	if len(args) != 2 || args[0].Type() != js.TypeObject || args[1].Type() != js.TypeString {
+		return rejected("usage: readCapture(bytes: Uint8Array, keylog: string)")
+	}
+	b := make([]byte, args[0].Get("length").Int())
+	if n := js.CopyBytesToGo(b, args[0]); n != len(b) {
+		return rejected("readCapture: the capture is not a Uint8Array")
+	}
+	keylog := args[1].String()
+	return promise(func() (any, error) {
+		rec, err := pcapng.Read(bytes.NewReader(b))
+		if err != nil {
+			return nil, err
+		}
+		if keylog != "" {
+			if rec.KeyLog != "" && !strings.HasSuffix(rec.KeyLog, "\n") {
+				rec.KeyLog += "\n"
+			}
+			rec.KeyLog += keylog
+		}
+		// A capture holds the wire only: add what its records decrypt to,
+		// so the MQTT packets show as in a tap's recording.
+		return jsonValue(recordingJSON(trace.WithPlaintext(rec))), nil
+	})
 }

@@ -25,6 +25,11 @@ export interface Playground {
   listeners(): Promise<ListenerInfo[]>;
   /** Decodes a saved recording (conn.recording(), or GET /trace/{id}/recording) into events. */
   decode(recording: Recording): Promise<TraceEvent[]>;
+  /** Reads a capture file (pcapng, with the TLS secrets of its Decryption
+   * Secrets Blocks, or classic pcap, as tcpdump or Wireshark write them) into
+   * the recording of its first TCP connection, in the page; keylog (the text
+   * of an SSLKEYLOGFILE) adds secrets. Decode the result with decode. */
+  readCapture(capture: Uint8Array, keylog?: string): Promise<Recording>;
   /** Makes a key pair in the page (Go, ECDSA P-256), has the local CA sign its
    * request (POST /pki/csr) and returns the identity; use it with
    * connect({listener: "mtls", tls: {identity: id.id}}). The private key never

@@ -10,6 +10,7 @@ type GoConn = Omit<Connection, "listener" | "brokerTrace">;
 interface GoAPI {
   connect(options: object): Promise<GoConn>;
   decode(recording: Recording): TraceEvent[];
+  readCapture(capture: Uint8Array, keylog: string): Promise<Recording>;
   newIdentity(name: string): Promise<IdentityRequest>;
   setIdentityCert(id: string, chainPEM: string): Promise<Identity>;
   exportIdentity(id: string): Promise<SavedIdentity>;
@@ -210,6 +211,10 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     decode: async (rec) => {
       await ready;
       return window.__playgroundGo!.decode(rec);
+    },
+    readCapture: async (capture, keylog) => {
+      await ready;
+      return window.__playgroundGo!.readCapture(capture, keylog ?? "");
     },
     createIdentity: async (name) => {
       await ready;
