@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -102,5 +104,49 @@ func TestBrowserEmbedDeepLink(t *testing.T) {
 	}
 	if h, _ := heights[len(heights)-1].(float64); h < 400 {
 		t.Errorf("last height %v: less than a trace with a certificate's detail", h)
+	}
+}
+
+// TestBrowserEmbedExample loads examples/html/index.html, pointed at a
+// running playground, from another origin: the lesson frame takes the
+// height its page reports (examples/embed-resize.js), and the docs page
+// keeps its own styles and scroll position.
+func TestBrowserEmbedExample(t *testing.T) {
+	t.Parallel()
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	examples := http.FileServer(http.Dir("../examples"))
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/html/index.html" {
+			examples.ServeHTTP(w, r)
+			return
+		}
+		b, err := os.ReadFile("../examples/html/index.html")
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(bytes.ReplaceAll(b, []byte("http://127.0.0.1:8080"), []byte("http://"+app.httpAddr)))
+	}))
+	t.Cleanup(host.Close)
+	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL+"/html/index.html")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the lesson frame to take its page's height", `(() => {
+		const h = document.querySelector('[data-testid="lesson-frame"]').style.height;
+		return h !== "480px" && parseInt(h) > 300;
+	})()`)
+	// The height settles: nothing in the embedded page grows with its frame.
+	got := evalJS[map[string]any](t, ctx, `new Promise((resolve) => {
+		const f = document.querySelector('[data-testid="lesson-frame"]');
+		const before = f.style.height;
+		setTimeout(() => resolve({before, after: f.style.height, scrollY: window.scrollY, width: getComputedStyle(document.body).maxWidth}), 1500);
+	})`)
+	if got["before"] != got["after"] {
+		t.Errorf("the frame's height keeps changing: %v then %v", got["before"], got["after"])
+	}
+	if got["scrollY"] != float64(0) || got["width"] != "832px" {
+		t.Errorf("the docs page changed: %v", got)
 	}
 }
