@@ -88,6 +88,16 @@ func defaultDataDir() string {
 	return ".mqtts-playground"
 }
 
+// placeholders name what --help shows after each flag that takes a value:
+// "--mqtts HOST:PORT" says more than the Go type "--mqtts string".
+var placeholders = map[string]string{
+	"data": "FOLDER", "http": "HOST:PORT", "https": "HOST:PORT", "tls-cert": "FILE", "tls-key": "FILE",
+	"mqtt": "HOST:PORT", "mqtts": "HOST:PORT", "mtls": "HOST:PORT", "san": "NAMES", "ca-cert": "FILE", "ca-key": "FILE",
+	"lesson-ports": "HOST:PORT", "instructor-token": "TOKEN", "instructor-token-file": "FILE", "trace-limit": "BYTES",
+	"max-packet-size": "BYTES", "session-expiry": "DURATION", "session-queue": "COUNT", "session-queue-bytes": "BYTES",
+	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER",
+}
+
 // parseConfig reads flags, then environment variables for flags not given.
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	var c Config
@@ -129,7 +139,13 @@ Every flag can also be set with an environment variable, shown in brackets.
 `)
 		fs.VisitAll(func(f *flag.Flag) {
 			name, usage := flag.UnquoteUsage(f)
-			fmt.Fprintf(out, "  --%s %s  [%s]\n    \t%s", f.Name, name, envName(f.Name), usage)
+			if p, ok := placeholders[f.Name]; ok {
+				name = p
+			}
+			if name != "" {
+				name = " " + name
+			}
+			fmt.Fprintf(out, "  --%s%s  [%s]\n    \t%s", f.Name, name, envName(f.Name), usage)
 			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
 				fmt.Fprintf(out, " (default %q)", f.DefValue)
 			}

@@ -21,7 +21,7 @@ import (
 func (a *App) routes() http.Handler {
 	assets := assetURLs(a.assets)
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", newIndexPage(assets, a.listeners, a.caFile()))
+	mux.Handle("GET /{$}", newIndexPage(assets, a.listeners))
 	mux.Handle("GET /healthz", newHealthz(a.listeners, Health{HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names}))
 	mux.Handle("GET /ca.pem", newCACert(a.ca.RootPEM()))
 	boss := instructor{token: a.cfg.Token}
@@ -35,6 +35,8 @@ func (a *App) routes() http.Handler {
 	traces.register(mux)
 	mux.Handle("GET /replay", newReplayPage(assets))
 	newLessonPages(a.course, assets, a.listeners).withVars(a.lessonVars).register(mux)
+	mux.Handle("GET /favicon.svg", newFavicon())
+	mux.Handle("GET /favicon.ico", newFavicon())
 	if a.assets != nil {
 		mux.Handle("GET "+web.Prefix, a.assets)
 	}
@@ -109,24 +111,43 @@ func (c *caCert) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type indexPage struct {
 	assets    pages.Assets
 	listeners func() []broker.ListenerInfo
-	caFile    string // the CA certificate's path on this machine
 }
 
-func newIndexPage(assets pages.Assets, listeners func() []broker.ListenerInfo, caFile string) *indexPage {
-	return &indexPage{assets: assets, listeners: listeners, caFile: caFile}
+func newIndexPage(assets pages.Assets, listeners func() []broker.ListenerInfo) *indexPage {
+	return &indexPage{assets: assets, listeners: listeners}
+}
+
+// mainListenerWhat says in a few words what the main listeners are; a
+// lesson listener's words are its fault's.
+var mainListenerWhat = map[string]string{
+	"mqtt":  "plain MQTT, no TLS",
+	"mqtts": "MQTT over TLS",
+	"mtls":  "MQTT over TLS, client certificate required",
+	"ws":    "MQTT over WebSocket, at /mqtt",
 }
 
 func (h *indexPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !needAssets(w, h.assets) {
 		return
 	}
-	d := pages.Index{Assets: h.assets, CAFile: h.caFile}
+	// Commands name the host this page was reached by: a device that
+	// reached the page can reach the broker there too.
+	vars := requestVars(r)
+	near := vars["host"]
+	d := pages.Index{Assets: h.assets, CAURL: vars["ca.url"]}
 	for _, l := range h.listeners() {
-		d.Listeners = append(d.Listeners, pages.Listener{Name: l.Name, Addr: l.Addr, TLS: l.TLS, MTLS: l.MTLS, Lesson: l.Lesson, About: l.About})
+		_, port := dialHost(strings.TrimSuffix(l.Addr, "/mqtt"), near)
+		what := mainListenerWhat[l.Name]
+		if l.Fault != nil {
+			what = l.Fault.What
+			d.LessonListeners++
+		}
+		if what == "" {
+			what = l.About
+		}
+		d.Listeners = append(d.Listeners, pages.Listener{Name: l.Name, Addr: l.Addr, Port: port, TLS: l.TLS, MTLS: l.MTLS, Lesson: l.Lesson, About: l.About, What: what})
 		if l.Name == "mqtts" {
-			// Listening everywhere: tell devices the name they used to reach this page.
-			near, _ := requestHost(r)
-			d.MQTTSHost, d.MQTTSPort = dialHost(l.Addr, strings.Trim(near, "[]"))
+			d.MQTTSHost, d.MQTTSPort = dialHost(l.Addr, near)
 		}
 	}
 	render(w, http.StatusOK, pages.IndexPage(d), r)

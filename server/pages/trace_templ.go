@@ -201,7 +201,7 @@ func shell(title string, a Assets) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "\"><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -224,7 +224,7 @@ func shell(title string, a Assets) templ.Component {
 		var templ_7745c5c3_Var8 string
 		templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(a.Script).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `trace.templ`, Line: 42, Col: 25}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `trace.templ`, Line: 43, Col: 25}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
 		if templ_7745c5c3_Err != nil {
@@ -237,7 +237,7 @@ func shell(title string, a Assets) templ.Component {
 		var templ_7745c5c3_Var9 string
 		templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(a.Wasm).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `trace.templ`, Line: 42, Col: 46}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `trace.templ`, Line: 43, Col: 46}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var9)
 		if templ_7745c5c3_Err != nil {
@@ -290,7 +290,7 @@ func TracePage(a Assets) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</div><p>Every recent connection to the broker, recorded on the server's side of the wire. Pick one to see its messages; new ones appear as they happen.</p></header><main><div class=\"side\"><section class=\"panel\"><h2>Recent connections</h2><p class=\"status busy\" data-testid=\"trace-status\" role=\"status\">Opening the live feed…</p><ul class=\"conns\" data-testid=\"conn-list\" aria-label=\"recent connections, newest first\"></ul></section></div><section class=\"panel trace-panel\"><h2 data-testid=\"conn-title\">Trace</h2><div data-testid=\"trace\"><p class=\"hint\">Pick a connection on the left.</p></div></section></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</div><p>Every recent connection to the broker, recorded on the server's side of the wire. Pick one to see its messages; new ones appear as they happen.</p></header><main><div class=\"side\"><section class=\"panel\"><h2>Recent connections</h2><p class=\"status busy\" data-testid=\"trace-status\" role=\"status\">Opening the live feed…</p><ul class=\"conns\" data-testid=\"conn-list\" aria-label=\"recent connections, newest first\"></ul></section></div><section class=\"panel trace-panel full\"><h2 data-testid=\"conn-title\">Trace</h2><div data-testid=\"trace\"><p class=\"hint\">Pick a connection on the left.</p></div></section></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

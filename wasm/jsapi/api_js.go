@@ -5,6 +5,7 @@ package jsapi
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -34,9 +35,58 @@ func Tunnel(ctx context.Context, listener, tunnelURL string) (net.Conn, error) {
 	u.RawQuery = q.Encode()
 	c, err := wsconn.Dial(ctx, u.String())
 	if err != nil {
-		return nil, fmt.Errorf("could not open the tunnel to listener %q: %v", listener, err)
+		crossOrigin := !strings.EqualFold(u.Host, js.Global().Get("location").Get("host").String())
+		return nil, tunnelError(listener, tunnelStatus(ctx, u), crossOrigin, err)
 	}
 	return c, nil
+}
+
+// tunnelStatus asks the tunnel with a plain GET how it answers, after the
+// browser's WebSocket, which never tells why, failed to open: the status
+// code, or 0 when the server did not answer.
+func tunnelStatus(ctx context.Context, u *url.URL) int {
+	p := *u
+	p.Scheme = strings.Replace(strings.Replace(p.Scheme, "wss", "https", 1), "ws", "http", 1)
+	status := make(chan int, 1)
+	var then, fail js.Func
+	then = js.FuncOf(func(this js.Value, args []js.Value) any {
+		status <- args[0].Get("status").Int()
+		return nil
+	})
+	fail = js.FuncOf(func(this js.Value, args []js.Value) any {
+		status <- 0
+		return nil
+	})
+	defer then.Release()
+	defer fail.Release()
+	js.Global().Call("fetch", p.String(), map[string]any{"cache": "no-store"}).Call("then", then, fail)
+	select {
+	case s := <-status:
+		return s
+	case <-ctx.Done():
+		return 0
+	}
+}
+
+// tunnelError says in plain words why the WebSocket tunnel to a listener
+// did not open; status is the server's answer to a plain GET (0: none, or
+// not readable by a page of another site).
+func tunnelError(listener string, status int, crossOrigin bool, err error) error {
+	switch {
+	case status == 0 && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)):
+		return fmt.Errorf("could not open the tunnel to listener %q: the server did not answer in time", listener)
+	case status == 0 && crossOrigin:
+		return fmt.Errorf("could not open the tunnel to listener %q: the server cannot be reached, or it does not take tunnels from pages of this site (its operator can allow them with --allow-origin)", listener)
+	case status == 0:
+		return fmt.Errorf("could not open the tunnel to listener %q: the server cannot be reached (is it still running?)", listener)
+	case status == 429 || status == 503:
+		return fmt.Errorf("could not open the tunnel to listener %q: the server has too many connections open (HTTP %d); try again in a moment", listener, status)
+	case status == 404:
+		return fmt.Errorf("could not open the tunnel: the server has no listener %q the page may reach", listener)
+	case status == 403:
+		return fmt.Errorf("could not open the tunnel to listener %q: the server does not take tunnels from pages of this site (its operator can allow them with --allow-origin)", listener)
+	}
+	return fmt.Errorf("could not open the tunnel to listener %q: the WebSocket did not open (%v)", listener, err)
 }
 
 // Install sets the global GlobalName: the methods of GlobalMethods, with
@@ -138,6 +188,7 @@ type traceError struct {
 }
 
 func (e *traceError) Error() string { return e.err.Error() }
+func (e *traceError) Unwrap() error { return e.err }
 
 func connObject(c *client.Conn) js.Value {
 	ctx := context.Background()
@@ -271,6 +322,17 @@ func promise(f func() (any, error)) any {
 				var te *traceError
 				if errors.As(err, &te) {
 					e.Set("trace", jsonValue(events(te.rec.Events())))
+				}
+				// A handshake that failed after it started: the certificate
+				// check so far, and the name of the connection at the broker.
+				var de *client.DialError
+				if errors.As(err, &de) {
+					if len(de.Checks) > 0 {
+						e.Set("checks", jsonValue(checks(de.Checks)))
+					}
+					if de.ClientRandom != nil {
+						e.Set("brokerKey", hex.EncodeToString(de.ClientRandom))
+					}
 				}
 				reject.Invoke(e)
 				return

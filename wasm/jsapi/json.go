@@ -202,6 +202,36 @@ func (es events) appendJSON(b []byte) []byte {
 			return o.end()
 		})
 		o.strOmit("error", e.Error)
+		if len(e.Certs) > 0 {
+			o.key("certs")
+			o.b = appendList(o.b, false, len(e.Certs), func(b []byte, i int) []byte {
+				c := &e.Certs[i]
+				o := newObj(b)
+				o.int("field", int64(c.Field))
+				o.strOmit("error", c.Error)
+				o.str("subject", c.Subject)
+				o.strOmit("subjectCN", c.SubjectCN)
+				o.str("issuer", c.Issuer)
+				o.strOmit("issuerCN", c.IssuerCN)
+				o.boolOmit("selfSigned", c.SelfSigned)
+				o.boolOmit("ca", c.CA)
+				o.time("notBefore", c.NotBefore)
+				o.time("notAfter", c.NotAfter)
+				if len(c.Names) > 0 {
+					o.key("names")
+					o.b = appendList(o.b, false, len(c.Names), func(b []byte, i int) []byte { return appendString(b, c.Names[i]) })
+				}
+				o.str("key", c.Key)
+				o.str("signature", c.Signature)
+				o.str("serial", c.Serial)
+				o.str("fingerprint", c.Fingerprint)
+				return o.end()
+			})
+		}
+		o.intOmit("packetId", int64(e.PacketID))
+		if e.QoS != nil {
+			o.int("qos", int64(*e.QoS))
+		}
 		return o.end()
 	})
 }

@@ -10,6 +10,7 @@ import { mountLessons } from "./lesson";
 import { mountTracePage } from "./tracepage";
 import { mountReplay } from "./replay";
 import { installEmbed } from "./embed";
+import { mountDrawer } from "./drawer";
 import type { Playground } from "./playground.d";
 
 const script = document.currentScript as HTMLScriptElement | null;
@@ -20,7 +21,10 @@ function mount(pg: Playground): void {
   const has = (id: string) => document.querySelector(`[data-testid="${id}"]`) !== null;
   if (has("conn-list")) mountTracePage(pg);
   else if (has("replay")) mountReplay(pg);
-  else if (has("lesson") || has("course")) mountLessons(pg);
+  else if (has("lesson") || has("course")) {
+    mountLessons(pg);
+    if (has("lesson")) mountDrawer();
+  }
   else mountPage(pg);
 }
 
