@@ -282,3 +282,19 @@ func TestTunnelCarriesTLS(t *testing.T) {
 		t.Errorf("broker connections %+v lack the tunnelled mqtts one", app.broker.Conns())
 	}
 }
+
+// connID is the id of the broker's most recent connection of a client id
+// (GET /trace/{id}); it fails the test when the broker lists none.
+func connID(t *testing.T, app *App, clientID string) string {
+	t.Helper()
+	var id string
+	for _, c := range app.broker.Conns() {
+		if c.ClientID == clientID {
+			id = c.ID
+		}
+	}
+	if id == "" {
+		t.Fatalf("the broker lists no connection %s", clientID)
+	}
+	return id
+}

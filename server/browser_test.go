@@ -743,15 +743,7 @@ func TestBrowserReplayDeepLink(t *testing.T) {
 	}
 
 	// The broker's own recording, straight from the trace API, relative src.
-	var id string
-	for _, c := range app.broker.Conns() {
-		if c.ClientID == "replay-test" {
-			id = c.ID
-		}
-	}
-	if id == "" {
-		t.Fatal("the broker lists no connection replay-test")
-	}
+	id := connID(t, app, "replay-test")
 	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/replay?src=/trace/"+id+"/recording#event=broker-5&field=cert_data&nth=2")); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/mqtts-playground/playground/broker/brokertest"
 )
 
 // tcpdumpSession captures a mosquitto_pub --cafile session to the mqtts
@@ -57,16 +56,7 @@ func tcpdumpSession(t *testing.T, app *App, clientID, topic, msg string) (pcap, 
 		t.Fatal("tcpdump did not start capturing within 10 s")
 	}
 	mosquittoPub(t, app, topic, msg, "-i", clientID)
-	var id string
-	brokertest.WaitFor(t, 10*time.Second, "the broker to record "+clientID, func() bool {
-		for _, c := range app.broker.Conns() {
-			if c.ClientID == clientID {
-				id = c.ID
-			}
-		}
-		return id != ""
-	})
-	rec, _ := app.broker.Recording(id)
+	rec, _ := app.broker.Recording(connID(t, app, clientID))
 	if !strings.Contains(rec.KeyLog, "CLIENT_TRAFFIC_SECRET_0") {
 		t.Fatalf("the broker logged no secrets for %s: %q", clientID, rec.KeyLog)
 	}

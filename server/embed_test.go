@@ -3,11 +3,11 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -71,15 +71,7 @@ func TestBrowserEmbedDeepLink(t *testing.T) {
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
 	runDemo(t, ctx, "embed-test")
-	var id string
-	for _, c := range app.broker.Conns() {
-		if c.ClientID == "embed-test" {
-			id = c.ID
-		}
-	}
-	if id == "" {
-		t.Fatal("the broker lists no connection embed-test")
-	}
+	id := connID(t, app, "embed-test")
 	frame := "http://" + app.httpAddr + "/replay?src=" + url.QueryEscape("/trace/"+id+"/recording") + "&embed=1#event=broker-5&field=cert_data&nth=2"
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
