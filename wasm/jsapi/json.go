@@ -91,11 +91,6 @@ func (o *obj) bytes(k string, v []byte) {
 	o.b = append(o.b, '"')
 }
 
-func (o *obj) value(k string, v jsonValuer) {
-	o.key(k)
-	o.b = v.appendJSON(o.b)
-}
-
 func (o *obj) end() []byte { return append(o.b, '}') }
 
 // appendList writes a JSON array of n elements, null when the slice is nil.
