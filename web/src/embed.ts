@@ -49,8 +49,18 @@ export function installEmbed(): void {
     post({ type: "height", height });
   };
   new ResizeObserver(report).observe(document.documentElement);
+  // The browser skips the rendering (and so ResizeObserver) of a frame
+  // that is out of view: measure after DOM changes as well, so a frame
+  // below the fold has its height before the reader scrolls to it.
+  let pending = 0;
+  new MutationObserver(() => {
+    if (!pending) pending = window.setTimeout(() => ((pending = 0), report()), 50);
+  }).observe(document.body, { childList: true, subtree: true });
   report();
-  document.addEventListener(SELECT_EVENT, (e) => post({ type: "select", ...(e as CustomEvent<Target>).detail }));
+  document.addEventListener(SELECT_EVENT, (e) => {
+    report();
+    post({ type: "select", ...(e as CustomEvent<Target>).detail });
+  });
   document.addEventListener("click", (e) => {
     const a = (e.target as Element | null)?.closest?.("a[href]") as HTMLAnchorElement | null;
     if (a && !a.target && !a.hasAttribute("download")) a.href = embedHref(a.href);
