@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -43,7 +44,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /healthz", newHealthz(a.listeners, Health{HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names}))
 	mux.Handle("GET /ca.pem", newCACert(a.ca.RootPEM()))
 	pkiAPI := newPKIAPI(a.ca, a.rot, a.names, boss, a.log).withWritable(a.writable).withBurst(a.cfg.CertRequests)
-	tunnel := newTunnel(a.broker, 1024, a.log).withFrameLimit(a.cfg.TunnelFrameLimit)
+	tunnel := newTunnel(a.broker, 1024, a.log).withFrameLimit(a.cfg.TunnelFrameLimit).allowOrigins(a.origins)
 	traces := newTraceAPI(a.broker, boss, a.log).limitViewers(1024, a.cfg.MaxConnsPerAddr)
 	if class != nil {
 		pkiAPI.withClass(class)
@@ -235,6 +236,8 @@ type tunnel struct {
 	frameLimit int64
 	// who says whose a tunnel is, in a class; nil outside one.
 	who func(*http.Request) (broker.Principal, error)
+	// origins are the other sites whose pages may open tunnels.
+	origins originSet
 }
 
 func newTunnel(b *broker.Broker, max int64, log *slog.Logger) *tunnel {
@@ -255,7 +258,24 @@ func (t *tunnel) withFrameLimit(n int) *tunnel {
 	return t
 }
 
+// allowOrigins lets pages of these origins open tunnels beside the
+// playground's own (--allow-origin).
+func (t *tunnel) allowOrigins(o originSet) *tunnel {
+	t.origins = o
+	return t
+}
+
 func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A browser names the page's origin; other clients (devices, tests)
+	// send none.
+	var accept websocket.AcceptOptions
+	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r.Host) {
+		if !t.origins.allows(origin) {
+			http.Error(w, fmt.Sprintf("tunnel: pages of %s may not open tunnels here; the person running the playground can allow them with --allow-origin %s", origin, origin), http.StatusForbidden)
+			return
+		}
+		accept.InsecureSkipVerify = true // the origin is checked above
+	}
 	name := r.URL.Query().Get("to")
 	if name == "" {
 		http.Error(w, "tunnel: say which broker listener to reach: /tunnel?to=mqtts", http.StatusBadRequest)
@@ -294,7 +314,7 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	ws, err := websocket.Accept(w, r, nil)
+	ws, err := websocket.Accept(w, r, &accept)
 	if err != nil {
 		return // Accept has answered
 	}

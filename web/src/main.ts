@@ -14,6 +14,7 @@ import { mountReplay } from "./replay";
 import { mountAttendee } from "./attendee";
 import { mountInstructor } from "./instructor";
 import { followClass } from "./classfeed";
+import { installEmbed } from "./embed";
 import { mountDrawer } from "./drawer";
 import type { Playground } from "./playground.d";
 
@@ -21,6 +22,7 @@ const script = document.currentScript as HTMLScriptElement | null;
 const pg = installPlayground(script);
 
 function mount(pg: Playground): void {
+  installEmbed();
   const has = (id: string) => document.querySelector(`[data-testid="${id}"]`) !== null;
   followClass();
   if (has("attendee")) mountAttendee(pg);
