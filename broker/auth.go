@@ -40,11 +40,30 @@ func (h *certAuth) Provides(b byte) bool {
 	return bytes.Contains([]byte{mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnACLCheck}, []byte{b})
 }
 
-// OnConnect puts the client id in its identity's space (see certAuth).
-func (h *certAuth) OnConnect(cl *mqtt.Client, _ packets.Packet) error {
-	if bc, ok := cl.Net.Conn.(*brokerConn); ok {
-		cl.ID = bc.info.idSpace() + cl.ID
+// OnConnect decides, in a class, who the client is (see Principal), then
+// puts the client id in its identity's space (see certAuth).
+func (h *certAuth) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	bc, ok := cl.Net.Conn.(*brokerConn)
+	if !ok {
+		return nil
 	}
+	if h.b.opts.Class != nil {
+		// A tunnel's owner was known, and counted, before CONNECT.
+		preset := !bc.info.principal().IsZero()
+		who, code, why := h.authenticate(bc, pk)
+		if why != "" {
+			return h.refuse(cl, bc, code, why, NoticeAuth)
+		}
+		var release func()
+		if !preset {
+			var err error
+			if release, err = h.b.AdmitOwner("listener "+cl.Net.Listener, who); err != nil {
+				return h.refuse(cl, bc, packets.ErrQuotaExceeded, err.Error(), NoticeLimit)
+			}
+		}
+		bc.info.setPrincipal(who, release)
+	}
+	cl.ID = bc.info.idSpace() + cl.ID
 	return nil
 }
 
@@ -69,12 +88,35 @@ func (h *certAuth) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 
 // OnACLCheck runs for every publish, will and subscription, and for every
 // message before it is delivered or handed over with a session.
-func (h *certAuth) OnACLCheck(cl *mqtt.Client, topic string, _ bool) bool {
+func (h *certAuth) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	bc, ok := cl.Net.Conn.(*brokerConn)
-	if !ok || !bc.info.lesson {
+	if !ok {
 		return true
 	}
-	return strings.HasPrefix(topic, LessonTopicPrefix)
+	if bc.info.lesson && !strings.HasPrefix(topic, LessonTopicPrefix) {
+		return false
+	}
+	if h.b.opts.Class == nil {
+		return true
+	}
+	who := bc.info.principal()
+	if who.Instructor || who.Owner != "" && ownsTopic(topic, who.Owner, h.b.opts.Class.OwnerTopics) {
+		return true
+	}
+	if write && h.b.drops.allow("acl "+bc.info.Info().ID) {
+		h.b.notify(Notice{Kind: NoticeACL, Info: bc.info.Info(), Topic: topic, Cause: "a topic outside their own",
+			Detail: "topic " + quote(topic) + " is not under " + strings.Join(h.spaces(who.Owner), ", ")})
+	}
+	return false
+}
+
+// spaces are owner's topic spaces, as filters.
+func (h *certAuth) spaces(owner string) []string {
+	var out []string
+	for _, p := range h.b.opts.Class.OwnerTopics {
+		out = append(out, strings.ReplaceAll(p, "{owner}", owner)+"/#")
+	}
+	return out
 }
 
 // idSpace is the prefix of the broker's key for the sessions of this
@@ -84,6 +126,12 @@ func (c *Conn) idSpace() string {
 	var s string
 	if c.lesson {
 		s = "\x00lesson"
+	}
+	switch who := c.principal(); {
+	case who.Instructor:
+		s += "\x00instructor"
+	case who.Owner != "":
+		s += "\x00owner=" + who.Owner
 	}
 	if cn := c.Info().PeerCN; cn != "" {
 		s += "\x00cn=" + cn

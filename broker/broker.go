@@ -124,6 +124,11 @@ type Options struct {
 	// Connections handed to Serve (the tunnel, WebSocket) count when their
 	// server calls Admit, as WebSocket does.
 	ConnsPerAddr int
+
+	// Class, when set, makes the broker a class's (workshop mode): every
+	// client must be an attendee or the instructor, and an attendee's
+	// clients touch only the attendee's topics (see Principal).
+	Class *ClassOptions
 }
 
 // Defaults of the limits in Options.
@@ -133,6 +138,7 @@ const (
 	DefaultSessionQueue      = 1000
 	DefaultSessionQueueBytes = 8 << 20
 	DefaultConnsPerAddr      = 100
+	DefaultOwnerConns        = 20
 )
 
 // topicAliasMaximum is how many topic aliases a client may set up (each
@@ -189,10 +195,13 @@ type Broker struct {
 	live      map[*endpoint]struct{} // connections being served, closed by Close
 	nextID    atomic.Uint64
 	closed    bool
-	watchers  atomic.Int64 // see Watch
+	watchers  atomic.Int64  // see Watch
+	changes   atomic.Uint64 // see Changes
 
-	perAddr *addrLimiter // see Options.ConnsPerAddr
-	drops   *logLimiter  // sessions whose full queue was logged lately
+	perAddr  *addrLimiter // see Options.ConnsPerAddr
+	perOwner *addrLimiter // see ClassOptions.OwnerConns
+	rates    *ownerRates  // see ClassOptions.OwnerRate; nil: no limit
+	drops    *logLimiter  // sessions whose full queue was logged lately
 }
 
 type listener struct {
@@ -215,8 +224,10 @@ func New(opts Options) (*Broker, error) {
 		opts.HandshakeTimeout = 10 * time.Second
 	}
 	b := &Broker{opts: opts, log: opts.Logger, listeners: map[string]*listener{}, live: map[*endpoint]struct{}{},
-		perAddr: newAddrLimiter(int(limit(int64(opts.ConnsPerAddr), DefaultConnsPerAddr, math.MaxInt))),
-		drops:   newLogLimiter(time.Minute)}
+		perAddr:  newAddrLimiter(int(limit(int64(opts.ConnsPerAddr), DefaultConnsPerAddr, math.MaxInt))),
+		perOwner: newAddrLimiter(int(limit(int64(opts.class().OwnerConns), DefaultOwnerConns, math.MaxInt))),
+		rates:    newOwnerRates(opts.class().OwnerRate, opts.class().OwnerBurst),
+		drops:    newLogLimiter(time.Minute)}
 	// mochi logs every connection at info; keep only its warnings.
 	mqLog := slog.New(&levelFilter{opts.Logger.Handler(), slog.LevelWarn})
 	b.mq = mqtt.New(&mqtt.Options{InlineClient: false, Logger: mqLog, Capabilities: capabilities(opts)})
@@ -228,6 +239,11 @@ func New(opts Options) (*Broker, error) {
 	}
 	if err := b.mq.AddHook(&limitHook{b: b}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
+	}
+	if b.rates != nil {
+		if err := b.mq.AddHook(&ownerHook{b: b}, nil); err != nil {
+			return nil, fmt.Errorf("broker: %w", err)
+		}
 	}
 	if err := b.mq.Serve(); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
@@ -347,6 +363,12 @@ func (b *Broker) Serve(name string, c net.Conn) error {
 
 // serve runs l's pipeline on raw; closed, if not nil, runs once raw is closed.
 func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
+	return b.serveAs(l, raw, closed, Principal{})
+}
+
+// serveAs is serve for a connection whose owner is known before it starts
+// (see ServeAs); zero who learns it at CONNECT, in a class.
+func (b *Broker) serveAs(l *listener, raw net.Conn, closed func(), who Principal) error {
 	end := &endpoint{raw: raw, done: make(chan struct{})}
 	end.closed = func() {
 		b.mu.Lock()
@@ -365,7 +387,13 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 	b.live[end] = struct{}{}
 	b.mu.Unlock()
 	defer end.close(closeLinger)
-	conn := &Conn{info: ConnInfo{ID: fmt.Sprintf("c%d", b.nextID.Add(1)), Listener: l.Name, Remote: raw.RemoteAddr().String(), Started: time.Now()}, lesson: l.Lesson}
+	conn := &Conn{info: ConnInfo{ID: fmt.Sprintf("c%d", b.nextID.Add(1)), Listener: l.Name, Remote: raw.RemoteAddr().String(), Started: time.Now(), Owner: who.Owner},
+		lesson: l.Lesson, who: who, changed: &b.changes}
+	end.conn = conn
+	defer conn.releaseOwner()
+	if _, ok := raw.(*tunnelConn); ok {
+		conn.info.Tunnel = true
+	}
 	if rc, ok := raw.(*relayedConn); ok && rc.lesson {
 		// Relayed for a lesson listener: its rules follow the client.
 		conn.lesson = true
@@ -403,7 +431,8 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 			if l.Fault != nil {
 				ex = l.Fault.OnBroker(err)
 			}
-			conn.update(func(i *ConnInfo) { i.Err = joinWords(ex.Cause, ex.Detail) })
+			conn.update(func(i *ConnInfo) { i.Err, i.Cause = joinWords(ex.Cause, ex.Detail), ex.Cause })
+			b.notify(Notice{Kind: NoticeHandshake, Info: conn.Info(), Cause: ex.Cause, Detail: ex.Detail})
 			msg := "TLS handshake failed"
 			if ex.Cause != msg {
 				msg += ": " + ex.Cause
@@ -446,7 +475,11 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 	c.SetDeadline(time.Now().Add(b.opts.HandshakeTimeout))
 	err := b.mq.EstablishConnection(l.Name, &brokerConn{Conn: c, info: conn, end: end})
 	if err != nil && !errors.Is(err, io.EOF) {
-		conn.update(func(i *ConnInfo) { i.Err = explain.Ended(err, "the client") })
+		conn.update(func(i *ConnInfo) {
+			if i.Err == "" { // a refusal's own reason (certAuth.refuse) says more
+				i.Err = explain.Ended(err, "the client")
+			}
+		})
 		if errors.Is(err, packets.ErrPacketTooLarge) {
 			b.log.Info("refused a packet over the maximum packet size", "listener", l.Name, "remote", remote,
 				"limit", b.mq.Options.Capabilities.MaximumPacketSize, "hint", "raise --max-packet-size if clients really send larger messages")

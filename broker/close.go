@@ -25,6 +25,7 @@ type endpoint struct {
 	raw    net.Conn
 	done   chan struct{} // closed when raw is
 	closed func()        // runs once raw is closed
+	conn   *Conn         // its description
 
 	mu   sync.Mutex
 	tls  *tls.Conn // once its handshake is done

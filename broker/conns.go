@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -12,10 +13,14 @@ import (
 
 // Conn is a connection's live record: its description and its recorder.
 type Conn struct {
-	mu     sync.Mutex
-	info   ConnInfo
-	rec    *trace.Recorder
-	lesson bool // bound by a lesson listener's rules (see certAuth)
+	mu      sync.Mutex
+	info    ConnInfo
+	rec     *trace.Recorder
+	lesson  bool           // bound by a lesson listener's rules (see certAuth)
+	changed *atomic.Uint64 // the broker's count of changes (see Broker.Changes)
+
+	who     Principal // who it acts for in a class; under mu
+	release func()    // ends its count against ClassOptions.OwnerConns; under mu
 }
 
 // update changes the description under the lock.
@@ -23,6 +28,36 @@ func (c *Conn) update(f func(*ConnInfo)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f(&c.info)
+	if c.changed != nil {
+		c.changed.Add(1)
+	}
+}
+
+// principal is who the connection acts for (zero until known).
+func (c *Conn) principal() Principal {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.who
+}
+
+// setPrincipal notes who the connection acts for, and the release of its
+// count against ClassOptions.OwnerConns.
+func (c *Conn) setPrincipal(p Principal, release func()) {
+	c.update(func(i *ConnInfo) {
+		c.who, c.release = p, release
+		i.Owner = p.Owner
+	})
+}
+
+// releaseOwner ends the connection's count against ClassOptions.OwnerConns.
+func (c *Conn) releaseOwner() {
+	c.mu.Lock()
+	r := c.release
+	c.release = nil
+	c.mu.Unlock()
+	if r != nil {
+		r()
+	}
 }
 
 // Info returns a copy of the connection's description.
@@ -59,6 +94,7 @@ func (b *Broker) traceLimits() trace.Limits {
 func (b *Broker) remember(c *Conn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.changes.Add(1)
 	b.conns = append(b.conns, c)
 	if over := len(b.conns) - b.opts.KeepConns; over > 0 {
 		b.conns = append([]*Conn(nil), b.conns[over:]...)
@@ -67,26 +103,47 @@ func (b *Broker) remember(c *Conn) {
 
 // Conns lists recent connections, newest first.
 func (b *Broker) Conns() []ConnInfo {
+	return b.ConnsOf(nil)
+}
+
+// ConnsOf lists the recent connections for which keep returns true, newest
+// first; keep nil keeps all.
+func (b *Broker) ConnsOf(keep func(*ConnInfo) bool) []ConnInfo {
 	b.mu.Lock()
 	list := append([]*Conn(nil), b.conns...)
 	b.mu.Unlock()
-	out := make([]ConnInfo, len(list))
-	for i, c := range list {
-		out[len(list)-1-i] = c.Info()
+	out := make([]ConnInfo, 0, len(list))
+	for i := len(list) - 1; i >= 0; i-- {
+		info := list[i].Info()
+		if keep == nil || keep(&info) {
+			out = append(out, info)
+		}
 	}
 	return out
 }
 
+// Changes counts the changes to the list of recent connections and their
+// descriptions: a viewer whose count is unchanged need not list them
+// again.
+func (b *Broker) Changes() uint64 { return b.changes.Load() }
+
 // Recording returns what was recorded of a recent connection.
 func (b *Broker) Recording(id string) (trace.Recording, bool) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	var rec *trace.Recorder
 	for _, c := range b.conns {
 		if c.info.ID == id && c.rec != nil {
-			return c.rec.Recording(), true
+			rec = c.rec
+			break
 		}
 	}
-	return trace.Recording{}, false
+	b.mu.Unlock()
+	// The copy is made outside the broker's lock: new connections and
+	// their ends do not wait for it.
+	if rec == nil {
+		return trace.Recording{}, false
+	}
+	return rec.Recording(), true
 }
 
 // brokerConn is the net.Conn handed to mochi; it carries the connection's

@@ -58,4 +58,15 @@ type ConnInfo struct {
 	Ended time.Time `json:"ended,omitzero"`
 	// Err says why the connection ended, when it ended with an error.
 	Err string `json:"error,omitempty"`
+	// Cause is the short cause of Err, to group failures by ("the client
+	// did not speak TLS", "wrong user name or password").
+	Cause string `json:"cause,omitempty"`
+	// Tunnel is true for a connection a page made through the server's
+	// WebSocket tunnel (see Broker.ServeAs), false for one that reached a
+	// listener's port.
+	Tunnel bool `json:"tunnel,omitempty"`
+	// Owner is the attendee the connection belongs to, in a class
+	// (workshop mode); empty outside one, for the instructor, and until
+	// the owner is known.
+	Owner string `json:"owner,omitempty"`
 }

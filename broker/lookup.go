@@ -31,6 +31,12 @@ func (w *randomCatcher) Write(p []byte) (int, error) {
 // Find returns a recent connection by its id, by the hex client random of
 // its TLS handshake, or by its MQTT client id (the most recent one).
 func (b *Broker) Find(idOrRandom string) (ConnInfo, bool) {
+	return b.FindOf(idOrRandom, nil)
+}
+
+// FindOf is Find among the connections for which keep returns true (all
+// when keep is nil): the most recent one of a client id that keep allows.
+func (b *Broker) FindOf(idOrRandom string, keep func(*ConnInfo) bool) (ConnInfo, bool) {
 	b.mu.Lock()
 	list := append([]*Conn(nil), b.conns...)
 	b.mu.Unlock()
@@ -38,7 +44,9 @@ func (b *Broker) Find(idOrRandom string) (ConnInfo, bool) {
 	for i := len(list) - 1; i >= 0; i-- {
 		info := list[i].Info()
 		if info.ID == idOrRandom || (info.ClientRandom != "" && info.ClientRandom == key) || (info.ClientID != "" && info.ClientID == idOrRandom) {
-			return info, true
+			if keep == nil || keep(&info) {
+				return info, true
+			}
 		}
 	}
 	return ConnInfo{}, false

@@ -22,7 +22,8 @@ func (b *Broker) relay(l *listener, conn *Conn, victim net.Conn) error {
 	}
 	near, far := net.Pipe()
 	remote := conn.Info().Remote
-	go b.serve(target, &relayedConn{Conn: far, remote: relayAddr("relay " + l.Name + " for " + remote), lesson: l.Lesson}, nil)
+	// The owner of a tunnelled client is its relayed connection's too.
+	go b.serveAs(target, &relayedConn{Conn: far, remote: relayAddr("relay " + l.Name + " for " + remote), lesson: l.Lesson}, nil, conn.principal())
 	var up net.Conn = near
 	if target.TLS != nil {
 		cfg := &tls.Config{}

@@ -19,6 +19,7 @@ import (
 	"github.com/mqtts-playground/playground/broker/pki"
 	"github.com/mqtts-playground/playground/lessons"
 	"github.com/mqtts-playground/playground/web"
+	"github.com/mqtts-playground/playground/workshop"
 )
 
 // App is the running playground: CA, broker, and web servers.
@@ -32,6 +33,7 @@ type App struct {
 	cert   tls.Certificate
 	rot    *pki.Rotator // the broker's current certificate (see POST /pki/rotate)
 	course *lessons.Course
+	class  *workshop.Class // a class (--workshop); nil outside one
 	// origins are the other sites whose pages may open tunnels (--allow-origin).
 	origins originSet
 
@@ -107,7 +109,17 @@ func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error
 	}
 	log.Info("the broker certificate covers "+strings.Join(a.names, ", "), "hint", "connect with one of these names; add more with --san")
 	a.rot = pki.NewRotator(a.cert)
-	a.broker, err = broker.New(cfg.brokerOptions(log))
+	opts := cfg.brokerOptions(log)
+	opts.KeepConns = cfg.KeepConns
+	if cfg.Workshop {
+		if a.class, err = workshop.Open(a.ca.Dir(), cfg.Token); err != nil {
+			return nil, err
+		}
+		a.cfg.Token = a.class.Token()
+		opts.Class = a.classOptions()
+		log.Info("running a class", "attendees", a.class.Attendees(), "store", filepath.Join(a.ca.Dir(), workshop.StoreFile))
+	}
+	a.broker, err = broker.New(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +130,21 @@ func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error
 		return nil, err
 	}
 	return a, nil
+}
+
+// OwnerTopics are an attendee's topic spaces in a class: their own
+// (ws/ID), and those the lessons use (lessons/ID, lesson/ID on the lesson
+// listeners), where the attendee id stands in for the page's learner id.
+var ownerTopics = []string{"ws/{owner}", "lessons/{owner}", broker.LessonTopicPrefix + "{owner}"}
+
+// classOptions are the broker's options for the class.
+func (a *App) classOptions() *broker.ClassOptions {
+	conns := a.cfg.AttendeeConns
+	if conns == 0 {
+		conns = -1
+	}
+	return &broker.ClassOptions{Accounts: a.class, OwnerTopics: ownerTopics, OwnerConns: conns,
+		OwnerRate: a.cfg.AttendeeMsgRate, OwnerBurst: max(1, int(5*a.cfg.AttendeeMsgRate)), Notify: a.class.Notice}
 }
 
 // brokerOptions turns the flags into broker options: a flag's 0 (no
@@ -265,10 +292,14 @@ func (a *App) Close() error {
 			s.Close()
 		}
 	}
+	var err error
 	if a.broker != nil {
-		return a.broker.Close()
+		err = a.broker.Close()
 	}
-	return nil
+	if a.class != nil {
+		a.class.Close()
+	}
+	return err
 }
 
 // writable says why the data folder cannot be written, as found at start;

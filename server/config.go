@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,24 @@ type Config struct {
 	SessionQueue      int
 	SessionQueueBytes int
 	MaxConnsPerAddr   int
+	KeepConns         int
+	CertRequests      int
+	TunnelFrameLimit  int
+	// Pprof is where Go's profiler is served (net/http/pprof), for load
+	// tests; empty: nowhere.
+	Pprof string
+
+	// Workshop runs a class: attendees join with a name, get credentials
+	// and a topic space of their own, and see only their own connections;
+	// the instructor gets a dashboard (see package workshop).
+	Workshop bool
+	// Per-attendee limits of a class (0: no limit).
+	AttendeeConns   int
+	AttendeeMsgRate float64
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For (and
+	// X-Forwarded-Proto) the server believes.
+	TrustedProxies []netip.Prefix
+	trustedProxies []string // as given
 
 	// tokenInArgs is set when the instructor token was given on the
 	// command line, which every local user can read (/proc/PID/cmdline).
@@ -55,6 +74,13 @@ type Config struct {
 	// shorten them).
 	timeouts httpTimeouts
 }
+
+// Defaults that differ in a class (--workshop).
+const (
+	defaultKeepConns     = 200
+	workshopKeepConns    = 5000
+	workshopConnsPerAddr = 1000
+)
 
 // listFlag is a repeatable, comma-separated flag.
 type listFlag struct{ v *[]string }
@@ -96,6 +122,8 @@ var placeholders = map[string]string{
 	"lesson-ports": "HOST:PORT", "instructor-token": "TOKEN", "instructor-token-file": "FILE", "trace-limit": "BYTES",
 	"max-packet-size": "BYTES", "session-expiry": "DURATION", "session-queue": "COUNT", "session-queue-bytes": "BYTES",
 	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER",
+	"keep-conns": "COUNT", "cert-requests": "COUNT", "tunnel-frame-limit": "BYTES", "attendee-conns": "COUNT",
+	"attendee-msg-rate": "PER-SECOND", "trusted-proxy": "CIDR", "pprof": "HOST:PORT",
 }
 
 // parseConfig reads flags, then environment variables for flags not given.
@@ -126,6 +154,14 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.IntVar(&c.SessionQueue, "session-queue", broker.DefaultSessionQueue, "QoS 1 and 2 messages held for one session (unacknowledged, or waiting for the client to come back); more are dropped (0: the most the protocol allows, 65535)")
 	fs.IntVar(&c.SessionQueueBytes, "session-queue-bytes", broker.DefaultSessionQueueBytes, "bytes of the messages held for one session, those waiting for a slow client included; more are dropped (0: no limit)")
 	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", broker.DefaultConnsPerAddr, "open connections one address (one IPv6 /64) may have on the MQTT ports; more are refused (0: no limit)")
+	fs.IntVar(&c.KeepConns, "keep-conns", defaultKeepConns, "recent connections the broker keeps listed with their recordings (in /trace and the instructor's broker view); with --workshop the default is "+fmt.Sprint(workshopKeepConns))
+	fs.IntVar(&c.CertRequests, "cert-requests", 10, "client certificate requests one client may make at once, then one every six seconds; a client is an attendee in a class, else an address (one IPv6 /64)")
+	fs.IntVar(&c.TunnelFrameLimit, "tunnel-frame-limit", 32768, "largest WebSocket message the page's tunnel accepts, in bytes (a TLS record is at most about 16.6 KB); a larger one ends the tunnel")
+	fs.BoolVar(&c.Workshop, "workshop", false, "run a class: attendees join at /join with a name and get credentials, a topic space (ws/ID/#) and a trace of their own; the instructor opens the printed /instructor URL. Implies --listen-all unless addresses are given")
+	fs.IntVar(&c.AttendeeConns, "attendee-conns", broker.DefaultOwnerConns, "open connections one attendee may have, their page's tunnels and their devices together (--workshop; 0: no limit)")
+	fs.Float64Var(&c.AttendeeMsgRate, "attendee-msg-rate", 20, "messages a second one attendee's clients may publish together, with five seconds' worth at once (--workshop; 0: no limit)")
+	fs.Var(listFlag{&c.trustedProxies}, "trusted-proxy", "address or CIDR of a reverse proxy in front of the server: its X-Forwarded-For names the client (comma-separated, repeatable)")
+	fs.StringVar(&c.Pprof, "pprof", "", "serve Go's profiler (net/http/pprof) at this loopback address, for load tests (./task class-load -pprof)")
 	fs.StringVar(&c.BuildAssets, "build-assets", "", "build the web assets into this folder and exit (used by `./task build`)")
 	fs.BoolVar(&c.Dev, "dev", false, "serve unminified scripts")
 	fs.Usage = func() {
@@ -176,6 +212,30 @@ Every flag can also be set with an environment variable, shown in brackets.
 	if envErr != nil {
 		return c, envErr
 	}
+	if c.Workshop {
+		if !set["listen-all"] {
+			c.ListenAll = true
+		}
+		if !set["keep-conns"] {
+			c.KeepConns = workshopKeepConns
+		}
+		if !set["max-conns-per-addr"] {
+			// A class behind one NAT is one address; each attendee has
+			// their own limit (--attendee-conns).
+			c.MaxConnsPerAddr = workshopConnsPerAddr
+		}
+	}
+	for _, p := range c.trustedProxies {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return c, fmt.Errorf("--trusted-proxy %q is not an address or CIDR (10.0.0.5, 10.0.0.0/24, ::1)", p)
+			}
+			pfx = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pfx.Masked())
+	}
 	if c.ListenAll {
 		for name, addr := range map[string]*string{"http": &c.HTTP, "https": &c.HTTPS, "mqtt": &c.MQTT, "mqtts": &c.MQTTS, "mtls": &c.MTLS, "lesson-ports": &c.LessonPorts} {
 			if !set[name] && *addr != "off" {
@@ -207,9 +267,16 @@ Every flag can also be set with an environment variable, shown in brackets.
 		return c, errors.New("--ca-cert and --ca-key go together")
 	}
 	for name, v := range map[string]int64{"max-packet-size": int64(c.MaxPacketSize), "session-expiry": int64(c.SessionExpiry), "session-queue": int64(c.SessionQueue),
-		"session-queue-bytes": int64(c.SessionQueueBytes), "max-conns-per-addr": int64(c.MaxConnsPerAddr)} {
+		"session-queue-bytes": int64(c.SessionQueueBytes), "max-conns-per-addr": int64(c.MaxConnsPerAddr), "keep-conns": int64(c.KeepConns),
+		"cert-requests": int64(c.CertRequests), "tunnel-frame-limit": int64(c.TunnelFrameLimit), "attendee-conns": int64(c.AttendeeConns), "attendee-msg-rate": int64(c.AttendeeMsgRate)} {
 		if v < 0 {
 			return c, fmt.Errorf("--%s must not be negative (0: no limit)", name)
+		}
+	}
+	if c.Pprof != "" {
+		h, _, err := net.SplitHostPort(c.Pprof)
+		if ip, perr := netip.ParseAddr(h); err != nil || perr != nil || !ip.IsLoopback() {
+			return c, fmt.Errorf("--pprof %q: give a loopback address and port (127.0.0.1:6060): the profiler is for this machine only", c.Pprof)
 		}
 	}
 	for name, addr := range map[string]string{"http": c.HTTP, "https": c.HTTPS, "mqtt": c.MQTT, "mqtts": c.MQTTS, "mtls": c.MTLS, "lesson-ports": c.LessonPorts} {

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,7 +42,7 @@ const (
 // guard wraps the routes in what every request goes through.
 func (a *App) guard(h http.Handler) http.Handler {
 	hosts := newHostGuard(a.servedHosts(), a.log)
-	return recoverPanics(a.log, secureHeaders(hosts.wrap(h)))
+	return recoverPanics(a.log, secureHeaders(proxies(a.cfg.TrustedProxies).wrap(hosts.wrap(h))))
 }
 
 // recoverPanics logs a handler's panic as an error with its stack and
@@ -152,16 +155,40 @@ func (a *App) servedHosts() []string {
 // certificate, read every connection's TLS secrets.
 type instructor struct {
 	token string // empty: no token; the machine's own requests only
+	// cookie names the instructor's session cookie in a class (set by
+	// GET /instructor?token=…); empty outside one.
+	cookie string
+}
+
+// session is the value of the instructor's session cookie: derived from
+// the token, so the token itself is not kept in the browser.
+func (in instructor) session() string {
+	m := hmac.New(sha256.New, []byte(in.token))
+	m.Write([]byte("mqtts-playground instructor session"))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// hasSession reports whether r carries the instructor's session cookie.
+func (in instructor) hasSession(r *http.Request) bool {
+	if in.cookie == "" || in.token == "" {
+		return false
+	}
+	c, err := r.Cookie(in.cookie)
+	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(in.session())) == 1
 }
 
 // errNotInstructor is wrapped by every refusal of instructor.check.
 var errNotInstructor = errors.New("only the instructor may do this")
 
 // check allows a request that carries the instructor token (Authorization:
-// Bearer TOKEN) or, when no token is set, one made on this machine
-// (loopback, not forwarded by a proxy).
+// Bearer TOKEN), in a class the instructor's session cookie, or, when no
+// token is set, one made on this machine (loopback, not forwarded by a
+// proxy).
 func (in instructor) check(r *http.Request) error {
 	auth := r.Header.Get("Authorization")
+	if in.hasSession(r) && !strings.HasPrefix(auth, "Bearer ") {
+		return nil
+	}
 	if in.token != "" {
 		if !strings.HasPrefix(auth, "Bearer ") {
 			return fmt.Errorf("%w: send the instructor token (Authorization: Bearer TOKEN)", errNotInstructor)

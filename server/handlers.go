@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/lessons"
 	"github.com/mqtts-playground/playground/server/pages"
 	"github.com/mqtts-playground/playground/web"
 )
@@ -21,26 +24,86 @@ import (
 func (a *App) routes() http.Handler {
 	assets := assetURLs(a.assets)
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", newIndexPage(assets, a.listeners))
+	boss := instructor{token: a.cfg.Token}
+	var class *classSession
+	if a.class != nil {
+		boss.cookie = "mqtts-instructor-" + a.class.ID()
+		class = newClassSession(a.class, boss)
+		if assets != (pages.Assets{}) {
+			assets.Class = true
+		}
+	}
+	// In a class, visitors join before they reach the pages that connect.
+	gate := func(h http.Handler) http.Handler {
+		if class == nil {
+			return h
+		}
+		return class.gate(h)
+	}
+	mux.Handle("GET /{$}", gate(newIndexPage(assets, a.listeners)))
 	mux.Handle("GET /healthz", newHealthz(a.listeners, Health{HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names}))
 	mux.Handle("GET /ca.pem", newCACert(a.ca.RootPEM()))
-	boss := instructor{token: a.cfg.Token}
-	newPKIAPI(a.ca, a.rot, a.names, boss, a.log).withWritable(a.writable).register(mux)
-	mux.Handle("GET /tunnel", streaming(newTunnel(a.broker, 1024, a.log).allowOrigins(a.origins)))
-	mux.Handle("GET /mqtt", streaming(a.broker.WebSocket("ws")))
+	pkiAPI := newPKIAPI(a.ca, a.rot, a.names, boss, a.log).withWritable(a.writable).withBurst(a.cfg.CertRequests)
+	tunnel := newTunnel(a.broker, 1024, a.log).withFrameLimit(a.cfg.TunnelFrameLimit).allowOrigins(a.origins)
 	traces := newTraceAPI(a.broker, boss, a.log).limitViewers(1024, a.cfg.MaxConnsPerAddr)
+	if class != nil {
+		pkiAPI.withClass(class)
+		tunnel.withClass(class.principal)
+		traces.withScope(class.traceScope).viewers.perAttendee = a.cfg.AttendeeConns
+	}
+	pkiAPI.register(mux)
+	mux.Handle("GET /tunnel", streaming(tunnel))
+	mux.Handle("GET /mqtt", streaming(a.broker.WebSocket("ws")))
 	if a.assets != nil {
 		traces.withPage(newTracePage(assets))
 	}
 	traces.register(mux)
 	mux.Handle("GET /replay", newReplayPage(assets))
-	newLessonPages(a.course, assets, a.listeners).withVars(a.lessonVars).register(mux)
+	lessonMux := http.NewServeMux()
+	newLessonPages(a.course, assets, a.listeners).withVars(a.classVars(class)).register(lessonMux)
+	mux.Handle("/lessons", gate(lessonMux))
+	mux.Handle("/lessons/", gate(lessonMux))
+	if class != nil {
+		newClassPages(class, assets, a.attendeeMe, string(a.ca.RootPEM()), a.webCert == nil, a.log).register(mux)
+		a.instructorPages(class, assets).register(mux)
+	}
 	mux.Handle("GET /favicon.svg", newFavicon())
 	mux.Handle("GET /favicon.ico", newFavicon())
 	if a.assets != nil {
 		mux.Handle("GET "+web.Prefix, a.assets)
 	}
 	return a.guard(mux)
+}
+
+// classVars are the lesson pages' placeholder values; in a class they
+// also name the attendee ("attendee"), whose id the lessons then use for
+// their topics and client ids.
+func (a *App) classVars(class *classSession) func(*http.Request) lessons.Vars {
+	if class == nil {
+		return a.lessonVars
+	}
+	return func(r *http.Request) lessons.Vars {
+		v := a.lessonVars(r)
+		if att, _, ok := class.attendee(r); ok {
+			v["attendee"] = att.ID
+		}
+		return v
+	}
+}
+
+// instructorPages are the instructor's side of the class.
+func (a *App) instructorPages(class *classSession, assets pages.Assets) *instructorPages {
+	p := &instructorPages{s: class, b: a.broker, ca: a.ca, assets: assets, keepConns: a.cfg.KeepConns, dir: a.ca.Dir(), log: a.log, now: time.Now, every: time.Second,
+		join: func() string {
+			if urls := a.classURLs("/join"); len(urls) > 0 {
+				return urls[0]
+			}
+			return "/join"
+		}}
+	for _, l := range a.course.Lessons {
+		p.lessons = append(p.lessons, pages.InstructorLesson{ID: l.ID, Title: l.Title, Steps: len(l.Steps)})
+	}
+	return p
 }
 
 // assetURLs are the URLs of the page bundle every page loads; none when the
@@ -159,18 +222,40 @@ func (h *indexPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // process, never to a host or port the client chooses. At most max tunnels
 // are open at once, and each counts against the broker's limit of
 // connections per address (--max-conns-per-addr).
+//
+// In a class the tunnel is an attendee's (their session cookie) or the
+// instructor's: the broker takes its client for them, and an attendee's
+// tunnels count against the attendee (--attendee-conns), not their address.
 type tunnel struct {
 	b      *broker.Broker
 	log    *slog.Logger
 	active atomic.Int64
 	max    int64
 	warn   *logEvery
+	// frameLimit is the largest WebSocket message accepted (--tunnel-frame-limit).
+	frameLimit int64
+	// who says whose a tunnel is, in a class; nil outside one.
+	who func(*http.Request) (broker.Principal, error)
 	// origins are the other sites whose pages may open tunnels.
 	origins originSet
 }
 
 func newTunnel(b *broker.Broker, max int64, log *slog.Logger) *tunnel {
-	return &tunnel{b: b, max: max, log: log, warn: newLogEvery(time.Minute)}
+	return &tunnel{b: b, max: max, log: log, warn: newLogEvery(time.Minute), frameLimit: 32768}
+}
+
+// withClass makes tunnels their owners' (see tunnel).
+func (t *tunnel) withClass(who func(*http.Request) (broker.Principal, error)) *tunnel {
+	t.who = who
+	return t
+}
+
+// withFrameLimit sets the largest WebSocket message accepted.
+func (t *tunnel) withFrameLimit(n int) *tunnel {
+	if n > 0 {
+		t.frameLimit = int64(n)
+	}
+	return t
 }
 
 // allowOrigins lets pages of these origins open tunnels beside the
@@ -200,6 +285,14 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "tunnel: "+err.Error(), http.StatusNotFound)
 		return
 	}
+	var who broker.Principal
+	if t.who != nil {
+		var err error
+		if who, err = t.who(r); err != nil {
+			http.Error(w, "tunnel: "+err.Error(), http.StatusUnauthorized)
+			return
+		}
+	}
 	if t.active.Add(1) > t.max {
 		t.active.Add(-1)
 		if t.warn.allow("all") {
@@ -209,7 +302,13 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer t.active.Add(-1)
-	release, err := t.b.Admit("tunnel to "+name, broker.RemoteAddr(r))
+	var release func()
+	var err error
+	if who.Owner != "" {
+		release, err = t.b.AdmitOwner("tunnel to "+name, who)
+	} else {
+		release, err = t.b.Admit("tunnel to "+name, broker.RemoteAddr(r))
+	}
 	if err != nil {
 		http.Error(w, "tunnel: "+err.Error(), http.StatusTooManyRequests)
 		return
@@ -223,5 +322,39 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// the head the broker keeps of connections nobody watches.
 	stop := t.b.Watch()
 	defer stop()
-	t.b.Serve(name, websocket.NetConn(r.Context(), ws, websocket.MessageBinary))
+	conn := &tunnelConn{Conn: websocket.NetConn(r.Context(), ws, websocket.MessageBinary), remote: broker.RemoteAddr(r)}
+	// After NetConn, which lifts the limit.
+	ws.SetReadLimit(t.frameLimit)
+	conn.onLimit = func(err error) {
+		if t.warn.allow("frame " + clientKey(r.RemoteAddr).String()) {
+			t.log.Warn("ended a tunnel: a WebSocket message over the frame limit", "listener", name, "from", clientIP(r), "attendee", who.Owner,
+				"limit", t.frameLimit, "err", err, "hint", "a TLS record is at most about 16.6 KB; raise --tunnel-frame-limit if a client really sends larger messages")
+		}
+	}
+	t.b.ServeAs(name, conn, who)
+}
+
+// tunnelConn is a tunnel's byte stream: it names the client (through a
+// trusted proxy, the address the proxy names, not the proxy's) and notices
+// when the frame limit ends it.
+type tunnelConn struct {
+	net.Conn
+	remote  net.Addr // nil: the WebSocket's own
+	onLimit func(error)
+	once    sync.Once
+}
+
+func (c *tunnelConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil && strings.Contains(err.Error(), "read limited at") {
+		c.once.Do(func() { c.onLimit(err) })
+	}
+	return n, err
+}
+
+func (c *tunnelConn) RemoteAddr() net.Addr {
+	if c.remote != nil {
+		return c.remote
+	}
+	return c.Conn.RemoteAddr()
 }

@@ -524,6 +524,79 @@ func TestTraceStreamViewers(t *testing.T) {
 	}
 }
 
+// Issue 13: each of a class's viewers watches a connection of its own;
+// the shared decodings hold as many connections as there may be streams,
+// so looking again at an unchanged connection decodes nothing.
+func TestTraceDecodesOnePerViewer(t *testing.T) {
+	app := startApp(t, testConfig(t), false)
+	const viewers = 80 // more than the 64 the decodings held before
+	traces := newTraceAPI(app.broker, instructor{}, app.log).limitViewers(viewers, 0)
+	defer traces.b.Watch()()
+	ids := make([]string, viewers)
+	for i := range ids {
+		if _, _, err := dialTunnel(t, app, "mqtt", client.Options{ClientID: fmt.Sprintf("viewed-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = connOf(t, app, fmt.Sprintf("viewed-%d", i))
+	}
+	for round := range 2 {
+		before := traces.decodes.count.Load()
+		for _, id := range ids {
+			if _, ok := traces.decodes.events(id, 0); !ok {
+				t.Fatalf("no recording of %s", id)
+			}
+		}
+		n := traces.decodes.count.Load() - before
+		if round == 0 && n != viewers {
+			t.Errorf("first look at %d connections: %d decodings", viewers, n)
+		}
+		if round == 1 && n != 0 {
+			t.Errorf("second look at %d unchanged connections: %d decodings, want 0", viewers, n)
+		}
+	}
+}
+
+// The shared decodings are bounded in bytes too: past the budget the
+// least recently looked at are forgotten, however few they are.
+func TestTraceDecodesBudget(t *testing.T) {
+	app := startApp(t, testConfig(t), false)
+	traces := newTraceAPI(app.broker, instructor{}, app.log).limitViewers(100, 0)
+	defer traces.b.Watch()()
+	var ids []string
+	for i := range 6 {
+		if _, _, err := dialTunnel(t, app, "mqtt", client.Options{ClientID: fmt.Sprintf("budget-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, connOf(t, app, fmt.Sprintf("budget-%d", i)))
+	}
+	d := traces.decodes
+	if _, ok := d.events(ids[0], 0); !ok {
+		t.Fatal("no recording")
+	}
+	d.mu.Lock()
+	one := d.held
+	d.budget = 3 * one // room for three connections' decodings
+	d.mu.Unlock()
+	if one <= 0 {
+		t.Fatalf("held %d bytes after a decoding", one)
+	}
+	for _, id := range ids {
+		d.events(id, 0)
+	}
+	d.mu.Lock()
+	held, n := d.held, d.entries.len()
+	d.mu.Unlock()
+	if held > 3*one || n > 3 || n == 0 {
+		t.Errorf("%d decodings of %d bytes kept, budget %d", n, held, 3*one)
+	}
+	// The newest are kept: looking again decodes nothing.
+	before := d.count.Load()
+	d.events(ids[len(ids)-1], 0)
+	if d.count.Load() != before {
+		t.Error("the most recent decoding was forgotten")
+	}
+}
+
 // Issue 9 #1: with the secrets withheld (a token is set, so loopback is no
 // longer the instructor), the page's export still holds a broker side it
 // can decrypt: the page fills in its own key log, the same secrets.

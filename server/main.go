@@ -14,6 +14,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"slices"
@@ -63,9 +65,29 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
+	if cfg.Pprof != "" {
+		if err := servePprof(cfg.Pprof, log); err != nil {
+			return err
+		}
+	}
 	app.printBanner(stdout, time.Since(start))
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "shutting down")
+	return nil
+}
+
+// servePprof serves Go's profiler on a loopback address of its own (never
+// on the web server's routes).
+func servePprof(addr string, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	log.Info("serving the profiler", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	go (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
 	return nil
 }
 
@@ -134,7 +156,11 @@ func (a *App) printBanner(w io.Writer, took time.Duration) {
 		}
 		fmt.Fprintf(w, "  %-8s %-24s %d listeners broken on purpose; read about them at %s\n", "lessons", where, lessons, read)
 	}
-	if mqtts != "" && page != "" {
+	if a.class != nil {
+		fmt.Fprintln(w)
+		a.printClass(w)
+	}
+	if mqtts != "" && page != "" && a.class == nil { // a class's clients need credentials: the attendee page has them
 		host, port := dialHost(mqtts, "")
 		fmt.Fprintf(w, "\n  Try:   curl -O %sca.pem\n", page)
 		fmt.Fprintf(w, "         mosquitto_sub -h %s -p %s --cafile ca.pem -t 'x/#' -v\n", host, port)

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/mqtts-playground/playground/broker/pki"
+	"github.com/mqtts-playground/playground/workshop"
 	"golang.org/x/time/rate"
 )
 
@@ -44,6 +45,56 @@ type pkiAPI struct {
 	csr      *clientLimiter // certificate requests, per client
 	rotate   *rate.Limiter  // broker certificate rotations, for everyone
 	now      func() time.Time
+	// class, in a class, issues client certificates to its attendees
+	// only, each with their id as common name, and counts requests per
+	// attendee (see withClass); nil outside one.
+	class *classSession
+}
+
+// withClass issues certificates to a class's attendees (see pkiAPI.class).
+func (p *pkiAPI) withClass(s *classSession) *pkiAPI {
+	p.class = s
+	return p
+}
+
+// withBurst lets a client make n certificate requests at once (then one
+// every six seconds); 0 keeps the default.
+func (p *pkiAPI) withBurst(n int) *pkiAPI {
+	if n > 0 {
+		p.csr = newClientLimiter(6*time.Second, n, 10000)
+	}
+	return p
+}
+
+// requester is who asks for a certificate in a class: an attendee (by
+// session cookie, or user name and password as HTTP Basic authentication
+// for command-line tools), or the instructor (owner empty). An error says
+// what to do.
+func (p *pkiAPI) requester(r *http.Request) (owner string, err error) {
+	if a, _, ok := p.class.attendee(r); ok {
+		return a.ID, nil
+	}
+	if id, ok := p.class.basicAttendee(r); ok {
+		return id, nil
+	}
+	if p.boss.check(r) == nil {
+		return "", nil
+	}
+	return "", errors.New("pki: in a class, certificates are for its attendees: request one from your attendee page, or send your user name and password (curl -u ID:PASSWORD)")
+}
+
+// csrCN reads the common name a PEM certificate request asks for; empty
+// when it does not parse (SignCSR then says why).
+func csrCN(body []byte) string {
+	block, _ := pem.Decode(body)
+	if block == nil {
+		return ""
+	}
+	csr, err := x509.ParseCertificateRequest(block.Bytes)
+	if err != nil {
+		return ""
+	}
+	return csr.Subject.CommonName
 }
 
 // newPKIAPI serves ca's endpoints; rot holds the broker certificate, which
@@ -112,13 +163,33 @@ func readPEMBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 // the PEM chain, leaf first. The common name becomes the MQTT user name on
 // the mtls listener.
 func (p *pkiAPI) signCSR(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := p.csr.allow(r); !ok {
+	key, who := clientKey(r.RemoteAddr).String(), "this address"
+	owner := ""
+	if p.class != nil {
+		var err error
+		if owner, err = p.requester(r); err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+		if owner != "" {
+			// A room behind one address: each attendee has a bucket.
+			key, who = "attendee "+owner, "attendee "+owner
+		}
+	}
+	if ok, wait := p.csr.allowKey(key); !ok {
+		if p.csr.warn.allow(key) {
+			p.log.Warn("refusing certificate requests: too many", "from", who, "hint", "each client may make --cert-requests at once, then one every six seconds")
+		}
 		w.Header().Set("Retry-After", retryAfter(wait))
-		http.Error(w, fmt.Sprintf("pki: too many certificate requests from this address; try again in %s seconds", retryAfter(wait)), http.StatusTooManyRequests)
+		http.Error(w, fmt.Sprintf("pki: too many certificate requests from %s; try again in %s seconds", who, retryAfter(wait)), http.StatusTooManyRequests)
 		return
 	}
 	body, ok := readPEMBody(w, r)
 	if !ok {
+		return
+	}
+	if cn := csrCN(body); owner != "" && cn != "" && cn != owner {
+		http.Error(w, fmt.Sprintf("pki: in this class your certificate's common name is your id %q, not %q", owner, cn), http.StatusForbidden)
 		return
 	}
 	chain, leaf, err := p.ca.SignCSR(body, pki.CSROptions{})
@@ -127,6 +198,13 @@ func (p *pkiAPI) signCSR(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.log.Info("issued a client certificate", "cn", leaf.Subject.CommonName, "serial", leaf.SerialNumber.Text(16), "for", clientIP(r))
+	if p.class != nil {
+		c := workshop.Cert{Serial: leaf.SerialNumber.Text(16), Attendee: leaf.Subject.CommonName, CN: leaf.Subject.CommonName,
+			Issued: leaf.NotBefore, NotAfter: leaf.NotAfter, PEM: string(pki.CertPEM(leaf))}
+		if err := p.class.class.AddCert(c); err != nil {
+			p.log.Error("could not record an attendee's certificate", "serial", c.Serial, "err", err)
+		}
+	}
 	w.Header().Set("Content-Type", "application/x-pem-file")
 	w.Write(chain)
 }

@@ -25,20 +25,26 @@ type clientLimiter struct {
 	mu      sync.Mutex
 	every   rate.Limit
 	burst   int
-	clients *lru[netip.Prefix, *rate.Limiter]
+	clients *lru[string, *rate.Limiter]
 	now     func() time.Time
+	warn    *logEvery // refusals logged lately
 }
 
 // newClientLimiter allows each client burst events at once and then one
 // per interval, remembering up to size clients.
 func newClientLimiter(interval time.Duration, burst, size int) *clientLimiter {
-	return &clientLimiter{every: rate.Every(interval), burst: burst, clients: newLRU[netip.Prefix, *rate.Limiter](size), now: time.Now}
+	return &clientLimiter{every: rate.Every(interval), burst: burst, clients: newLRU[string, *rate.Limiter](size), now: time.Now, warn: newLogEvery(time.Minute)}
 }
 
 // allow takes a token from the bucket of the request's client. When there is
 // none it returns false and how long until the next one.
 func (l *clientLimiter) allow(r *http.Request) (bool, time.Duration) {
-	key := clientKey(r.RemoteAddr)
+	return l.allowKey(clientKey(r.RemoteAddr).String())
+}
+
+// allowKey is allow for a client named by key: in a class, an attendee's
+// requests count against the attendee, wherever they come from.
+func (l *clientLimiter) allowKey(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lim, ok := l.clients.get(key)
@@ -83,6 +89,9 @@ type lru[K comparable, V any] struct {
 	size  int
 	order *list.List // of *lruEntry, most recently used first
 	items map[K]*list.Element
+	// evicted, when set, is told of each entry forgotten to make room or
+	// by removeOldest.
+	evicted func(K, V)
 }
 
 type lruEntry[K comparable, V any] struct {
@@ -114,11 +123,22 @@ func (c *lru[K, V]) add(k K, v V) {
 		return
 	}
 	if c.order.Len() >= c.size {
-		oldest := c.order.Back()
-		c.order.Remove(oldest)
-		delete(c.items, oldest.Value.(*lruEntry[K, V]).key)
+		c.removeOldest()
 	}
 	c.items[k] = c.order.PushFront(&lruEntry[K, V]{k, v})
+}
+
+// removeOldest forgets the least recently used entry, if any.
+func (c *lru[K, V]) removeOldest() {
+	oldest := c.order.Back()
+	if oldest == nil {
+		return
+	}
+	e := c.order.Remove(oldest).(*lruEntry[K, V])
+	delete(c.items, e.key)
+	if c.evicted != nil {
+		c.evicted(e.key, e.val)
+	}
 }
 
 // len returns the number of entries.

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -39,6 +38,55 @@ type traceAPI struct {
 	page    http.Handler  // the broker view for browsers at GET /trace (views.go); nil: JSON only
 	decodes *decodes
 	viewers *viewerLimit
+	// scope says which connections a request may see (see withScope); nil:
+	// every request sees all of them.
+	scope func(*http.Request) (keep func(*broker.ConnInfo) bool, viewer string, err error)
+}
+
+// withScope limits what each request sees: scope returns the connections
+// it keeps (nil: all), the key its streams count against (an attendee;
+// empty: the address), or why it may see none.
+func (t *traceAPI) withScope(scope func(*http.Request) (func(*broker.ConnInfo) bool, string, error)) *traceAPI {
+	t.scope = scope
+	return t
+}
+
+// keep is what r may see, narrowed by the filters of its query: ?attendee=
+// (an attendee id), ?listener=, ?client= (a client id) and ?outcome=
+// (open, ok or failed). It writes the refusal when r may see nothing.
+func (t *traceAPI) keep(w http.ResponseWriter, r *http.Request) (keep func(*broker.ConnInfo) bool, viewer string, ok bool) {
+	if t.scope != nil {
+		var err error
+		if keep, viewer, err = t.scope(r); err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return nil, "", false
+		}
+	}
+	q := r.URL.Query()
+	attendee, listener, client, outcome := q.Get("attendee"), q.Get("listener"), q.Get("client"), q.Get("outcome")
+	switch outcome {
+	case "", "open", "ok", "failed":
+	default:
+		http.Error(w, fmt.Sprintf("trace: ?outcome=%q: give open, ok or failed", outcome), http.StatusBadRequest)
+		return nil, "", false
+	}
+	if attendee == "" && listener == "" && client == "" && outcome == "" {
+		return keep, viewer, true
+	}
+	scoped := keep
+	return func(c *broker.ConnInfo) bool {
+		switch {
+		case scoped != nil && !scoped(c),
+			attendee != "" && c.Owner != attendee,
+			listener != "" && c.Listener != listener,
+			client != "" && c.ClientID != client,
+			outcome == "open" && !c.Ended.IsZero(),
+			outcome == "ok" && (c.Ended.IsZero() || c.Err != ""),
+			outcome == "failed" && c.Err == "":
+			return false
+		}
+		return true
+	}, viewer, true
 }
 
 func newTraceAPI(b *broker.Broker, boss instructor, log *slog.Logger) *traceAPI {
@@ -49,6 +97,10 @@ func newTraceAPI(b *broker.Broker, boss instructor, log *slog.Logger) *traceAPI 
 // address (one IPv6 /64); 0 means no limit.
 func (t *traceAPI) limitViewers(total, perAddr int) *traceAPI {
 	t.viewers = newViewerLimit(total, perAddr)
+	// Every stream may watch a connection of its own (a class: each
+	// attendee their page's): the shared decodings must hold them all, or
+	// each look decodes the whole recording again.
+	t.decodes = newDecodes(t.b, max(64, total))
 	return t
 }
 
@@ -65,7 +117,11 @@ func (t *traceAPI) list(w http.ResponseWriter, r *http.Request) {
 		t.page.ServeHTTP(w, r)
 		return
 	}
-	writeJSON(w, ConnList{Connections: t.b.Conns()})
+	keep, _, ok := t.keep(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, ConnList{Connections: t.b.ConnsOf(keep)})
 }
 
 // lookup finds the connection named by the {id} path value: a connection
@@ -73,7 +129,11 @@ func (t *traceAPI) list(w http.ResponseWriter, r *http.Request) {
 // Its recording keeps the key log only for the instructor.
 func (t *traceAPI) lookup(w http.ResponseWriter, r *http.Request) (broker.ConnInfo, trace.Recording, bool) {
 	id := strings.TrimSuffix(r.PathValue("id"), ".pcapng")
-	info, ok := t.b.Find(id)
+	keep, _, ok := t.keep(w, r)
+	if !ok {
+		return broker.ConnInfo{}, trace.Recording{}, false
+	}
+	info, ok := t.b.FindOf(id, keep)
 	if !ok {
 		http.Error(w, fmt.Sprintf("trace: no recent connection %q (GET /trace lists them)", id), http.StatusNotFound)
 		return info, trace.Recording{}, false
@@ -110,7 +170,11 @@ func (t *traceAPI) conn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	info, ok := t.b.Find(id)
+	keep, _, ok := t.keep(w, r)
+	if !ok {
+		return
+	}
+	info, ok := t.b.FindOf(id, keep)
 	if !ok {
 		http.Error(w, fmt.Sprintf("trace: no recent connection %q (GET /trace lists them)", id), http.StatusNotFound)
 		return
@@ -178,10 +242,18 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "trace: streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	done, err := t.viewers.acquire(r)
+	keep, viewer, ok := t.keep(w, r)
+	if !ok {
+		return
+	}
+	key, hint := viewer, "each attendee may watch up to --attendee-conns streams"
+	if key == "" {
+		key, hint = clientKey(r.RemoteAddr).String(), "each address may watch up to --max-conns-per-addr streams"
+	}
+	done, err := t.viewers.acquire(key, viewer != "")
 	if err != nil {
-		if t.viewers.warn.allow(clientKey(r.RemoteAddr).String()) {
-			t.log.Warn("refusing trace streams", "from", clientIP(r), "err", err, "hint", "each address may watch up to --max-conns-per-addr streams")
+		if t.viewers.warn.allow(key) {
+			t.log.Warn("refusing trace streams", "from", clientIP(r), "viewer", key, "err", err, "hint", hint)
 		}
 		w.Header().Set("Retry-After", "10")
 		http.Error(w, err.Error(), http.StatusTooManyRequests)
@@ -213,23 +285,38 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 		return true
 	}
 	last := "\x00" // no list sent yet: the first one always goes out
+	var seen uint64
+	var id string // the watched connection's, once found
 	tick := time.NewTicker(t.every)
 	defer tick.Stop()
-	for {
-		conns := t.b.Conns()
-		if sig := connsSignature(conns); sig != last {
-			last = sig
-			if !send("connections", ConnList{Connections: conns}) {
-				return
+	for first := true; ; first = false {
+		// The list is read again only when something changed.
+		if n := t.b.Changes(); first || n != seen {
+			seen = n
+			conns := t.b.ConnsOf(keep)
+			if sig := connsSignature(conns); sig != last {
+				last = sig
+				if !send("connections", ConnList{Connections: conns}) {
+					return
+				}
 			}
 		}
 		if sq.conn != "" {
-			if info, ok := t.b.Find(sq.conn); ok {
-				if events, ok := t.decodes.events(info.ID, t.every); ok && len(events) > after {
-					if !send("events", ConnTrace{Connection: info, Events: events[after:]}) {
-						return
+			// The connection is looked up (a walk over every recent one)
+			// until found, and again only when there is news to send.
+			if id == "" {
+				if info, ok := t.b.FindOf(sq.conn, keep); ok {
+					id = info.ID
+				}
+			}
+			if id != "" {
+				if events, ok := t.decodes.events(id, t.every); ok && len(events) > after {
+					if info, ok := t.b.FindOf(id, keep); ok {
+						if !send("events", ConnTrace{Connection: info, Events: events[after:]}) {
+							return
+						}
+						after = len(events)
 					}
-					after = len(events)
 				}
 			}
 		}
@@ -264,8 +351,12 @@ type decodes struct {
 	b       *broker.Broker
 	mu      sync.Mutex
 	entries *lru[string, *decoded]
-	count   atomic.Int64 // decodings done, for tests
-	now     func() time.Time
+	// held is the size of the recordings whose decodings are kept (their
+	// chunks' bytes, a measure of the events' memory), budget its most:
+	// past it the least recently looked at are forgotten, however few.
+	held, budget int64
+	count        atomic.Int64 // decodings done, for tests
+	now          func() time.Time
 }
 
 // decoded is one connection's latest decoding.
@@ -274,12 +365,20 @@ type decoded struct {
 	checked time.Time // when the recording was last read
 	chunks  int       // its number of chunks then
 	dropped int64     // and of bytes dropped
+	size    int64     // its bytes (guarded by decodes.mu)
 	events  []trace.Event
 }
 
 func newDecodes(b *broker.Broker, size int) *decodes {
-	return &decodes{b: b, entries: newLRU[string, *decoded](size), now: time.Now}
+	d := &decodes{b: b, entries: newLRU[string, *decoded](size), now: time.Now, budget: decodeBudget}
+	d.entries.evicted = func(_ string, e *decoded) { d.held -= e.size }
+	return d
 }
+
+// decodeBudget bounds the recordings whose decodings are kept at once, in
+// bytes: a class of 300 watching their own connections holds a few MiB;
+// viewers of many busy connections cannot make the cache hold gigabytes.
+const decodeBudget = 64 << 20
 
 // events returns the decoded events of connection id, read from a
 // recording at most maxAge old; false when the broker has no recording of
@@ -310,36 +409,53 @@ func (d *decodes) events(id string, maxAge time.Duration) ([]trace.Event, bool) 
 			e.events = []trace.Event{}
 		}
 		d.count.Add(1)
+		var size int64
+		for _, c := range rec.Chunks {
+			size += int64(len(c.Data))
+		}
+		d.mu.Lock()
+		if cur, ok := d.entries.get(id); ok && cur == e {
+			d.held += size - e.size
+		}
+		e.size = size
+		for d.held > d.budget && d.entries.len() > 0 {
+			d.entries.removeOldest()
+		}
+		d.mu.Unlock()
 	}
 	return e.events, true
 }
 
-// viewerLimit counts open trace streams, in all and per address.
+// viewerLimit counts open trace streams, in all and per viewer: an
+// address (one IPv6 /64), or in a class an attendee.
 type viewerLimit struct {
 	total, perAddr int // 0: no limit
+	perAttendee    int // 0: no limit
 	warn           *logEvery
 
 	mu     sync.Mutex
 	open   int
-	byAddr map[netip.Prefix]int
+	byAddr map[string]int
 }
 
 func newViewerLimit(total, perAddr int) *viewerLimit {
-	return &viewerLimit{total: total, perAddr: perAddr, warn: newLogEvery(time.Minute), byAddr: map[netip.Prefix]int{}}
+	return &viewerLimit{total: total, perAddr: perAddr, warn: newLogEvery(time.Minute), byAddr: map[string]int{}}
 }
 
-// acquire counts a new stream of r's client, or says why not; done ends it.
-func (l *viewerLimit) acquire(r *http.Request) (done func(), err error) {
+// acquire counts a new stream of a viewer (attendee: an attendee id, else
+// an address), or says why not; done ends it.
+func (l *viewerLimit) acquire(key string, attendee bool) (done func(), err error) {
 	if l == nil {
 		return func() {}, nil
 	}
-	key := clientKey(r.RemoteAddr)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case l.total > 0 && l.open >= l.total:
 		return nil, fmt.Errorf("trace: %d streams are open, the most this server allows; try again later", l.open)
-	case l.perAddr > 0 && l.byAddr[key] >= l.perAddr:
+	case attendee && l.perAttendee > 0 && l.byAddr[key] >= l.perAttendee:
+		return nil, fmt.Errorf("trace: attendee %s has %d streams open, the most one attendee may (--attendee-conns); close a tab", key, l.byAddr[key])
+	case !attendee && l.perAddr > 0 && l.byAddr[key] >= l.perAddr:
 		return nil, fmt.Errorf("trace: this address has %d streams open, the most one address may (--max-conns-per-addr); close one", l.byAddr[key])
 	}
 	l.open++

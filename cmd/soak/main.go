@@ -36,7 +36,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -45,6 +44,7 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/mqtts-playground/playground/cmd/internal/serverproc"
 )
 
 func main() {
@@ -62,64 +62,28 @@ func main() {
 // ports of the server under test.
 type ports struct{ http, mqtt, mqtts string }
 
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 func run(duration time.Duration, rssLimit, burstN, slowN int) error {
-	tmp, err := os.MkdirTemp("", "playground-soak-")
+	fmt.Println("building the server …")
+	srv, err := serverproc.Build("playground-soak-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "server")
-	fmt.Println("building the server …")
-	if out, err := exec.Command("go", "build", "-o", bin, "./server").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./server (run from the repository): %v\n%s", err, out)
-	}
+	defer srv.Stop()
 	var p ports
 	for _, a := range []*string{&p.http, &p.mqtt, &p.mqtts} {
-		if *a, err = freePort(); err != nil {
+		if *a, err = serverproc.FreePort(); err != nil {
 			return err
 		}
 	}
-	data := filepath.Join(tmp, "data")
-	logFile, err := os.Create(filepath.Join(tmp, "server.log"))
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(bin, "--data", data, "--http", p.http, "--https", "off", "--mqtt", p.mqtt, "--mqtts", p.mqtts,
+	data := srv.Data
+	fmt.Println("starting the server (the first start builds the page and the wasm client) …")
+	if err := srv.Start(5*time.Minute, "--http", p.http, "--https", "off", "--mqtt", p.mqtt, "--mqtts", p.mqtts,
 		"--mtls", "off", "--lesson-ports", "off",
 		// The attacks come from one address; a real room has many.
-		"--max-conns-per-addr", strconv.Itoa(burstN+2*slowN+200))
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
+		"--max-conns-per-addr", strconv.Itoa(burstN+2*slowN+200)); err != nil {
 		return err
 	}
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-		}
-	}()
-	fmt.Println("starting the server (the first start builds the page and the wasm client) …")
-	if err := waitReady(stdout, exited, 5*time.Minute); err != nil {
-		log, _ := os.ReadFile(logFile.Name())
-		return fmt.Errorf("%w\nserver log:\n%s", err, tail(log, 40))
-	}
+	cmd := srv.Cmd
 	caPEM, err := os.ReadFile(filepath.Join(data, "ca.pem"))
 	if err != nil {
 		return err
@@ -128,8 +92,8 @@ func run(duration time.Duration, rssLimit, burstN, slowN int) error {
 	roots.AppendCertsFromPEM(caPEM)
 	tlsCfg := &tls.Config{RootCAs: roots, ServerName: "localhost"}
 
-	mem := watchMemory(cmd.Process.Pid)
-	base := mem.sample()
+	mem := serverproc.WatchMemory(cmd.Process.Pid)
+	base := mem.Sample()
 	fmt.Printf("server ready, pid %d, resident %d MiB; attacking for %s\n", cmd.Process.Pid, base>>20, duration)
 
 	ctx, stop := context.WithTimeout(context.Background(), duration)
@@ -157,11 +121,9 @@ func run(duration time.Duration, rssLimit, burstN, slowN int) error {
 	canary.run(ctx)
 	wg.Wait()
 	sent, lost, dups, maxLat := canary.finish(10 * time.Second)
-	peak := mem.stop()
-	select {
-	case err := <-exited:
+	peak := mem.Stop()
+	if err, ok := srv.Exited(); ok {
 		return fmt.Errorf("the server exited during the soak: %v", err)
-	default:
 	}
 
 	limit := uint64(rssLimit) << 20
@@ -207,90 +169,6 @@ figures (%s of attacks):
 	}
 	fmt.Println("PASS")
 	return nil
-}
-
-func tail(b []byte, lines int) string {
-	ls := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return strings.Join(ls[max(0, len(ls)-lines):], "\n")
-}
-
-// waitReady reads the server's standard output until its banner says it is
-// ready.
-func waitReady(stdout io.Reader, exited <-chan error, limit time.Duration) error {
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "is ready") {
-				close(ready)
-				break
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case <-ready:
-		return nil
-	case err := <-exited:
-		return fmt.Errorf("the server exited before it was ready: %v", err)
-	case <-time.After(limit):
-		return fmt.Errorf("the server was not ready after %s", limit)
-	}
-}
-
-// memory samples a process's resident set every 100 ms and keeps the peak.
-type memory struct {
-	pid  int
-	peak atomic.Uint64
-	done chan struct{}
-}
-
-func watchMemory(pid int) *memory {
-	m := &memory{pid: pid, done: make(chan struct{})}
-	go func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-m.done:
-				return
-			case <-t.C:
-				m.sample()
-			}
-		}
-	}()
-	return m
-}
-
-// sample reads VmRSS (and VmHWM, the kernel's own peak) in bytes.
-func (m *memory) sample() uint64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", m.pid))
-	if err != nil {
-		return 0
-	}
-	var rss uint64
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && (f[0] == "VmRSS:" || f[0] == "VmHWM:") {
-			kb, _ := strconv.ParseUint(f[1], 10, 64)
-			if f[0] == "VmRSS:" {
-				rss = kb << 10
-			}
-			for {
-				old := m.peak.Load()
-				if kb<<10 <= old || m.peak.CompareAndSwap(old, kb<<10) {
-					break
-				}
-			}
-		}
-	}
-	return rss
-}
-
-func (m *memory) stop() uint64 {
-	m.sample()
-	close(m.done)
-	return m.peak.Load()
 }
 
 // results collects what the attacks saw.

@@ -8,4 +8,7 @@ type Assets struct {
 	Script string
 	Style  string
 	Wasm   string
+	// Class is true in a class (--workshop): the page script then shows
+	// the class bar and follows the instructor's notes and pushes.
+	Class bool
 }

@@ -9,6 +9,7 @@ import type { Block as BlockData, Check as CheckData, Step as StepData, Target }
 import type { LessonData } from "./gen/server";
 import { UPDATE_EVENT, type UpdateDetail } from "./playground";
 import { TraceView } from "./traceview";
+import { reportStep } from "./classfeed";
 
 /** What window.lessonRunner offers (the browser tests drive it). */
 export interface LessonRunner {
@@ -397,7 +398,9 @@ class Lesson implements LessonRunner {
     private readonly root: HTMLElement,
     private readonly data: LessonData,
   ) {
-    this.scope = { pg, conn: undefined, state: {}, me: learnerID(), site: siteOf(data.vars) };
+    // In a class the attendee id is the learner id: the broker lets an
+    // attendee's clients use their own topics only (lessons/ID/…).
+    this.scope = { pg, conn: undefined, state: {}, me: data.vars?.attendee || learnerID(), site: siteOf(data.vars) };
     const traceRoot = document.querySelector<HTMLElement>('[data-testid="lesson-trace"]');
     if (traceRoot) this.panel = new TracePanel(traceRoot, document.querySelector('[data-testid="lesson-conn"]'));
     for (const d of data.steps) {
@@ -573,12 +576,14 @@ class Lesson implements LessonRunner {
       s.running = false;
       const quizzes = s.quizzes.some((q) => !q.answers?.[s.answers[q.index]]?.right);
       this.update(s, quizzes ? "Done. Now answer the question below." : "Done.", "ok");
+      reportStep(this.data.id, n, true);
       return { ok: true };
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       s.running = false;
       s.failed = true;
       this.update(s, msg, "bad");
+      reportStep(this.data.id, n, false);
       return { ok: false, error: msg };
     }
   }

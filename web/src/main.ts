@@ -1,7 +1,9 @@
 // Entry point of the page bundle: Go's wasm_exec.js, the window.playground
 // API and the UI of whichever page loaded it, told apart by the containers
-// the page has: the playground (controls), the broker view (conn-list) or
-// the replay page (replay). Pages without any of them only get the API.
+// the page has: the playground (controls), the broker view (conn-list), the
+// replay page (replay), or in a class the attendee's page (attendee) and the
+// instructor's dashboard (instructor). Pages without any of them only get
+// the API.
 import "wasm_exec";
 import "./style.css";
 import { installPlayground } from "./playground";
@@ -9,6 +11,9 @@ import { mountPage } from "./page";
 import { mountLessons } from "./lesson";
 import { mountTracePage } from "./tracepage";
 import { mountReplay } from "./replay";
+import { mountAttendee } from "./attendee";
+import { mountInstructor } from "./instructor";
+import { followClass } from "./classfeed";
 import { installEmbed } from "./embed";
 import { mountDrawer } from "./drawer";
 import type { Playground } from "./playground.d";
@@ -19,7 +24,10 @@ const pg = installPlayground(script);
 function mount(pg: Playground): void {
   installEmbed();
   const has = (id: string) => document.querySelector(`[data-testid="${id}"]`) !== null;
-  if (has("conn-list")) mountTracePage(pg);
+  followClass();
+  if (has("attendee")) mountAttendee(pg);
+  else if (has("instructor")) mountInstructor();
+  else if (has("conn-list")) mountTracePage(pg);
   else if (has("replay")) mountReplay(pg);
   else if (has("lesson") || has("course")) {
     mountLessons(pg);

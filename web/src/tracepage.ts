@@ -25,7 +25,20 @@ function state(c: ConnInfo): string {
   return c.error ? `ended: ${c.error}` : "ended";
 }
 
+/** The filters of the page's own URL the list keeps (/trace?attendee=ID:
+ * the instructor following one attendee), as a query string. */
+export function listFilter(search: string): string {
+  const from = new URLSearchParams(search);
+  const keep = new URLSearchParams();
+  for (const k of ["attendee", "listener", "client", "outcome"]) {
+    const v = from.get(k);
+    if (v) keep.set(k, v);
+  }
+  return keep.toString();
+}
+
 export function mountTracePage(_pg: Playground): void {
+  const filter = listFilter(location.search);
   const listEl = $("conn-list")!;
   const status = $("trace-status");
   const title = $("conn-title");
@@ -147,7 +160,7 @@ export function mountTracePage(_pg: Playground): void {
       view.update(events);
       showInfo(undefined);
       renderList();
-      follow("/trace/stream");
+      follow(`/trace/stream${filter ? `?${filter}` : ""}`);
       return;
     }
     const t = (await r.json()) as ConnTrace;
@@ -158,7 +171,7 @@ export function mountTracePage(_pg: Playground): void {
     writeHash(target.conn === id ? target : { conn: id });
     if (target.conn === id) view.show(target);
     setStatus(`${id}: ${events.length} events${t.connection.ended ? "" : "; following it live"}.`);
-    follow(`/trace/stream?conn=${encodeURIComponent(id)}&after=${events.length}`);
+    follow(`/trace/stream?conn=${encodeURIComponent(id)}&after=${events.length}${filter ? `&${filter}` : ""}`);
   };
 
   const followHash = () => {
@@ -169,7 +182,7 @@ export function mountTracePage(_pg: Playground): void {
   window.addEventListener("hashchange", followHash);
   renderList();
   // The feed only speaks when the list changes: start from the list as it is.
-  fetch("/trace", { headers: { Accept: "application/json" } })
+  fetch(`/trace${filter ? `?${filter}` : ""}`, { headers: { Accept: "application/json" } })
     .then((r) => (r.ok ? (r.json() as Promise<ConnList>) : Promise.reject(new Error(`GET /trace: ${r.status}`))))
     .then(
       (l) => {
@@ -181,5 +194,5 @@ export function mountTracePage(_pg: Playground): void {
     );
   const first = parseHash();
   if (first.conn) open(first.conn, first);
-  else follow("/trace/stream");
+  else follow(`/trace/stream${filter ? `?${filter}` : ""}`);
 }

@@ -94,4 +94,21 @@ export interface ConnInfo {
    * Err says why the connection ended, when it ended with an error.
    */
   error?: string;
+  /**
+   * Cause is the short cause of Err, to group failures by ("the client
+   * did not speak TLS", "wrong user name or password").
+   */
+  cause?: string;
+  /**
+   * Tunnel is true for a connection a page made through the server's
+   * WebSocket tunnel (see Broker.ServeAs), false for one that reached a
+   * listener's port.
+   */
+  tunnel?: boolean;
+  /**
+   * Owner is the attendee the connection belongs to, in a class
+   * (workshop mode); empty outside one, for the instructor, and until
+   * the owner is known.
+   */
+  owner?: string;
 }
