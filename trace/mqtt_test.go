@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mochi-mqtt/server/v2/packets/tpackets"
 )
 
 // mqttView is what the table tests compare of a decoded packet: every value
@@ -1527,7 +1528,7 @@ func mqttOursViewOf(p MQTTPacket) mqttMochiView {
 func TestDecodeMQTTMochiCases(t *testing.T) {
 	checked := 0
 	for typ := byte(1); typ <= 15; typ++ {
-		for _, c := range packets.TPacketData[typ] {
+		for _, c := range tpackets.TPacketData[typ] {
 			if c.Expect != nil || c.FailFirst != nil || len(c.RawBytes) == 0 || c.Packet == nil {
 				continue
 			}
