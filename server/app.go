@@ -30,6 +30,7 @@ type App struct {
 	cert   tls.Certificate
 	rot    *pki.Rotator // the broker's current certificate (see POST /pki/rotate)
 	course *lessons.Course
+	up     upstreams // brokers elsewhere the tunnel reaches by name
 
 	httpAddr, httpsAddr string
 	servers             []*http.Server
@@ -81,6 +82,9 @@ func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error
 		return nil, err
 	}
 	if err := a.addListeners(); err != nil {
+		return nil, err
+	}
+	if a.up, err = newUpstreams(cfg.Upstreams, a.broker); err != nil {
 		return nil, err
 	}
 	if err := a.startWeb(); err != nil {

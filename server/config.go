@@ -33,6 +33,9 @@ type Config struct {
 	CAKey       string
 	LessonPorts string
 	Token       string
+	// Upstreams are brokers elsewhere the tunnel reaches by name
+	// (--upstream, --upstreams).
+	Upstreams []Upstream
 
 	// Broker limits (0: no limit); see broker.Options.
 	MaxPacketSize     int
@@ -92,6 +95,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.CACert, "ca-cert", "", "PEM certificate of an existing CA to issue from, instead of the local CA in --data (with --ca-key)")
 	fs.StringVar(&c.CAKey, "ca-key", "", "PEM private key for --ca-cert")
 	fs.StringVar(&c.LessonPorts, "lesson-ports", "127.0.0.1:8900", "address of the first lesson listener (deliberately broken certificates); the others take the next ports in turn (\"off\": reachable only through the page's tunnel)")
+	var upSpecs []string
+	var upFile string
+	fs.Var(listFlag{&upSpecs}, "upstream", "NAME=HOST:PORT: a broker elsewhere that the page may reach through the tunnel by NAME, doing its TLS handshake with that broker (NAME=mqtt://HOST:PORT for plain MQTT; comma-separated, repeatable)")
+	fs.StringVar(&upFile, "upstreams", "", "file of upstreams, one NAME=HOST:PORT a line (# comments), added to --upstream")
 	fs.StringVar(&c.Token, "instructor-token", "", "secret that lets an instructor revoke any client certificate (Authorization: Bearer TOKEN on POST /pki/revoke)")
 	fs.IntVar(&c.TraceLimit, "trace-limit", 1<<20, "bytes recorded per broker connection for its trace (negative: record nothing)")
 	fs.IntVar(&c.MaxPacketSize, "max-packet-size", broker.DefaultMaxPacketSize, "largest MQTT packet the broker accepts, in bytes; a larger one ends the connection (0: no limit)")
@@ -161,6 +168,20 @@ Every flag can also be set with an environment variable, shown in brackets.
 		if v < 0 {
 			return c, fmt.Errorf("--%s must not be negative (0: no limit)", name)
 		}
+	}
+	if upFile != "" {
+		more, err := readUpstreams(upFile)
+		if err != nil {
+			return c, fmt.Errorf("--upstreams: %w", err)
+		}
+		upSpecs = append(upSpecs, more...)
+	}
+	for _, spec := range upSpecs {
+		u, err := parseUpstream(spec)
+		if err != nil {
+			return c, fmt.Errorf("--upstream: %w", err)
+		}
+		c.Upstreams = append(c.Upstreams, u)
 	}
 	for name, addr := range map[string]string{"http": c.HTTP, "https": c.HTTPS, "mqtt": c.MQTT, "mqtts": c.MQTTS, "mtls": c.MTLS, "lesson-ports": c.LessonPorts} {
 		if addr == "off" {

@@ -2,7 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -22,7 +25,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /healthz", newHealthz(a.listeners, Health{HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names}))
 	mux.Handle("GET /ca.pem", newCACert(a.ca.RootPEM()))
 	newPKIAPI(a.ca, a.rot, a.names, a.cfg.Token, a.log).register(mux)
-	mux.Handle("GET /tunnel", newTunnel(a.broker, 1024))
+	mux.Handle("GET /tunnel", newTunnel(a.broker, a.up, 1024))
 	mux.Handle("GET /mqtt", a.broker.WebSocket("ws"))
 	traces := newTraceAPI(a.broker)
 	if a.assets != nil {
@@ -79,7 +82,7 @@ func (h *healthz) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // listeners are the broker's listeners, the ws one with its address on the
-// web port.
+// web port, then the upstreams (marked as such), each part sorted by name.
 func (a *App) listeners() []broker.ListenerInfo {
 	ls := a.broker.Listeners()
 	for i := range ls {
@@ -87,7 +90,9 @@ func (a *App) listeners() []broker.ListenerInfo {
 			ls[i].Addr = a.httpAddr + "/mqtt"
 		}
 	}
-	return ls
+	up := a.up.infos()
+	slices.SortFunc(up, func(x, y broker.ListenerInfo) int { return strings.Compare(x.Name, y.Name) })
+	return append(ls, up...)
 }
 
 // caCert answers GET /ca.pem with the root certificate devices trust.
@@ -129,16 +134,20 @@ func (h *indexPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // tunnel carries a browser's bytes to one of the broker's named listeners
-// over a WebSocket. It reaches nothing else: the name is looked up among the
-// broker's listeners and the bytes go to the listener's pipeline in
-// process, never to a host or port the client chooses.
+// over a WebSocket, or to a named upstream (see Upstream). It reaches
+// nothing else: the name is looked up among the broker's listeners, whose
+// pipeline gets the bytes in process, and the upstreams of the server's
+// configuration; never a host or port the client chooses.
 type tunnel struct {
 	b      *broker.Broker
+	up     upstreams
 	active atomic.Int64
 	max    int64
 }
 
-func newTunnel(b *broker.Broker, max int64) *tunnel { return &tunnel{b: b, max: max} }
+func newTunnel(b *broker.Broker, up upstreams, max int64) *tunnel {
+	return &tunnel{b: b, up: up, max: max}
+}
 
 func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("to")
@@ -146,9 +155,17 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "tunnel: say which broker listener to reach: /tunnel?to=mqtts", http.StatusBadRequest)
 		return
 	}
-	if err := t.b.Tunnelable(name); err != nil {
-		http.Error(w, "tunnel: "+err.Error(), http.StatusNotFound)
-		return
+	up, upstream := t.up[name]
+	if !upstream {
+		if err := t.b.Tunnelable(name); err != nil {
+			msg := "tunnel: " + err.Error()
+			if names := t.up.names(); len(names) > 0 && errors.Is(err, broker.ErrUnknownListener) {
+				slices.Sort(names)
+				msg += "; or the upstreams " + strings.Join(names, ", ")
+			}
+			http.Error(w, msg, http.StatusNotFound)
+			return
+		}
 	}
 	if t.active.Add(1) > t.max {
 		t.active.Add(-1)
@@ -156,9 +173,29 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer t.active.Add(-1)
+	var upConn net.Conn
+	if upstream {
+		// Connect first, so that an unreachable upstream is an HTTP error
+		// the page can show.
+		c, err := dialUpstream(r.Context(), up)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		upConn = c
+	}
 	ws, err := websocket.Accept(w, r, nil)
 	if err != nil {
+		if upConn != nil {
+			upConn.Close()
+		}
 		return // Accept has answered
+	}
+	if upstream {
+		// The bytes go to the upstream as they are: the client's TLS
+		// handshake is with it, and the playground's broker sees nothing.
+		splice(websocket.NetConn(r.Context(), ws, websocket.MessageBinary), upConn)
+		return
 	}
 	// The browser watches its own connection: record all of it, not only
 	// the head the broker keeps of connections nobody watches.

@@ -62,7 +62,7 @@ export function mountPage(pg: Playground): void {
     if (!sel) return;
     clear(sel);
     for (const l of ls.filter((l) => l.tunnel)) {
-      sel.append(h("option", { value: l.name, selected: l.name === "mqtts" }, `${l.name}${l.addr ? ` (${l.addr})` : ""}${l.lesson ? " – lesson" : ""}`));
+      sel.append(h("option", { value: l.name, selected: l.name === "mqtts" }, `${l.name}${l.addr ? ` (${l.addr})` : ""}${l.lesson ? " – lesson" : ""}${l.upstream ? " – your broker" : ""}`));
     }
   });
 
