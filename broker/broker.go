@@ -414,10 +414,16 @@ func (b *Broker) open(l *listener, raw net.Conn, closed func()) (_ *session, err
 		conn.lesson = true
 	}
 	var c net.Conn = raw
+	// A TCP connection takes writes without waiting for the client, so
+	// that the core may write to an idle client from the goroutine that
+	// has the message (see writeAhead).
+	if end.wa = newWriteAhead(raw); end.wa != nil {
+		c = end.wa
+	}
 	if b.opts.TraceLimit >= 0 {
 		conn.rec = trace.NewRecorderLimits(trace.Broker, b.traceLimits())
 		conn.rec.SetAddrs(conn.info.Remote, raw.LocalAddr().String())
-		c = conn.rec.Wire(raw)
+		c = conn.rec.Wire(c)
 	}
 	b.remember(conn)
 	s := &session{l: l, conn: conn, end: end, c: c}

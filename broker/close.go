@@ -23,6 +23,7 @@ const shutdownLinger = 500 * time.Millisecond
 // endpoint closes one served connection, gracefully and once.
 type endpoint struct {
 	raw    net.Conn
+	wa     *writeAhead   // raw's writes, when they go ahead (see writeAhead)
 	done   chan struct{} // closed when raw is
 	closed func()        // runs once raw is closed
 
@@ -59,6 +60,9 @@ func (e *endpoint) close(linger time.Duration) {
 			e.raw.SetDeadline(time.Now().Add(linger))
 			if tc != nil {
 				tc.CloseWrite()
+			}
+			if e.wa != nil {
+				e.wa.waitWritten() // the last packets, a DISCONNECT, close_notify
 			}
 			half.CloseWrite()
 			io.Copy(io.Discard, e.raw)

@@ -126,6 +126,12 @@ func (c *brokerConn) Close() error {
 	return nil
 }
 
+// CanWriteNow tells the core whether a write would return without waiting
+// for the client (see writeAhead).
+func (c *brokerConn) CanWriteNow() bool {
+	return c.end.wa != nil && c.end.wa.CanWriteNow()
+}
+
 // clientEnded reports whether a session stopped because the client ended it.
 func clientEnded(cause error) bool {
 	return errors.Is(cause, packets.CodeDisconnect) || errors.Is(cause, io.EOF)

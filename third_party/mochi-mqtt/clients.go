@@ -116,6 +116,7 @@ type ClientConnection struct {
 	Conn     net.Conn      // the net.Conn used to establish the connection
 	bconn    *bufio.Reader // a buffered net.Conn for reading packets
 	wmu      sync.Mutex    // PATCH(playground): one write at a time, without holding the client's lock
+	deferred []*Client     // PATCH(playground): clients whose queue this client's reader writes (see enqueueFrom)
 	Remote   string        // the remote address of the client
 	Listener string        // listener id of the client
 	Inline   bool          // if true, the client is the built-in 'inline' embedded client
@@ -349,6 +350,7 @@ func (cl *Client) ClearExpiredInflights(now, maximumExpiry int64) []uint16 {
 func (cl *Client) Read(packetHandler ReadFn) error {
 	for {
 		if cl.Closed() {
+			cl.flushDeferred()
 			return nil
 		}
 
@@ -366,7 +368,13 @@ func (cl *Client) Read(packetHandler ReadFn) error {
 		if err != nil {
 			return err
 		}
-		if err = cl.readNext(b, packetHandler); err != nil {
+		err = cl.readNext(b, packetHandler)
+		// Before waiting for more, write what the packets read so far
+		// produced for idle clients (see enqueueFrom).
+		if len(cl.Net.deferred) > 0 && (err != nil || cl.Net.bconn.Buffered() == 0) {
+			cl.flushDeferred()
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -686,10 +694,33 @@ var batchPool = sync.Pool{New: func() any { return new([]packets.Packet) }}
 // writeBufPool holds the buffers a writer encodes a batch into.
 var writeBufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// InlineWriter is implemented by a connection that can tell whether a
+// Write would return at once, without waiting for the peer to read.
+// PATCH(playground): see Client.enqueueFrom.
+type InlineWriter interface {
+	CanWriteNow() bool
+}
+
+// maxDeferred is how many idle clients one reader writes to itself after a
+// batch of packets (see enqueueFrom); more get writer goroutines, which
+// share the work between processors.
+const maxDeferred = 8
+
 // enqueue queues pk for the client's writer, starting the writer when it
 // is not running; it returns false when MaximumClientWritesPending packets
 // are already waiting. PATCH(playground).
 func (cl *Client) enqueue(pk packets.Packet) bool {
+	return cl.enqueueFrom(nil, pk)
+}
+
+// enqueueFrom is enqueue for a packet that the reader of client from (when
+// not nil) produced. When the client's queue was idle and its connection
+// can take a write without waiting, no writer goroutine starts: from's
+// reader writes the queue itself once it has handled the packets it has
+// read (see flushDeferred), as an event loop would. A message then reaches
+// an idle subscriber without a hand-over between goroutines, which costs
+// more than the write. PATCH(playground).
+func (cl *Client) enqueueFrom(from *Client, pk packets.Packet) bool {
 	q := &cl.State.outbound
 	q.mu.Lock()
 	if atomic.LoadInt32(&cl.State.outboundQty) >= cl.ops.options.Capabilities.MaximumClientWritesPending {
@@ -705,42 +736,80 @@ func (cl *Client) enqueue(pk packets.Packet) bool {
 	q.writing = true
 	q.mu.Unlock()
 	if start {
-		go cl.writeQueued()
+		if from != nil && len(from.Net.deferred) < maxDeferred && cl.canWriteNow() {
+			from.Net.deferred = append(from.Net.deferred, cl)
+		} else {
+			go cl.writeQueued()
+		}
 	}
 	return true
+}
+
+// canWriteNow reports whether a write to the client's connection would
+// not wait for the client. PATCH(playground).
+func (cl *Client) canWriteNow() bool {
+	w, ok := cl.Net.Conn.(InlineWriter)
+	return ok && w.CanWriteNow()
+}
+
+// flushDeferred writes the queues that cl's reader took on (see
+// enqueueFrom); what is queued meanwhile goes to writer goroutines.
+// PATCH(playground).
+func (cl *Client) flushDeferred() {
+	for i, t := range cl.Net.deferred {
+		cl.Net.deferred[i] = nil
+		if !t.canWriteNow() || t.writeOnce() {
+			// Busy since (or more came meanwhile): its own writer.
+			go t.writeQueued()
+		}
+	}
+	cl.Net.deferred = cl.Net.deferred[:0]
 }
 
 // writeQueued writes the queued packets, as many at a time as are waiting,
 // until the queue is empty. PATCH(playground): replaces WriteLoop.
 func (cl *Client) writeQueued() {
-	q := &cl.State.outbound
-	for {
-		q.mu.Lock()
-		batch := q.pks
-		q.pks = nil
-		if len(batch) == 0 {
-			q.writing = false
-			q.mu.Unlock()
-			return
-		}
-		q.mu.Unlock()
-
-		cl.writeBatch(batch)
-
-		var qos0Bytes int64
-		for i := range batch {
-			if batch[i].FixedHeader.Qos == 0 {
-				qos0Bytes += QueuedSize(batch[i])
-			}
-			batch[i] = packets.Packet{} // no references kept in the pool
-		}
-		atomic.AddInt64(&cl.State.outboundBytes, -qos0Bytes)
-		atomic.AddInt32(&cl.State.outboundQty, -int32(len(batch)))
-		if cap(batch) <= 1024 {
-			batch = batch[:0]
-			batchPool.Put(&batch)
-		}
+	for cl.writeOnce() {
 	}
+}
+
+// writeOnce writes the packets queued now, if any; it returns false, having
+// given up the writer's role, when no more are queued. PATCH(playground).
+func (cl *Client) writeOnce() bool {
+	q := &cl.State.outbound
+	q.mu.Lock()
+	batch := q.pks
+	q.pks = nil
+	if len(batch) == 0 {
+		q.writing = false
+		q.mu.Unlock()
+		return false
+	}
+	q.mu.Unlock()
+
+	cl.writeBatch(batch)
+
+	var qos0Bytes int64
+	for i := range batch {
+		if batch[i].FixedHeader.Qos == 0 {
+			qos0Bytes += QueuedSize(batch[i])
+		}
+		batch[i] = packets.Packet{} // no references kept in the pool
+	}
+	atomic.AddInt64(&cl.State.outboundBytes, -qos0Bytes)
+	atomic.AddInt32(&cl.State.outboundQty, -int32(len(batch)))
+	if cap(batch) <= 1024 {
+		batch = batch[:0]
+		batchPool.Put(&batch)
+	}
+
+	q.mu.Lock()
+	more := len(q.pks) > 0
+	if !more {
+		q.writing = false
+	}
+	q.mu.Unlock()
+	return more
 }
 
 // writeBatch encodes pks into one buffer and writes it, in pieces of about
@@ -758,23 +827,31 @@ func (cl *Client) writeBatch(pks []packets.Packet) {
 			writeBufPool.Put(buf)
 		}
 	}()
+	// The packets written are counted, and handed to the OnPacketSent
+	// hooks when there are any (only then are they kept).
 	type sent struct {
 		pk         packets.Packet
 		start, end int
 	}
 	var done []sent
+	hooked := cl.ops.hooks.Provides(OnPacketSent)
+	var nPackets, nMessages int64
 	flush := func() error {
 		if buf.Len() == 0 {
 			return nil
 		}
 		cl.Net.wmu.Lock()
-		_, err := cl.Net.Conn.Write(buf.Bytes())
+		n, err := cl.Net.Conn.Write(buf.Bytes())
 		cl.Net.wmu.Unlock()
 		if err != nil {
 			return err
 		}
+		atomic.AddInt64(&cl.ops.info.BytesSent, int64(n))
+		atomic.AddInt64(&cl.ops.info.PacketsSent, nPackets)
+		atomic.AddInt64(&cl.ops.info.MessagesSent, nMessages)
+		nPackets, nMessages = 0, 0
 		for _, s := range done {
-			cl.packetSent(s.pk, buf.Bytes()[s.start:s.end], s.end-s.start)
+			cl.ops.hooks.OnPacketSent(cl, s.pk, buf.Bytes()[s.start:s.end])
 		}
 		done = done[:0]
 		buf.Reset()
@@ -787,7 +864,13 @@ func (cl *Client) writeBatch(pks []packets.Packet) {
 			cl.ops.log.Debug("failed publishing packet", "error", err, "client", cl.ID, "packet", pks[i])
 			continue
 		}
-		done = append(done, sent{pk, start, buf.Len()})
+		nPackets++
+		if pk.FixedHeader.Type == packets.Publish {
+			nMessages++
+		}
+		if hooked {
+			done = append(done, sent{pk, start, buf.Len()})
+		}
 		if buf.Len() >= cl.ops.options.ClientNetWriteBufferSize {
 			if err := flush(); err != nil {
 				cl.ops.log.Debug("failed publishing packet", "error", err, "client", cl.ID)

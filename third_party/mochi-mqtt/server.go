@@ -1024,7 +1024,7 @@ func (s *Server) processPublish(cl *Client, pk packets.Packet) error {
 	// When it publishes a package with a qos > 0, the server treats
 	// the package as qos=0, and the client receives it as qos=1 or 2.
 	if pk.FixedHeader.Qos == 0 || cl.Net.Inline {
-		s.publishToSubscribers(pk)
+		s.publishToSubscribersFrom(cl, pk) // PATCH(playground): see Client.enqueueFrom
 		s.hooks.OnPublished(cl, pk)
 		return nil
 	}
@@ -1056,7 +1056,7 @@ func (s *Server) processPublish(cl *Client, pk packets.Packet) error {
 		s.hooks.OnQosComplete(cl, ack)
 	}
 
-	s.publishToSubscribers(pk)
+	s.publishToSubscribersFrom(cl, pk) // PATCH(playground): see Client.enqueueFrom
 	s.hooks.OnPublished(cl, pk)
 
 	return nil
@@ -1077,6 +1077,13 @@ func (s *Server) retainMessage(cl *Client, pk packets.Packet) {
 
 // publishToSubscribers publishes a publish packet to all subscribers with matching topic filters.
 func (s *Server) publishToSubscribers(pk packets.Packet) {
+	s.publishToSubscribersFrom(nil, pk)
+}
+
+// publishToSubscribersFrom is publishToSubscribers for a message that
+// from, when not nil, published: its reader may write the message to
+// idle subscribers itself (see Client.enqueueFrom). PATCH(playground).
+func (s *Server) publishToSubscribersFrom(from *Client, pk packets.Packet) {
 	if pk.Ignore {
 		return
 	}
@@ -1092,7 +1099,11 @@ func (s *Server) publishToSubscribers(pk packets.Packet) {
 		}
 	}
 
-	subscribers := s.Topics.Subscribers(pk.TopicName)
+	subscribers := s.Topics.pooledSubscribers(pk.TopicName) // PATCH(playground): see releaseSubscribers
+	pooled := len(subscribers.Shared) == 0 && len(subscribers.InlineSubscriptions) == 0 // no hook sees the map
+	if pooled {
+		defer releaseSubscribers(subscribers)
+	}
 	if len(subscribers.Shared) > 0 {
 		subscribers = s.hooks.OnSelectSubscribers(subscribers, pk)
 		if len(subscribers.SharedSelected) == 0 {
@@ -1107,7 +1118,7 @@ func (s *Server) publishToSubscribers(pk packets.Packet) {
 
 	for id, subs := range subscribers.Subscriptions {
 		if cl, ok := s.Clients.Get(id); ok {
-			_, err := s.publishToClient(cl, subs, pk)
+			_, err := s.publishToClientFrom(from, cl, subs, pk)
 			if err != nil {
 				s.Log.Debug("failed publishing packet", "error", err, "client", cl.ID, "packet", pk)
 			}
@@ -1116,6 +1127,12 @@ func (s *Server) publishToSubscribers(pk packets.Packet) {
 }
 
 func (s *Server) publishToClient(cl *Client, sub packets.Subscription, pk packets.Packet) (packets.Packet, error) {
+	return s.publishToClientFrom(nil, cl, sub, pk)
+}
+
+// publishToClientFrom is publishToClient for a message that from, when
+// not nil, published (see Client.enqueueFrom). PATCH(playground).
+func (s *Server) publishToClientFrom(from, cl *Client, sub packets.Subscription, pk packets.Packet) (packets.Packet, error) {
 	if sub.NoLocal && pk.Origin == cl.ID {
 		return pk, nil // [MQTT-3.8.3-3]
 	}
@@ -1205,7 +1222,7 @@ func (s *Server) publishToClient(cl *Client, sub packets.Subscription, pk packet
 	if out.FixedHeader.Qos == 0 { // PATCH(playground): QoS > 0 messages count in Inflight
 		atomic.AddInt64(&cl.State.outboundBytes, QueuedSize(out))
 	}
-	if !cl.enqueue(out) { // PATCH(playground): a queue that grows as needed, see outQueue
+	if !cl.enqueueFrom(from, out) { // PATCH(playground): a queue that grows as needed, see outQueue
 		if out.FixedHeader.Qos == 0 { // PATCH(playground)
 			atomic.AddInt64(&cl.State.outboundBytes, -QueuedSize(out))
 		}

@@ -608,6 +608,30 @@ func (x *TopicsIndex) Subscribers(topic string) *Subscribers {
 	})
 }
 
+// subscriptionMaps holds the maps of subscribers that delivered messages
+// no longer need (see releaseSubscribers). PATCH(playground).
+var subscriptionMaps = sync.Pool{New: func() any { return map[string]packets.Subscription{} }}
+
+// pooledSubscribers is Subscribers with a map from subscriptionMaps, for
+// a caller that gives it back with releaseSubscribers. PATCH(playground):
+// the map was made anew for every message.
+func (x *TopicsIndex) pooledSubscribers(topic string) *Subscribers {
+	return x.scanSubscribers(topic, 0, nil, &Subscribers{
+		Subscriptions: subscriptionMaps.Get().(map[string]packets.Subscription),
+	})
+}
+
+// releaseSubscribers gives back the map of subs, which nothing may use
+// afterwards. PATCH(playground).
+func releaseSubscribers(subs *Subscribers) {
+	if len(subs.Subscriptions) > 1024 {
+		return // a map made for a crowd is not kept
+	}
+	clear(subs.Subscriptions)
+	subscriptionMaps.Put(subs.Subscriptions)
+	subs.Subscriptions = nil
+}
+
 // scanSubscribers returns a list of client subscriptions matching an indexed topic address.
 func (x *TopicsIndex) scanSubscribers(topic string, d int, n *particle, subs *Subscribers) *Subscribers {
 	if n == nil {
