@@ -132,6 +132,12 @@ func (c *brokerConn) CanWriteNow() bool {
 	return c.end.wa != nil && c.end.wa.CanWriteNow()
 }
 
+// Readable tells the core whether more of the client's bytes wait to be
+// read (see writeAhead.Readable).
+func (c *brokerConn) Readable() bool {
+	return c.end.wa != nil && c.end.wa.Readable()
+}
+
 // clientEnded reports whether a session stopped because the client ended it.
 func clientEnded(cause error) bool {
 	return errors.Is(cause, packets.CodeDisconnect) || errors.Is(cause, io.EOF)

@@ -14,3 +14,5 @@ func newWriteAhead(net.Conn) *writeAhead { return nil }
 func (w *writeAhead) CanWriteNow() bool { return false }
 
 func (w *writeAhead) waitWritten() {}
+
+func (w *writeAhead) Readable() bool { return false }

@@ -9,7 +9,8 @@ import (
 	"syscall"
 )
 
-// writeAhead is a TCP connection whose writes do not wait for the peer:
+// writeAhead is a TCP connection whose writes do not wait for the peer
+// (and which tells whether input waits, see Readable):
 // a Write puts what the socket takes at once (one non-blocking system
 // call), and what it does not take is written by a goroutine of its own
 // while the Write returns; later Writes join it, up to maxAhead bytes
@@ -28,7 +29,9 @@ type writeAhead struct {
 	p        []byte                // its input
 	n        int                   // and output
 	werr     error
-	drained  sync.Cond // signalled when bytes left pending
+	inq      func(fd uintptr) // Readable's system call, made once
+	waiting  int              // its output
+	drained  sync.Cond        // signalled when bytes left pending
 	pending  []byte    // taken by Writes, not yet by the socket
 	spare    []byte    // the buffer being written, to reuse
 	flushing bool      // a goroutine is writing pending
@@ -60,7 +63,19 @@ func newWriteAhead(c net.Conn) *writeAhead {
 			}
 		}
 	}
+	w.inq = func(fd uintptr) { w.waiting = inputWaiting(fd) }
 	return w
+}
+
+// Readable reports whether bytes have arrived that a Read would return at
+// once: the core goes on reading them before it writes to idle
+// subscribers, so that a stream of messages is written in batches (see
+// mochi's Client.Read). It is called by the connection's reader only.
+func (w *writeAhead) Readable() bool {
+	if w.raw.Control(w.inq) != nil {
+		return false
+	}
+	return w.waiting > 0
 }
 
 // CanWriteNow reports whether a Write of a batch would return without

@@ -113,13 +113,14 @@ type Client struct {
 
 // ClientConnection contains the connection transport and metadata for the client.
 type ClientConnection struct {
-	Conn     net.Conn      // the net.Conn used to establish the connection
-	bconn    *bufio.Reader // a buffered net.Conn for reading packets
-	wmu      sync.Mutex    // PATCH(playground): one write at a time, without holding the client's lock
-	deferred []*Client     // PATCH(playground): clients whose queue this client's reader writes (see enqueueFrom)
-	Remote   string        // the remote address of the client
-	Listener string        // listener id of the client
-	Inline   bool          // if true, the client is the built-in 'inline' embedded client
+	Conn        net.Conn      // the net.Conn used to establish the connection
+	bconn       *bufio.Reader // a buffered net.Conn for reading packets
+	wmu         sync.Mutex    // PATCH(playground): one write at a time, without holding the client's lock
+	deferred    []*Client     // PATCH(playground): clients whose queue this client's reader writes (see enqueueFrom)
+	deferredFor int           // PATCH(playground): packets read since deferred was last written
+	Remote      string        // the remote address of the client
+	Listener    string        // listener id of the client
+	Inline      bool          // if true, the client is the built-in 'inline' embedded client
 }
 
 // ClientProperties contains the properties which define the client behaviour.
@@ -370,9 +371,15 @@ func (cl *Client) Read(packetHandler ReadFn) error {
 		}
 		err = cl.readNext(b, packetHandler)
 		// Before waiting for more, write what the packets read so far
-		// produced for idle clients (see enqueueFrom).
-		if len(cl.Net.deferred) > 0 && (err != nil || cl.Net.bconn.Buffered() == 0) {
-			cl.flushDeferred()
+		// produced for idle clients (see enqueueFrom): when nothing more
+		// has arrived (a message then goes out at once), or after
+		// maxDeferredPackets packets of a stream (whose messages then go
+		// out in batches).
+		if len(cl.Net.deferred) > 0 {
+			cl.Net.deferredFor++
+			if err != nil || cl.Net.deferredFor >= maxDeferredPackets || (cl.Net.bconn.Buffered() == 0 && !cl.readable()) {
+				cl.flushDeferred()
+			}
 		}
 		if err != nil {
 			return err
@@ -701,10 +708,21 @@ type InlineWriter interface {
 	CanWriteNow() bool
 }
 
+// Readable is implemented by a connection that can tell whether bytes
+// have arrived that a Read would return at once. PATCH(playground): see
+// Client.Read.
+type Readable interface {
+	Readable() bool
+}
+
 // maxDeferred is how many idle clients one reader writes to itself after a
 // batch of packets (see enqueueFrom); more get writer goroutines, which
 // share the work between processors.
 const maxDeferred = 8
+
+// maxDeferredPackets is how many packets a reader handles, at most, before
+// it writes what they produced for idle clients (see Read).
+const maxDeferredPackets = 64
 
 // enqueue queues pk for the client's writer, starting the writer when it
 // is not running; it returns false when MaximumClientWritesPending packets
@@ -752,10 +770,18 @@ func (cl *Client) canWriteNow() bool {
 	return ok && w.CanWriteNow()
 }
 
+// readable reports whether more of the client's bytes wait to be read.
+// PATCH(playground).
+func (cl *Client) readable() bool {
+	r, ok := cl.Net.Conn.(Readable)
+	return ok && r.Readable()
+}
+
 // flushDeferred writes the queues that cl's reader took on (see
 // enqueueFrom); what is queued meanwhile goes to writer goroutines.
 // PATCH(playground).
 func (cl *Client) flushDeferred() {
+	cl.Net.deferredFor = 0
 	for i, t := range cl.Net.deferred {
 		cl.Net.deferred[i] = nil
 		if !t.canWriteNow() || t.writeOnce() {
