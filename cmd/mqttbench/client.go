@@ -38,12 +38,11 @@ type mqttConn struct {
 	body    []byte     // the last packet read; reused
 }
 
-// dialMQTT connects to addr (TLS when cfg is set), sends CONNECT with a
-// clean start and waits for a successful CONNACK. The client buffers
-// bufSize bytes each way.
-func dialMQTT(ctx context.Context, addr string, cfg *tls.Config, id string, bufSize int) (*mqttConn, error) {
-	var d net.Dialer
-	raw, err := d.DialContext(ctx, "tcp", addr)
+// dialMQTT opens a byte stream with dial, runs TLS over it when cfg is
+// set, sends CONNECT with a clean start and waits for a successful
+// CONNACK. The client buffers bufSize bytes each way.
+func dialMQTT(ctx context.Context, dial func(context.Context) (net.Conn, error), cfg *tls.Config, id string, bufSize int) (*mqttConn, error) {
+	raw, err := dial(ctx)
 	if err != nil {
 		return nil, err
 	}

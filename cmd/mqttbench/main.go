@@ -13,7 +13,10 @@
 // page is open, so connections record head and tail) — and mosquitto, when
 // installed (Debian: apt-get install mosquitto), with set_tcp_nodelay true,
 // max_inflight_messages 0 and a TLS listener with a certificate from the
-// same CA. Scenarios run over TCP and TLS: connects (TLS handshakes full
+// same CA — and the front end: mosquitto reached through the playground
+// command's WebSocket tunnel (--upstream), as a page's wasm client reaches
+// a user's broker, which shows what one front-end instance carries.
+// Scenarios run over TCP and TLS (the front end: TLS only): connects (TLS handshakes full
 // and resumed), QoS 0 and QoS 1 throughput, fan-out 1→N, latency p50/p99,
 // and resident memory per idle connection. Every scenario runs for every
 // broker in turn, in rounds (the order rotates); the table shows medians.
@@ -59,6 +62,7 @@ type metric struct {
 // step is one scenario: it measures some metrics on one broker.
 type step struct {
 	name    string
+	tcp     bool // over plain TCP: not for a target without a plain listener
 	metrics []metric
 	run     func(ctx context.Context, t *target) (values []float64, note string, err error)
 }
@@ -77,8 +81,8 @@ func run(args []string, out io.Writer) error {
 	payload := fs.Int("payload", 64, "payload bytes")
 	rounds := fs.Int("rounds", 3, "rounds; each runs every scenario on every broker (medians are shown)")
 	only := fs.String("only", "", "run only the scenarios whose name contains one of these comma-separated words (memory, connects, handshakes, qos, fan-out, latency)")
-	targets := fs.String("targets", "pg,off,watched,mosq", "brokers: pg (tracing at its defaults), off (tracing off), watched (a trace page open), mosq (mosquitto)")
-	mosqPath := fs.String("mosquitto", "", "path of the mosquitto broker (default: from PATH or /usr/sbin)")
+	targets := fs.String("targets", "pg,off,watched,mosq,front", "brokers: pg (tracing at its defaults), off (tracing off), watched (a trace page open), mosq (mosquitto), front (mosquitto through the playground command's tunnel, --upstream; needs mosq)")
+	mosqFlag := fs.String("mosquitto", "", "path of the mosquitto broker (default: from PATH or /usr/sbin)")
 	pprof := fs.String("pprof", "", "serve net/http/pprof of the playground broker (tracing at its defaults) on this address, e.g. 127.0.0.1:6060")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -99,44 +103,70 @@ func run(args []string, out io.Writer) error {
 	for _, k := range strings.Split(*targets, ",") {
 		want[strings.TrimSpace(k)] = true
 	}
+	if want["front"] {
+		want["mosq"] = true // the front end's upstream, and what it is compared with
+	}
+	mosqPath := findMosquitto(*mosqFlag)
+	mosqNote := ""
+	if want["mosq"] && mosqPath == "" {
+		mosqNote = "mosquitto is not installed (Debian: apt-get install mosquitto): no ratios, no front end"
+	}
+	var serverBin string
+	if want["front"] && mosqPath != "" {
+		fmt.Fprintln(os.Stderr, "building the playground command for the front end (go build ./server)")
+		if serverBin, err = buildServer(ctx, dir); err != nil {
+			return err
+		}
+	}
+	// start starts the brokers, each in a process of its own; every round
+	// gets fresh ones, so that what one round left (recent connections'
+	// recordings) does not bias the next one's memory figures.
 	var ts []*target
-	defer func() {
+	stopAll := func() {
 		for _, t := range ts {
 			t.close()
 		}
-	}()
-	for _, p := range []struct{ key, name, tracing string }{
-		{"pg", "playground", "default"},
-		{"off", "playground, tracing off", "off"},
-		{"watched", "playground, watched", "watched"},
-	} {
-		if !want[p.key] {
-			continue
-		}
-		pp := ""
-		if p.key == "pg" {
-			pp = *pprof
-		}
-		t, err := startPlayground(p.key, p.name, p.tracing, b.pki, pp)
-		if err != nil {
-			return err
-		}
-		ts = append(ts, t)
+		ts = nil
 	}
-	mosqNote := ""
-	if want["mosq"] {
-		if path := findMosquitto(*mosqPath); path == "" {
-			mosqNote = "mosquitto is not installed (Debian: apt-get install mosquitto): no ratios"
-		} else {
-			t, err := startMosquitto(path, dir, b.pki)
+	defer stopAll()
+	start := func() error {
+		for _, p := range []struct{ key, name, tracing string }{
+			{"pg", "playground", "default"},
+			{"off", "playground, tracing off", "off"},
+			{"watched", "playground, watched", "watched"},
+		} {
+			if !want[p.key] {
+				continue
+			}
+			pp := ""
+			if p.key == "pg" {
+				pp = *pprof
+			}
+			t, err := startPlayground(p.key, p.name, p.tracing, b.pki, pp)
 			if err != nil {
 				return err
 			}
 			ts = append(ts, t)
 		}
-	}
-	if len(ts) == 0 {
-		return fmt.Errorf("no broker to measure (-targets %q)", *targets)
+		if want["mosq"] && mosqPath != "" {
+			mosq, err := startMosquitto(mosqPath, dir, b.pki)
+			if err != nil {
+				return err
+			}
+			ts = append(ts, mosq)
+			if serverBin != "" {
+				fmt.Fprintln(os.Stderr, "starting the front end (its first start builds the page and the wasm client)")
+				front, err := startFrontend(ctx, serverBin, frontendDir(dir), mosq)
+				if err != nil {
+					return err
+				}
+				ts = append(ts, front)
+			}
+		}
+		if len(ts) == 0 {
+			return fmt.Errorf("no broker to measure (-targets %q)", *targets)
+		}
+		return nil
 	}
 
 	steps := b.steps()
@@ -152,11 +182,19 @@ func run(args []string, out io.Writer) error {
 	}
 	res := newResults()
 	load0 := loadAvg()
-	start := time.Now()
+	began := time.Now()
+	var names []*target // of the last round, for the header
 	for r := range *rounds {
+		if err := start(); err != nil {
+			return err
+		}
+		names = ts
 		for _, s := range steps {
 			for i := range ts {
 				t := ts[(i+r)%len(ts)] // rotate who goes first
+				if s.tcp && t.tcp == "" {
+					continue
+				}
 				fmt.Fprintf(os.Stderr, "round %d/%d: %-28s %s\n", r+1, *rounds, s.name, t.name)
 				vals, note, err := s.run(ctx, t)
 				if err != nil {
@@ -170,20 +208,21 @@ func run(args []string, out io.Writer) error {
 				}
 			}
 		}
+		stopAll()
 	}
-	fmt.Fprintf(out, "mqttbench %s: %d round(s) in %s\n", time.Now().Format("2006-01-02 15:04"), *rounds, time.Since(start).Round(time.Second))
+	fmt.Fprintf(out, "mqttbench %s: %d round(s) in %s\n", time.Now().Format("2006-01-02 15:04"), *rounds, time.Since(began).Round(time.Second))
 	fmt.Fprintf(out, "machine: %s, %d cores (GOMAXPROCS %d), %s; load average %s before, %s after\n",
 		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), load0, loadAvg())
 	fmt.Fprintf(out, "clients: %d connecting at once, %d pairs, fan-out 1→%d, %d-byte payloads, window %d, %d latency samples, %d idle connections, %s per timed scenario\n",
 		b.workers, b.pairs, b.fanout, *payload, b.window, b.samples, b.idle, b.duration)
-	for _, t := range ts {
+	for _, t := range names {
 		fmt.Fprintf(out, "%-8s %s\n", t.key, t.name)
 	}
 	if mosqNote != "" {
 		fmt.Fprintln(out, mosqNote)
 	}
 	fmt.Fprintln(out)
-	res.table(out, steps, ts)
+	res.table(out, steps, names)
 	return nil
 }
 
@@ -194,14 +233,14 @@ func (b *bench) steps() []step {
 		name string
 		tls  bool
 	}{{"TCP", false}, {"TLS", true}} {
-		s = append(s, step{name: "memory " + l.name, metrics: []metric{{"idle memory per connection " + l.name, "KiB", true}},
+		s = append(s, step{name: "memory " + l.name, tcp: !l.tls, metrics: []metric{{"idle memory per connection " + l.name, "KiB", true}},
 			run: func(ctx context.Context, t *target) ([]float64, string, error) {
 				v, err := b.idleMemory(ctx, t, l.tls)
 				return []float64{v / 1024}, "", err
 			}})
 	}
 	s = append(s,
-		step{name: "connects TCP", metrics: []metric{{"connects/s TCP", "/s", false}},
+		step{name: "connects TCP", tcp: true, metrics: []metric{{"connects/s TCP", "/s", false}},
 			run: func(ctx context.Context, t *target) ([]float64, string, error) {
 				v, _, err := b.connects(ctx, t, false, false)
 				return []float64{v}, "", err
@@ -222,18 +261,18 @@ func (b *bench) steps() []step {
 		tls  bool
 	}{{"TCP", false}, {"TLS", true}} {
 		for _, qos := range []byte{0, 1} {
-			s = append(s, step{name: fmt.Sprintf("qos%d %s", qos, l.name), metrics: []metric{{fmt.Sprintf("QoS %d msgs/s %s (%d pairs)", qos, l.name, b.pairs), "/s", false}},
+			s = append(s, step{name: fmt.Sprintf("qos%d %s", qos, l.name), tcp: !l.tls, metrics: []metric{{fmt.Sprintf("QoS %d msgs/s %s (%d pairs)", qos, l.name, b.pairs), "/s", false}},
 				run: func(ctx context.Context, t *target) ([]float64, string, error) {
 					v, stalls, err := b.throughput(ctx, t, l.tls, qos, b.pairs, 1)
 					return []float64{v}, stallNote(stalls), err
 				}})
 		}
-		s = append(s, step{name: "fan-out " + l.name, metrics: []metric{{fmt.Sprintf("fan-out 1→%d msgs/s %s", b.fanout, l.name), "/s", false}},
+		s = append(s, step{name: "fan-out " + l.name, tcp: !l.tls, metrics: []metric{{fmt.Sprintf("fan-out 1→%d msgs/s %s", b.fanout, l.name), "/s", false}},
 			run: func(ctx context.Context, t *target) ([]float64, string, error) {
 				v, stalls, err := b.throughput(ctx, t, l.tls, 0, 1, b.fanout)
 				return []float64{v}, stallNote(stalls), err
 			}})
-		s = append(s, step{name: "latency " + l.name, metrics: []metric{{"latency p50 " + l.name, "µs", true}, {"latency p99 " + l.name, "µs", true}},
+		s = append(s, step{name: "latency " + l.name, tcp: !l.tls, metrics: []metric{{"latency p50 " + l.name, "µs", true}, {"latency p99 " + l.name, "µs", true}},
 			run: func(ctx context.Context, t *target) ([]float64, string, error) {
 				p50, p99, err := b.latency(ctx, t, l.tls)
 				return []float64{float64(p50.Microseconds()), float64(p99.Microseconds())}, "", err

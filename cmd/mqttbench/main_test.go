@@ -45,9 +45,13 @@ func TestBenchRuns(t *testing.T) {
 			continue
 		}
 		cells := strings.Split(line, " | ")
-		// scenario, pg, off, watched, mosq, pg/mosq, …
-		if len(cells) < 6 || strings.Contains(strings.Join(cells[1:6], " "), "–") {
+		// scenario, pg, off, watched, mosq, front, pg/mosq, watched/mosq, front/mosq, costs
+		// (the front end has no plain listener: no TCP figures)
+		if len(cells) < 10 || strings.Contains(strings.Join(cells[1:5], " "), "–") || strings.Contains(cells[6], "–") {
 			t.Errorf("missing figures: %s", line)
+		}
+		if tcp := strings.Contains(cells[0], "TCP"); tcp != (cells[5] == "–") || tcp != (cells[8] == "–") {
+			t.Errorf("front end figures only for TLS: %s", line)
 		}
 	}
 }

@@ -75,6 +75,9 @@ func (r *results) table(w io.Writer, steps []step, ts []*target) {
 	if has["watched"] && has["mosq"] {
 		head = append(head, "watched/mosq")
 	}
+	if has["front"] && has["mosq"] {
+		head = append(head, "front/mosq")
+	}
 	if has["pg"] && has["off"] {
 		head = append(head, "tracing cost")
 	}
@@ -100,6 +103,10 @@ func (r *results) table(w io.Writer, steps []step, ts []*target) {
 			}
 			if has["watched"] && has["mosq"] {
 				row = append(row, ratio(okW && okM, better(m, wa, mq)))
+			}
+			if has["front"] && has["mosq"] {
+				fr, okF := r.median(m.name, "front")
+				row = append(row, ratio(okF && okM, better(m, fr, mq)))
 			}
 			if has["pg"] && has["off"] {
 				row = append(row, percent(okPG && okOff, cost(m, pg, off)))

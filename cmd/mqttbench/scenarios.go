@@ -36,12 +36,6 @@ func (b *bench) tlsConfig(cache tls.ClientSessionCache) *tls.Config {
 
 func (b *bench) id(prefix string) string { return fmt.Sprintf("%s-%d", prefix, b.ids.Add(1)) }
 
-func addrOf(t *target, useTLS bool) string {
-	if useTLS {
-		return t.tls
-	}
-	return t.tcp
-}
 
 // Client buffer sizes: small for connections that only connect, large for
 // those that stream messages.
@@ -58,7 +52,7 @@ func (b *bench) dial(ctx context.Context, t *target, useTLS bool, prefix string,
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return dialMQTT(ctx, addrOf(t, useTLS), cfg, b.id(prefix), bufSize)
+	return dialMQTT(ctx, t.streamer(useTLS), cfg, b.id(prefix), bufSize)
 }
 
 // connects opens and closes connections (CONNECT, CONNACK, DISCONNECT)
@@ -85,7 +79,7 @@ func (b *bench) connects(ctx context.Context, t *target, useTLS, resume bool) (p
 			}
 			for time.Now().Before(end) && ctx.Err() == nil {
 				dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				m, err := dialMQTT(dctx, addrOf(t, useTLS), cfg, b.id("conn"), smallBuf)
+				m, err := dialMQTT(dctx, t.streamer(useTLS), cfg, b.id("conn"), smallBuf)
 				cancel()
 				if err != nil {
 					mu.Lock()

@@ -22,10 +22,13 @@ import (
 
 // target is one broker under test, running in its own process.
 type target struct {
-	key  string // short name: pg, off, watched, mosq
+	key  string // short name: pg, off, watched, mosq, front
 	name string // for people
-	tcp  string
-	tls  string
+	tcp  string // its plain MQTT address ("" when it has none)
+	tls  string // its MQTT over TLS address
+	// tunnel, when set, opens a byte stream to the broker (TLS only) some
+	// other way than TCP to tls: through the playground's tunnel.
+	tunnel func(context.Context) (net.Conn, error)
 
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser // serve mode's commands; nil for mosquitto
@@ -194,6 +197,22 @@ func freePort() (string, error) {
 	defer ln.Close()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return port, nil
+}
+
+// streamer returns how to open a byte stream to the target's plain or
+// TLS listener.
+func (t *target) streamer(useTLS bool) func(context.Context) (net.Conn, error) {
+	if useTLS && t.tunnel != nil {
+		return t.tunnel
+	}
+	addr := t.tcp
+	if useTLS {
+		addr = t.tls
+	}
+	return func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
 }
 
 // settle lets the broker reach its resting memory: a garbage collection
