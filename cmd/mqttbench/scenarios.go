@@ -36,7 +36,6 @@ func (b *bench) tlsConfig(cache tls.ClientSessionCache) *tls.Config {
 
 func (b *bench) id(prefix string) string { return fmt.Sprintf("%s-%d", prefix, b.ids.Add(1)) }
 
-
 // Client buffer sizes: small for connections that only connect, large for
 // those that stream messages.
 const (
