@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/broker/pki"
+	"github.com/mqtts-playground/playground/internal/mosquitto"
 	"github.com/mqtts-playground/playground/trace"
 	"github.com/mqtts-playground/playground/wasm/client"
 )
@@ -36,72 +33,38 @@ type userBroker struct {
 // fails the test, saying what to install, when mosquitto is missing.
 func startMosquitto(t *testing.T) userBroker {
 	t.Helper()
-	path, err := exec.LookPath("mosquitto")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/mosquitto"); serr != nil {
-			t.Fatal("mosquitto not found: install it (apt-get install mosquitto; scripts/install-test-deps.sh does)")
-		}
-		path = "/usr/sbin/mosquitto"
+	path := mosquitto.Path()
+	if path == "" {
+		t.Fatal("mosquitto not found: " + mosquitto.InstallHint)
 	}
 	dir := t.TempDir()
 	ca, _, err := pki.LoadOrCreate(filepath.Join(dir, "ca"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, _, err := ca.ServerCertificate([]string{"localhost", "127.0.0.1"})
+	// ServerCertificate stores the chain and key where mosquitto reads them.
+	if _, _, err := ca.ServerCertificate([]string{"localhost", "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	port, err := mosquitto.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var chain []byte
-	for _, der := range cert.Certificate {
-		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
-	}
-	key, err := pki.KeyPEM(cert.PrivateKey.(crypto.Signer))
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile := filepath.Join(dir, "broker.pem"), filepath.Join(dir, "broker.key")
-	if err := os.WriteFile(certFile, chain, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, key, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
 	conf := filepath.Join(dir, "mosquitto.conf")
 	// (user root: as root, mosquitto would otherwise switch to the
 	// mosquitto user, who cannot read the test's files; as anyone else it
 	// is ignored.)
-	body := fmt.Sprintf("allow_anonymous true\npersistence false\nuser root\nlog_dest stderr\nlistener %s 127.0.0.1\ncertfile %s\nkeyfile %s\n", port, certFile, keyFile)
+	body := fmt.Sprintf("allow_anonymous true\npersistence false\nuser root\nlog_dest stderr\nlistener %s 127.0.0.1\ncertfile %s\nkeyfile %s\n",
+		port, filepath.Join(ca.Dir(), pki.ServerCertFile), filepath.Join(ca.Dir(), pki.ServerKeyFile))
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(path, "-c", conf)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	addr := "127.0.0.1:" + port
+	p, err := mosquitto.Start(path, conf, addr)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := "127.0.0.1:" + port
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mosquitto did not listen on %s: %v\n%s", addr, err, out.String())
-		}
-	}
+	t.Cleanup(p.Stop)
 	return userBroker{addr: addr, port: port, caPEM: ca.RootPEM()}
 }
 

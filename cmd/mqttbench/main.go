@@ -37,6 +37,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mqtts-playground/playground/internal/mosquitto"
 )
 
 func main() {
@@ -106,7 +108,10 @@ func run(args []string, out io.Writer) error {
 	if want["front"] {
 		want["mosq"] = true // the front end's upstream, and what it is compared with
 	}
-	mosqPath := findMosquitto(*mosqFlag)
+	mosqPath := *mosqFlag
+	if mosqPath == "" {
+		mosqPath = mosquitto.Path()
+	}
 	mosqNote := ""
 	if want["mosq"] && mosqPath == "" {
 		mosqNote = "mosquitto is not installed (Debian: apt-get install mosquitto): no ratios, no front end"

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/mqtts-playground/playground/internal/mosquitto"
 )
 
 // TestMain lets the test binary be the bench's broker process too (the
@@ -23,8 +25,8 @@ func TestMain(m *testing.M) {
 // A short run of every scenario against every broker prints a table with
 // a figure for each broker and a ratio against mosquitto on every line.
 func TestBenchRuns(t *testing.T) {
-	if findMosquitto("") == "" {
-		t.Fatal("mosquitto not found: install it (apt-get install mosquitto; scripts/install-test-deps.sh does)")
+	if mosquitto.Path() == "" {
+		t.Fatal("mosquitto not found: " + mosquitto.InstallHint)
 	}
 	var out bytes.Buffer
 	err := run([]string{"-rounds", "1", "-duration", "100ms", "-workers", "2", "-pairs", "1", "-fanout", "3",

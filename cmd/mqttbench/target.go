@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mqtts-playground/playground/broker/pki"
+	"github.com/mqtts-playground/playground/internal/mosquitto"
 )
 
 // target is one broker under test, running in its own process.
@@ -30,9 +29,10 @@ type target struct {
 	// other way than TCP to tls: through the playground's tunnel.
 	tunnel func(context.Context) (net.Conn, error)
 
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser // serve mode's commands; nil for mosquitto
+	cmd    *exec.Cmd      // the playground's process
+	stdin  io.WriteCloser // serve mode's commands; nil for the front end
 	stdout *bufio.Reader
+	mosq   *mosquitto.Process
 }
 
 // benchPKI is the local CA of one bench run and the broker certificate
@@ -48,26 +48,11 @@ func newBenchPKI(dir string) (*benchPKI, error) {
 	if err != nil {
 		return nil, err
 	}
-	cert, _, err := ca.ServerCertificate([]string{"localhost", "127.0.0.1"})
-	if err != nil {
+	// ServerCertificate stores the chain and key where mosquitto reads them.
+	if _, _, err := ca.ServerCertificate([]string{"localhost", "127.0.0.1"}); err != nil {
 		return nil, err
 	}
-	var chain []byte
-	for _, der := range cert.Certificate {
-		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
-	}
-	key, err := pki.KeyPEM(cert.PrivateKey.(crypto.Signer))
-	if err != nil {
-		return nil, err
-	}
-	p := &benchPKI{ca: ca, certFile: filepath.Join(dir, "broker.pem"), keyFile: filepath.Join(dir, "broker.key")}
-	if err := os.WriteFile(p.certFile, chain, 0o600); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(p.keyFile, key, 0o600); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return &benchPKI{ca: ca, certFile: filepath.Join(ca.Dir(), pki.ServerCertFile), keyFile: filepath.Join(ca.Dir(), pki.ServerKeyFile)}, nil
 }
 
 // startPlayground starts the bench binary in serve mode (see serve).
@@ -128,27 +113,12 @@ certfile %s
 keyfile %s
 `
 
-// findMosquitto returns the mosquitto broker's path, or "" when it is not
-// installed (Debian puts it in /usr/sbin, often not in a user's PATH).
-func findMosquitto(flagPath string) string {
-	if flagPath != "" {
-		return flagPath
-	}
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/mosquitto"); err == nil {
-		return "/usr/sbin/mosquitto"
-	}
-	return ""
-}
-
 func startMosquitto(path, dir string, p *benchPKI) (*target, error) {
-	tcpPort, err := freePort()
+	tcpPort, err := mosquitto.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	tlsPort, err := freePort()
+	tlsPort, err := mosquitto.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -156,47 +126,11 @@ func startMosquitto(path, dir string, p *benchPKI) (*target, error) {
 	if err := os.WriteFile(conf, fmt.Appendf(nil, mosquittoConf, tcpPort, tlsPort, p.certFile, p.keyFile), 0o600); err != nil {
 		return nil, err
 	}
-	t := &target{key: "mosq", name: "mosquitto " + mosquittoVersion(path), cmd: exec.Command(path, "-c", conf),
-		tcp: "127.0.0.1:" + tcpPort, tls: "127.0.0.1:" + tlsPort}
-	t.cmd.Stderr = os.Stderr
-	if err := t.cmd.Start(); err != nil {
+	t := &target{key: "mosq", name: "mosquitto " + mosquitto.Version(path), tcp: "127.0.0.1:" + tcpPort, tls: "127.0.0.1:" + tlsPort}
+	if t.mosq, err = mosquitto.Start(path, conf, t.tcp, t.tls); err != nil {
 		return nil, err
 	}
-	// Ready when both ports accept.
-	deadline := time.Now().Add(10 * time.Second)
-	for _, a := range []string{t.tcp, t.tls} {
-		for {
-			c, err := net.Dial("tcp", a)
-			if err == nil {
-				c.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				t.close()
-				return nil, fmt.Errorf("mosquitto did not open %s: %w", a, err)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
 	return t, nil
-}
-
-func mosquittoVersion(path string) string {
-	out, _ := exec.Command(path, "-h").Output()
-	if f := strings.Fields(string(out)); len(f) >= 3 && f[1] == "version" {
-		return f[2]
-	}
-	return ""
-}
-
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port, nil
 }
 
 // streamer returns how to open a byte stream to the target's plain or
@@ -243,7 +177,13 @@ func (t *target) settle(ctx context.Context) error {
 
 // rss is the broker process's resident memory in bytes.
 func (t *target) rss() (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", t.cmd.Process.Pid))
+	pid := 0
+	if t.mosq != nil {
+		pid = t.mosq.Cmd.Process.Pid
+	} else {
+		pid = t.cmd.Process.Pid
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, fmt.Errorf("resident memory (Linux /proc only): %w", err)
 	}
@@ -258,6 +198,10 @@ func (t *target) rss() (int64, error) {
 }
 
 func (t *target) close() {
+	if t.mosq != nil {
+		t.mosq.Stop()
+		return
+	}
 	if t.stdin != nil {
 		t.stdin.Close() // the serve mode exits
 	} else {
