@@ -194,7 +194,7 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if upstream {
 		// The bytes go to the upstream as they are: the client's TLS
 		// handshake is with it, and the playground's broker sees nothing.
-		splice(websocket.NetConn(r.Context(), ws, websocket.MessageBinary), upConn)
+		splice(r.Context(), ws, upConn)
 		return
 	}
 	// The browser watches its own connection: record all of it, not only

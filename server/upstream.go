@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/mqtts-playground/playground/broker"
 )
 
@@ -141,22 +142,74 @@ func dialUpstream(ctx context.Context, up Upstream) (net.Conn, error) {
 	return c, nil
 }
 
-// splice copies bytes both ways between a and b until either side ends,
-// then closes both.
-func splice(a, b net.Conn) {
+// splice copies bytes both ways between the browser's WebSocket and the
+// upstream connection until either side ends, then closes both. An idle
+// tunnel holds no copy buffer (io.Copy would hold 32 KiB each way, most of
+// what a tunnel cost): the browser's side waits for its next message, the
+// upstream's for bytes to read (see readPooled), and each takes a buffer
+// from a pool only to move what arrived.
+func splice(ctx context.Context, ws *websocket.Conn, up net.Conn) {
+	ws.SetReadLimit(-1) // the stream's bytes, in messages of any size
 	var once sync.Once
 	done := func() {
 		once.Do(func() {
-			a.Close()
-			b.Close()
+			up.Close()
+			ws.Close(websocket.StatusNormalClosure, "")
 		})
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		io.Copy(a, b)
-		done()
+		defer done()
+		for {
+			buf, n, err := readPooled(up)
+			if err != nil {
+				return
+			}
+			err = ws.Write(ctx, websocket.MessageBinary, (*buf)[:n])
+			copyBufs.Put(buf)
+			if err != nil {
+				return
+			}
+		}
 	})
-	io.Copy(b, a)
-	done()
-	wg.Wait()
+	defer wg.Wait()
+	defer done()
+	for {
+		typ, r, err := ws.Reader(ctx)
+		if err != nil {
+			return
+		}
+		if typ != websocket.MessageBinary {
+			ws.Close(websocket.StatusUnsupportedData, "tunnel: binary messages only")
+			return
+		}
+		buf := copyBufs.Get().(*[]byte)
+		_, err = io.CopyBuffer(writerOnly{up}, r, *buf)
+		copyBufs.Put(buf)
+		if err != nil {
+			return
+		}
+	}
+}
+
+// copyBufs holds the tunnel's copy buffers, as large as io.Copy's.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// writerOnly hides a connection's ReadFrom, which would copy through a
+// buffer of its own instead of the pooled one.
+type writerOnly struct{ io.Writer }
+
+// readPlain reads from c into a pooled buffer, holding it while it waits:
+// for connections that cannot say when they are readable.
+func readPlain(c net.Conn) (*[]byte, int, error) {
+	buf := copyBufs.Get().(*[]byte)
+	n, err := c.Read(*buf)
+	if n > 0 {
+		return buf, n, nil
+	}
+	copyBufs.Put(buf)
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return nil, 0, err
 }
