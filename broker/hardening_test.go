@@ -17,13 +17,14 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/broker/brokertest"
 	"github.com/mqtts-playground/playground/broker/pki"
 )
 
 // lessonBroker runs a plain listener "mqtt" and a lesson listener "lesson".
 func lessonBroker(t *testing.T, opts broker.Options) *broker.Broker {
 	t.Helper()
-	b := newBroker(t, opts)
+	b := brokertest.NewBroker(t, opts)
 	for _, l := range []broker.Listener{{Name: "mqtt", Addr: "127.0.0.1:0"}, {Name: "lesson", Addr: "127.0.0.1:0", Lesson: true}} {
 		if err := b.Add(l); err != nil {
 			t.Fatal(err)
@@ -37,7 +38,7 @@ func lessonBroker(t *testing.T, opts broker.Options) *broker.Broker {
 // it is never published when the client drops.
 func TestLessonWillStaysInLessonTopics(t *testing.T) {
 	b := lessonBroker(t, broker.Options{})
-	watcher := connectV5(t, dial(t, addr(t, b, "mqtt")), &paho.Connect{ClientID: "watcher", CleanStart: true})
+	watcher := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), &paho.Connect{ClientID: "watcher", CleanStart: true})
 	if code := watcher.subscribe(t, "#", 1); code != 1 {
 		t.Fatalf("watcher SUBACK %#x", code)
 	}
@@ -55,7 +56,7 @@ func TestLessonWillStaysInLessonTopics(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := dial(t, addr(t, b, "lesson"))
+			c := dial(t, brokertest.Addr(t, b, "lesson"))
 			pk := connectV(fmt.Sprintf("dropper-%d", i), tt.version)
 			pk.Connect.WillFlag, pk.Connect.WillTopic, pk.Connect.WillRetain = true, tt.topic, tt.retain
 			pk.Connect.WillPayload, pk.Connect.WillQos = []byte("gone"), 1
@@ -74,7 +75,7 @@ func TestLessonWillStaysInLessonTopics(t *testing.T) {
 		})
 	}
 	// Nothing outside lesson/ was retained either.
-	late := connectV5(t, dial(t, addr(t, b, "mqtt")), &paho.Connect{ClientID: "late", CleanStart: true})
+	late := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), &paho.Connect{ClientID: "late", CleanStart: true})
 	late.subscribe(t, "x/#", 1)
 	late.none(t, "retained will outside lesson/")
 }
@@ -83,14 +84,14 @@ func TestLessonWillStaysInLessonTopics(t *testing.T) {
 // none of its queued messages: lesson listeners keep their own sessions.
 func TestLessonSessionTakeover(t *testing.T) {
 	b := lessonBroker(t, broker.Options{})
-	victim := connectV5(t, dial(t, addr(t, b, "mqtt")), &paho.Connect{ClientID: "victim", Properties: &paho.ConnectProperties{SessionExpiryInterval: ptr[uint32](600)}})
+	victim := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), &paho.Connect{ClientID: "victim", Properties: &paho.ConnectProperties{SessionExpiryInterval: ptr[uint32](600)}})
 	victim.subscribe(t, "x/#", 1)
 	victim.Disconnect(&paho.Disconnect{})
-	pub := connectV5(t, dial(t, addr(t, b, "mqtt")), &paho.Connect{ClientID: "pub", CleanStart: true})
+	pub := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), &paho.Connect{ClientID: "pub", CleanStart: true})
 	pub.publish(t, &paho.Publish{Topic: "x/secret", QoS: 1, Payload: []byte("for the victim")})
 
 	for _, version := range []byte{5, 4} {
-		c := dial(t, addr(t, b, "lesson"))
+		c := dial(t, brokertest.Addr(t, b, "lesson"))
 		pk := connectV("victim", version)
 		pk.Connect.Clean = false
 		r, ack := rawConnect(t, c, pk)
@@ -104,13 +105,13 @@ func TestLessonSessionTakeover(t *testing.T) {
 		c.Close()
 		// Its own (lesson) session ends with it; wait, so the next try
 		// does not find it.
-		waitFor(t, "the lesson connection to end", func() bool {
+		brokertest.WaitFor(t, patience, "the lesson connection to end", func() bool {
 			ci, ok := connOf(b, c.LocalAddr().String())
 			return ok && !ci.Ended.IsZero()
 		})
 	}
 	// The session is intact for its owner.
-	back := connectV5(t, dial(t, addr(t, b, "mqtt")), &paho.Connect{ClientID: "victim", Properties: &paho.ConnectProperties{SessionExpiryInterval: ptr[uint32](600)}})
+	back := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), &paho.Connect{ClientID: "victim", Properties: &paho.ConnectProperties{SessionExpiryInterval: ptr[uint32](600)}})
 	if !back.connack.SessionPresent {
 		t.Fatal("the owner lost its session")
 	}
@@ -122,20 +123,20 @@ func TestLessonSessionTakeover(t *testing.T) {
 // The rogue relay forwards its clients to mqtts: they stay lesson clients
 // there (no "#", no publishing outside lesson/).
 func TestRogueRelayStaysInLessonTopics(t *testing.T) {
-	p := newPKI(t)
-	b := newBroker(t, broker.Options{})
+	p := brokertest.NewPKI(t)
+	b := brokertest.NewBroker(t, broker.Options{})
 	for _, l := range []broker.Listener{
-		{Name: "mqtts", Addr: "127.0.0.1:0", TLS: p.serverTLS(tls.NoClientCert)},
-		{Name: "rogue-relay", Addr: "127.0.0.1:0", TLS: p.serverTLS(tls.NoClientCert), Lesson: true, RelayTo: "mqtts", RelayTLS: p.clientTLS()},
+		{Name: "mqtts", Addr: "127.0.0.1:0", TLS: p.ServerTLS(tls.NoClientCert)},
+		{Name: "rogue-relay", Addr: "127.0.0.1:0", TLS: p.ServerTLS(tls.NoClientCert), Lesson: true, RelayTo: "mqtts", RelayTLS: p.ClientTLS()},
 	} {
 		if err := b.Add(l); err != nil {
 			t.Fatal(err)
 		}
 	}
-	watcher := connectV5(t, dialTLS(t, addr(t, b, "mqtts"), p.clientTLS()), &paho.Connect{ClientID: "watcher", CleanStart: true})
+	watcher := connectV5(t, dialTLS(t, brokertest.Addr(t, b, "mqtts"), p.ClientTLS()), &paho.Connect{ClientID: "watcher", CleanStart: true})
 	watcher.subscribe(t, "x/#", 1)
 
-	relayed := connectV5(t, dialTLS(t, addr(t, b, "rogue-relay"), p.clientTLS()), &paho.Connect{ClientID: "relayed", CleanStart: true})
+	relayed := connectV5(t, dialTLS(t, brokertest.Addr(t, b, "rogue-relay"), p.ClientTLS()), &paho.Connect{ClientID: "relayed", CleanStart: true})
 	if code := relayed.subscribe(t, "#", 1); code != 0x87 {
 		t.Errorf("SUBACK for # through the relay: %#x, want 0x87 not authorized", code)
 	}
@@ -158,10 +159,10 @@ func TestRogueRelayStaysInLessonTopics(t *testing.T) {
 // none leads outside lesson/.
 func TestLessonTopicAliases(t *testing.T) {
 	b := lessonBroker(t, broker.Options{})
-	watcher := connectV5(t, dial(t, addr(t, b, "mqtt")), &paho.Connect{ClientID: "watcher", CleanStart: true})
+	watcher := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), &paho.Connect{ClientID: "watcher", CleanStart: true})
 	watcher.subscribe(t, "#", 0)
 
-	c := dial(t, addr(t, b, "lesson"))
+	c := dial(t, brokertest.Addr(t, b, "lesson"))
 	r, ack := rawConnect(t, c, connectV("aliaser", 5))
 	if ack.Properties.TopicAliasMaximum == 0 {
 		t.Error("CONNACK allows no topic aliases")
@@ -198,37 +199,37 @@ func TestLessonTopicAliases(t *testing.T) {
 // port, or with another certificate, using the client id of an offline
 // mutual-TLS session gets a session of its own, not the other's messages.
 func TestSessionBelongsToIdentity(t *testing.T) {
-	p := newPKI(t)
-	b := newBroker(t, broker.Options{})
+	p := brokertest.NewPKI(t)
+	b := brokertest.NewBroker(t, broker.Options{})
 	for _, l := range []broker.Listener{
 		{Name: "mqtt", Addr: "127.0.0.1:0"},
-		{Name: "mtls", Addr: "127.0.0.1:0", TLS: p.serverTLS(tls.RequireAndVerifyClientCert)},
+		{Name: "mtls", Addr: "127.0.0.1:0", TLS: p.ServerTLS(tls.RequireAndVerifyClientCert)},
 	} {
 		if err := b.Add(l); err != nil {
 			t.Fatal(err)
 		}
 	}
 	certFor := func(cn string) *tls.Config {
-		cert, err := p.ca.Issue(pki.Leaf{CommonName: cn})
+		cert, err := p.CA.Issue(pki.Leaf{CommonName: cn})
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := p.clientTLS()
+		cfg := p.ClientTLS()
 		cfg.Certificates = []tls.Certificate{cert}
 		return cfg
 	}
 	device, other := certFor("device-7"), certFor("device-8")
 	keep := &paho.ConnectProperties{SessionExpiryInterval: ptr[uint32](600)}
 
-	owner := connectV5(t, dialTLS(t, addr(t, b, "mtls"), device), &paho.Connect{ClientID: "device-7", Properties: keep})
+	owner := connectV5(t, dialTLS(t, brokertest.Addr(t, b, "mtls"), device), &paho.Connect{ClientID: "device-7", Properties: keep})
 	owner.subscribe(t, "secret/#", 1)
 	owner.Disconnect(&paho.Disconnect{})
-	pub := connectV5(t, dial(t, addr(t, b, "mqtt")), &paho.Connect{ClientID: "pub", CleanStart: true})
+	pub := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), &paho.Connect{ClientID: "pub", CleanStart: true})
 	pub.publish(t, &paho.Publish{Topic: "secret/1", QoS: 1, Payload: []byte("for device-7")})
 
 	for name, conn := range map[string]func() net.Conn{
-		"plain port":          func() net.Conn { return dial(t, addr(t, b, "mqtt")) },
-		"another certificate": func() net.Conn { return dialTLS(t, addr(t, b, "mtls"), other) },
+		"plain port":          func() net.Conn { return dial(t, brokertest.Addr(t, b, "mqtt")) },
+		"another certificate": func() net.Conn { return dialTLS(t, brokertest.Addr(t, b, "mtls"), other) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			thief := connectV5(t, conn(), &paho.Connect{ClientID: "device-7", Properties: keep})
@@ -239,14 +240,14 @@ func TestSessionBelongsToIdentity(t *testing.T) {
 			thief.Disconnect(&paho.Disconnect{})
 		})
 	}
-	back := connectV5(t, dialTLS(t, addr(t, b, "mtls"), device), &paho.Connect{ClientID: "device-7", Properties: keep})
+	back := connectV5(t, dialTLS(t, brokertest.Addr(t, b, "mtls"), device), &paho.Connect{ClientID: "device-7", Properties: keep})
 	if !back.connack.SessionPresent {
 		t.Fatal("the owner lost its session")
 	}
 	if m := back.next(t); m.Topic != "secret/1" {
 		t.Errorf("owner got %s", m.Topic)
 	}
-	waitFor(t, "the connection's client id", func() bool {
+	brokertest.WaitFor(t, patience, "the connection's client id", func() bool {
 		ci := b.Conns()[0]
 		return ci.ClientID != "" && ci.PeerCN == "device-7"
 	})
@@ -274,7 +275,7 @@ func heapGrowth(f func()) (inUse, total uint64) {
 // the heap as it was, and the connections are closed (MQTT 5 clients
 // first get DISCONNECT 0x95 Packet too large).
 func TestMaxPacketSizeBeforeAllocating(t *testing.T) {
-	b := newBroker(t, broker.Options{TraceLimit: -1})
+	b := brokertest.NewBroker(t, broker.Options{TraceLimit: -1})
 	if err := b.Add(broker.Listener{Name: "mqtt", Addr: "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +295,7 @@ func TestMaxPacketSizeBeforeAllocating(t *testing.T) {
 			inUse, total := heapGrowth(func() {
 				var wg sync.WaitGroup
 				for i := range conns {
-					c := dial(t, addr(t, b, "mqtt"))
+					c := dial(t, brokertest.Addr(t, b, "mqtt"))
 					conns[i] = c
 					if tt.connect {
 						rawConnect(t, c, connectV(fmt.Sprintf("big-%d", i), 5))
@@ -324,7 +325,7 @@ func TestMaxPacketSizeBeforeAllocating(t *testing.T) {
 		})
 	}
 	t.Run("v5 told", func(t *testing.T) {
-		c := dial(t, addr(t, b, "mqtt"))
+		c := dial(t, brokertest.Addr(t, b, "mqtt"))
 		r, ack := rawConnect(t, c, connectV("told", 5))
 		if ack.Properties.MaximumPacketSize != broker.DefaultMaxPacketSize {
 			t.Errorf("CONNACK Maximum Packet Size %d, want %d", ack.Properties.MaximumPacketSize, broker.DefaultMaxPacketSize)
@@ -340,13 +341,13 @@ func TestMaxPacketSizeBeforeAllocating(t *testing.T) {
 // does not.
 func TestMaxPacketSizeOption(t *testing.T) {
 	const max = 4096
-	b := newBroker(t, broker.Options{MaxPacketSize: max})
+	b := brokertest.NewBroker(t, broker.Options{MaxPacketSize: max})
 	if err := b.Add(broker.Listener{Name: "mqtt", Addr: "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
 	}
-	sub := connectV5(t, dial(t, addr(t, b, "mqtt")), &paho.Connect{ClientID: "sub", CleanStart: true})
+	sub := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), &paho.Connect{ClientID: "sub", CleanStart: true})
 	sub.subscribe(t, "big", 0)
-	c := dial(t, addr(t, b, "mqtt"))
+	c := dial(t, brokertest.Addr(t, b, "mqtt"))
 	r, _ := rawConnect(t, c, connectV("pub", 5))
 	fits := publishPacket("big", 0, 0, "")
 	fits.Payload = make([]byte, max-len(encode(t, fits))-1) // the whole packet is max bytes (a 2-byte remaining length)
@@ -371,16 +372,16 @@ func TestMaxPacketSizeOption(t *testing.T) {
 // after it, as a 3.1.1 client with a persistent session is.
 func TestSessionExpiryCapped(t *testing.T) {
 	t.Run("default told", func(t *testing.T) {
-		b := newBroker(t, broker.Options{})
+		b := brokertest.NewBroker(t, broker.Options{})
 		if err := b.Add(broker.Listener{Name: "mqtt", Addr: "127.0.0.1:0"}); err != nil {
 			t.Fatal(err)
 		}
-		c := connectV5(t, dial(t, addr(t, b, "mqtt")), &paho.Connect{ClientID: "forever", Properties: &paho.ConnectProperties{SessionExpiryInterval: ptr[uint32](0xffffffff)}})
+		c := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), &paho.Connect{ClientID: "forever", Properties: &paho.ConnectProperties{SessionExpiryInterval: ptr[uint32](0xffffffff)}})
 		if got := c.connack.Properties.SessionExpiryInterval; got == nil || *got != uint32(broker.DefaultSessionExpiry/time.Second) {
 			t.Errorf("CONNACK Session Expiry Interval %v, want %d", got, broker.DefaultSessionExpiry/time.Second)
 		}
 	})
-	b := newBroker(t, broker.Options{SessionExpiry: time.Second})
+	b := brokertest.NewBroker(t, broker.Options{SessionExpiry: time.Second})
 	if err := b.Add(broker.Listener{Name: "mqtt", Addr: "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
 	}
@@ -391,13 +392,13 @@ func TestSessionExpiryCapped(t *testing.T) {
 			pk := connectV(id, version)
 			pk.Connect.Clean = false
 			pk.Properties.SessionExpiryInterval, pk.Properties.SessionExpiryIntervalFlag = 0xffffffff, true
-			c := dial(t, addr(t, b, "mqtt"))
+			c := dial(t, brokertest.Addr(t, b, "mqtt"))
 			rawConnect(t, c, pk)
 			c.Write(encode(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Disconnect}, ProtocolVersion: version,
 				Properties: packets.Properties{SessionExpiryInterval: 0xffffffff, SessionExpiryIntervalFlag: version == 5}}))
 			c.Close()
 			// Still there at once...
-			c = dial(t, addr(t, b, "mqtt"))
+			c = dial(t, brokertest.Addr(t, b, "mqtt"))
 			if _, ack := rawConnect(t, c, pk); !ack.SessionPresent {
 				t.Fatal("session gone at once")
 			}
@@ -405,7 +406,7 @@ func TestSessionExpiryCapped(t *testing.T) {
 			// ...gone after the cap: the core sweeps once a second, in
 			// whole seconds. (Looking earlier would renew the session.)
 			time.Sleep(3500 * time.Millisecond)
-			c = dial(t, addr(t, b, "mqtt"))
+			c = dial(t, brokertest.Addr(t, b, "mqtt"))
 			if _, ack := rawConnect(t, c, pk); ack.SessionPresent {
 				t.Error("session kept past the 1 s cap")
 			}
@@ -429,15 +430,15 @@ func TestSessionQueueCapped(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.opts.TraceLimit = -1
-			b := newBroker(t, tt.opts)
+			b := brokertest.NewBroker(t, tt.opts)
 			if err := b.Add(broker.Listener{Name: "mqtt", Addr: "127.0.0.1:0"}); err != nil {
 				t.Fatal(err)
 			}
 			keep := &paho.Connect{ClientID: "offline", Properties: &paho.ConnectProperties{SessionExpiryInterval: ptr[uint32](600), ReceiveMaximum: ptr[uint16](65535)}}
-			off := connectV5(t, dial(t, addr(t, b, "mqtt")), keep)
+			off := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), keep)
 			off.subscribe(t, "q/#", 1)
 			off.Disconnect(&paho.Disconnect{})
-			pub := connectV5(t, dial(t, addr(t, b, "mqtt")), &paho.Connect{ClientID: "pub", CleanStart: true})
+			pub := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), &paho.Connect{ClientID: "pub", CleanStart: true})
 			payload := make([]byte, tt.size)
 			for range tt.n {
 				pub.publish(t, &paho.Publish{Topic: "q/1", QoS: 1, Payload: payload})
@@ -447,7 +448,7 @@ func TestSessionQueueCapped(t *testing.T) {
 			pub.subscribe(t, "sync", 0)
 			pub.publish(t, &paho.Publish{Topic: "sync", Payload: []byte("done")})
 			pub.next(t)
-			back := connectV5(t, dial(t, addr(t, b, "mqtt")), keep)
+			back := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), keep)
 			got := 0
 		receive:
 			for {
@@ -470,19 +471,19 @@ func TestSessionQueueCapped(t *testing.T) {
 func TestConnsPerAddress(t *testing.T) {
 	var logged strings.Builder
 	var mu sync.Mutex
-	b := newBroker(t, broker.Options{Logger: testLogger(&mu, &logged)})
+	b := brokertest.NewBroker(t, broker.Options{Logger: testLogger(&mu, &logged)})
 	if err := b.Add(broker.Listener{Name: "mqtt", Addr: "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range broker.DefaultConnsPerAddr {
-		mqttConnect(t, dial(t, addr(t, b, "mqtt")), fmt.Sprintf("c%d", i), 4)
+		mqttConnect(t, dial(t, brokertest.Addr(t, b, "mqtt")), fmt.Sprintf("c%d", i), 4)
 	}
-	over := dial(t, addr(t, b, "mqtt"))
+	over := dial(t, brokertest.Addr(t, b, "mqtt"))
 	over.Write(connectBytes(t, "one-too-many", 4))
 	if _, err := over.Read(make([]byte, 1)); err == nil || isTimeout(err) {
 		t.Fatalf("connection %d from one address: read %v, want it closed", broker.DefaultConnsPerAddr+1, err)
 	}
-	over2 := dial(t, addr(t, b, "mqtt"))
+	over2 := dial(t, brokertest.Addr(t, b, "mqtt"))
 	if _, err := over2.Read(make([]byte, 1)); err == nil || isTimeout(err) {
 		t.Fatalf("the next one too: read %v, want it closed", err)
 	}
@@ -494,7 +495,7 @@ func TestConnsPerAddress(t *testing.T) {
 	}
 	// Another address is not affected (127.0.0.2 is loopback too).
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: patience}
-	c, err := d.Dial("tcp", addr(t, b, "mqtt"))
+	c, err := d.Dial("tcp", brokertest.Addr(t, b, "mqtt"))
 	if err != nil {
 		t.Fatal(err)
 	}

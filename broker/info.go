@@ -1,6 +1,10 @@
 package broker
 
-import "time"
+import (
+	"time"
+
+	"github.com/mqtts-playground/playground/trace/explain"
+)
 
 // The broker's descriptions of its listeners and connections. They reach
 // the page as JSON (GET /healthz, GET /trace): web/src/gen/broker.ts is
@@ -29,6 +33,8 @@ type ListenerInfo struct {
 	Upstream bool `json:"upstream,omitempty"`
 	// About says in one line what the listener is for.
 	About string `json:"about"`
+	// Fault, for a lesson listener, is what is wrong with it on purpose.
+	Fault *explain.Fault `json:"fault,omitempty"`
 }
 
 // ConnInfo describes one connection the broker served or is serving.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/broker/brokertest"
 )
 
 // interopBroker runs a broker with a plain listener "mqtt" (for the test's
@@ -30,20 +31,20 @@ import (
 // trust.
 func interopBroker(t *testing.T) (*broker.Broker, string) {
 	t.Helper()
-	p := newPKI(t)
-	b := newBroker(t, broker.Options{})
-	for _, l := range []broker.Listener{{Name: "mqtt", Addr: "127.0.0.1:0"}, {Name: "mqtts", Addr: "127.0.0.1:0", TLS: p.serverTLS(tls.NoClientCert)}} {
+	p := brokertest.NewPKI(t)
+	b := brokertest.NewBroker(t, broker.Options{})
+	for _, l := range []broker.Listener{{Name: "mqtt", Addr: "127.0.0.1:0"}, {Name: "mqtts", Addr: "127.0.0.1:0", TLS: p.ServerTLS(tls.NoClientCert)}} {
 		if err := b.Add(l); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return b, writeFile(t, "ca.pem", p.ca.RootPEM())
+	return b, writeFile(t, "ca.pem", p.CA.RootPEM())
 }
 
 // watch subscribes a Paho (Go) client to prefix/# on the plain listener.
 func watch(t *testing.T, b *broker.Broker, prefix string) *v5 {
 	t.Helper()
-	w := connectV5(t, dial(t, addr(t, b, "mqtt")), &paho.Connect{ClientID: strings.ReplaceAll(prefix, "/", "-") + "-watcher", CleanStart: true})
+	w := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), &paho.Connect{ClientID: strings.ReplaceAll(prefix, "/", "-") + "-watcher", CleanStart: true})
 	w.subscribe(t, prefix+"/#", 1)
 	return w
 }
@@ -220,7 +221,7 @@ func TestInteropMosquittoClients(t *testing.T) {
 	t.Run("subscribe and receive", func(t *testing.T) {
 		sub := startClient(t, "mosquitto_sub", append(slices.Clone(overTLS), "-i", "interop-mosq-sub", "-q", "1", "-t", prefix+"/to-sub", "-C", "1", "-F", "payload=%p")...)
 		sessionUp(t, b, "interop-mosq-sub")
-		pub := connectV5(t, dial(t, addr(t, b, "mqtt")), &paho.Connect{ClientID: "interop-mosq-pub", CleanStart: true})
+		pub := connectV5(t, dial(t, brokertest.Addr(t, b, "mqtt")), &paho.Connect{ClientID: "interop-mosq-pub", CleanStart: true})
 		// Its SUBSCRIBE follows the CONNACK: publish until it has one.
 		for deadline := time.Now().Add(patience); !sub.exited() && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 			pub.publish(t, &paho.Publish{Topic: prefix + "/to-sub", QoS: 1, Payload: []byte("for mosquitto_sub")})
@@ -251,7 +252,7 @@ func TestInteropMosquittoClients(t *testing.T) {
 // sessionUp waits until the broker has accepted the CONNECT of clientID.
 func sessionUp(t *testing.T, b *broker.Broker, clientID string) {
 	t.Helper()
-	waitFor(t, clientID+"'s session", func() bool {
+	brokertest.WaitFor(t, patience, clientID+"'s session", func() bool {
 		ci, ok := b.Find(clientID)
 		return ok && ci.Ended.IsZero()
 	})

@@ -1,9 +1,10 @@
 package broker
 
 import (
-	"bytes"
 	"encoding/hex"
 	"strings"
+
+	"github.com/mqtts-playground/playground/trace/tlskeys"
 )
 
 // randomCatcher reads the client random from the first key log line of a
@@ -18,12 +19,11 @@ func (w *randomCatcher) Write(p []byte) (int, error) {
 	if w.done {
 		return len(p), nil
 	}
-	if f := bytes.Fields(p); len(f) == 3 && len(f[1]) == 64 {
-		if _, err := hex.DecodeString(string(f[1])); err == nil {
-			w.done = true
-			random := strings.ToLower(string(f[1]))
-			w.conn.update(func(i *ConnInfo) { i.ClientRandom = random })
-		}
+	// crypto/tls writes one line per call.
+	if l, ok := tlskeys.ParseLine(p); ok {
+		w.done = true
+		random := hex.EncodeToString(l.ClientRandom)
+		w.conn.update(func(i *ConnInfo) { i.ClientRandom = random })
 	}
 	return len(p), nil
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/mqtts-playground/playground/broker"
-	"github.com/mqtts-playground/playground/broker/pki"
+	"github.com/mqtts-playground/playground/broker/brokertest"
 	"github.com/mqtts-playground/playground/trace"
 )
 
@@ -60,20 +60,20 @@ func ping(t *testing.T, c net.Conn, r *bufio.Reader) {
 }
 
 func TestWatch(t *testing.T) {
-	p := newPKI(t)
+	p := brokertest.NewPKI(t)
 	// A head of 8 KiB (a TLS 1.3 handshake with a post-quantum key share
 	// takes 4 KiB), a tail of 8 KiB.
 	const limit = 16 << 10
-	b := newBroker(t, broker.Options{TraceLimit: limit})
-	if err := b.Add(broker.Listener{Name: "mqtts", Addr: "127.0.0.1:0", TLS: p.serverTLS(tls.NoClientCert)}); err != nil {
+	b := brokertest.NewBroker(t, broker.Options{TraceLimit: limit})
+	if err := b.Add(broker.Listener{Name: "mqtts", Addr: "127.0.0.1:0", TLS: p.ServerTLS(tls.NoClientCert)}); err != nil {
 		t.Fatal(err)
 	}
 	// session connects, sends 40 KiB of PUBLISHes and a last one to
 	// "last", then returns the broker's recording of the connection.
 	session := func(t *testing.T, id string) trace.Recording {
 		t.Helper()
-		raw := dial(t, addr(t, b, "mqtts"))
-		tc := dialTLSOn(t, raw, p.clientTLS())
+		raw := dial(t, brokertest.Addr(t, b, "mqtts"))
+		tc := dialTLSOn(t, raw, p.ClientTLS())
 		r := mqttConnect(t, tc, id, 4)
 		filler := publishBytes(t, "filler", bytes.Repeat([]byte{'x'}, 200), 4)
 		for range 200 {
@@ -85,7 +85,7 @@ func TestWatch(t *testing.T) {
 			t.Fatal(err)
 		}
 		ping(t, tc, r)
-		waitFor(t, "the client id", func() bool {
+		brokertest.WaitFor(t, patience, "the client id", func() bool {
 			ci, ok := connOf(b, raw.LocalAddr().String())
 			return ok && ci.ClientID == id
 		})
@@ -199,15 +199,8 @@ func BenchmarkBrokerThroughput(b *testing.B) {
 }
 
 func throughput(b *testing.B, limit int, watch bool) {
-	ca, _, err := pki.LoadOrCreate(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	cert, _, err := ca.ServerCertificate([]string{"localhost", "127.0.0.1"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	p := testPKI{ca: ca, server: cert}
+	p := brokertest.NewPKI(b)
+	// Closed per call, not at cleanup: b.Run calls this once per b.N.
 	br, err := broker.New(broker.Options{TraceLimit: limit})
 	if err != nil {
 		b.Fatal(err)
@@ -216,7 +209,7 @@ func throughput(b *testing.B, limit int, watch bool) {
 	if watch {
 		defer br.Watch()()
 	}
-	if err := br.Add(broker.Listener{Name: "mqtts", Addr: "127.0.0.1:0", TLS: p.serverTLS(tls.NoClientCert)}); err != nil {
+	if err := br.Add(broker.Listener{Name: "mqtts", Addr: "127.0.0.1:0", TLS: p.ServerTLS(tls.NoClientCert)}); err != nil {
 		b.Fatal(err)
 	}
 	address := br.Listeners()[0].Addr
@@ -225,7 +218,7 @@ func throughput(b *testing.B, limit int, watch bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		tc := tls.Client(raw, p.clientTLS())
+		tc := tls.Client(raw, p.ClientTLS())
 		if _, err := tc.Write(connectPacket(id)); err != nil {
 			b.Fatal(err)
 		}

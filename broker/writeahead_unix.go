@@ -32,10 +32,11 @@ type writeAhead struct {
 	inq      func(fd uintptr) // Readable's system call, made once
 	waiting  int              // its output
 	drained  sync.Cond        // signalled when bytes left pending
-	pending  []byte    // taken by Writes, not yet by the socket
-	spare    []byte    // the buffer being written, to reuse
-	flushing bool      // a goroutine is writing pending
-	err      error     // the write error that ended the connection
+	pending  []byte           // taken by Writes, not yet by the socket
+	spare    []byte           // the buffer being written, to reuse
+	writing  int              // bytes the flushing goroutine is writing
+	flushing bool             // a goroutine is writing pending
+	err      error            // the write error that ended the connection
 }
 
 // maxAhead is the most a writeAhead holds for a client that does not
@@ -83,12 +84,12 @@ func (w *writeAhead) Readable() bool {
 func (w *writeAhead) CanWriteNow() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.err == nil && (!w.flushing || len(w.pending) < maxAhead/4)
+	return w.err == nil && (!w.flushing || w.held() < maxAhead/4)
 }
 
 func (w *writeAhead) Write(p []byte) (int, error) {
 	w.mu.Lock()
-	for w.flushing && w.err == nil && len(w.pending)+len(p) > maxAhead {
+	for w.flushing && w.err == nil && w.held()+len(p) > maxAhead {
 		w.drained.Wait()
 	}
 	if w.err != nil {
@@ -116,6 +117,10 @@ func (w *writeAhead) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// held is how many bytes of earlier Writes the socket has not taken yet;
+// w.mu is held.
+func (w *writeAhead) held() int { return len(w.pending) + w.writing }
+
 // tryWrite writes what the socket takes now, without waiting; w.mu is held.
 func (w *writeAhead) tryWrite(p []byte) (int, error) {
 	w.p = p
@@ -140,11 +145,11 @@ func (w *writeAhead) flush() {
 	w.mu.Lock()
 	for len(w.pending) > 0 && w.err == nil {
 		buf := w.pending
-		w.pending = w.spare[:0]
+		w.pending, w.writing = w.spare[:0], len(buf)
 		w.mu.Unlock()
 		_, err := w.TCPConn.Write(buf)
 		w.mu.Lock()
-		w.spare = buf[:0]
+		w.spare, w.writing = buf[:0], 0
 		if err != nil {
 			w.err = err
 		}

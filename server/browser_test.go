@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,50 +15,191 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 	"github.com/mqtts-playground/playground/trace"
 	"github.com/mqtts-playground/playground/wasm/client"
 )
 
 // chromiumPath finds a Chromium or Chrome to drive; CHROME overrides.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
+func chromiumPath() (string, error) {
 	if p := os.Getenv("CHROME"); p != "" {
-		return p
+		return p, nil
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
 		if p, err := exec.LookPath(name); err == nil {
-			return p
+			return p, nil
 		}
 	}
-	t.Fatal("no Chromium found for the browser tests: install it (Debian: sudo apt-get install chromium; .ci/run does this) or set CHROME to a Chrome binary")
-	return ""
+	return "", errors.New("no Chromium found for the browser tests: install it (Debian: sudo apt-get install chromium; .ci/run does this) or set CHROME to a Chrome binary")
 }
 
-// newBrowser starts a headless Chromium for one test.
+// browser is the one headless Chromium of this test binary, started by the
+// first test that needs it and stopped by TestMain.
+var browser struct {
+	once   sync.Once
+	ctx    context.Context // the browser's first tab; parent of the tests' tabs
+	stop   func()          // ends Chromium
+	err    error           // why it did not start
+	dataIn string          // its profile folder
+
+	mu   sync.Mutex
+	idle []*tab // tabs a test gave back
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if browser.stop != nil {
+		browser.stop()
+	}
+	if browser.dataIn != "" {
+		os.RemoveAll(browser.dataIn)
+	}
+	os.Exit(code)
+}
+
+// startBrowser starts the shared Chromium, once.
+func startBrowser() (context.Context, error) {
+	browser.once.Do(func() {
+		var path string
+		if path, browser.err = chromiumPath(); browser.err != nil {
+			return
+		}
+		if browser.dataIn, browser.err = os.MkdirTemp("", "playground-chromium-"); browser.err != nil {
+			return
+		}
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(path),
+			chromedp.Headless, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.DisableGPU,
+			chromedp.UserDataDir(browser.dataIn), chromedp.WindowSize(1400, 1000),
+			// This machine's network is closed: keep Chromium from calling home.
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-quic", true),
+			// Tests run side by side in several tabs: none may be throttled
+			// as a background tab.
+			chromedp.Flag("disable-background-timer-throttling", true),
+			chromedp.Flag("disable-backgrounding-occluded-windows", true),
+			chromedp.Flag("disable-renderer-backgrounding", true),
+			// A page a test leaves is gone, not kept for the back button.
+			chromedp.Flag("disable-features", "BackForwardCache"),
+		}
+		if os.Geteuid() == 0 {
+			opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
+		}
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(actx)
+		browser.stop = func() { cancel(); cancelAlloc() }
+		if browser.err = chromedp.Do(ctx); browser.err != nil {
+			browser.err = fmt.Errorf("starting %s: %w", path, browser.err)
+			return
+		}
+		browser.ctx = ctx
+	})
+	return browser.ctx, browser.err
+}
+
+// tab is a tab of the shared Chromium.
+type tab struct {
+	ctx   context.Context
+	close func()
+}
+
+// newBrowser gives a test a tab of the shared Chromium and logs the page's
+// console to the test. Opening a tab starts a renderer process, about a
+// second of CPU on a 2-core machine, so a test reuses a tab an earlier test
+// gave back. Tests share nothing through it: each test serves its pages
+// from its own app, on its own port (an origin of its own: localStorage and
+// IndexedDB are per origin; the pages set no cookies), and the tab comes
+// back blank, with the storage of every origin it showed cleared and its
+// viewport reset.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000),
-		// This machine's network is closed: keep Chromium from calling home.
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
+	parent, err := startBrowser()
+	if err != nil {
+		t.Fatalf("browser: %v", err)
 	}
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
+	browser.mu.Lock()
+	var tb *tab
+	if n := len(browser.idle); n > 0 {
+		tb, browser.idle = browser.idle[n-1], browser.idle[:n-1]
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithBrowserOption(chromedp.WithConsolef(func(f string, a ...any) { t.Logf("console: "+f, a...) })))
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	browser.mu.Unlock()
+	if tb == nil {
+		ctx, closeTab := chromedp.NewContext(parent)
+		// The tab lives as long as the context of its first run: this one,
+		// not the test's.
+		if err := chromedp.Do(ctx); err != nil {
+			closeTab()
+			t.Fatalf("browser: opening a tab: %v", err)
+		}
+		tb = &tab{ctx: ctx, close: closeTab}
+	}
+	ctx, cancel := context.WithTimeout(tb.ctx, 90*time.Second)
+	var mu sync.Mutex
+	origins := map[string]bool{}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*page.EventFrameNavigated); ok && strings.HasPrefix(e.Frame.SecurityOrigin, "http") {
+			mu.Lock()
+			origins[e.Frame.SecurityOrigin] = true
+			mu.Unlock()
+		}
+	}); err != nil {
+		cancel()
+		tb.close()
+		t.Fatalf("browser: %v", err)
+	}
+	console := chromedp.Console(ctx)
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			t.Logf("console: %s", m)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-logged
+		mu.Lock()
+		shown := slices.Collect(maps.Keys(origins))
+		mu.Unlock()
+		if err := blank(tb, shown); err != nil {
+			t.Logf("browser: closing the tab instead of reusing it: %v", err)
+			tb.close()
+			return
+		}
+		browser.mu.Lock()
+		browser.idle = append(browser.idle, tb)
+		browser.mu.Unlock()
+	})
 	return ctx
+}
+
+// blank readies a tab for the next test: an empty page, the storage of the
+// origins it showed cleared, the viewport as the browser opened it.
+func blank(tb *tab, origins []string) error {
+	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+	defer cancel()
+	return chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for _, o := range origins {
+			if _, err := cdp.Call(ctx, tg, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{Origin: o, StorageTypes: "all"}); err != nil {
+				return fmt.Errorf("clearing the storage of %s: %w", o, err)
+			}
+		}
+		_, err := cdp.Call(ctx, tg, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+		return err
+	}))
 }
 
 // openPage loads the playground page and waits for the wasm client.
@@ -94,6 +238,7 @@ type browserRun struct {
 }
 
 func TestBrowserPublishReceive(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -195,7 +340,52 @@ func TestBrowserPublishReceive(t *testing.T) {
 	}
 }
 
+// TestBrowserBrokerTraceWait: conn.brokerTrace({until, after, timeoutMs})
+// resolves once the broker has recorded a matching event after seq after,
+// and rejects, saying what it waited for, when none comes in time.
+func TestBrowserBrokerTraceWait(t *testing.T) {
+	t.Parallel()
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	openPage(t, ctx, app)
+	type waited struct {
+		First, Second, ByTest []trace.Event
+		After                 int
+		Timeout               string
+		Key                   string
+	}
+	got := evalJS[waited](t, ctx, `(async () => {
+		const c = await playground.connect({listener: "mqtts", clientId: "wait-test"});
+		const key = c.brokerKey();
+		const published = (events, topic) => events.filter((e) => e.type === "PUBLISH" && e.dir === "recv" && e.fields.some((f) => f.name === "Topic Name" && f.value.includes(topic)));
+		await c.publish("x/wait/one", "1"); // QoS 0: nothing tells the page the broker has it
+		const first = await c.brokerTrace({until: {type: "PUBLISH", dir: "recv"}});
+		const after = Math.max(...published(first, "x/wait/one").map((e) => e.seq));
+		// Nothing new after that PUBLISH: the wait runs out.
+		const timeout = await c.brokerTrace({after, until: {type: "PUBLISH", dir: "recv"}, timeoutMs: 700}).then(() => "resolved", (e) => e.message);
+		await c.publish("x/wait/two", "2");
+		const second = await c.brokerTrace({after, until: {type: "PUBLISH", dir: "recv"}});
+		await c.publish("x/wait/three", "3");
+		const byTest = await c.brokerTrace({after, until: (e) => published([e], "x/wait/three").length > 0});
+		return {first: published(first, "x/wait/"), after, timeout, second: published(second, "x/wait/"), byTest: published(byTest, "x/wait/"), key};
+	})()`)
+	if len(got.First) != 1 || got.After != got.First[0].Seq {
+		t.Errorf("first wait: the broker's PUBLISHes %v, after %d", got.First, got.After)
+	}
+	want := fmt.Sprintf(`brokerTrace: the broker recorded no event {"type":"PUBLISH","dir":"recv"} after seq %d of connection %s within 700 ms`, got.After, got.Key)
+	if !strings.HasPrefix(got.Timeout, want) {
+		t.Errorf("waiting for nothing: %q, want it to start with %q", got.Timeout, want)
+	}
+	if len(got.Second) != 2 || got.Second[1].Seq <= got.After {
+		t.Errorf("second wait: the broker's PUBLISHes %v, want the second after seq %d", got.Second, got.After)
+	}
+	if len(got.ByTest) != 3 {
+		t.Errorf("wait with a test function: the broker's PUBLISHes %v, want three", got.ByTest)
+	}
+}
+
 func TestBrowserWrongCA(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	other := startApp(t, testConfig(t), false) // a second playground: another CA
 	ctx := newBrowser(t)
@@ -224,6 +414,7 @@ func TestBrowserWrongCA(t *testing.T) {
 }
 
 func TestBrowserUnknownListener(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -240,6 +431,7 @@ func TestBrowserUnknownListener(t *testing.T) {
 // and the sequence diagram lists the handshake; clicking an event shows its
 // fields.
 func TestBrowserPage(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -314,6 +506,7 @@ var durationText = regexp.MustCompile(`^-?\d+(\.\d)? (ms|s)$`)
 // message both ends saw, with both ends' times, and round trip times on the
 // client's responses.
 func TestBrowserTraceAligned(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -397,6 +590,7 @@ func TestBrowserTraceAligned(t *testing.T) {
 // TestBrowserCertificateChain: the broker's Certificate message shows the
 // chain as cards, leaf first, each issued by the next.
 func TestBrowserCertificateChain(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -453,6 +647,7 @@ func TestBrowserCertificateChain(t *testing.T) {
 // side by side on a wide screen and one above the other on a narrow one;
 // pointing at a byte names its field.
 func TestBrowserHexViews(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -483,7 +678,7 @@ func TestBrowserHexViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := evalJS[map[string]any](t, ctx, `(() => {
-		const start = Number(document.querySelector('[data-testid="field"][data-name="random"] .range').textContent.split("–")[0]);
+		const start = Number(document.querySelector('[data-testid="field"][data-name="random"] .range').dataset.start);
 		const cell = document.querySelector('[data-testid="hex"] .b[data-i="' + (start + 3) + '"]');
 		cell.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
 		return {row: document.querySelector('[data-testid="field"][data-name="random"]').classList.contains("hl"),
@@ -499,6 +694,7 @@ func TestBrowserHexViews(t *testing.T) {
 // it from another origin (with CORS) and opens it on the replay page with a
 // deep link to one field of one broker event.
 func TestBrowserReplayDeepLink(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -571,6 +767,7 @@ func TestBrowserReplayDeepLink(t *testing.T) {
 // TestBrowserReplayBadSrc: the replay page refuses what it cannot or must
 // not load, and says why.
 func TestBrowserReplayBadSrc(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	noCORS := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -600,6 +797,7 @@ func TestBrowserReplayBadSrc(t *testing.T) {
 // TestBrowserBrokerView: the /trace page lists a tunnelled connection as it
 // happens, shows its events as the broker recorded them and follows new ones.
 func TestBrowserBrokerView(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/trace")); err != nil {
@@ -658,6 +856,7 @@ func TestBrowserBrokerView(t *testing.T) {
 // TestBrowserDownloadPcapng: the playground offers "Download .pcapng" only
 // for a connection whose API has pcapng(), and saves what it returns.
 func TestBrowserDownloadPcapng(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/mqtts-playground/playground/lessons"
@@ -50,6 +53,59 @@ type runResult struct {
 
 func stepSel(n int) string { return fmt.Sprintf(`[data-testid="step"][data-step="%d"]`, n) }
 
+// terminalCommand is a command line the page asks the learner to run in a
+// terminal: two spaces, then a mosquitto client and its arguments.
+var terminalCommand = regexp.MustCompile(`(?m)^  (mosquitto_(?:pub|sub) .*)$`)
+
+// clientIDArg is the client id a mosquitto command line asks for.
+var clientIDArg = regexp.MustCompile(` -i (\S+)`)
+
+// runStep runs step n as the Do button does. When the step's log asks the
+// learner to run a mosquitto command in a terminal, runStep runs that very
+// command line in a shell, as the learner would, while the step waits.
+func runStep(t *testing.T, ctx context.Context, n int, where string) runResult {
+	t.Helper()
+	type started struct {
+		Result *runResult `json:"result"` // the step ended
+		Log    string     `json:"log"`    // or its log names a command
+	}
+	first := lessonJS[started](t, ctx, fmt.Sprintf(`(() => {
+		const log = document.querySelector('%s [data-testid="log"]');
+		window.__step = lessonRunner.runStep(%d);
+		const asks = new Promise((resolve) => {
+			const look = () => /^  mosquitto_(pub|sub) /m.test(log.textContent) && (resolve({log: log.textContent}), true);
+			if (look()) return;
+			const watch = new MutationObserver(() => look() && watch.disconnect());
+			watch.observe(log, {childList: true, characterData: true, subtree: true});
+			window.__step.finally(() => watch.disconnect());
+		});
+		return Promise.race([window.__step.then((result) => ({result})), asks]);
+	})()`, stepSel(n), n))
+	if first.Result != nil {
+		return *first.Result
+	}
+	m := terminalCommand.FindStringSubmatch(first.Log)
+	if m == nil {
+		t.Fatalf("%s: the log names a mosquitto command but no line holds it:\n%s", where, first.Log)
+	}
+	need(t, strings.Fields(m[1])[0], "apt-get install mosquitto-clients")
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	t.Logf("%s: running the command the page gives: %s", where, m[1])
+	if out, err := exec.CommandContext(cctx, "sh", "-c", m[1]).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %s: %v\n%s", where, m[1], err, out)
+	}
+	r := lessonJS[runResult](t, ctx, `window.__step`)
+	// The lesson's stand-in for a missing client uses the client id with
+	// "-page" appended; the test's client must have made that unnecessary.
+	if id := clientIDArg.FindStringSubmatch(m[1]); id != nil {
+		if log := lessonJS[string](t, ctx, `document.querySelector('`+stepSel(n)+` [data-testid="log"]').textContent`); strings.Contains(log, id[1]+"-page") {
+			t.Errorf("%s: the page stood in for the command's client:\n%s", where, log)
+		}
+	}
+	return r
+}
+
 // walkStep does a step as a learner would: predict (the first option), run
 // the action, answer every quiz (a wrong answer first, when there is one,
 // then the right one), and checks that the step ends done.
@@ -69,7 +125,7 @@ func walkStep(t *testing.T, ctx context.Context, l *lessons.Lesson, s *lessons.S
 			t.Fatalf("%s: choosing a prediction: %v", where, err)
 		}
 	}
-	r := lessonJS[runResult](t, ctx, fmt.Sprintf(`lessonRunner.runStep(%d)`, s.N))
+	r := runStep(t, ctx, s.N, where)
 	if !r.OK {
 		log := lessonJS[string](t, ctx, `document.querySelector('`+sel+` [data-testid="log"]').textContent`)
 		t.Fatalf("%s: %s\nstep log:\n%s", where, r.Error, log)
@@ -108,15 +164,27 @@ func walkStep(t *testing.T, ctx context.Context, l *lessons.Lesson, s *lessons.S
 	}
 }
 
+// course is the course the playground serves.
+func course(t *testing.T) *lessons.Course {
+	t.Helper()
+	c, err := loadLessons()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // TestBrowserLessons walks every step of every lesson in a real browser,
 // against the real broker: every do block must run and every check pass,
 // so a lesson cannot drift from what the playground does. Then it reloads
 // the page and checks that the progress came back, and that the course map
 // shows it.
 func TestBrowserLessons(t *testing.T) {
-	app := startApp(t, testConfig(t), true)
-	for _, l := range app.course.Lessons {
+	t.Parallel()
+	for _, l := range course(t).Lessons {
 		t.Run(l.ID, func(t *testing.T) {
+			t.Parallel()
+			app := startApp(t, testConfig(t), true)
 			ctx := newBrowser(t)
 			openLesson(t, ctx, app, "/lessons/"+l.ID)
 			for _, s := range l.Steps {
@@ -150,7 +218,10 @@ func TestBrowserLessons(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/lessons")); err != nil {
 				t.Fatal(err)
 			}
-			marks := lessonJS[int](t, ctx, `new Promise(r => setTimeout(r, 100)).then(() => document.querySelectorAll('[data-testid="step-mark"][data-lesson="`+l.ID+`"][data-done="true"]').length)`)
+			// The page renders the marks from localStorage once its script runs:
+			// every mark then has data-done.
+			waitJS(t, ctx, "the course map's marks", `[...document.querySelectorAll('[data-testid="step-mark"]')].every(m => m.dataset.done !== undefined)`)
+			marks := lessonJS[int](t, ctx, `document.querySelectorAll('[data-testid="step-mark"][data-lesson="`+l.ID+`"][data-done="true"]').length`)
 			if marks != len(l.Steps) {
 				t.Errorf("course map: %d of %d steps marked done", marks, len(l.Steps))
 			}
@@ -161,9 +232,11 @@ func TestBrowserLessons(t *testing.T) {
 // TestBrowserLessonsOverview walks the overview path: on a fresh page, only
 // the essential steps, so each must stand on its own.
 func TestBrowserLessonsOverview(t *testing.T) {
-	app := startApp(t, testConfig(t), true)
-	for _, l := range app.course.Lessons {
+	t.Parallel()
+	for _, l := range course(t).Lessons {
 		t.Run(l.ID, func(t *testing.T) {
+			t.Parallel()
+			app := startApp(t, testConfig(t), true)
 			ctx := newBrowser(t)
 			openLesson(t, ctx, app, "/lessons/"+l.ID+"?path=overview")
 			for _, s := range l.Essential() {
@@ -177,6 +250,7 @@ func TestBrowserLessonsOverview(t *testing.T) {
 // the review path: each answer shows its explanation, and once all are
 // right the takeaways step counts as done.
 func TestBrowserReview(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	l := app.course.Lessons[0]
 	tk := l.Takeaways()

@@ -11,6 +11,7 @@ import (
 // mutual TLS with it, revocation proved with the page's key, and the next
 // connection refused.
 func TestBrowserIdentityRevoke(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)
@@ -60,6 +61,7 @@ func TestBrowserIdentityRevoke(t *testing.T) {
 // Every lesson listener, from the browser: the same errors (and the same
 // explanations) as a device meets.
 func TestBrowserLessonListeners(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, testConfig(t), true)
 	ctx := newBrowser(t)
 	openPage(t, ctx, app)

@@ -317,36 +317,6 @@ func TestDecodePlainMQTT(t *testing.T) {
 	}
 }
 
-func TestSplitRecords(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      []byte
-		records int
-		rest    int
-		err     string
-	}{
-		{"empty", nil, 0, 0, ""},
-		{"one alert", []byte{21, 3, 3, 0, 2, 2, 40}, 1, 0, ""},
-		{"alert and a partial header", []byte{21, 3, 3, 0, 2, 2, 40, 22, 3}, 1, 2, ""},
-		{"partial body", []byte{22, 3, 1, 0, 10, 1, 2, 3}, 0, 8, ""},
-		{"not TLS", []byte("GET / HTTP/1.1\r\n"), 0, 0, "not a TLS record header"},
-		{"too long", []byte{23, 3, 3, 0xff, 0xff}, 0, 0, "more than the 18432"},
-		// type byte, version major 3, length
-		{"bad version", []byte{22, 2, 0, 0, 1, 0}, 0, 0, "version 0x0200"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			recs, rest, err := splitRecords(tt.in)
-			if len(recs) != tt.records || rest != tt.rest {
-				t.Errorf("got %d records, %d rest; want %d, %d", len(recs), rest, tt.records, tt.rest)
-			}
-			if (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
-				t.Errorf("error %v, want %q", err, tt.err)
-			}
-		})
-	}
-}
-
 func TestDecodeAlert(t *testing.T) {
 	rec := Recording{Side: Client, Chunks: []Chunk{
 		{Dir: Send, Data: []byte{22, 3, 1, 0, 4, 1, 0, 0, 0}}, // a (broken) ClientHello, to mark the stream as TLS
@@ -362,21 +332,6 @@ func TestDecodeAlert(t *testing.T) {
 	}
 	if f := a.Fields[len(a.Fields)-1]; f.Name != "description" || f.Start != 6 || !strings.Contains(f.About, "CA") {
 		t.Errorf("description field %+v", f)
-	}
-}
-
-func TestKeyLog(t *testing.T) {
-	r := strings.Repeat("ab", 32)
-	kl := ParseKeyLog([]byte("# comment\nCLIENT_HANDSHAKE_TRAFFIC_SECRET " + r + " 0102\nbroken line\nSERVER_TRAFFIC_SECRET_0 zz 01\n"))
-	random, _ := hex.DecodeString(r)
-	if got := kl.Secret(labelClientHandshake, random); hex.EncodeToString(got) != "0102" {
-		t.Errorf("secret %x", got)
-	}
-	if got := kl.Secret(labelClientHandshake, nil); hex.EncodeToString(got) != "0102" {
-		t.Errorf("secret without random %x", got)
-	}
-	if got := kl.Secret(labelServerTraffic, random); got != nil {
-		t.Errorf("malformed line parsed: %x", got)
 	}
 }
 

@@ -4,57 +4,19 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
-	"hash"
 	"math/big"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-)
 
-// TestPRF12 checks the TLS 1.2 PRF against the P_SHA256 and P_SHA384
-// vectors posted to the IETF TLS list
-// (https://www.ietf.org/mail-archive/web/tls/current/msg03416.html), which
-// many TLS libraries test against.
-func TestPRF12(t *testing.T) {
-	tests := []struct {
-		name               string
-		hash               func() hash.Hash
-		secret, seed, want string
-	}{
-		{"P_SHA256", sha256.New, "9bbe436ba940f017b17652849a71db35", "a0ba9f936cda311827a6f796ffd5198c",
-			"e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a" +
-				"6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab" +
-				"4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff701" +
-				"87347b66"},
-		{"P_SHA384", sha512.New384, "b80b733d6ceefcdc71566ea48e5567df", "cd665cf6a8447dd6ff8b27555edb7465",
-			"7b0c18e9ced410ed1804f2cfa34a336a1c14dffb4900bb5fd7942107e81c83cd" +
-				"e9ca0faa60be9fe34f82b1233c9146a0e534cb400fed2700884f9dc236f80edd" +
-				"8bfa961144c9e8d792eca722a7b32fc3d416d473ebc2c5fd4abfdad05d918425" +
-				"9b5bf8cd4d90fa0d31e2dec479e4f1a26066f2eea9a69236a3e52655c9e9aee6" +
-				"91c8f3a26854308d5eaa3be85e0990703d73e56f"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			secret, _ := hex.DecodeString(tt.secret)
-			seed, _ := hex.DecodeString(tt.seed)
-			want, _ := hex.DecodeString(tt.want)
-			if got := prf12(tt.hash, secret, "test label", seed, len(want)); !bytes.Equal(got, want) {
-				t.Errorf("got  %x\nwant %x", got, want)
-			}
-			// A shorter output is a prefix of the longer one.
-			if got := prf12(tt.hash, secret, "test label", seed, 7); !bytes.Equal(got, want[:7]) {
-				t.Errorf("7 bytes: got %x, want %x", got, want[:7])
-			}
-		})
-	}
-}
+	"github.com/mqtts-playground/playground/trace/tlskeys"
+	"github.com/mqtts-playground/playground/trace/tlswire"
+)
 
 // testRSACert makes a self-signed RSA certificate for "localhost", for the
 // ECDHE_RSA and RSA key exchange suites.
@@ -114,10 +76,11 @@ func checkDecrypted12(t *testing.T, events []Event, suite uint16) {
 	if hello < 0 {
 		t.Fatalf("%s: no ServerHello: %q", side, kinds(events))
 	}
-	if f, ok := fieldNamed(events[hello], "cipher_suite"); !ok || !strings.Contains(f.Value, CipherSuiteName(suite)) {
-		t.Errorf("%s: ServerHello cipher_suite %q, want %s", side, f.Value, CipherSuiteName(suite))
+	if f, ok := fieldNamed(events[hello], "cipher_suite"); !ok || !strings.Contains(f.Value, tlswire.CipherSuiteName(suite)) {
+		t.Errorf("%s: ServerHello cipher_suite %q, want %s", side, f.Value, tlswire.CipherSuiteName(suite))
 	}
-	gcm := suites12[suite].explicit > 0
+	explicit, _ := tlskeys.AEAD12(suite)
+	gcm := explicit > 0
 	finished := map[Dir]int{}
 	var data [][]byte
 	for _, e := range events {
@@ -197,7 +160,7 @@ func TestDecodeTLS12Suites(t *testing.T) {
 		{tls.TLS_RSA_WITH_AES_256_GCM_SHA384, rsaCert, rsaPool},
 	}
 	for _, tt := range tests {
-		t.Run(CipherSuiteName(tt.suite), func(t *testing.T) {
+		t.Run(tlswire.CipherSuiteName(tt.suite), func(t *testing.T) {
 			client, server := session12(t, tt.suite, tt.cert, tt.pool)
 			checkDecrypted12(t, Decode(client), tt.suite)
 			checkDecrypted12(t, Decode(server), tt.suite)
@@ -263,7 +226,7 @@ func TestDecodeTLS12WithoutClientRandom(t *testing.T) {
 		"empty": "",
 		// A line for another connection, and TLS 1.3 labels for this one.
 		"other connection": "CLIENT_RANDOM " + strings.Repeat("ab", 32) + " " + strings.Repeat("cd", 48) + "\n" +
-			strings.ReplaceAll(client.KeyLog, "CLIENT_RANDOM", labelClientTraffic),
+			strings.ReplaceAll(client.KeyLog, "CLIENT_RANDOM", tlskeys.LabelClientTraffic),
 	} {
 		t.Run(name, func(t *testing.T) {
 			rec := client
@@ -286,7 +249,7 @@ func TestDecodeTLS12WithoutClientRandom(t *testing.T) {
 func TestDecodeTLS12Tampered(t *testing.T) {
 	cert, pool := testCert(t)
 	for _, suite := range []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256} {
-		t.Run(CipherSuiteName(suite), func(t *testing.T) {
+		t.Run(tlswire.CipherSuiteName(suite), func(t *testing.T) {
 			client, _ := session12(t, suite, cert, pool)
 			events := Decode(client)
 			i := slices.IndexFunc(events, func(e Event) bool { return e.Type == "ApplicationData" && e.Dir == Send })
@@ -340,7 +303,7 @@ func clientHelloRandom(t *testing.T, rec Recording) []byte {
 			sent = append(sent, c.Data...)
 		}
 	}
-	recs, _, _ := splitRecords(sent)
+	recs, _, _ := tlswire.SplitRecords(sent)
 	m, ok := firstHandshake(recs, "ClientHello")
 	if !ok {
 		t.Fatal("no ClientHello")
@@ -370,17 +333,17 @@ func TestDecodeTLS12Resumed(t *testing.T) {
 	// the first connection's: log it under this connection's client random,
 	// as a key log that covered both would.
 	random := clientHelloRandom(t, client)
-	master := ParseKeyLog([]byte(first.KeyLog)).Secret(labelClientRandom, nil)
+	master := tlskeys.ParseKeyLog([]byte(first.KeyLog)).Secret(tlskeys.LabelClientRandom, nil)
 	if master == nil {
 		t.Fatalf("first connection logged no master secret: %q", first.KeyLog)
 	}
-	if ParseKeyLog([]byte(client.KeyLog)).Secret(labelClientRandom, random) == nil {
+	if tlskeys.ParseKeyLog([]byte(client.KeyLog)).Secret(tlskeys.LabelClientRandom, random) == nil {
 		t.Logf("crypto/tls logged no CLIENT_RANDOM for the resumed connection")
 		events := Decode(client)
 		if enc := encryptedEvents(t, events, "the key log has no CLIENT_RANDOM"); len(enc) == 0 {
 			t.Error("no encrypted events")
 		}
-		line := labelClientRandom + " " + hex.EncodeToString(random) + " " + hex.EncodeToString(master) + "\n"
+		line := tlskeys.LabelClientRandom + " " + hex.EncodeToString(random) + " " + hex.EncodeToString(master) + "\n"
 		client.KeyLog += line
 		server.KeyLog += line
 	}

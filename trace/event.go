@@ -7,26 +7,19 @@
 // the server, so both ends of a connection produce events in one schema.
 // It does not capture packets from the operating system and does not speak
 // any protocol itself: it only watches byte streams it is handed.
+//
+// The decoding is done by one package per layer, which know nothing of
+// trace: tlswire (TLS records and handshake messages), tlskeys (record
+// decryption from key logs) and mqttwire (MQTT packets), over the shared
+// data of field (annotations) and recording (what a Recorder keeps);
+// pcapng exports recordings. [Decode] stitches the layers together, from
+// bytes to records to messages to events.
 package trace
 
-import "time"
+import (
+	"time"
 
-// Side says which end of a connection recorded an event.
-type Side string
-
-// The two ends of a connection.
-const (
-	Client Side = "client"
-	Broker Side = "broker"
-)
-
-// Dir is the direction of bytes as seen by the side that recorded them.
-type Dir string
-
-// Directions of travel, from the recording side's point of view.
-const (
-	Send Dir = "send"
-	Recv Dir = "recv"
+	"github.com/mqtts-playground/playground/trace/tlswire"
 )
 
 // Layer names the protocol layer an event belongs to.
@@ -78,28 +71,17 @@ type Event struct {
 	Fields []Field `json:"fields"`
 	// Error says what could not be decoded or decrypted, if anything.
 	Error string `json:"error,omitempty"`
-}
 
-// Field annotates a byte range of an event with its meaning.
-type Field struct {
-	// Name is the short protocol name of the field, as the specification
-	// spells it (legacy_version, cipher_suites, Topic Name …).
-	Name string `json:"name"`
-	// Value is the decoded value, formatted for people.
-	Value string `json:"value"`
-	// Start and End delimit the field's bytes: [Start, End) offsets into the
-	// event's Bytes, or into Plain when In is "plain".
-	Start int `json:"start"`
-	End   int `json:"end"`
-	// In is "plain" when Start and End index the decrypted Plain bytes; empty
-	// means they index Bytes.
-	In string `json:"in,omitempty"`
-	// Depth nests fields: 0 for top-level fields, 1 for the parts of a depth
-	// 0 field, and so on.
-	Depth int `json:"depth,omitempty"`
-	// About explains in one line what the field is for.
-	About string `json:"about,omitempty"`
-	// Spec cites the defining section, e.g. "RFC 8446 §4.1.2" or
-	// "MQTT 5.0 §3.1.2.3".
-	Spec string `json:"spec,omitempty"`
+	// The facts below repeat, as data for programs, what some fields say
+	// in words.
+
+	// Certs describes the certificates of a Certificate message, in the
+	// order sent (the sender's own first).
+	Certs []tlswire.CertInfo `json:"certs,omitempty"`
+	// PacketID is the Packet Identifier of an MQTT packet that carries
+	// one; 0 for the others.
+	PacketID int `json:"packetId,omitempty"`
+	// QoS is the QoS of an MQTT PUBLISH: 0, 1 or 2; absent for other
+	// events.
+	QoS *int `json:"qos,omitempty"`
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/mqtts-playground/playground/trace/tlswire"
 )
 
 // gap is a place in a stream where the recorder dropped bytes.
@@ -54,7 +56,7 @@ type tlsSegment struct {
 	gap        int // index of the gap before the segment; -1 for the first
 	start, end int // stream offsets of the segment's bytes
 	from       int // where its first whole record starts
-	recs       []record
+	recs       []tlswire.Record
 	err        error
 }
 
@@ -73,10 +75,10 @@ func (s *stream) tlsSegments() []tlsSegment {
 				sg.from = start + int(min(next.Skip, int64(end-start)))
 			}
 		}
-		var recs []record
-		recs, _, sg.err = splitRecords(s.data[sg.from:end])
+		var recs []tlswire.Record
+		recs, _, sg.err = tlswire.SplitRecords(s.data[sg.from:end])
 		for i := range recs {
-			recs[i].end += sg.from
+			recs[i].End += sg.from
 		}
 		sg.recs = recs
 		segs = append(segs, sg)
@@ -116,7 +118,7 @@ func (d *tlsDir) resume(sg tlsSegment) {
 // number works.
 func (d *tlsDir) resume13(sg tlsSegment, skipped int64) {
 	if d.phase == 2 && d.keys != nil {
-		d.keys.seq += uint64(skipped)
+		d.keys.Seq += uint64(skipped)
 		return
 	}
 	k, err := d.loadKeys(2)
@@ -128,21 +130,21 @@ func (d *tlsDir) resume13(sg tlsSegment, skipped int64) {
 		return
 	}
 	for from := int64(1); from <= min(d.index, maxHandshakeRecords); from++ {
-		k.seq = uint64(d.index - from)
-		if _, err := k.open(sg.recs[0].wire); err == nil {
-			k.seq = uint64(d.index - from)
+		k.Seq = uint64(d.index - from)
+		if _, err := k.Open(sg.recs[0].Wire); err == nil {
+			k.Seq = uint64(d.index - from)
 			return
 		}
 	}
-	k.seq = 0
+	k.Seq = 0
 }
 
 // resume12 sets the TLS 1.2 sequence number for the records after a gap:
 // it counts records from the one after the direction's ChangeCipherSpec
 // (RFC 5246 §6.1).
 func (d *tlsDir) resume12(sg tlsSegment, skipped int64) {
-	k := d.c.loadKeys12()
-	if k.err != nil {
+	k, err := d.c.loadKeys12()
+	if err != nil {
 		d.ccs = true // what follows a gap is encrypted, decryptable or not
 		return
 	}
@@ -151,7 +153,7 @@ func (d *tlsDir) resume12(sg tlsSegment, skipped int64) {
 		dir = 0
 	}
 	if d.ccs {
-		k.seq[dir] += uint64(skipped)
+		k.Seq[dir] += uint64(skipped)
 		return
 	}
 	// The ChangeCipherSpec fell in the gap: what follows is encrypted.
@@ -160,11 +162,11 @@ func (d *tlsDir) resume12(sg tlsSegment, skipped int64) {
 		return
 	}
 	for from := int64(1); from <= min(d.index, maxHandshakeRecords); from++ {
-		k.seq[dir] = uint64(d.index - from)
-		if _, err := k.open(dir, sg.recs[0]); err == nil {
-			k.seq[dir] = uint64(d.index - from)
+		k.Seq[dir] = uint64(d.index - from)
+		if _, err := k.Open(dir, sg.recs[0]); err == nil {
+			k.Seq[dir] = uint64(d.index - from)
 			return
 		}
 	}
-	k.seq[dir] = 0
+	k.Seq[dir] = 0
 }

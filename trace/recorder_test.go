@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mqtts-playground/playground/trace/tlswire"
 )
 
 // write is one Read or Write fed to a recorder in a table test.
@@ -236,9 +238,9 @@ func TestSplitLimit(t *testing.T) {
 // where records start.
 func tlsRecords(lengths ...int) (stream []byte, starts []int) {
 	for i, n := range lengths {
-		typ := recordApplicationData
+		typ := tlswire.RecordApplicationData
 		if i == 0 {
-			typ = recordHandshake
+			typ = tlswire.RecordHandshake
 		}
 		starts = append(starts, len(stream))
 		stream = append(stream, typ, 3, 3, byte(n>>8), byte(n))

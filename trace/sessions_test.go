@@ -1,14 +1,14 @@
 package trace
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mqtts-playground/playground/trace/internal/golden"
 )
 
 // sessionNames are the real sessions recorded at both ends in
@@ -31,7 +31,7 @@ func loadSession(t testing.TB, name, side string) Recording {
 
 // TestSessionsGolden decodes the recorded sessions and compares the events
 // with NAME.SIDE.golden.json; go test ./trace -run Golden -update rewrites
-// them.
+// those that differ.
 func TestSessionsGolden(t *testing.T) {
 	for _, name := range sessionNames {
 		for _, side := range []string{"client", "broker"} {
@@ -45,27 +45,7 @@ func TestSessionsGolden(t *testing.T) {
 					requireClean(t, events)
 				}
 				checkSession(t, name, rec.Side, events)
-				got, err := json.MarshalIndent(events, "", "\t")
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, '\n')
-				file := filepath.Join("testdata", "sessions", name+"."+side+".golden.json")
-				if *update {
-					if err := os.WriteFile(file, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(file)
-				if errors.Is(err, os.ErrNotExist) {
-					t.Fatalf("%s is missing; run go test ./trace -run Golden -update", file)
-				} else if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("decoding differs from %s; run go test ./trace -run Golden -update and review the diff\n%s", file, hsFirstDiff(got, want))
-				}
+				golden.JSON(t, filepath.Join("testdata", "sessions", name+"."+side+".golden.json"), events, "\t")
 			})
 		}
 	}
@@ -179,5 +159,55 @@ func checkSession(t *testing.T, name string, side Side, events []Event) {
 				t.Errorf("no %s among the PUBLISH fields:\n%s", want, all)
 			}
 		}
+	}
+}
+
+// The data facts of the events (certs, qos, packetId) agree with the
+// fields that annotate the same bytes, in every recorded session.
+func TestSessionsFacts(t *testing.T) {
+	certs, publishes := 0, 0
+	for _, name := range sessionNames {
+		for _, side := range []string{"client", "broker"} {
+			for _, e := range Decode(loadSession(t, name, side)) {
+				var certData, fingerprints []string
+				for _, f := range e.Fields {
+					switch f.Name {
+					case "cert_data":
+						certData = append(certData, f.Name)
+					case "SHA-256 fingerprint":
+						fingerprints = append(fingerprints, f.Value)
+					}
+				}
+				if len(e.Certs) != len(certData) {
+					t.Errorf("%s/%s %s #%d: %d certs for %d cert_data fields", name, side, e.Type, e.Seq, len(e.Certs), len(certData))
+				}
+				for i, c := range e.Certs {
+					certs++
+					if c.Field < 0 || c.Field >= len(e.Fields) || e.Fields[c.Field].Name != "cert_data" {
+						t.Errorf("%s/%s #%d cert %d: field %d is not a cert_data field", name, side, e.Seq, i, c.Field)
+					}
+					if c.SubjectCN == "" || c.Key == "" || c.NotAfter.Before(c.NotBefore) || i < len(fingerprints) && c.Fingerprint != fingerprints[i] {
+						t.Errorf("%s/%s #%d cert %d: %+v (fingerprint field %v)", name, side, e.Seq, i, c, fingerprints)
+					}
+					if i > 0 && e.Certs[i-1].Issuer != c.Subject {
+						t.Errorf("%s/%s #%d: cert %d issued by %q, but cert %d is %q", name, side, e.Seq, i-1, e.Certs[i-1].Issuer, i, c.Subject)
+					}
+				}
+				switch {
+				case e.Type == "PUBLISH":
+					publishes++
+					if e.QoS == nil || *e.QoS > 2 || (*e.QoS > 0) != (e.PacketID > 0) {
+						t.Errorf("%s/%s PUBLISH #%d: qos %v, packet id %d", name, side, e.Seq, e.QoS, e.PacketID)
+					}
+				case e.QoS != nil:
+					t.Errorf("%s/%s %s #%d has a QoS", name, side, e.Type, e.Seq)
+				case slices.Contains([]string{"PUBACK", "SUBSCRIBE", "SUBACK"}, e.Type) && e.PacketID == 0:
+					t.Errorf("%s/%s %s #%d has no packet id", name, side, e.Type, e.Seq)
+				}
+			}
+		}
+	}
+	if certs < 10 || publishes < 5 {
+		t.Errorf("checked %d certificates and %d PUBLISHes; the sessions hold more", certs, publishes)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 
-	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/trace/tlswire"
 	"github.com/mqtts-playground/playground/wasm/client"
 )
 
@@ -24,7 +24,7 @@ func tlsInfo(c *client.Conn) *TLSInfo {
 		ClientRandom: hex.EncodeToString(c.ClientRandom()),
 	}
 	if st.CurveID != 0 {
-		info.Group = trace.GroupName(uint16(st.CurveID))
+		info.Group = tlswire.GroupName(uint16(st.CurveID))
 	}
 	return info
 }

@@ -178,3 +178,14 @@ func TestDeferredDelivery(t *testing.T) {
 		require.Eventually(t, func() bool { return c.written() > 0 }, time.Second, time.Millisecond, "subscriber %d", i)
 	}
 }
+
+// Patch 14: a wildcard fills a whole topic level ([MQTT-4.7.1-2],
+// [MQTT-4.7.1-3]).
+func TestWildcardFillsLevel(t *testing.T) {
+	for filter, valid := range map[string]bool{
+		"a+/b": false, "a/b+": false, "+a": false, "a#": false, "a/b#": false, "a/#/b": false, "$share/g/a+": false,
+		"+/b": true, "a/+/c": true, "a/#": true, "#": true, "+": true, "+/+": true, "$share/g/a/+": true,
+	} {
+		require.Equal(t, valid, IsValidFilter(filter, false), filter)
+	}
+}

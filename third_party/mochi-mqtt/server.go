@@ -1099,7 +1099,7 @@ func (s *Server) publishToSubscribersFrom(from *Client, pk packets.Packet) {
 		}
 	}
 
-	subscribers := s.Topics.pooledSubscribers(pk.TopicName) // PATCH(playground): see releaseSubscribers
+	subscribers := s.Topics.pooledSubscribers(pk.TopicName)                             // PATCH(playground): see releaseSubscribers
 	pooled := len(subscribers.Shared) == 0 && len(subscribers.InlineSubscriptions) == 0 // no hook sees the map
 	if pooled {
 		defer releaseSubscribers(subscribers)

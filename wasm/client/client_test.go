@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/broker/brokertest"
 	"github.com/mqtts-playground/playground/broker/pki"
 	"github.com/mqtts-playground/playground/trace"
 	"github.com/mqtts-playground/playground/wasm/client"
@@ -26,47 +27,11 @@ const patience = 10 * time.Second
 
 // env is a broker with a plain, a TLS, a mutual-TLS and a TLS-1.2-only
 // listener, and the CA that issued its certificate.
-type env struct {
-	b     *broker.Broker
-	ca    *pki.CA
-	addrs map[string]string
-}
+type env struct{ *brokertest.Server }
 
-func newEnv(t *testing.T) *env {
-	t.Helper()
-	ca, _, err := pki.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _, err := ca.ServerCertificate([]string{"localhost", "127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := broker.New(broker.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	clientCAs := ca.Pool()
-	clientCAs.AddCert(ca.Intermediate)
-	for _, l := range []broker.Listener{
-		{Name: "mqtt", Addr: "127.0.0.1:0"},
-		{Name: "mqtts", Addr: "127.0.0.1:0", TLS: &tls.Config{Certificates: []tls.Certificate{cert}}},
-		{Name: "mtls", Addr: "127.0.0.1:0", TLS: &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCAs}},
-		{Name: "tls12", Addr: "127.0.0.1:0", TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12}},
-	} {
-		if err := b.Add(l); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e := &env{b: b, ca: ca, addrs: map[string]string{}}
-	for _, l := range b.Listeners() {
-		e.addrs[l.Name] = l.Addr
-	}
-	return e
-}
+func newEnv(t *testing.T) *env { return &env{brokertest.New(t, brokertest.Options{})} }
 
-func (e *env) rootPEM() string { return string(e.ca.RootPEM()) }
+func (e *env) rootPEM() string { return string(e.CA.RootPEM()) }
 
 // tlsOpts trusts the env's CA.
 func (e *env) tlsOpts() *client.TLSOptions { return &client.TLSOptions{CAPEM: e.rootPEM()} }
@@ -88,7 +53,7 @@ func clientCert(t *testing.T, ca *pki.CA, cn string) (certPEM, keyPEM string) {
 // dial connects to the named listener over TCP and runs client.Dial.
 func (e *env) dial(t *testing.T, listener string, opts client.Options) (*client.Conn, *trace.Recorder, error) {
 	t.Helper()
-	raw, err := net.DialTimeout("tcp", e.addrs[listener], patience)
+	raw, err := net.DialTimeout("tcp", e.Addrs[listener], patience)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,8 +195,8 @@ func TestConnectionNames(t *testing.T) {
 					t.Errorf("the key log does not name client random %s:\n%s", key, rec.Recording().KeyLog)
 				}
 			}
-			waitFor(t, "the broker to find the connection by "+key, func() bool {
-				info, ok := e.b.Find(key)
+			brokertest.WaitFor(t, patience, "the broker to find the connection by "+key, func() bool {
+				info, ok := e.Broker.Find(key)
 				return ok && info.ClientID == c.ClientID()
 			})
 		})
@@ -287,7 +252,7 @@ func TestRoundTrip(t *testing.T) {
 						}
 						return true
 					}
-					waitFor(t, "3 of each of "+strings.Join(want, ", ")+" both ways", complete)
+					brokertest.WaitFor(t, patience, "3 of each of "+strings.Join(want, ", ")+" both ways", complete)
 					for _, ev := range events {
 						if ev.Error != "" {
 							t.Errorf("%s %s %s: %s", ev.Dir, ev.Layer, ev.Type, ev.Error)
@@ -451,8 +416,8 @@ func TestTraceAndClose(t *testing.T) {
 
 	// The broker saw a clean end.
 	var ci broker.ConnInfo
-	waitFor(t, "the broker to see the end", func() bool {
-		for _, x := range e.b.Conns() {
+	brokertest.WaitFor(t, patience, "the broker to see the end", func() bool {
+		for _, x := range e.Broker.Conns() {
 			if x.ClientID == "tracer" {
 				ci = x
 				return !x.Ended.IsZero()
@@ -467,25 +432,11 @@ func TestTraceAndClose(t *testing.T) {
 
 func must(s string, _ bool) string { return s }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(patience)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestDialErrors(t *testing.T) {
 	e := newEnv(t)
-	other, _, err := pki.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := brokertest.NewCA(t)
 	otherCert, otherKey := clientCert(t, other, "stranger")
-	goodCert, goodKey := clientCert(t, e.ca, "device")
+	goodCert, goodKey := clientCert(t, e.CA, "device")
 	tests := []struct {
 		name     string
 		listener string
@@ -546,16 +497,25 @@ func TestDialErrors(t *testing.T) {
 			if sent == tt.noBytes {
 				t.Errorf("recorded chunks: %v, want %v", sent, !tt.noBytes)
 			}
+			// Once bytes went out, the error carries the checks so far and
+			// the client random that names the attempt at the broker.
+			var de *client.DialError
+			switch {
+			case tt.noBytes:
+			case !errors.As(err, &de):
+				t.Errorf("error %T is not a *client.DialError", err)
+			case (tt.opts.TLS != nil) != (len(de.ClientRandom) == 32):
+				t.Errorf("client random %x for TLS options %v", de.ClientRandom, tt.opts.TLS != nil)
+			case tt.prefix != "" && strings.HasPrefix(tt.prefix, "certificate") && !slices.ContainsFunc(de.Checks, func(c client.Check) bool { return !c.OK }):
+				t.Errorf("checks %+v: want the failed step", de.Checks)
+			}
 		})
 	}
 }
 
 func TestInsecureSkipVerify(t *testing.T) {
 	e := newEnv(t)
-	other, _, err := pki.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := brokertest.NewCA(t)
 	tests := []struct {
 		name       string
 		tls        client.TLSOptions
@@ -596,7 +556,7 @@ func TestInsecureSkipVerify(t *testing.T) {
 
 func TestMutualTLS(t *testing.T) {
 	e := newEnv(t)
-	certPEM, keyPEM := clientCert(t, e.ca, "device-42")
+	certPEM, keyPEM := clientCert(t, e.CA, "device-42")
 	for _, maxVersion := range []string{"1.2", "1.3"} {
 		t.Run("TLS "+maxVersion, func(t *testing.T) {
 			id := "mtls-" + maxVersion
@@ -609,8 +569,8 @@ func TestMutualTLS(t *testing.T) {
 				t.Errorf("version %s, want TLS %s", got, maxVersion)
 			}
 			var ci broker.ConnInfo
-			waitFor(t, "the broker's record", func() bool {
-				for _, x := range e.b.Conns() {
+			brokertest.WaitFor(t, patience, "the broker's record", func() bool {
+				for _, x := range e.Broker.Conns() {
 					if x.ClientID == id {
 						ci = x
 						return true
@@ -659,11 +619,8 @@ func TestResumption(t *testing.T) {
 		t.Errorf("ClientHello offers no pre_shared_key: %+v", hello.Fields)
 	}
 	// A wrong CA must not slip through on a resumed session.
-	other, _, err := pki.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _, err = e.dial(t, "mqtts", client.Options{TLS: &client.TLSOptions{CAPEM: string(other.RootPEM()), ServerName: "127.0.0.1"}})
+	other := brokertest.NewCA(t)
+	_, _, err := e.dial(t, "mqtts", client.Options{TLS: &client.TLSOptions{CAPEM: string(other.RootPEM()), ServerName: "127.0.0.1"}})
 	if err == nil || !strings.HasPrefix(err.Error(), "certificate signed by unknown authority") {
 		t.Errorf("resumable session with a wrong CA: %v, want unknown authority", err)
 	}
@@ -686,7 +643,7 @@ func TestBrokerShutdown(t *testing.T) {
 		}
 		conns[tt.version] = c
 	}
-	if err := e.b.Close(); err != nil {
+	if err := e.Broker.Close(); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range tests {
@@ -779,10 +736,10 @@ func TestKeepAlive(t *testing.T) {
 	// silent for keepAlive+keepAlive/2 whole seconds. 4 s leaves a margin
 	// of 3 s for a busy machine, where 1 s would leave a quarter second.
 	c, rec := e.mustDial(t, "mqtt", client.Options{KeepAlive: 4})
-	waitFor(t, "a PINGREQ", func() bool {
+	brokertest.WaitFor(t, patience, "a PINGREQ", func() bool {
 		return countEvents(trace.Decode(rec.Recording()), trace.LayerMQTT, "PINGREQ", trace.Send) > 0
 	})
-	waitFor(t, "a PINGRESP or the end of the connection", func() bool {
+	brokertest.WaitFor(t, patience, "a PINGRESP or the end of the connection", func() bool {
 		return c.Err() != nil || countEvents(trace.Decode(rec.Recording()), trace.LayerMQTT, "PINGRESP", trace.Recv) > 0
 	})
 	if c.Err() != nil {
@@ -795,14 +752,8 @@ func TestKeepAlive(t *testing.T) {
 
 // TestVerifyServer checks the step-by-step verification on its own.
 func TestVerifyServer(t *testing.T) {
-	ca, _, err := pki.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, _, err := pki.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := brokertest.NewCA(t)
+	other := brokertest.NewCA(t)
 	issue := func(l pki.Leaf) []*x509.Certificate {
 		c, err := ca.Issue(l)
 		if err != nil {

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
-	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/trace/explain"
+	"github.com/mqtts-playground/playground/trace/mqttwire"
 )
 
 func randomSuffix() string {
@@ -33,6 +35,25 @@ func (c *Conn) Err() error {
 		return nil
 	}
 }
+
+// lost is the error of a connection that broke under a read: why, in
+// plain words, wrapping what the read returned.
+func (c *Conn) lost(err error) error {
+	words := explain.Ended(err, "the broker")
+	if strings.Contains(err.Error(), "remote error: tls: ") {
+		words = c.explainAlert(err.Error())
+	}
+	return &wordsError{words: "connection lost: " + words, err: err}
+}
+
+// wordsError says err in plain words, and unwraps to it.
+type wordsError struct {
+	words string
+	err   error
+}
+
+func (e *wordsError) Error() string { return e.words }
+func (e *wordsError) Unwrap() error { return e.err }
 
 // fail ends the connection with err (the first error wins) and closes it.
 func (c *Conn) fail(err error) {
@@ -60,9 +81,10 @@ func (c *Conn) readLoop() {
 		pk, err := readPacket(c.reader, c.version)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
-				err = ErrClosed
+				c.fail(fmt.Errorf("connection lost: %w", ErrClosed))
+				return
 			}
-			c.fail(fmt.Errorf("connection lost: %w", err))
+			c.fail(c.lost(err))
 			return
 		}
 		switch pk.FixedHeader.Type {
@@ -98,7 +120,7 @@ func (c *Conn) readLoop() {
 				ch <- pk
 			}
 		case packets.Disconnect:
-			c.fail(fmt.Errorf("the broker disconnected: %s", trace.MQTTReasonName(pk.ReasonCode)))
+			c.fail(fmt.Errorf("the broker disconnected: %s", mqttwire.ReasonName(pk.ReasonCode)))
 			return
 		}
 	}
@@ -157,7 +179,7 @@ func (c *Conn) request(ctx context.Context, pk packets.Packet, want byte) (packe
 	}()
 	pk.PacketID = id
 	if err := c.writePacket(pk); err != nil {
-		return packets.Packet{}, err
+		return packets.Packet{}, c.lost(err)
 	}
 	for {
 		select {
@@ -168,7 +190,7 @@ func (c *Conn) request(ctx context.Context, pk packets.Packet, want byte) (packe
 			if ack.FixedHeader.Type == packets.Pubrec && want == packets.Pubcomp {
 				// QoS 2, second step: release the message.
 				if ack.ReasonCode >= 0x80 {
-					return ack, fmt.Errorf("the broker did not accept the message: %s", trace.MQTTReasonName(ack.ReasonCode))
+					return ack, fmt.Errorf("the broker did not accept the message: %s", mqttwire.ReasonName(ack.ReasonCode))
 				}
 				if err := c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrel, Qos: 1}, PacketID: id}); err != nil {
 					return packets.Packet{}, err
@@ -179,7 +201,7 @@ func (c *Conn) request(ctx context.Context, pk packets.Packet, want byte) (packe
 		case <-c.done:
 			return packets.Packet{}, c.Err()
 		case <-ctx.Done():
-			return packets.Packet{}, fmt.Errorf("no acknowledgement from the broker: %w", ctx.Err())
+			return packets.Packet{}, &wordsError{words: "no acknowledgement from the broker in time", err: ctx.Err()}
 		}
 	}
 }
@@ -201,7 +223,7 @@ func (c *Conn) Subscribe(ctx context.Context, filter string, qos byte) (byte, er
 		return 0, fmt.Errorf("subscribe to %q: SUBACK holds %d codes, want 1", filter, len(ack.ReasonCodes))
 	}
 	if code := ack.ReasonCodes[0]; code >= 0x80 {
-		return 0, fmt.Errorf("the broker refused the subscription to %q: %s", filter, trace.MQTTReasonName(code))
+		return 0, fmt.Errorf("the broker refused the subscription to %q: %s", filter, mqttwire.ReasonName(code))
 	}
 	return ack.ReasonCodes[0], nil
 }
@@ -221,7 +243,7 @@ func (c *Conn) Publish(ctx context.Context, topic string, payload []byte, qos by
 	case 1:
 		var ack packets.Packet
 		if ack, err = c.request(ctx, pk, packets.Puback); err == nil && ack.ReasonCode >= 0x80 {
-			err = fmt.Errorf("the broker did not accept the message: %s", trace.MQTTReasonName(ack.ReasonCode))
+			err = fmt.Errorf("the broker did not accept the message: %s", mqttwire.ReasonName(ack.ReasonCode))
 		}
 	case 2:
 		_, err = c.request(ctx, pk, packets.Pubcomp)

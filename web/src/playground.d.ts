@@ -8,10 +8,10 @@
 import type { Check } from "./gen/client";
 import type { ListenerInfo } from "./gen/broker";
 import type { Health } from "./gen/server";
-import type { Chunk, Event, Field, Recording, RecordStart } from "./gen/trace";
+import type { CertInfo, Chunk, Event, Field, Recording, RecordStart } from "./gen/trace";
 import type { Identity, Message, TLSInfo } from "./gen/wasm";
 
-export type { Check, Chunk, Field, Health, Identity, ListenerInfo, Message, Recording, RecordStart, TLSInfo };
+export type { CertInfo, Check, Chunk, Field, Health, Identity, ListenerInfo, Message, Recording, RecordStart, TLSInfo };
 /** One TLS record/handshake message or MQTT packet (trace.Event). */
 export type TraceEvent = Event;
 
@@ -99,8 +99,19 @@ export interface Connection {
   /** Every event recorded so far on this connection, decoded: this side's
    * (side "client") followed by the broker's side as last fetched (side "broker"). */
   trace(): TraceEvent[];
-  /** Fetches the broker's side of this connection (GET /trace/{brokerKey()}). */
-  brokerTrace(): Promise<TraceEvent[]>;
+  /** Fetches the broker's side of this connection (GET /trace/{brokerKey()}).
+   * With wait, first waits until the broker has recorded an event matching
+   * wait.until with a seq above wait.after, watching GET /trace/stream, and
+   * rejects with what it waited for when none arrives within wait.timeoutMs:
+   * await c.brokerTrace({until: {type: "PUBLISH", dir: "recv"}}). */
+  brokerTrace(wait?: {
+    /** The event to wait for: the values it must have, or a test. */
+    until: Partial<Pick<TraceEvent, "type" | "dir" | "layer">> | ((e: TraceEvent) => boolean);
+    /** Count only events with a higher seq (default 0: any event). */
+    after?: number;
+    /** How long to wait (default 5000 ms). */
+    timeoutMs?: number;
+  }): Promise<TraceEvent[]>;
   /** How the broker names this connection in GET /trace/{key}: the client
    * random of the TLS handshake (tlsInfo().clientRandom), else the MQTT
    * client id of the CONNECT (clientId()). */
@@ -122,5 +133,17 @@ export interface Connection {
 
 /** A failed connect rejects with an Error carrying the trace so far. */
 export interface ConnectError extends Error {
+  /** This side's events up to the failure. */
   trace?: TraceEvent[];
+  /** The steps of the broker certificate check, when the handshake got as
+   * far as the broker's certificate (the failed step has ok: false). */
+  checks?: Check[];
+  /** How the broker names the failed connection (the client random), once a
+   * ClientHello went out. */
+  brokerKey?: string;
+  /** The broker's side of the failed connection, as Connection.brokerTrace
+   * (resolves to [] when there is no brokerKey). */
+  brokerTrace?: Connection["brokerTrace"];
+  /** The listener the connect went to. */
+  listener?: string;
 }

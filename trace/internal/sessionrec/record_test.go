@@ -2,7 +2,6 @@ package sessionrec_test
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"net"
@@ -12,7 +11,7 @@ import (
 	"time"
 
 	"github.com/eclipse/paho.golang/paho"
-	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/broker/brokertest"
 	"github.com/mqtts-playground/playground/broker/pki"
 	"github.com/mqtts-playground/playground/trace"
 	"github.com/mqtts-playground/playground/wasm/client"
@@ -36,77 +35,46 @@ const (
 	nameMTLS  = "mtls.playground.test"
 )
 
-// env is the broker and CA the sessions run against.
-type env struct {
-	b       *broker.Broker
-	ca      *pki.CA
-	rootPEM string
-}
+// env is the broker and CA the sessions run against. Someone watches:
+// connections record head and tail.
+type env struct{ *brokertest.Server }
 
 func newEnv(t *testing.T) *env {
-	t.Helper()
-	ca, _, err := pki.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _, err := ca.ServerCertificate([]string{"localhost", "127.0.0.1", nameTLS13, nameTLS12, nameMTLS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := broker.New(broker.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	// Someone watches: connections record head and tail.
-	t.Cleanup(b.Watch())
-	for _, l := range []broker.Listener{
-		{Name: "mqtt", Addr: "127.0.0.1:0"},
-		{Name: "mqtts", Addr: "127.0.0.1:0", TLS: &tls.Config{Certificates: []tls.Certificate{cert}}},
-		{Name: "mtls", Addr: "127.0.0.1:0", TLS: &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: ca.Pool()}},
-	} {
-		if err := b.Add(l); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &env{b: b, ca: ca, rootPEM: string(ca.RootPEM())}
+	return &env{brokertest.New(t, brokertest.Options{
+		Listeners: []string{brokertest.MQTT, brokertest.MQTTS, brokertest.MTLS},
+		Names:     []string{nameTLS13, nameTLS12, nameMTLS},
+		Watch:     true,
+	})}
 }
 
 func (e *env) dial(t *testing.T, listener string) net.Conn {
 	t.Helper()
-	for _, l := range e.b.Listeners() {
-		if l.Name == listener {
-			c, err := net.DialTimeout("tcp", l.Addr, patience)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return c
-		}
+	c, err := net.DialTimeout("tcp", brokertest.Addr(t, e.Broker, listener), patience)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no listener %s", listener)
-	return nil
+	return c
 }
 
 // brokerSide waits until the broker has finished the connection whose
 // client end is local, and returns the broker's recording of it.
 func (e *env) brokerSide(t *testing.T, local string) trace.Recording {
 	t.Helper()
-	deadline := time.Now().Add(patience)
-	for {
-		for _, ci := range e.b.Conns() {
+	var id string
+	brokertest.WaitFor(t, patience, "the broker to finish the connection from "+local, func() bool {
+		for _, ci := range e.Conns() {
 			if ci.Remote == local && !ci.Ended.IsZero() {
-				rec, ok := e.b.Recording(ci.ID)
-				if !ok {
-					t.Fatalf("no recording of %s", ci.ID)
-				}
-				return rec
+				id = ci.ID
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the broker did not finish the connection from %s", local)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return false
+	})
+	rec, ok := e.Recording(id)
+	if !ok {
+		t.Fatalf("no recording of %s", id)
 	}
+	return rec
 }
 
 // playgroundSession runs the playground client: CONNECT, SUBSCRIBE,
@@ -216,9 +184,9 @@ func TestRecordSessions(t *testing.T) {
 	}
 	e := newEnv(t)
 	tlsOpts := func(name, min, max string) *client.TLSOptions {
-		return &client.TLSOptions{ServerName: name, CAPEM: e.rootPEM, MinVersion: min, MaxVersion: max}
+		return &client.TLSOptions{ServerName: name, CAPEM: string(e.CA.RootPEM()), MinVersion: min, MaxVersion: max}
 	}
-	device, err := e.ca.Issue(pki.Leaf{CommonName: "device-1"})
+	device, err := e.CA.Issue(pki.Leaf{CommonName: "device-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
