@@ -96,7 +96,7 @@ var placeholders = map[string]string{
 	"mqtt": "HOST:PORT", "mqtts": "HOST:PORT", "mtls": "HOST:PORT", "san": "NAMES", "ca-cert": "FILE", "ca-key": "FILE",
 	"lesson-ports": "HOST:PORT", "instructor-token": "TOKEN", "instructor-token-file": "FILE", "trace-limit": "BYTES",
 	"max-packet-size": "BYTES", "session-expiry": "DURATION", "session-queue": "COUNT", "session-queue-bytes": "BYTES",
-	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER",
+	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER", "upstream": "NAME=HOST:PORT", "upstreams": "FILE",
 }
 
 // parseConfig reads flags, then environment variables for flags not given.

@@ -69,19 +69,26 @@ func dialMQTT(ctx context.Context, dial func(context.Context) (net.Conn, error),
 	return m, nil
 }
 
+// request writes one packet (first byte header, body p) and reads the
+// answer; it must be called before anything else reads the connection.
+func (m *mqttConn) request(header byte, p []byte) (typ byte, body []byte, err error) {
+	m.wmu.Lock()
+	writePacket(m.w, header, p)
+	err = m.w.Flush()
+	m.wmu.Unlock()
+	if err != nil {
+		return 0, nil, err
+	}
+	typ, _, body, err = m.read()
+	return typ, body, err
+}
+
 func (m *mqttConn) connect(id string) error {
 	// Variable header: protocol name, version 5, flags (clean start),
 	// keep-alive 60 s, no properties; payload: the client id.
 	p := []byte{0, 4, 'M', 'Q', 'T', 'T', 5, 0x02, 0, 60, 0}
 	p = appendString(p, id)
-	m.wmu.Lock()
-	writePacket(m.w, typeConnect<<4, p)
-	err := m.w.Flush()
-	m.wmu.Unlock()
-	if err != nil {
-		return err
-	}
-	typ, _, body, err := m.read()
+	typ, body, err := m.request(typeConnect<<4, p)
 	if err != nil {
 		return fmt.Errorf("connack: %w", err)
 	}
@@ -131,14 +138,7 @@ func (m *mqttConn) subscribe(filter string, qos byte) error {
 	p := []byte{0, 1, 0} // packet id 1, no properties
 	p = appendString(p, filter)
 	p = append(p, qos)
-	m.wmu.Lock()
-	writePacket(m.w, typeSubscribe<<4|0x02, p)
-	err := m.w.Flush()
-	m.wmu.Unlock()
-	if err != nil {
-		return err
-	}
-	typ, _, body, err := m.read()
+	typ, body, err := m.request(typeSubscribe<<4|0x02, p)
 	if err != nil {
 		return fmt.Errorf("suback: %w", err)
 	}
