@@ -46,7 +46,7 @@ var openLine = regexp.MustCompile(`Open\s+http://(\S+?)/`)
 func startFrontend(ctx context.Context, bin, data string, mosq *target) (*target, error) {
 	t := &target{key: "front", name: "mosquitto through the playground's tunnel (the command, --upstream)",
 		cmd: exec.Command(bin, "--data", data, "--http", "127.0.0.1:0", "--https", "off", "--mqtt", "off", "--mqtts", "off",
-			"--mtls", "off", "--lesson-ports", "off", "--upstream", "bench="+mosq.tls)}
+			"--mtls", "off", "--lesson-ports", "off", "--max-conns-per-addr", "0", "--upstream", "bench="+mosq.tls)}
 	var logs strings.Builder
 	t.cmd.Stderr = &logs
 	out, err := t.cmd.StdoutPipe()
