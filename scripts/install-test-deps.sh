@@ -2,12 +2,12 @@
 # Installs what the tests drive besides Go, when it is missing: Chromium
 # (browser tests), mosquitto-clients (external-client tests), the mosquitto
 # broker (the --upstream test and the benchmark's comparison), Python paho
-# (python3-paho-mqtt, interop tests), tshark (pcapng export checks) and
-# node/npm (MQTT.js interop tests, the TypeScript type check). Debian and
-# Ubuntu only (apt-get); it uses sudo when not run as root. `./task test`
-# runs it before `go test ./...`; with everything present it does nothing.
-# (MQTT.js itself is installed by its test, with npm ci, into
-# broker/testdata/mqttjs/node_modules.)
+# (python3-paho-mqtt, interop tests), tshark (pcapng export checks), tcpdump
+# (captures opened on /replay) and node/npm (MQTT.js interop tests, the
+# TypeScript type check). Debian and Ubuntu only (apt-get); it uses sudo when
+# not run as root. `./task test` runs it before `go test ./...`; with
+# everything present it does nothing. (MQTT.js itself is installed by its
+# test, with npm ci, into broker/testdata/mqttjs/node_modules.)
 set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -19,6 +19,7 @@ have mosquitto || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 # Debian's paho is for Debian's Python (/usr/bin/python3).
 /usr/bin/python3 -c 'import paho.mqtt' >/dev/null 2>&1 || python3 -c 'import paho.mqtt' >/dev/null 2>&1 || need+=(python3-paho-mqtt)
 have tshark || need+=(tshark)
+have tcpdump || need+=(tcpdump)
 have openssl || need+=(openssl)
 have npx || need+=(nodejs npm)
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -33,6 +33,8 @@ type App struct {
 	rot    *pki.Rotator // the broker's current certificate (see POST /pki/rotate)
 	course *lessons.Course
 	up     upstreams // brokers elsewhere the tunnel reaches by name
+	// origins are the other sites whose pages may open tunnels (--allow-origin).
+	origins originSet
 
 	httpAddr, httpsAddr string
 	webCert             *x509.Certificate // the --tls-cert leaf, if given
@@ -62,6 +64,9 @@ func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error
 		}
 	}()
 	if a.course, err = loadLessons(); err != nil {
+		return nil, err
+	}
+	if a.origins, err = newOriginSet(cfg.AllowOrigins); err != nil {
 		return nil, err
 	}
 	if cfg.CACert != "" {
