@@ -87,6 +87,14 @@ func (c *handshakeConn) handshakeDone() {
 	c.mu.Unlock()
 }
 
+// forget frees the bytes kept for naming a client's alert, once the
+// handshake has succeeded.
+func (c *handshakeConn) forget() {
+	c.mu.Lock()
+	c.tail = nil
+	c.mu.Unlock()
+}
+
 // configure makes cfg (one connection's own clone) answer ALPN "mqtt" and
 // send the alerts its VerifyConnection asks for.
 func (c *handshakeConn) configure(cfg *tls.Config) {

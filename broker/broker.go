@@ -34,6 +34,7 @@ import (
 	"net"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -230,7 +231,10 @@ func New(opts Options) (*Broker, error) {
 		drops:    newLogLimiter(time.Minute)}
 	// mochi logs every connection at info; keep only its warnings.
 	mqLog := slog.New(&levelFilter{opts.Logger.Handler(), slog.LevelWarn})
-	b.mq = mqtt.New(&mqtt.Options{InlineClient: false, Logger: mqLog, Capabilities: capabilities(opts)})
+	b.mq = mqtt.New(&mqtt.Options{InlineClient: false, Logger: mqLog, Capabilities: capabilities(opts),
+		// Messages waiting for a client go out in writes of up to one TLS
+		// record's worth.
+		ClientNetWriteBufferSize: 16 << 10})
 	if err := b.mq.AddHook(&certAuth{b: b}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
@@ -278,7 +282,10 @@ func (b *Broker) Add(l Listener) error {
 	}
 	ls := &listener{Listener: l}
 	if l.Addr != "" {
-		ln, err := net.Listen("tcp", l.Addr)
+		// No TCP keep-alive: the MQTT keep-alive finds dead clients, as
+		// in mosquitto, and every accepted connection saves four system
+		// calls setting it up.
+		ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(context.Background(), "tcp", l.Addr)
 		if err != nil {
 			return fmt.Errorf("broker: listener %s: %w", l.Name, err)
 		}
@@ -344,7 +351,14 @@ func (b *Broker) accept(l *listener) {
 			c.Close()
 			continue
 		}
-		go b.serve(l, c, release)
+		if l.TLS != nil {
+			go b.serveAccepted(l, c, release)
+			continue
+		}
+		// Opening a plain connection does not wait for the client.
+		if s, err := b.open(l, c, release, Principal{}); err == nil {
+			go b.run(s)
+		}
 	}
 }
 
@@ -369,6 +383,37 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 // serveAs is serve for a connection whose owner is known before it starts
 // (see ServeAs); zero who learns it at CONNECT, in a class.
 func (b *Broker) serveAs(l *listener, raw net.Conn, closed func(), who Principal) error {
+	s, err := b.open(l, raw, closed, who)
+	if err != nil {
+		return err
+	}
+	return b.run(s)
+}
+
+// serveAccepted is serve for a TLS connection a listener accepted, on a
+// goroutine of its own. A TLS handshake (certificates, key exchange) grows
+// the goroutine's stack to tens of KiB, and a goroutine keeps its stack:
+// so the session, which may stay idle for days, runs on a fresh goroutine
+// with a small one.
+func (b *Broker) serveAccepted(l *listener, raw net.Conn, closed func()) {
+	s, err := b.open(l, raw, closed, Principal{})
+	if err != nil {
+		return
+	}
+	go b.run(s)
+}
+
+// session is a connection past its TLS handshake, ready for MQTT.
+type session struct {
+	l    *listener
+	conn *Conn
+	end  *endpoint
+	c    net.Conn // what MQTT reads and writes
+}
+
+// open starts l's pipeline on raw, up to and including the TLS handshake,
+// for who (zero: learnt at CONNECT). When it fails, the connection is closed.
+func (b *Broker) open(l *listener, raw net.Conn, closed func(), who Principal) (_ *session, err error) {
 	end := &endpoint{raw: raw, done: make(chan struct{})}
 	end.closed = func() {
 		b.mu.Lock()
@@ -382,15 +427,13 @@ func (b *Broker) serveAs(l *listener, raw net.Conn, closed func(), who Principal
 	if b.closed {
 		b.mu.Unlock()
 		end.close(0)
-		return errors.New("broker: closed")
+		return nil, errors.New("broker: closed")
 	}
 	b.live[end] = struct{}{}
 	b.mu.Unlock()
-	defer end.close(closeLinger)
-	conn := &Conn{info: ConnInfo{ID: fmt.Sprintf("c%d", b.nextID.Add(1)), Listener: l.Name, Remote: raw.RemoteAddr().String(), Started: time.Now(), Owner: who.Owner},
+	conn := &Conn{info: ConnInfo{ID: "c" + strconv.FormatUint(b.nextID.Add(1), 10), Listener: l.Name, Remote: raw.RemoteAddr().String(), Started: time.Now(), Owner: who.Owner},
 		lesson: l.Lesson, who: who, changed: &b.changes}
 	end.conn = conn
-	defer conn.releaseOwner()
 	if _, ok := raw.(*tunnelConn); ok {
 		conn.info.Tunnel = true
 	}
@@ -398,94 +441,126 @@ func (b *Broker) serveAs(l *listener, raw net.Conn, closed func(), who Principal
 		// Relayed for a lesson listener: its rules follow the client.
 		conn.lesson = true
 	}
-	remote := conn.info.Remote
 	var c net.Conn = raw
+	// A TCP connection takes writes without waiting for the client, so
+	// that the core may write to an idle client from the goroutine that
+	// has the message (see writeAhead).
+	if end.wa = newWriteAhead(raw); end.wa != nil {
+		c = end.wa
+	}
 	if b.opts.TraceLimit >= 0 {
 		conn.rec = trace.NewRecorderLimits(trace.Broker, b.traceLimits())
-		conn.rec.SetAddrs(raw.RemoteAddr().String(), raw.LocalAddr().String())
-		c = conn.rec.Wire(raw)
+		conn.rec.SetAddrs(conn.info.Remote, raw.LocalAddr().String())
+		c = conn.rec.Wire(c)
 	}
 	b.remember(conn)
-	defer conn.update(func(i *ConnInfo) { i.Ended = time.Now() })
+	s := &session{l: l, conn: conn, end: end, c: c}
 	if l.TLS != nil {
-		hc := &handshakeConn{Conn: c}
-		cfg := l.TLS.Clone()
-		cfg.KeyLogWriter = io.MultiWriter(&randomCatcher{conn: conn}, hc.keyLog())
-		if conn.rec != nil {
-			cfg.KeyLogWriter = io.MultiWriter(conn.rec.KeyLogWriter(), cfg.KeyLogWriter)
-		}
-		hc.configure(cfg)
-		noTickets12(cfg)
-		tc := tls.Server(hc, cfg)
-		ctx, cancel := context.WithTimeout(context.Background(), b.opts.HandshakeTimeout)
-		err := tc.HandshakeContext(ctx)
-		cancel()
-		hc.handshakeDone()
-		if err != nil {
-			var note string
-			if a, ok := hc.clientAlert(err); ok {
-				err = &clientAlertError{alert: a, err: err}
-				note = "the client sent its alert unencrypted, which crypto/tls reads as a bad record; the alert is decoded from the bytes received"
-			}
-			ex := explain.Broker(err)
-			if l.Fault != nil {
-				ex = l.Fault.OnBroker(err)
-			}
-			conn.update(func(i *ConnInfo) { i.Err, i.Cause = joinWords(ex.Cause, ex.Detail), ex.Cause })
-			b.notify(Notice{Kind: NoticeHandshake, Info: conn.Info(), Cause: ex.Cause, Detail: ex.Detail})
-			msg := "TLS handshake failed"
-			if ex.Cause != msg {
-				msg += ": " + ex.Cause
-			}
-			attrs := []any{"listener", l.Name, "remote", remote}
-			if l.Fault != nil {
-				attrs = append(attrs, "fault", l.Fault.What)
-			}
-			attrs = append(attrs, "detail", ex.Detail, "why", ex.Why, "fix", fixFor(ex), "err", err)
-			if note != "" {
-				attrs = append(attrs, "note", note)
-			}
-			b.log.Info(msg, attrs...)
-			return fmt.Errorf("broker: %s: TLS handshake with %s: %w", l.Name, remote, err)
-		}
-		if l.Fault != nil {
-			// A lesson listener: say what the client accepted.
-			ex := l.Fault.OnBroker(nil)
-			b.log.Info("lesson listener: "+ex.Cause, "listener", l.Name, "remote", remote, "fault", l.Fault.What, "why", ex.Why, "fix", fixFor(ex))
-		}
-		end.setTLS(tc)
-		st := tc.ConnectionState()
-		conn.update(func(i *ConnInfo) {
-			i.TLSVersion = tls.VersionName(st.Version)
-			i.Resumed = st.DidResume
-			if len(st.PeerCertificates) > 0 {
-				i.PeerCN = st.PeerCertificates[0].Subject.CommonName
-			}
-		})
-		c = tc
-		if conn.rec != nil {
-			c = conn.rec.App(tc)
+		if s.c, err = b.handshake(l, conn, end, c); err != nil {
+			conn.ended()
+			conn.releaseOwner()
+			end.close(closeLinger)
+			return nil, err
 		}
 	}
-	if l.RelayTo != "" {
-		return b.relay(l, conn, c)
+	return s, nil
+}
+
+// handshake runs the TLS handshake of l on c and returns the TLS
+// connection, tapped when recording.
+func (b *Broker) handshake(l *listener, conn *Conn, end *endpoint, c net.Conn) (net.Conn, error) {
+	remote := conn.info.Remote
+	hc := &handshakeConn{Conn: c}
+	cfg := l.TLS.Clone()
+	cfg.KeyLogWriter = io.MultiWriter(&randomCatcher{conn: conn}, hc.keyLog())
+	if conn.rec != nil {
+		cfg.KeyLogWriter = io.MultiWriter(conn.rec.KeyLogWriter(), cfg.KeyLogWriter)
+	}
+	hc.configure(cfg)
+	noTickets12(cfg)
+	tc := tls.Server(hc, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), b.opts.HandshakeTimeout)
+	err := tc.HandshakeContext(ctx)
+	cancel()
+	hc.handshakeDone()
+	if err != nil {
+		var note string
+		if a, ok := hc.clientAlert(err); ok {
+			err = &clientAlertError{alert: a, err: err}
+			note = "the client sent its alert unencrypted, which crypto/tls reads as a bad record; the alert is decoded from the bytes received"
+		}
+		ex := explain.Broker(err)
+		if l.Fault != nil {
+			ex = l.Fault.OnBroker(err)
+		}
+		conn.update(func(i *ConnInfo) { i.Err, i.Cause = joinWords(ex.Cause, ex.Detail), ex.Cause })
+		b.notify(Notice{Kind: NoticeHandshake, Info: conn.Info(), Cause: ex.Cause, Detail: ex.Detail})
+		msg := "TLS handshake failed"
+		if ex.Cause != msg {
+			msg += ": " + ex.Cause
+		}
+		attrs := []any{"listener", l.Name, "remote", remote}
+		if l.Fault != nil {
+			attrs = append(attrs, "fault", l.Fault.What)
+		}
+		attrs = append(attrs, "detail", ex.Detail, "why", ex.Why, "fix", fixFor(ex), "err", err)
+		if note != "" {
+			attrs = append(attrs, "note", note)
+		}
+		b.log.Info(msg, attrs...)
+		return nil, fmt.Errorf("broker: %s: TLS handshake with %s: %w", l.Name, remote, err)
+	}
+	hc.forget()
+	if l.Fault != nil {
+		// A lesson listener: say what the client accepted.
+		ex := l.Fault.OnBroker(nil)
+		b.log.Info("lesson listener: "+ex.Cause, "listener", l.Name, "remote", remote, "fault", l.Fault.What, "why", ex.Why, "fix", fixFor(ex))
+	}
+	end.setTLS(tc)
+	st := tc.ConnectionState()
+	conn.update(func(i *ConnInfo) {
+		i.TLSVersion = tls.VersionName(st.Version)
+		i.Resumed = st.DidResume
+		if len(st.PeerCertificates) > 0 {
+			i.PeerCN = st.PeerCertificates[0].Subject.CommonName
+		}
+	})
+	if conn.rec != nil {
+		return conn.rec.App(tc), nil
+	}
+	return tc, nil
+}
+
+// run serves MQTT (or the relay) on an open session until it ends; its
+// frame stays on the stack as long as the connection lasts, so it is kept
+// small.
+func (b *Broker) run(s *session) error {
+	defer s.end.close(closeLinger)
+	defer s.conn.releaseOwner()
+	defer s.conn.ended()
+	if s.l.RelayTo != "" {
+		return b.relay(s.l, s.conn, s.c)
 	}
 	// A client gets as long for its CONNECT as for a TLS handshake; mochi
 	// replaces this deadline with the keep-alive once CONNECT has arrived.
-	c.SetDeadline(time.Now().Add(b.opts.HandshakeTimeout))
-	err := b.mq.EstablishConnection(l.Name, &brokerConn{Conn: c, info: conn, end: end})
-	if err != nil && !errors.Is(err, io.EOF) {
-		conn.update(func(i *ConnInfo) {
-			if i.Err == "" { // a refusal's own reason (certAuth.refuse) says more
-				i.Err = explain.Ended(err, "the client")
-			}
-		})
-		if errors.Is(err, packets.ErrPacketTooLarge) {
-			b.log.Info("refused a packet over the maximum packet size", "listener", l.Name, "remote", remote,
-				"limit", b.mq.Options.Capabilities.MaximumPacketSize, "hint", "raise --max-packet-size if clients really send larger messages")
-		}
+	s.c.SetDeadline(time.Now().Add(b.opts.HandshakeTimeout))
+	if err := b.mq.EstablishConnection(s.l.Name, &brokerConn{Conn: s.c, info: s.conn, end: s.end}); err != nil && !errors.Is(err, io.EOF) {
+		b.sessionFailed(s, err)
 	}
 	return nil
+}
+
+// sessionFailed notes why an MQTT session ended with err.
+func (b *Broker) sessionFailed(s *session, err error) {
+	s.conn.update(func(i *ConnInfo) {
+		if i.Err == "" { // a refusal's own reason (certAuth.refuse) says more
+			i.Err = explain.Ended(err, "the client")
+		}
+	})
+	if errors.Is(err, packets.ErrPacketTooLarge) {
+		b.log.Info("refused a packet over the maximum packet size", "listener", s.l.Name, "remote", s.conn.info.Remote,
+			"limit", b.mq.Options.Capabilities.MaximumPacketSize, "hint", "raise --max-packet-size if clients really send larger messages")
+	}
 }
 
 // Close stops every listener, ends every connection (MQTT 5 clients get a

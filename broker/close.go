@@ -23,6 +23,7 @@ const shutdownLinger = 500 * time.Millisecond
 // endpoint closes one served connection, gracefully and once.
 type endpoint struct {
 	raw    net.Conn
+	wa     *writeAhead   // raw's writes, when they go ahead (see writeAhead)
 	done   chan struct{} // closed when raw is
 	closed func()        // runs once raw is closed
 	conn   *Conn         // its description
@@ -40,18 +41,19 @@ func (e *endpoint) setTLS(tc *tls.Conn) {
 
 // close ends the connection: with a TCP connection, it sends TLS
 // close_notify (on TLS listeners) and a FIN, reads until the client closes
-// or linger passes, then closes; other connections close at once. It
-// returns at once; later calls do nothing.
+// or linger passes, then closes; other connections close at once, and so
+// does a plain TCP connection when linger is 0. It returns at once; later
+// calls do nothing.
 func (e *endpoint) close(linger time.Duration) {
 	e.once.Do(func() {
 		half, ok := e.raw.(interface{ CloseWrite() error })
-		if !ok {
-			e.finish()
-			return
-		}
 		e.mu.Lock()
 		tc := e.tls
 		e.mu.Unlock()
+		if !ok || (linger <= 0 && tc == nil) {
+			e.finish()
+			return
+		}
 		go func() {
 			defer e.finish()
 			// The deadline also ends a read or write still blocked in
@@ -59,6 +61,9 @@ func (e *endpoint) close(linger time.Duration) {
 			e.raw.SetDeadline(time.Now().Add(linger))
 			if tc != nil {
 				tc.CloseWrite()
+			}
+			if e.wa != nil {
+				e.wa.waitWritten() // the last packets, a DISCONNECT, close_notify
 			}
 			half.CloseWrite()
 			io.Copy(io.Discard, e.raw)

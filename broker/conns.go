@@ -2,9 +2,12 @@ package broker
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -60,6 +63,11 @@ func (c *Conn) releaseOwner() {
 	}
 }
 
+// ended notes that the connection has ended.
+func (c *Conn) ended() {
+	c.update(func(i *ConnInfo) { i.Ended = time.Now() })
+}
+
 // Info returns a copy of the connection's description.
 func (c *Conn) Info() ConnInfo {
 	c.mu.Lock()
@@ -95,10 +103,14 @@ func (b *Broker) remember(c *Conn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.changes.Add(1)
-	b.conns = append(b.conns, c)
-	if over := len(b.conns) - b.opts.KeepConns; over > 0 {
-		b.conns = append([]*Conn(nil), b.conns[over:]...)
+	if len(b.conns) >= b.opts.KeepConns {
+		// Forget the oldest in place: no new slice for every connection.
+		over := len(b.conns) - b.opts.KeepConns + 1
+		n := copy(b.conns, b.conns[over:])
+		clear(b.conns[n:])
+		b.conns = b.conns[:n]
 	}
+	b.conns = append(b.conns, c)
 }
 
 // Conns lists recent connections, newest first.
@@ -151,14 +163,38 @@ func (b *Broker) Recording(id string) (trace.Recording, bool) {
 // gracefully (see closeLinger).
 type brokerConn struct {
 	net.Conn
-	info *Conn
-	end  *endpoint
+	info   *Conn
+	end    *endpoint
+	client atomic.Pointer[mqtt.Client] // once its CONNECT is accepted
 }
 
-// Close starts a graceful close and returns at once.
+// Close starts a graceful close and returns at once. A plain connection
+// the client ended (DISCONNECT, or the end of its stream) closes at once:
+// it has nothing more to read that could turn the close into a reset.
 func (c *brokerConn) Close() error {
-	c.end.close(closeLinger)
+	linger := closeLinger
+	if cl := c.client.Load(); cl != nil && clientEnded(cl.StopCause()) {
+		linger = 0
+	}
+	c.end.close(linger)
 	return nil
+}
+
+// CanWriteNow tells the core whether a write would return without waiting
+// for the client (see writeAhead).
+func (c *brokerConn) CanWriteNow() bool {
+	return c.end.wa != nil && c.end.wa.CanWriteNow()
+}
+
+// Readable tells the core whether more of the client's bytes wait to be
+// read (see writeAhead.Readable).
+func (c *brokerConn) Readable() bool {
+	return c.end.wa != nil && c.end.wa.Readable()
+}
+
+// clientEnded reports whether a session stopped because the client ended it.
+func clientEnded(cause error) bool {
+	return errors.Is(cause, packets.CodeDisconnect) || errors.Is(cause, io.EOF)
 }
 
 // sessionHook notes which MQTT client each connection carries.
@@ -175,6 +211,7 @@ func (h *sessionHook) Provides(b byte) bool {
 
 func (h *sessionHook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
 	if bc, ok := cl.Net.Conn.(*brokerConn); ok {
+		bc.client.Store(cl)
 		id := clientID(cl)
 		bc.info.update(func(i *ConnInfo) { i.ClientID = id })
 	}

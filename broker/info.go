@@ -27,6 +27,10 @@ type ListenerInfo struct {
 	Lesson bool `json:"lesson"`
 	// Tunnel is true when the page can reach it through /tunnel.
 	Tunnel bool `json:"tunnel"`
+	// Upstream marks a broker elsewhere that the server's tunnel reaches
+	// by name (the server's --upstream), not a listener of this broker:
+	// a TLS client's handshake is with that broker.
+	Upstream bool `json:"upstream,omitempty"`
 	// About says in one line what the listener is for.
 	About string `json:"about"`
 	// Fault, for a lesson listener, is what is wrong with it on purpose.

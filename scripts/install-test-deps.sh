@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests drive besides Go, when it is missing: Chromium
-# (browser tests), mosquitto-clients (external-client tests), tshark (pcapng
-# export checks), tcpdump (captures opened on /replay) and node/npm (the
-# TypeScript type check). Debian and Ubuntu only (apt-get); it uses sudo when not run as root. `./task test` runs it
-# before `go test ./...`; with everything present it does nothing.
+# (browser tests), mosquitto-clients (external-client tests), the mosquitto
+# broker (the --upstream test and the benchmark's comparison), Python paho
+# (python3-paho-mqtt, interop tests), tshark (pcapng export checks), tcpdump
+# (captures opened on /replay) and node/npm (MQTT.js interop tests, the
+# TypeScript type check). Debian and Ubuntu only (apt-get); it uses sudo when
+# not run as root. `./task test` runs it before `go test ./...`; with
+# everything present it does nothing. (MQTT.js itself is installed by its
+# test, with npm ci, into broker/testdata/mqttjs/node_modules.)
 set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -11,6 +15,9 @@ have() { command -v "$1" >/dev/null 2>&1; }
 need=()
 have chromium || have chromium-browser || have google-chrome || [ -n "${CHROME:-}" ] || need+=(chromium)
 have mosquitto_pub || need+=(mosquitto-clients)
+have mosquitto || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+# Debian's paho is for Debian's Python (/usr/bin/python3).
+/usr/bin/python3 -c 'import paho.mqtt' >/dev/null 2>&1 || python3 -c 'import paho.mqtt' >/dev/null 2>&1 || need+=(python3-paho-mqtt)
 have tshark || need+=(tshark)
 have tcpdump || need+=(tcpdump)
 have openssl || need+=(openssl)
@@ -36,3 +43,9 @@ if [[ " ${need[*]} " == *" chromium "* ]] && ! apt-cache show chromium >/dev/nul
   need=("${need[@]/#chromium/chromium-browser}")
 fi
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# The tests start mosquitto themselves; Debian's package also starts it as a
+# service on port 1883, the playground's own MQTT port: stop that one.
+if [[ " ${need[*]} " == *" mosquitto "* ]] && have systemctl && systemctl is-enabled mosquitto.service >/dev/null 2>&1; then
+  echo "--- stopping the mosquitto service the package started (it would hold port 1883; the tests start their own)"
+  "${as_root[@]}" systemctl disable --now mosquitto.service >/dev/null 2>&1 || true
+fi

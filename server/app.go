@@ -34,6 +34,7 @@ type App struct {
 	rot    *pki.Rotator // the broker's current certificate (see POST /pki/rotate)
 	course *lessons.Course
 	class  *workshop.Class // a class (--workshop); nil outside one
+	up     upstreams       // brokers elsewhere the tunnel reaches by name
 	// origins are the other sites whose pages may open tunnels (--allow-origin).
 	origins originSet
 
@@ -124,6 +125,9 @@ func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error
 		return nil, err
 	}
 	if err := a.addListeners(); err != nil {
+		return nil, err
+	}
+	if a.up, err = newUpstreams(cfg.Upstreams, a.broker); err != nil {
 		return nil, err
 	}
 	if err := a.startWeb(); err != nil {

@@ -37,6 +37,9 @@ type Config struct {
 	LessonPorts  string
 	Token        string
 	TokenFile    string
+	// Upstreams are brokers elsewhere the tunnel reaches by name
+	// (--upstream, --upstreams).
+	Upstreams []Upstream
 	// NewIntermediate allows a new intermediate CA when half of the old
 	// one is missing (see pki.Options).
 	NewIntermediate bool
@@ -121,7 +124,7 @@ var placeholders = map[string]string{
 	"mqtt": "HOST:PORT", "mqtts": "HOST:PORT", "mtls": "HOST:PORT", "san": "NAMES", "allow-origin": "ORIGIN", "ca-cert": "FILE", "ca-key": "FILE",
 	"lesson-ports": "HOST:PORT", "instructor-token": "TOKEN", "instructor-token-file": "FILE", "trace-limit": "BYTES",
 	"max-packet-size": "BYTES", "session-expiry": "DURATION", "session-queue": "COUNT", "session-queue-bytes": "BYTES",
-	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER",
+	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER", "upstream": "NAME=HOST:PORT", "upstreams": "FILE",
 	"keep-conns": "COUNT", "cert-requests": "COUNT", "tunnel-frame-limit": "BYTES", "attendee-conns": "COUNT",
 	"attendee-msg-rate": "PER-SECOND", "trusted-proxy": "CIDR", "pprof": "HOST:PORT",
 }
@@ -145,6 +148,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.CACert, "ca-cert", "", "PEM certificate of an existing CA to issue from, instead of the local CA in --data (with --ca-key)")
 	fs.StringVar(&c.CAKey, "ca-key", "", "PEM private key for --ca-cert")
 	fs.StringVar(&c.LessonPorts, "lesson-ports", "127.0.0.1:8900", "address of the first lesson listener (deliberately broken certificates); the others take the next ports in turn (\"off\": reachable only through the page's tunnel)")
+	var upSpecs []string
+	var upFile string
+	fs.Var(listFlag{&upSpecs}, "upstream", "NAME=HOST:PORT: a broker elsewhere that the page may reach through the tunnel by NAME, doing its TLS handshake with that broker (NAME=mqtt://HOST:PORT for plain MQTT; comma-separated, repeatable)")
+	fs.StringVar(&upFile, "upstreams", "", "file of upstreams, one NAME=HOST:PORT a line (# comments), added to --upstream")
 	fs.StringVar(&c.Token, "instructor-token", "", "secret that lets an instructor revoke any client certificate, rotate the broker certificate and read every connection's TLS secrets (Authorization: Bearer TOKEN); without one only requests from this machine may. Prefer the environment variable or --instructor-token-file: every local user can read a process's flags")
 	fs.StringVar(&c.TokenFile, "instructor-token-file", "", "file holding the instructor token (its first line)")
 	fs.BoolVar(&c.NewIntermediate, "new-intermediate", false, "make a new intermediate CA when the data folder holds only half of one (its certificate or its key); the half left is kept, renamed. Client certificates issued by the old one stop verifying")
@@ -278,6 +285,20 @@ Every flag can also be set with an environment variable, shown in brackets.
 		if ip, perr := netip.ParseAddr(h); err != nil || perr != nil || !ip.IsLoopback() {
 			return c, fmt.Errorf("--pprof %q: give a loopback address and port (127.0.0.1:6060): the profiler is for this machine only", c.Pprof)
 		}
+	}
+	if upFile != "" {
+		more, err := readUpstreams(upFile)
+		if err != nil {
+			return c, fmt.Errorf("--upstreams: %w", err)
+		}
+		upSpecs = append(upSpecs, more...)
+	}
+	for _, spec := range upSpecs {
+		u, err := parseUpstream(spec)
+		if err != nil {
+			return c, fmt.Errorf("--upstream: %w", err)
+		}
+		c.Upstreams = append(c.Upstreams, u)
 	}
 	for name, addr := range map[string]string{"http": c.HTTP, "https": c.HTTPS, "mqtt": c.MQTT, "mqtts": c.MQTTS, "mtls": c.MTLS, "lesson-ports": c.LessonPorts} {
 		if addr == "off" {

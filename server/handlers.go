@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,7 +46,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /healthz", newHealthz(a.listeners, Health{HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names}))
 	mux.Handle("GET /ca.pem", newCACert(a.ca.RootPEM()))
 	pkiAPI := newPKIAPI(a.ca, a.rot, a.names, boss, a.log).withWritable(a.writable).withBurst(a.cfg.CertRequests)
-	tunnel := newTunnel(a.broker, 1024, a.log).withFrameLimit(a.cfg.TunnelFrameLimit).allowOrigins(a.origins)
+	tunnel := newTunnel(a.broker, a.up, 1024, a.log).withFrameLimit(a.cfg.TunnelFrameLimit).allowOrigins(a.origins)
 	traces := newTraceAPI(a.broker, boss, a.log).limitViewers(1024, a.cfg.MaxConnsPerAddr)
 	if class != nil {
 		pkiAPI.withClass(class)
@@ -148,7 +150,7 @@ func (h *healthz) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // listeners are the broker's listeners, the ws one with its address on the
-// web port.
+// web port, then the upstreams (marked as such), each part sorted by name.
 func (a *App) listeners() []broker.ListenerInfo {
 	ls := a.broker.Listeners()
 	for i := range ls {
@@ -156,7 +158,9 @@ func (a *App) listeners() []broker.ListenerInfo {
 			ls[i].Addr = a.httpAddr + "/mqtt"
 		}
 	}
-	return ls
+	up := a.up.infos()
+	slices.SortFunc(up, func(x, y broker.ListenerInfo) int { return strings.Compare(x.Name, y.Name) })
+	return append(ls, up...)
 }
 
 // caCert answers GET /ca.pem with the root certificate devices trust.
@@ -217,10 +221,11 @@ func (h *indexPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // tunnel carries a browser's bytes to one of the broker's named listeners
-// over a WebSocket. It reaches nothing else: the name is looked up among the
-// broker's listeners and the bytes go to the listener's pipeline in
-// process, never to a host or port the client chooses. At most max tunnels
-// are open at once, and each counts against the broker's limit of
+// over a WebSocket, or to a named upstream (see Upstream). It reaches
+// nothing else: the name is looked up among the broker's listeners, whose
+// pipeline gets the bytes in process, and the upstreams of the server's
+// configuration; never a host or port the client chooses. At most max
+// tunnels are open at once, and each counts against the broker's limit of
 // connections per address (--max-conns-per-addr).
 //
 // In a class the tunnel is an attendee's (their session cookie) or the
@@ -228,6 +233,7 @@ func (h *indexPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // tunnels count against the attendee (--attendee-conns), not their address.
 type tunnel struct {
 	b      *broker.Broker
+	up     upstreams
 	log    *slog.Logger
 	active atomic.Int64
 	max    int64
@@ -240,8 +246,8 @@ type tunnel struct {
 	origins originSet
 }
 
-func newTunnel(b *broker.Broker, max int64, log *slog.Logger) *tunnel {
-	return &tunnel{b: b, max: max, log: log, warn: newLogEvery(time.Minute), frameLimit: 32768}
+func newTunnel(b *broker.Broker, up upstreams, max int64, log *slog.Logger) *tunnel {
+	return &tunnel{b: b, up: up, max: max, log: log, warn: newLogEvery(time.Minute), frameLimit: 32768}
 }
 
 // withClass makes tunnels their owners' (see tunnel).
@@ -281,9 +287,17 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "tunnel: say which broker listener to reach: /tunnel?to=mqtts", http.StatusBadRequest)
 		return
 	}
-	if err := t.b.Tunnelable(name); err != nil {
-		http.Error(w, "tunnel: "+err.Error(), http.StatusNotFound)
-		return
+	up, upstream := t.up[name]
+	if !upstream {
+		if err := t.b.Tunnelable(name); err != nil {
+			msg := "tunnel: " + err.Error()
+			if names := t.up.names(); len(names) > 0 && errors.Is(err, broker.ErrUnknownListener) {
+				slices.Sort(names)
+				msg += "; or the upstreams " + strings.Join(names, ", ")
+			}
+			http.Error(w, msg, http.StatusNotFound)
+			return
+		}
 	}
 	var who broker.Principal
 	if t.who != nil {
@@ -314,9 +328,29 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
+	var upConn net.Conn
+	if upstream {
+		// Connect first, so that an unreachable upstream is an HTTP error
+		// the page can show.
+		c, err := dialUpstream(r.Context(), up)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		upConn = c
+	}
 	ws, err := websocket.Accept(w, r, &accept)
 	if err != nil {
+		if upConn != nil {
+			upConn.Close()
+		}
 		return // Accept has answered
+	}
+	if upstream {
+		// The bytes go to the upstream as they are: the client's TLS
+		// handshake is with it, and the playground's broker sees nothing.
+		splice(r.Context(), ws, upConn)
+		return
 	}
 	// The browser watches its own connection: record all of it, not only
 	// the head the broker keeps of connections nobody watches.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,6 +128,24 @@ func TestConfig(t *testing.T) {
 			}
 			return ""
 		}},
+		{name: "upstreams", args: []string{"--upstream", "home=broker.example:8883,plain=mqtt://10.0.0.5:1883", "--upstream", "cloud=mqtts://iot.example:443"},
+			env: map[string]string{"PLAYGROUND_UPSTREAM": "ignored=x:1"}, want: func(c Config) string {
+				want := []Upstream{{"home", "broker.example:8883", true}, {"plain", "10.0.0.5:1883", false}, {"cloud", "iot.example:443", true}}
+				if !slices.Equal(c.Upstreams, want) {
+					return "upstreams"
+				}
+				return ""
+			}},
+		{name: "upstream from env", env: map[string]string{"PLAYGROUND_UPSTREAM": "lab=[::1]:8883"}, want: func(c Config) string {
+			if !slices.Equal(c.Upstreams, []Upstream{{"lab", "[::1]:8883", true}}) {
+				return "upstreams"
+			}
+			return ""
+		}},
+		{name: "upstream without name", args: []string{"--upstream", "broker.example:8883"}, err: "want NAME=HOST:PORT"},
+		{name: "upstream bad name", args: []string{"--upstream", "my broker=h:1"}, err: "a name is letters"},
+		{name: "upstream without port", args: []string{"--upstream", "home=broker.example"}, err: `"broker.example" is not HOST:PORT`},
+		{name: "upstreams file missing", args: []string{"--upstreams", "/nonexistent/upstreams"}, err: "--upstreams: open /nonexistent/upstreams"},
 		{name: "negative limit", args: []string{"--session-queue", "-3"}, err: "--session-queue must not be negative"},
 		{name: "bad duration", args: []string{"--session-expiry", "soon"}, err: "session-expiry"},
 		{name: "bad address", args: []string{"--mqtts", "8883"}, err: `--mqtts "8883" is not host:port`},

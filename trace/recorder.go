@@ -157,6 +157,9 @@ func (r *Recorder) add(dir Dir, app bool, p []byte) {
 			r.headUsed += n
 			e.time = r.now().UnixNano()
 			e.data = r.arena.copy(p)
+			if r.head == nil {
+				r.head = make([]entry, 0, 8) // a handshake and the first packets
+			}
 			r.head = append(r.head, e)
 			return
 		}
@@ -371,7 +374,7 @@ type arena struct {
 }
 
 const (
-	minBlock = 1 << 10
+	minBlock = 256
 	maxBlock = 32 << 10
 )
 
@@ -380,8 +383,10 @@ func (a *arena) copy(p []byte) []byte {
 		return bytes.Clone(p)
 	}
 	if len(p) > cap(a.block)-len(a.block) {
+		// Blocks double as the recording grows, from a small first one:
+		// most connections record a few small packets.
 		a.size = cmp.Or(a.size, minBlock)
-		a.block = make([]byte, 0, a.size)
+		a.block = make([]byte, 0, max(a.size, len(p)))
 		a.size = min(2*a.size, maxBlock)
 	}
 	n := len(a.block)

@@ -752,6 +752,47 @@ func BenchmarkRecorder(b *testing.B) {
 	}
 }
 
+// BenchmarkRecorderConnection measures what recording costs a short plain
+// connection nobody watches (the broker's default): a recorder and its tap,
+// CONNECT in, CONNACK out, DISCONNECT in.
+func BenchmarkRecorderConnection(b *testing.B) {
+	connect := bytes.Repeat([]byte{0x10}, 30)
+	connack := bytes.Repeat([]byte{0x20}, 12)
+	disconnect := []byte{0xe0, 0}
+	b.ReportAllocs()
+	for b.Loop() {
+		r := NewRecorderLimits(Broker, Limits{HeadLimit: DefaultHeadLimit})
+		r.SetAddrs("127.0.0.1:50000", "127.0.0.1:1883")
+		c := r.Wire(script{connect, disconnect})
+		buf := make([]byte, 64)
+		c.Read(buf)
+		c.Write(connack)
+		c.Read(buf)
+	}
+}
+
+// script is a net.Conn whose reads return its chunks in turn and whose
+// writes are discarded.
+type script [][]byte
+
+func (s script) Read(p []byte) (int, error) {
+	if len(s) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, s[0])
+	copy(s, s[1:])
+	s[len(s)-1] = nil
+	return n, nil
+}
+
+func (script) Write(p []byte) (int, error)      { return len(p), nil }
+func (script) Close() error                     { return nil }
+func (script) LocalAddr() net.Addr              { return nil }
+func (script) RemoteAddr() net.Addr             { return nil }
+func (script) SetDeadline(time.Time) error      { return nil }
+func (script) SetReadDeadline(time.Time) error  { return nil }
+func (script) SetWriteDeadline(time.Time) error { return nil }
+
 // discard is a net.Conn that accepts every write.
 type discard struct{ net.Conn }
 

@@ -113,12 +113,14 @@ type Client struct {
 
 // ClientConnection contains the connection transport and metadata for the client.
 type ClientConnection struct {
-	Conn     net.Conn      // the net.Conn used to establish the connection
-	bconn    *bufio.Reader // a buffered net.Conn for reading packets
-	outbuf   *bytes.Buffer // a buffer for writing packets
-	Remote   string        // the remote address of the client
-	Listener string        // listener id of the client
-	Inline   bool          // if true, the client is the built-in 'inline' embedded client
+	Conn        net.Conn      // the net.Conn used to establish the connection
+	bconn       *bufio.Reader // a buffered net.Conn for reading packets
+	wmu         sync.Mutex    // PATCH(playground): one write at a time, without holding the client's lock
+	deferred    []*Client     // PATCH(playground): clients whose queue this client's reader writes (see enqueueFrom)
+	deferredFor int           // PATCH(playground): packets read since deferred was last written
+	Remote      string        // the remote address of the client
+	Listener    string        // listener id of the client
+	Inline      bool          // if true, the client is the built-in 'inline' embedded client
 }
 
 // ClientProperties contains the properties which define the client behaviour.
@@ -143,21 +145,21 @@ type Will struct {
 
 // ClientState tracks the state of the client.
 type ClientState struct {
-	TopicAliases    TopicAliases         // a map of topic aliases
-	stopCause       atomic.Value         // reason for stopping
-	Inflight        *Inflight            // a map of in-flight qos messages
-	Subscriptions   *Subscriptions       // a map of the subscription filters a client maintains
-	disconnected    int64                // the time the client disconnected in unix time, for calculating expiry
-	outbound        chan *packets.Packet // queue for pending outbound packets
-	endOnce         sync.Once            // only end once
-	isTakenOver     atomic.Bool          // used to identify orphaned clients
-	packetID        uint32               // the current highest packetID
-	open            context.Context      // indicate that the client is open for packet exchange
-	cancelOpen      context.CancelFunc   // cancel function for open context
-	outboundQty     int32                // number of messages currently in the outbound queue
-	outboundBytes   int64                // PATCH(playground): bytes of the QoS 0 messages in the outbound queue
-	Keepalive       uint16               // the number of seconds the connection can wait
-	ServerKeepalive bool                 // keepalive was set by the server
+	TopicAliases    TopicAliases       // a map of topic aliases
+	stopCause       atomic.Value       // reason for stopping
+	Inflight        *Inflight          // a map of in-flight qos messages
+	Subscriptions   *Subscriptions     // a map of the subscription filters a client maintains
+	disconnected    int64              // the time the client disconnected in unix time, for calculating expiry
+	outbound        outQueue           // PATCH(playground): packets waiting for the client's writer
+	endOnce         sync.Once          // only end once
+	isTakenOver     atomic.Bool        // used to identify orphaned clients
+	packetID        uint32             // the current highest packetID
+	open            context.Context    // indicate that the client is open for packet exchange
+	cancelOpen      context.CancelFunc // cancel function for open context
+	outboundQty     int32              // number of messages currently in the outbound queue
+	outboundBytes   int64              // PATCH(playground): bytes of the QoS 0 messages in the outbound queue
+	Keepalive       uint16             // the number of seconds the connection can wait
+	ServerKeepalive bool               // keepalive was set by the server
 }
 
 // newClient returns a new instance of Client. This is almost exclusively used by Server
@@ -172,7 +174,6 @@ func newClient(c net.Conn, o *ops) *Client {
 			open:          ctx,
 			cancelOpen:    cancel,
 			Keepalive:     defaultKeepalive,
-			outbound:      make(chan *packets.Packet, o.options.Capabilities.MaximumClientWritesPending),
 		},
 		Properties: ClientProperties{
 			ProtocolVersion: defaultClientProtocolVersion, // default protocol version
@@ -189,25 +190,6 @@ func newClient(c net.Conn, o *ops) *Client {
 	}
 
 	return cl
-}
-
-// WriteLoop ranges over pending outbound messages and writes them to the client connection.
-func (cl *Client) WriteLoop() {
-	for {
-		select {
-		case pk := <-cl.State.outbound:
-			if err := cl.WritePacket(*pk); err != nil {
-				// TODO : Figure out what to do with error
-				cl.ops.log.Debug("failed publishing packet", "error", err, "client", cl.ID, "packet", pk)
-			}
-			atomic.AddInt32(&cl.State.outboundQty, -1)
-			if pk.FixedHeader.Qos == 0 { // PATCH(playground)
-				atomic.AddInt64(&cl.State.outboundBytes, -QueuedSize(*pk))
-			}
-		case <-cl.State.open.Done():
-			return
-		}
-	}
 }
 
 // ParseConnect parses the connect parameters and properties for a client.
@@ -367,42 +349,74 @@ func (cl *Client) ClearExpiredInflights(now, maximumExpiry int64) []uint16 {
 // Read reads incoming packets from the connected client and transforms them into
 // packets to be handled by the packetHandler.
 func (cl *Client) Read(packetHandler ReadFn) error {
-	var err error
-
 	for {
 		if cl.Closed() {
+			cl.flushDeferred()
 			return nil
 		}
 
 		cl.refreshDeadline(cl.State.Keepalive)
-		fh := new(packets.FixedHeader)
-		err = cl.ReadFixedHeader(fh)
+		// PATCH(playground): a connection waits for its next packet here, in
+		// a small stack frame; the packet is read and handled in readNext,
+		// whose frame holds the large Packet values and is gone again by
+		// the time the next wait starts. Idle connections keep smaller
+		// stacks (upstream held several Packets in this frame while
+		// waiting).
+		if cl.Net.bconn == nil {
+			return ErrConnectionClosed
+		}
+		b, err := cl.Net.bconn.ReadByte()
 		if err != nil {
 			return err
 		}
-
-		pk, err := cl.ReadPacket(fh)
-		if err != nil {
-			return err
+		err = cl.readNext(b, packetHandler)
+		// Before waiting for more, write what the packets read so far
+		// produced for idle clients (see enqueueFrom): when nothing more
+		// has arrived (a message then goes out at once), or after
+		// maxDeferredPackets packets of a stream (whose messages then go
+		// out in batches).
+		if len(cl.Net.deferred) > 0 {
+			cl.Net.deferredFor++
+			if err != nil || cl.Net.deferredFor >= maxDeferredPackets || (cl.Net.bconn.Buffered() == 0 && !cl.readable()) {
+				cl.flushDeferred()
+			}
 		}
-
-		err = packetHandler(cl, pk) // Process inbound packet.
 		if err != nil {
 			return err
 		}
 	}
 }
 
+// readNext reads the rest of the packet whose first byte is b and hands it
+// to packetHandler. PATCH(playground): see Read.
+//
+//go:noinline
+func (cl *Client) readNext(b byte, packetHandler ReadFn) error {
+	fh := new(packets.FixedHeader)
+	if err := cl.readFixedHeaderRest(b, fh); err != nil {
+		return err
+	}
+
+	pk, err := cl.ReadPacket(fh)
+	if err != nil {
+		return err
+	}
+
+	return packetHandler(cl, pk) // Process inbound packet.
+}
+
 // Stop instructs the client to shut down all processing goroutines and disconnect.
 func (cl *Client) Stop(err error) {
 	cl.State.endOnce.Do(func() {
+		// PATCH(playground): the cause is stored before the connection
+		// closes, so that the connection's Close can ask for it (a
+		// connection the client ended needs no graceful close).
+		if err != nil {
+			cl.State.stopCause.Store(err)
+		}
 
 		if cl.Net.Conn != nil {
 			_ = cl.Net.Conn.Close() // omit close error
-		}
-
-		if err != nil {
-			cl.State.stopCause.Store(err)
 		}
 
 		if cl.State.cancelOpen != nil {
@@ -446,7 +460,13 @@ func (cl *Client) ReadFixedHeader(fh *packets.FixedHeader) error {
 		return err
 	}
 
-	err = fh.Decode(b)
+	return cl.readFixedHeaderRest(b, fh)
+}
+
+// readFixedHeaderRest reads the fixed header whose first byte is b.
+// PATCH(playground): split out of ReadFixedHeader for Read.
+func (cl *Client) readFixedHeaderRest(b byte, fh *packets.FixedHeader) error {
+	err := fh.Decode(b)
 	if err != nil {
 		return err
 	}
@@ -557,6 +577,30 @@ func (cl *Client) WritePacket(pk packets.Packet) error {
 		return nil
 	}
 
+	buf := new(bytes.Buffer)
+	pk, err := cl.encodePacket(pk, buf)
+	if err != nil {
+		return err
+	}
+
+	// PATCH(playground): a packet is written at once; packets queued for
+	// the client are written in batches by its writer (see writeQueued),
+	// instead of each waiting write buffering in a per-client buffer.
+	cl.Net.wmu.Lock()
+	n, err := cl.Net.Conn.Write(buf.Bytes())
+	cl.Net.wmu.Unlock()
+	if err != nil {
+		return err
+	}
+
+	cl.packetSent(pk, buf.Bytes(), n)
+	return nil
+}
+
+// encodePacket prepares pk for the client and appends its encoding to buf;
+// it returns the packet as encoded. PATCH(playground): split out of
+// WritePacket so that queued packets are encoded into one buffer.
+func (cl *Client) encodePacket(pk packets.Packet, buf *bytes.Buffer) (packets.Packet, error) {
 	if pk.Expiry > 0 {
 		expiry := pk.Expiry - time.Now().Unix()
 		if expiry < 1 {
@@ -580,8 +624,8 @@ func (cl *Client) WritePacket(pk packets.Packet) error {
 
 	pk = cl.ops.hooks.OnPacketEncode(cl, pk)
 
+	start := buf.Len()
 	var err error
-	buf := new(bytes.Buffer)
 	switch pk.FixedHeader.Type {
 	case packets.Connect:
 		err = pk.ConnectEncode(buf)
@@ -616,67 +660,251 @@ func (cl *Client) WritePacket(pk packets.Packet) error {
 	default:
 		err = fmt.Errorf("%w: %v", packets.ErrNoValidPacketAvailable, pk.FixedHeader.Type)
 	}
+	if err == nil && pk.Mods.MaxSize > 0 && uint32(buf.Len()-start) > pk.Mods.MaxSize {
+		err = packets.ErrPacketTooLarge // [MQTT-3.1.2-24] [MQTT-3.1.2-25]
+	}
 	if err != nil {
-		return err
+		buf.Truncate(start)
+		return pk, err
 	}
+	return pk, nil
+}
 
-	if pk.Mods.MaxSize > 0 && uint32(buf.Len()) > pk.Mods.MaxSize {
-		return packets.ErrPacketTooLarge // [MQTT-3.1.2-24] [MQTT-3.1.2-25]
-	}
-
-	n, err := func() (int64, error) {
-		cl.Lock()
-		defer cl.Unlock()
-		if len(cl.State.outbound) == 0 {
-			if cl.Net.outbuf == nil {
-				return buf.WriteTo(cl.Net.Conn)
-			}
-
-			// first write to buffer, then flush buffer
-			n, _ := cl.Net.outbuf.Write(buf.Bytes()) // will always be successful
-			err = cl.flushOutbuf()
-			return int64(n), err
-		}
-
-		// there are more writes in the queue
-		if cl.Net.outbuf == nil {
-			if buf.Len() >= cl.ops.options.ClientNetWriteBufferSize {
-				return buf.WriteTo(cl.Net.Conn)
-			}
-			cl.Net.outbuf = new(bytes.Buffer)
-		}
-
-		n, _ := cl.Net.outbuf.Write(buf.Bytes()) // will always be successful
-		if cl.Net.outbuf.Len() < cl.ops.options.ClientNetWriteBufferSize {
-			return int64(n), nil
-		}
-
-		err = cl.flushOutbuf()
-		return int64(n), err
-	}()
-	if err != nil {
-		return err
-	}
-
-	atomic.AddInt64(&cl.ops.info.BytesSent, n)
+// packetSent counts a packet written (b are its bytes, n of them written)
+// and runs the OnPacketSent hooks. PATCH(playground).
+func (cl *Client) packetSent(pk packets.Packet, b []byte, n int) {
+	atomic.AddInt64(&cl.ops.info.BytesSent, int64(n))
 	atomic.AddInt64(&cl.ops.info.PacketsSent, 1)
 	if pk.FixedHeader.Type == packets.Publish {
 		atomic.AddInt64(&cl.ops.info.MessagesSent, 1)
 	}
 
-	cl.ops.hooks.OnPacketSent(cl, pk, buf.Bytes())
-
-	return err
+	cl.ops.hooks.OnPacketSent(cl, pk, b)
 }
 
-func (cl *Client) flushOutbuf() (err error) {
-	if cl.Net.outbuf == nil {
-		return
+// outQueue holds the packets waiting to be written to a client. A writer
+// goroutine runs only while it is not empty, and its memory comes from
+// pools, so an idle client holds neither a goroutine nor a buffer for its
+// outbound packets. PATCH(playground): upstream gave every client a
+// channel of MaximumClientWritesPending pointers (64 KiB by default) and
+// a writer goroutine for its whole life, and wrote each packet with a
+// system call of its own.
+type outQueue struct {
+	mu      sync.Mutex
+	pks     []packets.Packet
+	writing bool // a writer goroutine is draining the queue
+}
+
+// batchPool holds the slices queued packets wait in.
+var batchPool = sync.Pool{New: func() any { return new([]packets.Packet) }}
+
+// writeBufPool holds the buffers a writer encodes a batch into.
+var writeBufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// InlineWriter is implemented by a connection that can tell whether a
+// Write would return at once, without waiting for the peer to read.
+// PATCH(playground): see Client.enqueueFrom.
+type InlineWriter interface {
+	CanWriteNow() bool
+}
+
+// Readable is implemented by a connection that can tell whether bytes
+// have arrived that a Read would return at once. PATCH(playground): see
+// Client.Read.
+type Readable interface {
+	Readable() bool
+}
+
+// maxDeferred is how many idle clients one reader writes to itself after a
+// batch of packets (see enqueueFrom); more get writer goroutines, which
+// share the work between processors.
+const maxDeferred = 8
+
+// maxDeferredPackets is how many packets a reader handles, at most, before
+// it writes what they produced for idle clients (see Read).
+const maxDeferredPackets = 64
+
+// enqueue queues pk for the client's writer, starting the writer when it
+// is not running; it returns false when MaximumClientWritesPending packets
+// are already waiting. PATCH(playground).
+func (cl *Client) enqueue(pk packets.Packet) bool {
+	return cl.enqueueFrom(nil, pk)
+}
+
+// enqueueFrom is enqueue for a packet that the reader of client from (when
+// not nil) produced. When the client's queue was idle and its connection
+// can take a write without waiting, no writer goroutine starts: from's
+// reader writes the queue itself once it has handled the packets it has
+// read (see flushDeferred), as an event loop would. A message then reaches
+// an idle subscriber without a hand-over between goroutines, which costs
+// more than the write. PATCH(playground).
+func (cl *Client) enqueueFrom(from *Client, pk packets.Packet) bool {
+	q := &cl.State.outbound
+	q.mu.Lock()
+	if atomic.LoadInt32(&cl.State.outboundQty) >= cl.ops.options.Capabilities.MaximumClientWritesPending {
+		q.mu.Unlock()
+		return false
+	}
+	if q.pks == nil {
+		q.pks = (*batchPool.Get().(*[]packets.Packet))[:0]
+	}
+	q.pks = append(q.pks, pk)
+	atomic.AddInt32(&cl.State.outboundQty, 1)
+	start := !q.writing
+	q.writing = true
+	q.mu.Unlock()
+	if start {
+		if from != nil && len(from.Net.deferred) < maxDeferred && cl.canWriteNow() {
+			from.Net.deferred = append(from.Net.deferred, cl)
+		} else {
+			go cl.writeQueued()
+		}
+	}
+	return true
+}
+
+// canWriteNow reports whether a write to the client's connection would
+// not wait for the client. PATCH(playground).
+func (cl *Client) canWriteNow() bool {
+	w, ok := cl.Net.Conn.(InlineWriter)
+	return ok && w.CanWriteNow()
+}
+
+// readable reports whether more of the client's bytes wait to be read.
+// PATCH(playground).
+func (cl *Client) readable() bool {
+	r, ok := cl.Net.Conn.(Readable)
+	return ok && r.Readable()
+}
+
+// flushDeferred writes the queues that cl's reader took on (see
+// enqueueFrom); what is queued meanwhile goes to writer goroutines.
+// PATCH(playground).
+func (cl *Client) flushDeferred() {
+	cl.Net.deferredFor = 0
+	for i, t := range cl.Net.deferred {
+		cl.Net.deferred[i] = nil
+		if !t.canWriteNow() || t.writeOnce() {
+			// Busy since (or more came meanwhile): its own writer.
+			go t.writeQueued()
+		}
+	}
+	cl.Net.deferred = cl.Net.deferred[:0]
+}
+
+// writeQueued writes the queued packets, as many at a time as are waiting,
+// until the queue is empty. PATCH(playground): replaces WriteLoop.
+func (cl *Client) writeQueued() {
+	for cl.writeOnce() {
+	}
+}
+
+// writeOnce writes the packets queued now, if any; it returns false, having
+// given up the writer's role, when no more are queued. PATCH(playground).
+func (cl *Client) writeOnce() bool {
+	q := &cl.State.outbound
+	q.mu.Lock()
+	batch := q.pks
+	q.pks = nil
+	if len(batch) == 0 {
+		q.writing = false
+		q.mu.Unlock()
+		return false
+	}
+	q.mu.Unlock()
+
+	cl.writeBatch(batch)
+
+	var qos0Bytes int64
+	for i := range batch {
+		if batch[i].FixedHeader.Qos == 0 {
+			qos0Bytes += QueuedSize(batch[i])
+		}
+		batch[i] = packets.Packet{} // no references kept in the pool
+	}
+	atomic.AddInt64(&cl.State.outboundBytes, -qos0Bytes)
+	atomic.AddInt32(&cl.State.outboundQty, -int32(len(batch)))
+	if cap(batch) <= 1024 {
+		batch = batch[:0]
+		batchPool.Put(&batch)
 	}
 
-	_, err = cl.Net.outbuf.WriteTo(cl.Net.Conn)
-	if err == nil {
-		cl.Net.outbuf = nil
+	q.mu.Lock()
+	more := len(q.pks) > 0
+	if !more {
+		q.writing = false
 	}
-	return
+	q.mu.Unlock()
+	return more
+}
+
+// writeBatch encodes pks into one buffer and writes it, in pieces of about
+// ClientNetWriteBufferSize bytes. A packet that cannot be encoded (too
+// large for the client) is left out; after a write error nothing more is
+// written. PATCH(playground).
+func (cl *Client) writeBatch(pks []packets.Packet) {
+	if cl.Closed() || cl.Net.Conn == nil {
+		return
+	}
+	buf := writeBufPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			buf.Reset()
+			writeBufPool.Put(buf)
+		}
+	}()
+	// The packets written are counted, and handed to the OnPacketSent
+	// hooks when there are any (only then are they kept).
+	type sent struct {
+		pk         packets.Packet
+		start, end int
+	}
+	var done []sent
+	hooked := cl.ops.hooks.Provides(OnPacketSent)
+	var nPackets, nMessages int64
+	flush := func() error {
+		if buf.Len() == 0 {
+			return nil
+		}
+		cl.Net.wmu.Lock()
+		n, err := cl.Net.Conn.Write(buf.Bytes())
+		cl.Net.wmu.Unlock()
+		if err != nil {
+			return err
+		}
+		atomic.AddInt64(&cl.ops.info.BytesSent, int64(n))
+		atomic.AddInt64(&cl.ops.info.PacketsSent, nPackets)
+		atomic.AddInt64(&cl.ops.info.MessagesSent, nMessages)
+		nPackets, nMessages = 0, 0
+		for _, s := range done {
+			cl.ops.hooks.OnPacketSent(cl, s.pk, buf.Bytes()[s.start:s.end])
+		}
+		done = done[:0]
+		buf.Reset()
+		return nil
+	}
+	for i := range pks {
+		start := buf.Len()
+		pk, err := cl.encodePacket(pks[i], buf)
+		if err != nil {
+			cl.ops.log.Debug("failed publishing packet", "error", err, "client", cl.ID, "packet", pks[i])
+			continue
+		}
+		nPackets++
+		if pk.FixedHeader.Type == packets.Publish {
+			nMessages++
+		}
+		if hooked {
+			done = append(done, sent{pk, start, buf.Len()})
+		}
+		if buf.Len() >= cl.ops.options.ClientNetWriteBufferSize {
+			if err := flush(); err != nil {
+				cl.ops.log.Debug("failed publishing packet", "error", err, "client", cl.ID)
+				return
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		cl.ops.log.Debug("failed publishing packet", "error", err, "client", cl.ID)
+	}
 }

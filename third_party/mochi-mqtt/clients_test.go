@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mochi-mqtt/server/v2/packets/tpackets"
 	"github.com/mochi-mqtt/server/v2/system"
 
 	"github.com/stretchr/testify/require"
@@ -52,8 +53,6 @@ func newTestClient() (cl *Client, r net.Conn, w net.Conn) {
 	cl.State.Inflight.receiveQuota = 10
 	cl.Properties.Props.TopicAliasMaximum = 0
 	cl.Properties.Props.RequestResponseInfo = 0x1
-
-	go cl.WriteLoop()
 
 	return
 }
@@ -395,7 +394,7 @@ func TestClientClearExpiredInflights(t *testing.T) {
 }
 
 func TestClientResendInflightMessages(t *testing.T) {
-	pk1 := packets.TPacketData[packets.Puback].Get(packets.TPuback)
+	pk1 := tpackets.TPacketData[packets.Puback].Get(tpackets.TPuback)
 	cl, r, w := newTestClient()
 
 	cl.State.Inflight.Set(*pk1.Packet)
@@ -415,7 +414,7 @@ func TestClientResendInflightMessages(t *testing.T) {
 }
 
 func TestClientResendInflightMessagesWriteFailure(t *testing.T) {
-	pk1 := packets.TPacketData[packets.Publish].Get(packets.TPublishQos1Dup)
+	pk1 := tpackets.TPacketData[packets.Publish].Get(tpackets.TPublishQos1Dup)
 	cl, r, _ := newTestClient()
 	_ = r.Close()
 
@@ -474,7 +473,7 @@ func TestClientReadFixedHeaderPacketOversized(t *testing.T) {
 	defer cl.Stop(errClientStop)
 
 	go func() {
-		_, _ = r.Write(packets.TPacketData[packets.Publish].Get(packets.TPublishQos1Dup).RawBytes)
+		_, _ = r.Write(tpackets.TPacketData[packets.Publish].Get(tpackets.TPublishQos1Dup).RawBytes)
 		_ = r.Close()
 	}()
 
@@ -786,62 +785,42 @@ func TestClientWritePacketBuffer(t *testing.T) {
 	cl.ops.options.ClientNetWriteBufferSize = 10
 	defer cl.Stop(errClientStop)
 
-	small := packets.TPacketData[packets.Publish].Get(packets.TPublishNoPayload).Packet
-	large := packets.TPacketData[packets.Publish].Get(packets.TPublishBasic).Packet
+	small := tpackets.TPacketData[packets.Publish].Get(tpackets.TPublishNoPayload).Packet
+	large := tpackets.TPacketData[packets.Publish].Get(tpackets.TPublishBasic).Packet
+	cl.Properties.ProtocolVersion = small.ProtocolVersion
 
-	cl.State.outbound <- small
+	// PATCH(playground): queued packets are written in batches. While a
+	// write is in progress (the write lock held here), the writer has taken
+	// the first packet; the next two wait, and go out in one write.
+	cl.Net.wmu.Lock()
+	require.True(t, cl.enqueue(*small))
+	require.Eventually(t, func() bool {
+		cl.State.outbound.mu.Lock()
+		defer cl.State.outbound.mu.Unlock()
+		return len(cl.State.outbound.pks) == 0
+	}, time.Second, time.Millisecond)
+	require.True(t, cl.enqueue(*small))
+	require.True(t, cl.enqueue(*large))
+	require.Equal(t, int32(3), atomic.LoadInt32(&cl.State.outboundQty))
+	cl.Net.wmu.Unlock()
 
-	tt := []struct {
-		pks  []*packets.Packet
-		size int
-	}{
-		{
-			pks:  []*packets.Packet{small, small},
-			size: 18,
-		},
-		{
-			pks:  []*packets.Packet{large},
-			size: 20,
-		},
-		{
-			pks:  []*packets.Packet{small},
-			size: 0,
-		},
-	}
-
-	go func() {
-		for i, tx := range tt {
-			for _, pk := range tx.pks {
-				cl.Properties.ProtocolVersion = pk.ProtocolVersion
-				err := cl.WritePacket(*pk)
-				require.NoError(t, err, "index: %d", i)
-				if i == len(tt)-1 {
-					cl.Net.Conn.Close()
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-		}
-	}()
-
-	var n int
-	var err error
-	for i, tx := range tt {
+	for i, size := range []int{9, 9 + 20} {
 		buf := make([]byte, 100)
-		if i == len(tt)-1 {
-			buf, err = io.ReadAll(r)
-			n = len(buf)
-		} else {
-			n, err = io.ReadAtLeast(r, buf, 1)
-		}
+		n, err := io.ReadAtLeast(r, buf, 1)
 		require.NoError(t, err, "index: %d", i)
-		require.Equal(t, tx.size, n, "index: %d", i)
+		require.Equal(t, size, n, "index: %d", i)
 	}
+	require.Eventually(t, func() bool { return atomic.LoadInt32(&cl.State.outboundQty) == 0 }, time.Second, time.Millisecond)
+
+	// A full queue refuses more.
+	atomic.StoreInt32(&cl.State.outboundQty, 3)
+	require.False(t, cl.enqueue(*small))
 }
 
 func TestWriteClientOversizePacket(t *testing.T) {
 	cl, _, _ := newTestClient()
 	cl.Properties.Props.MaximumPacketSize = 2
-	pk := *packets.TPacketData[packets.Publish].Get(packets.TPublishDropOversize).Packet
+	pk := *tpackets.TPacketData[packets.Publish].Get(tpackets.TPublishDropOversize).Packet
 	err := cl.WritePacket(pk)
 	require.Error(t, err)
 	require.ErrorIs(t, packets.ErrPacketTooLarge, err)
@@ -910,28 +889,28 @@ func TestClientWritePacketInvalidPacket(t *testing.T) {
 }
 
 var (
-	pkTable = []packets.TPacketCase{
-		packets.TPacketData[packets.Connect].Get(packets.TConnectMqtt311),
-		packets.TPacketData[packets.Connack].Get(packets.TConnackAcceptedMqtt5),
-		packets.TPacketData[packets.Connack].Get(packets.TConnackAcceptedNoSession),
-		packets.TPacketData[packets.Publish].Get(packets.TPublishBasic),
-		packets.TPacketData[packets.Publish].Get(packets.TPublishMqtt5),
-		packets.TPacketData[packets.Puback].Get(packets.TPuback),
-		packets.TPacketData[packets.Pubrec].Get(packets.TPubrec),
-		packets.TPacketData[packets.Pubrel].Get(packets.TPubrel),
-		packets.TPacketData[packets.Pubcomp].Get(packets.TPubcomp),
-		packets.TPacketData[packets.Subscribe].Get(packets.TSubscribe),
-		packets.TPacketData[packets.Subscribe].Get(packets.TSubscribeMqtt5),
-		packets.TPacketData[packets.Suback].Get(packets.TSuback),
-		packets.TPacketData[packets.Suback].Get(packets.TSubackMqtt5),
-		packets.TPacketData[packets.Unsubscribe].Get(packets.TUnsubscribe),
-		packets.TPacketData[packets.Unsubscribe].Get(packets.TUnsubscribeMqtt5),
-		packets.TPacketData[packets.Unsuback].Get(packets.TUnsuback),
-		packets.TPacketData[packets.Unsuback].Get(packets.TUnsubackMqtt5),
-		packets.TPacketData[packets.Pingreq].Get(packets.TPingreq),
-		packets.TPacketData[packets.Pingresp].Get(packets.TPingresp),
-		packets.TPacketData[packets.Disconnect].Get(packets.TDisconnect),
-		packets.TPacketData[packets.Disconnect].Get(packets.TDisconnectMqtt5),
-		packets.TPacketData[packets.Auth].Get(packets.TAuth),
+	pkTable = []tpackets.TPacketCase{
+		tpackets.TPacketData[packets.Connect].Get(tpackets.TConnectMqtt311),
+		tpackets.TPacketData[packets.Connack].Get(tpackets.TConnackAcceptedMqtt5),
+		tpackets.TPacketData[packets.Connack].Get(tpackets.TConnackAcceptedNoSession),
+		tpackets.TPacketData[packets.Publish].Get(tpackets.TPublishBasic),
+		tpackets.TPacketData[packets.Publish].Get(tpackets.TPublishMqtt5),
+		tpackets.TPacketData[packets.Puback].Get(tpackets.TPuback),
+		tpackets.TPacketData[packets.Pubrec].Get(tpackets.TPubrec),
+		tpackets.TPacketData[packets.Pubrel].Get(tpackets.TPubrel),
+		tpackets.TPacketData[packets.Pubcomp].Get(tpackets.TPubcomp),
+		tpackets.TPacketData[packets.Subscribe].Get(tpackets.TSubscribe),
+		tpackets.TPacketData[packets.Subscribe].Get(tpackets.TSubscribeMqtt5),
+		tpackets.TPacketData[packets.Suback].Get(tpackets.TSuback),
+		tpackets.TPacketData[packets.Suback].Get(tpackets.TSubackMqtt5),
+		tpackets.TPacketData[packets.Unsubscribe].Get(tpackets.TUnsubscribe),
+		tpackets.TPacketData[packets.Unsubscribe].Get(tpackets.TUnsubscribeMqtt5),
+		tpackets.TPacketData[packets.Unsuback].Get(tpackets.TUnsuback),
+		tpackets.TPacketData[packets.Unsuback].Get(tpackets.TUnsubackMqtt5),
+		tpackets.TPacketData[packets.Pingreq].Get(tpackets.TPingreq),
+		tpackets.TPacketData[packets.Pingresp].Get(tpackets.TPingresp),
+		tpackets.TPacketData[packets.Disconnect].Get(tpackets.TDisconnect),
+		tpackets.TPacketData[packets.Disconnect].Get(tpackets.TDisconnectMqtt5),
+		tpackets.TPacketData[packets.Auth].Get(tpackets.TAuth),
 	}
 )

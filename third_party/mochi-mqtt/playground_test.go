@@ -5,9 +5,14 @@ package mqtt
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"net"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/stretchr/testify/require"
@@ -98,6 +103,80 @@ func TestPubackReasonCodeSuccess(t *testing.T) {
 	buf, err := io.ReadAll(r)
 	require.NoError(t, err)
 	require.Equal(t, []byte{packets.Puback << 4, 2, 0, 7}, buf, "PUBACK 0x00 with nothing inherited")
+}
+
+// inlineConn is a connection that takes every write at once (or says it
+// would not, with busy) and keeps what was written.
+type inlineConn struct {
+	net.Conn
+	busy bool
+	mu   sync.Mutex
+	out  bytes.Buffer
+}
+
+func (c *inlineConn) CanWriteNow() bool { return !c.busy }
+
+func (c *inlineConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.out.Write(p)
+}
+
+func (c *inlineConn) written() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.out.Len()
+}
+
+// A message for an idle subscriber whose connection can take it at once is
+// written by the publisher's reader after its batch of packets, without a
+// writer goroutine; a subscriber that cannot take it, and those beyond
+// maxDeferred, get writer goroutines.
+func TestDeferredDelivery(t *testing.T) {
+	s := newServer()
+	from, _, _ := newTestClient()
+	newSub := func(id string, busy bool) (*Client, *inlineConn) {
+		cl, _, _ := newTestClient()
+		c := &inlineConn{busy: busy}
+		cl.ID, cl.Net.Conn = id, c
+		cl.ops.options.Capabilities.MaximumClientWritesPending = 100
+		cl.ops.options.ClientNetWriteBufferSize = 1 << 10
+		return cl, c
+	}
+	pk := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish}, ProtocolVersion: 4, TopicName: "a/b", Payload: []byte("hi")}
+	sub := packets.Subscription{Filter: "a/b"}
+
+	idle, idleConn := newSub("idle", false)
+	_, err := s.publishToClientFrom(from, idle, sub, pk)
+	require.NoError(t, err)
+	_, err = s.publishToClientFrom(from, idle, sub, pk)
+	require.NoError(t, err)
+	require.Equal(t, []*Client{idle}, from.Net.deferred, "taken on once by the publisher's reader")
+	require.Zero(t, idleConn.written(), "nothing written before the reader's batch ends")
+	from.flushDeferred()
+	require.Empty(t, from.Net.deferred)
+	require.Equal(t, 2*(2+2+3+2), idleConn.written(), "both messages written by the reader")
+	require.False(t, idle.State.outbound.writing, "the writer's role is given up")
+	require.Zero(t, atomic.LoadInt32(&idle.State.outboundQty))
+
+	busy, busyConn := newSub("busy", true)
+	_, err = s.publishToClientFrom(from, busy, sub, pk)
+	require.NoError(t, err)
+	require.Empty(t, from.Net.deferred, "a connection that would wait gets a writer goroutine")
+	require.Eventually(t, func() bool { return busyConn.written() > 0 }, time.Second, time.Millisecond)
+
+	var conns []*inlineConn
+	for i := 0; i < maxDeferred+2; i++ {
+		cl, c := newSub(fmt.Sprintf("sub-%d", i), false)
+		conns = append(conns, c)
+		_, err = s.publishToClientFrom(from, cl, sub, pk)
+		require.NoError(t, err)
+	}
+	require.Len(t, from.Net.deferred, maxDeferred, "beyond maxDeferred, writer goroutines")
+	from.flushDeferred()
+	for i, c := range conns {
+		require.Eventually(t, func() bool { return c.written() > 0 }, time.Second, time.Millisecond, "subscriber %d", i)
+	}
 }
 
 // Patch 14: a wildcard fills a whole topic level ([MQTT-4.7.1-2],

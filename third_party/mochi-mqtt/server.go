@@ -411,12 +411,32 @@ func (s *Server) attachClient(cl *Client, listener string) error {
 	defer s.Listeners.ClientsWg.Done()
 	s.Listeners.ClientsWg.Add(1)
 
-	go cl.WriteLoop()
 	defer cl.Stop(nil)
 
+	// PATCH(playground): connecting and disconnecting run in functions of
+	// their own, so that this frame, which stays on the goroutine's stack
+	// as long as the client is connected, is small (see Client.Read).
+	counted, err := s.connectClient(cl, listener)
+	if counted {
+		defer atomic.AddInt64(&s.Info.ClientsConnected, -1)
+	}
+	if err != nil {
+		return err
+	}
+
+	err = cl.Read(s.receivePacket)
+	return s.detachClient(cl, listener, err)
+}
+
+// connectClient reads and answers the client's CONNECT; counted says
+// whether the client was counted in Info.ClientsConnected.
+// PATCH(playground): split out of attachClient.
+//
+//go:noinline
+func (s *Server) connectClient(cl *Client, listener string) (counted bool, err error) {
 	pk, err := s.readConnectionPacket(cl)
 	if err != nil {
-		return fmt.Errorf("read connection: %w", err)
+		return counted, fmt.Errorf("read connection: %w", err)
 	}
 
 	cl.ParseConnect(listener, pk)
@@ -427,30 +447,30 @@ func (s *Server) attachClient(cl *Client, listener string) error {
 			s.SendConnack(cl, packets.ErrServerBusy, false, nil)
 		}
 
-		return packets.ErrServerBusy
+		return counted, packets.ErrServerBusy
 	}
 
 	code := s.validateConnect(cl, pk) // [MQTT-3.1.4-1] [MQTT-3.1.4-2]
 	if code != packets.CodeSuccess {
 		if err := s.SendConnack(cl, code, false, nil); err != nil {
-			return fmt.Errorf("invalid connection send ack: %w", err)
+			return counted, fmt.Errorf("invalid connection send ack: %w", err)
 		}
-		return code // [MQTT-3.2.2-7] [MQTT-3.1.4-6]
+		return counted, code // [MQTT-3.2.2-7] [MQTT-3.1.4-6]
 	}
 
 	err = s.hooks.OnConnect(cl, pk)
 	if err != nil {
-		return err
+		return counted, err
 	}
 
 	cl.refreshDeadline(cl.State.Keepalive)
 	if !s.hooks.OnConnectAuthenticate(cl, pk) { // [MQTT-3.1.4-2]
 		err := s.SendConnack(cl, packets.ErrBadUsernameOrPassword, false, nil)
 		if err != nil {
-			return fmt.Errorf("invalid connection send ack: %w", err)
+			return counted, fmt.Errorf("invalid connection send ack: %w", err)
 		}
 
-		return packets.ErrBadUsernameOrPassword
+		return counted, packets.ErrBadUsernameOrPassword
 	}
 
 	// PATCH(playground): the will is a publish like any other, so the ACL
@@ -459,13 +479,13 @@ func (s *Server) attachClient(cl *Client, listener string) error {
 	// connection with 0x87 Not authorized, as mosquitto does.
 	if atomic.LoadUint32(&cl.Properties.Will.Flag) == 1 && !s.hooks.OnACLCheck(cl, cl.Properties.Will.TopicName, true) {
 		if err := s.SendConnack(cl, packets.ErrNotAuthorized, false, nil); err != nil {
-			return fmt.Errorf("invalid connection send ack: %w", err)
+			return counted, fmt.Errorf("invalid connection send ack: %w", err)
 		}
-		return packets.ErrNotAuthorized
+		return counted, packets.ErrNotAuthorized
 	}
 
 	atomic.AddInt64(&s.Info.ClientsConnected, 1)
-	defer atomic.AddInt64(&s.Info.ClientsConnected, -1)
+	counted = true
 
 	s.hooks.OnSessionEstablish(cl, pk)
 
@@ -474,7 +494,7 @@ func (s *Server) attachClient(cl *Client, listener string) error {
 
 	err = s.SendConnack(cl, code, sessionPresent, nil) // [MQTT-3.1.4-5] [MQTT-3.2.0-1] [MQTT-3.2.0-2] &[MQTT-3.14.0-1]
 	if err != nil {
-		return fmt.Errorf("ack connection packet: %w", err)
+		return counted, fmt.Errorf("ack connection packet: %w", err)
 	}
 
 	s.loop.willDelayed.Delete(cl.ID) // [MQTT-3.1.3-9]
@@ -482,13 +502,20 @@ func (s *Server) attachClient(cl *Client, listener string) error {
 	if sessionPresent {
 		err = cl.ResendInflightMessages(true)
 		if err != nil {
-			return fmt.Errorf("resend inflight: %w", err)
+			return counted, fmt.Errorf("resend inflight: %w", err)
 		}
 	}
 
 	s.hooks.OnSessionEstablished(cl, pk)
 
-	err = cl.Read(s.receivePacket)
+	return counted, nil
+}
+
+// detachClient ends the session of a client whose connection ended with
+// err. PATCH(playground): split out of attachClient.
+//
+//go:noinline
+func (s *Server) detachClient(cl *Client, listener string, err error) error {
 	if err != nil {
 		// PATCH(playground): a v5 client whose packet could not be read
 		// (too large, malformed) learns why before the connection closes;
@@ -997,7 +1024,7 @@ func (s *Server) processPublish(cl *Client, pk packets.Packet) error {
 	// When it publishes a package with a qos > 0, the server treats
 	// the package as qos=0, and the client receives it as qos=1 or 2.
 	if pk.FixedHeader.Qos == 0 || cl.Net.Inline {
-		s.publishToSubscribers(pk)
+		s.publishToSubscribersFrom(cl, pk) // PATCH(playground): see Client.enqueueFrom
 		s.hooks.OnPublished(cl, pk)
 		return nil
 	}
@@ -1029,7 +1056,7 @@ func (s *Server) processPublish(cl *Client, pk packets.Packet) error {
 		s.hooks.OnQosComplete(cl, ack)
 	}
 
-	s.publishToSubscribers(pk)
+	s.publishToSubscribersFrom(cl, pk) // PATCH(playground): see Client.enqueueFrom
 	s.hooks.OnPublished(cl, pk)
 
 	return nil
@@ -1050,6 +1077,13 @@ func (s *Server) retainMessage(cl *Client, pk packets.Packet) {
 
 // publishToSubscribers publishes a publish packet to all subscribers with matching topic filters.
 func (s *Server) publishToSubscribers(pk packets.Packet) {
+	s.publishToSubscribersFrom(nil, pk)
+}
+
+// publishToSubscribersFrom is publishToSubscribers for a message that
+// from, when not nil, published: its reader may write the message to
+// idle subscribers itself (see Client.enqueueFrom). PATCH(playground).
+func (s *Server) publishToSubscribersFrom(from *Client, pk packets.Packet) {
 	if pk.Ignore {
 		return
 	}
@@ -1065,7 +1099,11 @@ func (s *Server) publishToSubscribers(pk packets.Packet) {
 		}
 	}
 
-	subscribers := s.Topics.Subscribers(pk.TopicName)
+	subscribers := s.Topics.pooledSubscribers(pk.TopicName)                             // PATCH(playground): see releaseSubscribers
+	pooled := len(subscribers.Shared) == 0 && len(subscribers.InlineSubscriptions) == 0 // no hook sees the map
+	if pooled {
+		defer releaseSubscribers(subscribers)
+	}
 	if len(subscribers.Shared) > 0 {
 		subscribers = s.hooks.OnSelectSubscribers(subscribers, pk)
 		if len(subscribers.SharedSelected) == 0 {
@@ -1080,7 +1118,7 @@ func (s *Server) publishToSubscribers(pk packets.Packet) {
 
 	for id, subs := range subscribers.Subscriptions {
 		if cl, ok := s.Clients.Get(id); ok {
-			_, err := s.publishToClient(cl, subs, pk)
+			_, err := s.publishToClientFrom(from, cl, subs, pk)
 			if err != nil {
 				s.Log.Debug("failed publishing packet", "error", err, "client", cl.ID, "packet", pk)
 			}
@@ -1089,11 +1127,17 @@ func (s *Server) publishToSubscribers(pk packets.Packet) {
 }
 
 func (s *Server) publishToClient(cl *Client, sub packets.Subscription, pk packets.Packet) (packets.Packet, error) {
+	return s.publishToClientFrom(nil, cl, sub, pk)
+}
+
+// publishToClientFrom is publishToClient for a message that from, when
+// not nil, published (see Client.enqueueFrom). PATCH(playground).
+func (s *Server) publishToClientFrom(from, cl *Client, sub packets.Subscription, pk packets.Packet) (packets.Packet, error) {
 	if sub.NoLocal && pk.Origin == cl.ID {
 		return pk, nil // [MQTT-3.8.3-3]
 	}
 
-	out := pk.Copy(false)
+	out := pk.ShareCopy() // PATCH(playground): the payload is shared, not copied
 	if !s.hooks.OnACLCheck(cl, pk.TopicName, false) {
 		return out, packets.ErrNotAuthorized
 	}
@@ -1107,6 +1151,8 @@ func (s *Server) publishToClient(cl *Client, sub packets.Subscription, pk packet
 			out.Properties.SubscriptionIdentifier = append(out.Properties.SubscriptionIdentifier, id) // [MQTT-3.3.4-4] ![MQTT-3.3.4-5]
 		}
 		sort.Ints(out.Properties.SubscriptionIdentifier)
+	} else {
+		out.Properties.SubscriptionIdentifier = nil // PATCH(playground): see gatherSubscriptions
 	}
 
 	if out.FixedHeader.Qos > sub.Qos {
@@ -1176,10 +1222,7 @@ func (s *Server) publishToClient(cl *Client, sub packets.Subscription, pk packet
 	if out.FixedHeader.Qos == 0 { // PATCH(playground): QoS > 0 messages count in Inflight
 		atomic.AddInt64(&cl.State.outboundBytes, QueuedSize(out))
 	}
-	select {
-	case cl.State.outbound <- &out:
-		atomic.AddInt32(&cl.State.outboundQty, 1)
-	default:
+	if !cl.enqueueFrom(from, out) { // PATCH(playground): a queue that grows as needed, see outQueue
 		if out.FixedHeader.Qos == 0 { // PATCH(playground)
 			atomic.AddInt64(&cl.State.outboundBytes, -QueuedSize(out))
 		}

@@ -598,13 +598,38 @@ func (x *TopicsIndex) scanMessages(filter string, d int, n *particle, pks []pack
 
 // Subscribers returns a map of clients who are subscribed to matching filters,
 // their subscription ids and highest qos.
+//
+// PATCH(playground): only Subscriptions is always made; the other maps are
+// made when there is something to put in them (nil maps read as empty).
+// Upstream made four maps for every message.
 func (x *TopicsIndex) Subscribers(topic string) *Subscribers {
 	return x.scanSubscribers(topic, 0, nil, &Subscribers{
-		Shared:              map[string]map[string]packets.Subscription{},
-		SharedSelected:      map[string]packets.Subscription{},
-		Subscriptions:       map[string]packets.Subscription{},
-		InlineSubscriptions: map[int]InlineSubscription{},
+		Subscriptions: map[string]packets.Subscription{},
 	})
+}
+
+// subscriptionMaps holds the maps of subscribers that delivered messages
+// no longer need (see releaseSubscribers). PATCH(playground).
+var subscriptionMaps = sync.Pool{New: func() any { return map[string]packets.Subscription{} }}
+
+// pooledSubscribers is Subscribers with a map from subscriptionMaps, for
+// a caller that gives it back with releaseSubscribers. PATCH(playground):
+// the map was made anew for every message.
+func (x *TopicsIndex) pooledSubscribers(topic string) *Subscribers {
+	return x.scanSubscribers(topic, 0, nil, &Subscribers{
+		Subscriptions: subscriptionMaps.Get().(map[string]packets.Subscription),
+	})
+}
+
+// releaseSubscribers gives back the map of subs, which nothing may use
+// afterwards. PATCH(playground).
+func releaseSubscribers(subs *Subscribers) {
+	if len(subs.Subscriptions) > 1024 {
+		return // a map made for a crowd is not kept
+	}
+	clear(subs.Subscriptions)
+	subscriptionMaps.Put(subs.Subscriptions)
+	subs.Subscriptions = nil
 }
 
 // scanSubscribers returns a list of client subscriptions matching an indexed topic address.
@@ -651,13 +676,23 @@ func (x *TopicsIndex) gatherSubscriptions(topic string, particle *particle, subs
 		subs.Subscriptions = map[string]packets.Subscription{}
 	}
 
-	for client, sub := range particle.subscriptions.GetAll() {
+	// PATCH(playground): the subscriptions are read in place, under their
+	// read lock, not copied into a new map first; a client's first match
+	// without an identifier is kept as it is (Merge would make a map of
+	// identifiers for every subscriber of every message).
+	particle.subscriptions.RLock()
+	defer particle.subscriptions.RUnlock()
+	for client, sub := range particle.subscriptions.internal {
 		if len(sub.Filter) > 0 && topic[0] == '$' && (sub.Filter[0] == '+' || sub.Filter[0] == '#') { // don't match $ topics with top level wildcards [MQTT-4.7.1-1] [MQTT-4.7.1-2]
 			continue
 		}
 
 		cls, ok := subs.Subscriptions[client]
 		if !ok {
+			if sub.Identifier == 0 && sub.Identifiers == nil {
+				subs.Subscriptions[client] = sub
+				continue
+			}
 			cls = sub
 		}
 
@@ -667,12 +702,13 @@ func (x *TopicsIndex) gatherSubscriptions(topic string, particle *particle, subs
 
 // gatherSharedSubscriptions gathers all shared subscriptions for a particle.
 func (x *TopicsIndex) gatherSharedSubscriptions(particle *particle, subs *Subscribers) {
-	if subs.Shared == nil {
-		subs.Shared = map[string]map[string]packets.Subscription{}
-	}
-
-	for _, shares := range particle.shared.GetAll() {
+	particle.shared.RLock() // PATCH(playground): read in place, not copied
+	defer particle.shared.RUnlock()
+	for _, shares := range particle.shared.internal {
 		for client, sub := range shares {
+			if subs.Shared == nil { // PATCH(playground): made when needed
+				subs.Shared = map[string]map[string]packets.Subscription{}
+			}
 			if _, ok := subs.Shared[sub.Filter]; !ok {
 				subs.Shared[sub.Filter] = map[string]packets.Subscription{}
 			}
@@ -684,11 +720,12 @@ func (x *TopicsIndex) gatherSharedSubscriptions(particle *particle, subs *Subscr
 
 // gatherSharedSubscriptions gathers all inline subscriptions for a particle.
 func (x *TopicsIndex) gatherInlineSubscriptions(particle *particle, subs *Subscribers) {
-	if subs.InlineSubscriptions == nil {
-		subs.InlineSubscriptions = map[int]InlineSubscription{}
-	}
-
-	for id, inline := range particle.inlineSubscriptions.GetAll() {
+	particle.inlineSubscriptions.RLock() // PATCH(playground): read in place, not copied
+	defer particle.inlineSubscriptions.RUnlock()
+	for id, inline := range particle.inlineSubscriptions.internal {
+		if subs.InlineSubscriptions == nil { // PATCH(playground): made when needed
+			subs.InlineSubscriptions = map[int]InlineSubscription{}
+		}
 		subs.InlineSubscriptions[id] = inline
 	}
 }

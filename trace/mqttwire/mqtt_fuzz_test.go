@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mochi-mqtt/server/v2/packets/tpackets"
 )
 
 // FuzzDecode checks that Decode never panics, keeps n and every field
@@ -20,7 +20,7 @@ func FuzzDecode(f *testing.F) {
 		}
 	}
 	for typ := byte(1); typ <= 15; typ++ {
-		for _, c := range packets.TPacketData[typ] {
+		for _, c := range tpackets.TPacketData[typ] {
 			if len(c.RawBytes) > 0 {
 				f.Add(c.RawBytes, byte(4))
 				f.Add(c.RawBytes, byte(5))

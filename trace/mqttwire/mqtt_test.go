@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mochi-mqtt/server/v2/packets/tpackets"
 	"github.com/mqtts-playground/playground/trace/field"
 	"github.com/mqtts-playground/playground/trace/internal/golden"
 )
@@ -1530,7 +1531,7 @@ func oursViewOf(p Packet) mochiView {
 func TestDecodeMochiCases(t *testing.T) {
 	checked := 0
 	for typ := byte(1); typ <= 15; typ++ {
-		for _, c := range packets.TPacketData[typ] {
+		for _, c := range tpackets.TPacketData[typ] {
 			if c.Expect != nil || c.FailFirst != nil || len(c.RawBytes) == 0 || c.Packet == nil {
 				continue
 			}

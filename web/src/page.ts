@@ -200,7 +200,7 @@ export function mountPage(pg: Playground): void {
     const want = fromURL.listener ?? sel.value ?? "mqtts";
     clear(sel);
     for (const l of ls.filter((l) => l.tunnel)) {
-      sel.append(h("option", { value: l.name, selected: l.name === want }, `${l.name}${l.addr ? ` (${l.addr})` : ""}${l.lesson ? " – lesson" : ""}`));
+      sel.append(h("option", { value: l.name, selected: l.name === want }, `${l.name}${l.addr ? ` (${l.addr})` : ""}${l.lesson ? " – lesson" : ""}${l.upstream ? " – your broker" : ""}`));
     }
     syncForm();
   });

@@ -19,9 +19,10 @@ export type TraceEvent = Event;
 export interface Playground {
   /** Resolves once the Go wasm client is loaded and running. */
   ready: Promise<void>;
-  /** Opens an MQTT session to a broker listener through the WebSocket tunnel. */
+  /** Opens an MQTT session to a broker listener, or to an upstream (the
+   * user's own broker, the server's --upstream), through the WebSocket tunnel. */
   connect(opts?: ConnectOptions): Promise<Connection>;
-  /** The broker's listeners, as GET /healthz lists them. */
+  /** The broker's listeners and the upstreams (upstream: true), as GET /healthz lists them. */
   listeners(): Promise<ListenerInfo[]>;
   /** Decodes a saved recording (conn.recording(), or GET /trace/{id}/recording) into events. */
   decode(recording: Recording): Promise<TraceEvent[]>;
@@ -49,7 +50,7 @@ export interface Playground {
 
 /** Options of playground.connect; all optional. */
 export interface ConnectOptions {
-  /** Broker listener name: "mqtts" (default), "mtls", "mqtt", … */
+  /** Broker listener name: "mqtts" (default), "mtls", "mqtt", …, or an upstream's name. */
   listener?: string;
   /** MQTT client identifier; default "playground-" + random. */
   clientId?: string;
@@ -64,9 +65,9 @@ export interface ConnectOptions {
 }
 
 export interface TLSOptions {
-  /** Name the broker's certificate must match, sent as SNI. Default: the page's host name when the certificate covers it, else "localhost". */
+  /** Name the broker's certificate must match, sent as SNI. Default: the page's host name when the certificate covers it, else "localhost"; for an upstream, its host. */
   serverName?: string;
-  /** CA certificate(s) to trust, PEM. Default: the playground's CA from /ca.pem. */
+  /** CA certificate(s) to trust, PEM. Default: the playground's CA from /ca.pem; for an upstream none (give its CA: the browser's Go has no system roots). */
   caPEM?: string;
   /** Client certificate chain (PEM) for mutual TLS. */
   certPEM?: string;

@@ -61,6 +61,13 @@ export function serverBase(script: HTMLScriptElement | null): URL {
   return new URL("/", script?.src ?? location.href);
 }
 
+// hostOf is the host of a "host:port" address ("[::1]:8883" → "::1").
+function hostOf(addr: string): string {
+  const i = addr.lastIndexOf(":");
+  const host = i < 0 ? addr : addr.slice(0, i);
+  return host.replace(/^\[(.*)\]$/, "$1");
+}
+
 type BrokerTraceWait = NonNullable<Parameters<Connection["brokerTrace"]>[0]>;
 
 /** Resolves once the broker has recorded an event of the connection key
@@ -182,7 +189,12 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
       throw new Error(`no listener named "${name}" can be reached from the browser; the broker has: ${names.join(", ")}`);
     }
     let tls = undefined;
-    if (l.tls) {
+    if (l.tls && l.upstream) {
+      // The user's own broker: its name, and the CA the caller gives
+      // (tls.caPEM); the playground's CA has nothing to say about it.
+      tls = { ...opts.tls };
+      tls.serverName ??= hostOf(l.addr);
+    } else if (l.tls) {
       tls = { ...opts.tls };
       tls.caPEM ??= await getCA();
       tls.serverName ??= h.names.includes(location.hostname) ? location.hostname : (h.names[0] ?? "localhost");

@@ -249,6 +249,21 @@ func (pk *Packet) Copy(allowTransfer bool) Packet {
 	return p
 }
 
+// ShareCopy returns a copy of the packet for delivery to one subscriber,
+// as Copy(false) does, except that the payload and the properties' slices
+// are shared with pk rather than copied: neither may change afterwards
+// (the broker never changes a message once received).
+// PATCH(playground): Copy(false) copied the payload for every subscriber.
+func (pk *Packet) ShareCopy() Packet {
+	p := *pk
+	p.FixedHeader.Dup = false // [MQTT-4.3.1-1] [MQTT-4.3.2-2]
+	p.PacketID = 0
+	p.Mods = Mods{MaxSize: pk.Mods.MaxSize}
+	p.Ignore = false
+	p.Properties.TopicAlias, p.Properties.TopicAliasFlag = 0, false
+	return p
+}
+
 // Merge merges a new subscription with a base subscription, preserving the highest
 // qos value, matched identifiers and any special properties.
 func (s Subscription) Merge(n Subscription) Subscription {

@@ -2,12 +2,17 @@
 // SPDX-FileCopyrightText: 2022 mochi-mqtt, mochi-co
 // SPDX-FileContributor: mochi-co
 
-package packets
+// PATCH(playground): an external test package, as the fixtures moved to
+// package tpackets (see fixtures_test.go).
+package packets_test
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	. "github.com/mochi-mqtt/server/v2/packets"
+	. "github.com/mochi-mqtt/server/v2/packets/tpackets"
 )
 
 func encodeTestOK(wanted TPacketCase) bool {

@@ -37,6 +37,12 @@ export interface ListenerInfo {
    */
   tunnel: boolean;
   /**
+   * Upstream marks a broker elsewhere that the server's tunnel reaches
+   * by name (the server's --upstream), not a listener of this broker:
+   * a TLS client's handshake is with that broker.
+   */
+  upstream?: boolean;
+  /**
    * About says in one line what the listener is for.
    */
   about: string;

@@ -2,7 +2,16 @@
 // SPDX-FileCopyrightText: 2022 mochi-mqtt, mochi-co
 // SPDX-FileContributor: mochi-co
 
-package packets
+// Package tpackets holds the packet fixtures of the packets and mqtt
+// tests: raw bytes, field by field, beside the packets they encode.
+// PATCH(playground): upstream kept them in package packets as a non-test
+// file, so every binary importing packets (the playground's wasm client
+// too) carried them and built their maps at start-up; here only tests
+// import them.
+package tpackets
+
+//nolint:revive // the fixtures name the packets package's types as it did
+import . "github.com/mochi-mqtt/server/v2/packets" //nolint:staticcheck
 
 // TPacketCase contains data for cross-checking the encoding and decoding
 // of packets and expected scenarios.
