@@ -274,3 +274,43 @@ func TestBrowserSavedConnection(t *testing.T) {
 		t.Errorf("after choosing the saved connection: listener, groups, password = %q", got)
 	}
 }
+
+// TestBrowserRevokedResumedFromControls: after the certificate of an
+// earlier mtls session is revoked, a connect from the page with no
+// certificate chosen resumes that session and is refused; the page says
+// the certificate was revoked (alert 44) and that it came with the resumed
+// session, not that the client sent none.
+func TestBrowserRevokedResumedFromControls(t *testing.T) {
+	t.Parallel()
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	openPage(t, ctx, app)
+	waitJS(t, ctx, "the listener list from /healthz", `!!document.querySelector('[data-testid="listener"] option[value="mtls"]')`)
+	// An identity, a session made with it (its ticket read), then the
+	// identity revoked with the page's own key.
+	version := evalJS[string](t, ctx, `(async () => {
+		const id = await playground.createIdentity("soon-revoked");
+		const c = await playground.connect({listener: "mtls", tls: {identity: id.id}});
+		await c.subscribe("x/revoked", 1);
+		const v = c.tlsInfo().version;
+		await c.close();
+		await playground.revokeIdentity(id.id);
+		return v;
+	})()`)
+	if version != "TLS 1.3" {
+		t.Fatalf("mtls version %q", version)
+	}
+	choose(t, ctx, "listener", "mtls")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`[data-testid="connect"]`),
+		chromedp.WaitVisible(`[data-testid="mtls-offer"]`),
+		chromedp.Click(`[data-testid="offer-without"]`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the refusal", `document.querySelector('[data-testid="status"]').className.includes("bad")`)
+	status := evalJS[string](t, ctx, `document.querySelector('[data-testid="status"]').textContent`)
+	if !strings.Contains(status, "revoked") || !strings.Contains(status, "earlier session") || strings.Contains(status, "sent none") {
+		t.Errorf("status after connecting with a revoked session's ticket: %q", status)
+	}
+}
