@@ -314,3 +314,51 @@ func TestBrowserRevokedResumedFromControls(t *testing.T) {
 		t.Errorf("status after connecting with a revoked session's ticket: %q", status)
 	}
 }
+
+// TestBrowserTLSControlsFromLink: the TLS panel's settings travel in a
+// link, and each maps to the connect: a link with skip verification,
+// TLS 1.2 at most, P-256 alone and no resumption connects to wrong-host
+// with those parameters (the name check still shown failed), twice
+// without resuming; trust "none" then refuses the playground's broker.
+func TestBrowserTLSControlsFromLink(t *testing.T) {
+	t.Parallel()
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/?listener=wrong-host&skip=1&max=1.2&groups=p256&resume=0")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the wasm client and the listener list", `document.querySelector('[data-testid="listener"]').value === "wrong-host" && document.querySelector('[data-testid="status"]').textContent.startsWith("Go wasm client loaded")`)
+	form := evalJS[map[string]any](t, ctx, `(() => { const q = (id) => document.querySelector('[data-testid="' + id + '"]');
+		return {skip: q("tls-skip").checked, warning: !q("tls-skip-warning").hidden, max: q("tls-max").value, groups: q("tls-groups").value, resume: q("tls-resume").checked}; })()`)
+	if form["skip"] != true || form["warning"] != true || form["max"] != "1.2" || form["groups"] != "p256" || form["resume"] != false {
+		t.Errorf("the form from the link: %v", form)
+	}
+	for i := range 2 {
+		evalJS[string](t, ctx, `document.querySelector('[data-testid="status"]').textContent = ""`)
+		if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="connect"]`)); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, "connected to wrong-host", `document.querySelector('[data-testid="status"]').textContent.startsWith("Connected to wrong-host")`)
+		status := evalJS[string](t, ctx, `document.querySelector('[data-testid="status"]').textContent`)
+		if !strings.Contains(status, "TLS 1.2") || !strings.Contains(status, "secp256r1") || strings.HasSuffix(status, "resumed") {
+			t.Errorf("connect %d with the link's settings: %q", i+1, status)
+		}
+		failed := evalJS[[]string](t, ctx, `[...document.querySelectorAll('[data-testid="check"][data-ok="false"]')].map(li => li.textContent)`)
+		if len(failed) == 0 {
+			t.Errorf("connect %d skipped verification but shows no failed check", i+1)
+		}
+	}
+	// Trust nothing: the playground's own broker is refused.
+	choose(t, ctx, "listener", "mqtts")
+	choose(t, ctx, "tls-trust", "none")
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="tls-skip"]`), chromedp.Click(`[data-testid="connect"]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the refusal", `document.querySelector('[data-testid="status"]').className.includes("bad")`)
+	if q := evalJS[string](t, ctx, `location.search`); !strings.Contains(q, "trust=none") || strings.Contains(q, "skip=1") {
+		t.Errorf("the address bar keeps %q", q)
+	}
+	if status := evalJS[string](t, ctx, `document.querySelector('[data-testid="status"]').textContent`); !strings.Contains(status, "authority") {
+		t.Errorf("status with no CA trusted: %q", status)
+	}
+}
