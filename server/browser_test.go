@@ -502,6 +502,9 @@ func runDemo(t *testing.T, ctx context.Context, clientID string) {
 // durationText is how the diagram writes times: "0.4 ms", "12 ms", "3.2 s".
 var durationText = regexp.MustCompile(`^-?\d+(\.\d)? (ms|s)$`)
 
+// rttSplit reads the split of a round trip: "net 0.4 ms · broker 0.1 ms · tunnel+wasm 2.0 ms".
+var rttSplit = regexp.MustCompile(`^net (.+) · broker (.+) · tunnel\+wasm (.+)$`)
+
 // TestBrowserTraceAligned: after the demo the diagram holds one row per
 // message both ends saw, with both ends' times, and round trip times on the
 // client's responses.
@@ -547,6 +550,14 @@ func TestBrowserTraceAligned(t *testing.T) {
 		if rs := byType[typ]; len(rs) != 1 || !strings.HasPrefix(rs[0].RTT, "RTT ") || !durationText.MatchString(strings.TrimPrefix(rs[0].RTT, "RTT ")) {
 			t.Errorf("%s lacks its RTT marker: %+v", typ, rs)
 		}
+	}
+	// The SUBACK's round trip taken apart: the network (a plain HTTP round
+	// trip the page timed), the broker's own time and the rest, the tunnel
+	// and the wasm client.
+	waitJS(t, ctx, "the SUBACK's round trip split", `!!document.querySelector('[data-testid="trace-event"][data-type="SUBACK"] [data-testid="rtt-split"]')`)
+	split := evalJS[string](t, ctx, `document.querySelector('[data-testid="trace-event"][data-type="SUBACK"] [data-testid="rtt-split"]').textContent`)
+	if m := rttSplit.FindStringSubmatch(split); m == nil || !durationText.MatchString(m[1]) || !durationText.MatchString(m[2]) || !durationText.MatchString(m[3]) {
+		t.Errorf("SUBACK round trip split %q, want net, broker and tunnel+wasm times", split)
 	}
 	var pubackRTT bool
 	for _, r := range byType["PUBACK"] {
