@@ -133,8 +133,8 @@ func lessonWithPlainStep(t *testing.T, app *App) (string, int) {
 // TestBrowserFailedConnectExplained: a failed connect to the expired lesson
 // listener, made with the page's controls, shows the certificate checks
 // with ✘ on the failed step, the broker's side of the attempt (the
-// NewSessionTicket only the broker's keys decrypt, said so) and what the
-// listener's fault is.
+// NewSessionTicket only the broker's keys decrypt, said so, and what the
+// broker recorded and logged) and what the listener's fault is.
 func TestBrowserFailedConnectExplained(t *testing.T) {
 	t.Parallel()
 	app := startApp(t, testConfig(t), true)
@@ -179,6 +179,11 @@ func TestBrowserFailedConnectExplained(t *testing.T) {
 	}
 	if n := evalJS[int](t, ctx, `document.querySelectorAll('[data-testid="trace-detail"] [data-testid="event-error"]').length`); n != 0 {
 		t.Errorf("the ticket's detail shows %d errors", n)
+	}
+	// What the broker recorded and logged about the attempt.
+	waitJS(t, ctx, "the broker's record of the attempt", `!document.querySelector('[data-testid="broker-said"]').hidden`)
+	if said := evalJS[string](t, ctx, `document.querySelector('[data-testid="broker-said"]').textContent`); !strings.Contains(said, "the client") || !strings.Contains(said, "deliberate fault: expired certificate") {
+		t.Errorf("the broker's record in the page: %q", said)
 	}
 	fault := evalJS[string](t, ctx, `(() => { const f = document.querySelector('[data-testid="fault"]'); return f.hidden ? "" : f.textContent; })()`)
 	if !strings.Contains(fault, "expired certificate") || !strings.Contains(fault, "Renew certificates") {
