@@ -92,6 +92,16 @@ func TestBrowserNoHorizontalOverflow(t *testing.T) {
 			if width < 1000 && !evalJS[bool](t, ctx, `document.body.classList.contains("drawer-open")`) {
 				t.Error("running a step on a narrow screen did not open the trace drawer next to it")
 			}
+			if width < 1000 {
+				// On screen together: the step's Do button above the open
+				// drawer, and rows of the trace (events or fields) in it.
+				inView := fmt.Sprintf(`(() => { const side = document.querySelector(".lesson-side").getBoundingClientRect();
+					const run = document.querySelector('[data-testid="step"][data-step="%d"] [data-testid="run"]').getBoundingClientRect();
+					const rows = [...document.querySelectorAll('[data-testid="lesson-trace"] [data-testid="trace-event"], [data-testid="lesson-trace"] [data-testid="field"]')]
+						.map((el) => el.getBoundingClientRect()).filter((r) => r.height > 0 && r.top >= side.top && r.bottom <= side.bottom);
+					return side.top > innerHeight * 0.3 && run.top >= 0 && run.bottom <= side.top && rows.length > 0; })()`, step)
+				waitJS(t, ctx, "the step and its trace on screen together", inView)
+			}
 			check("/lessons/" + lesson + " (a step run)")
 
 			if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/trace"), chromedp.WaitVisible(`[data-testid="conn"]`)); err != nil {
@@ -104,6 +114,12 @@ func TestBrowserNoHorizontalOverflow(t *testing.T) {
 				t.Fatal(err)
 			}
 			check("/trace (a connection open, CONNECT selected)")
+			// Readable field columns: a field's name and value get room.
+			cols := evalJS[map[string]float64](t, ctx, `(() => { const tr = document.querySelector('[data-testid="field"][data-name="Keep Alive"]');
+				return {name: tr.querySelector("td.name").getBoundingClientRect().width, value: tr.querySelector("td.value").getBoundingClientRect().width}; })()`)
+			if cols["name"] < 90 || cols["value"] < 120 {
+				t.Errorf("the field table at %d px gives a field name %.0f px and its value %.0f px", width, cols["name"], cols["value"])
+			}
 		})
 	}
 }
