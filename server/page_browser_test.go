@@ -78,6 +78,15 @@ func TestBrowserNoHorizontalOverflow(t *testing.T) {
 				t.Fatal(err)
 			}
 			check("/ (the demo, a certificate selected)")
+			if width > 1000 {
+				// The trace takes the screen's height, the detail pane under the diagram.
+				g := evalJS[map[string]float64](t, ctx, `(() => { const p = document.querySelector(".trace-panel.full").getBoundingClientRect(),
+					seq = document.querySelector(".trace-panel.full .seq-pane").getBoundingClientRect(), d = document.querySelector('.trace-panel.full [data-testid="trace-detail"]').getBoundingClientRect();
+					return {H: innerHeight, panel: p.height, seqBottom: seq.bottom, detailTop: d.top, detailBottom: d.bottom, panelBottom: p.bottom}; })()`)
+				if g["panel"] < g["H"]-40 || g["detailTop"] < g["seqBottom"]-1 || g["detailBottom"] > g["panelBottom"]+1 {
+					t.Errorf("the trace panel at %d px: %v; want the screen's height, the detail under the diagram inside it", width, g)
+				}
+			}
 
 			if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/lessons"), chromedp.WaitVisible(`[data-testid="course-lesson"]`)); err != nil {
 				t.Fatal(err)
