@@ -589,6 +589,11 @@ func TestBrowserTraceAligned(t *testing.T) {
 	if hash := evalJS[string](t, ctx, `location.hash`); !strings.Contains(hash, "&field=Keep%20Alive") {
 		t.Errorf("fragment after clicking a field: %q", hash)
 	}
+	// Its bytes as a person counts them: where they start and how many.
+	ka := evalJS[map[string]string](t, ctx, `(() => { const td = document.querySelector('[data-testid="field"][data-name="Keep Alive"] td.range'); return {text: td.textContent, start: td.dataset.start}; })()`)
+	if ka["text"] != "offset "+ka["start"]+", 2 bytes" {
+		t.Errorf("Keep Alive's byte range reads %q (start %s), want \"offset %s, 2 bytes\"", ka["text"], ka["start"], ka["start"])
+	}
 	// The broker's record of the same packet.
 	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="record-of"][data-side="broker"]`)); err != nil {
 		t.Fatal(err)
