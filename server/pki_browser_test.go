@@ -92,7 +92,7 @@ func TestBrowserLessonListeners(t *testing.T) {
 			t.Errorf("%s: %q, want the fingerprint checked out of band, since a man in the middle looks the same", l, msg)
 		}
 	}
-		if got["tls12-only"] != "connected TLS 1.2" {
+	if got["tls12-only"] != "connected TLS 1.2" {
 		t.Errorf("tls12-only: %q", got["tls12-only"])
 	}
 }
