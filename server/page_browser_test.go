@@ -50,7 +50,7 @@ const overflowJS = `(() => {
 // than the window, with content in it: the playground after the demo with
 // a certificate selected, the course map, a lesson after a step ran (on a
 // narrow screen its trace drawer open) and the broker view with a
-// connection open.
+// connection open, and the replay of the demo.
 func TestBrowserNoHorizontalOverflow(t *testing.T) {
 	t.Parallel()
 	app := startApp(t, testConfig(t), true)
@@ -123,12 +123,27 @@ func TestBrowserNoHorizontalOverflow(t *testing.T) {
 				t.Fatal(err)
 			}
 			check("/trace (a connection open, CONNECT selected)")
+
 			// Readable field columns: a field's name and value get room.
+			waitJS(t, ctx, "CONNECT's Keep Alive field", `!!document.querySelector('[data-testid="field"][data-name="Keep Alive"]')`)
 			cols := evalJS[map[string]float64](t, ctx, `(() => { const tr = document.querySelector('[data-testid="field"][data-name="Keep Alive"]');
 				return {name: tr.querySelector("td.name").getBoundingClientRect().width, value: tr.querySelector("td.value").getBoundingClientRect().width}; })()`)
 			if cols["name"] < 90 || cols["value"] < 120 {
 				t.Errorf("the field table at %d px gives a field name %.0f px and its value %.0f px", width, cols["name"], cols["value"])
 			}
+
+			// The replay of the demo's broker side, a certificate selected.
+			var id string
+			for _, c := range app.broker.Conns() {
+				if c.ClientID == fmt.Sprintf("overflow-%d", width) {
+					id = c.ID
+				}
+			}
+			if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/replay?src=/trace/"+id+"/recording#event=broker-5&field=cert_data")); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(t, ctx, "the replayed certificate", `!!document.querySelector('[data-testid="cert-card"]')`)
+			check("/replay (the demo's broker side, a certificate selected)")
 		})
 	}
 }
