@@ -10,6 +10,19 @@ import (
 	"github.com/mqtts-playground/playground/lessons"
 )
 
+// connectDeclining presses Connect for the mtls listener with no
+// certificate chosen and, offered one, connects without it.
+func connectDeclining(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`[data-testid="connect"]`),
+		chromedp.WaitVisible(`[data-testid="mtls-offer"]`),
+		chromedp.Click(`[data-testid="offer-without"]`),
+	); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // choose picks an option of a select as a person does: the value changes
 // and the page hears "change".
 func choose(t *testing.T, ctx context.Context, testid, value string) {
@@ -277,13 +290,7 @@ func TestBrowserMTLSFromControls(t *testing.T) {
 	// No certificate chosen: the page offers one again; connecting without
 	// it resumes the session, which carries the earlier certificate.
 	choose(t, ctx, "tls-identity", "")
-	if err := chromedp.Do(ctx,
-		chromedp.Click(`[data-testid="connect"]`),
-		chromedp.WaitVisible(`[data-testid="mtls-offer"]`),
-		chromedp.Click(`[data-testid="offer-without"]`),
-	); err != nil {
-		t.Fatal(err)
-	}
+	connectDeclining(t, ctx)
 	waitJS(t, ctx, "connected again", `document.querySelector('[data-testid="status"]').textContent.startsWith("Connected to mtls")`)
 	got := evalJS[map[string]string](t, ctx, `({status: document.querySelector('[data-testid="status"]').textContent, note: document.querySelector('[data-testid="conn-note"]').textContent})`)
 	if !strings.HasSuffix(got["status"], "resumed") || !strings.Contains(got["note"], "resumed an earlier session") || !strings.Contains(got["note"], "succeeded with none chosen") {
@@ -346,13 +353,7 @@ func TestBrowserRevokedResumedFromControls(t *testing.T) {
 		t.Fatalf("mtls version %q", version)
 	}
 	choose(t, ctx, "listener", "mtls")
-	if err := chromedp.Do(ctx,
-		chromedp.Click(`[data-testid="connect"]`),
-		chromedp.WaitVisible(`[data-testid="mtls-offer"]`),
-		chromedp.Click(`[data-testid="offer-without"]`),
-	); err != nil {
-		t.Fatal(err)
-	}
+	connectDeclining(t, ctx)
 	waitJS(t, ctx, "the refusal", `document.querySelector('[data-testid="status"]').className.includes("bad")`)
 	status := evalJS[string](t, ctx, `document.querySelector('[data-testid="status"]').textContent`)
 	if !strings.Contains(status, "revoked") || !strings.Contains(status, "earlier session") || strings.Contains(status, "sent none") {
