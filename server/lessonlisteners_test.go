@@ -172,9 +172,7 @@ type logLines struct {
 func (l *logLines) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, s := range strings.Split(strings.TrimSpace(string(p)), "\n") {
-		l.lines = append(l.lines, s)
-	}
+	l.lines = append(l.lines, strings.Split(strings.TrimSpace(string(p)), "\n")...)
 	return len(p), nil
 }
 
