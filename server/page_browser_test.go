@@ -408,3 +408,37 @@ func TestBrowserTLSControlsFromLink(t *testing.T) {
 		t.Errorf("status with no CA trusted: %q", status)
 	}
 }
+
+// TestBrowserPastedPEMs: a CA and a client certificate with its key, pasted
+// into the TLS panel, make an mtls connection; the link keeps neither.
+func TestBrowserPastedPEMs(t *testing.T) {
+	t.Parallel()
+	app := startApp(t, testConfig(t), true)
+	_, _, opts := issue(t, app, "pasted-device")
+	ctx := newBrowser(t)
+	openPage(t, ctx, app)
+	waitJS(t, ctx, "the listener list from /healthz", `!!document.querySelector('[data-testid="listener"] option[value="mtls"]')`)
+	choose(t, ctx, "listener", "mtls")
+	choose(t, ctx, "tls-trust", "pem")
+	waitJS(t, ctx, "the identity list", `!!document.querySelector('[data-testid="tls-identity"] option[value="paste"]')`)
+	choose(t, ctx, "tls-identity", "paste")
+	for id, v := range map[string]string{"tls-ca-pem": opts.CAPEM, "tls-cert-pem": opts.CertPEM, "tls-key-pem": opts.KeyPEM} {
+		if err := chromedp.Do(ctx, chromedp.SetValue(`[data-testid="`+id+`"]`, v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="connect"]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "connected to mtls", `document.querySelector('[data-testid="status"]').textContent.startsWith("Connected to mtls")`)
+	var seen bool
+	for _, c := range app.broker.Conns() {
+		seen = seen || c.Listener == "mtls" && c.PeerCN == "pasted-device"
+	}
+	if !seen {
+		t.Errorf("the broker saw no mtls connection with the pasted certificate: %+v", app.broker.Conns())
+	}
+	if q := evalJS[string](t, ctx, `location.search`); strings.Contains(q, "BEGIN") || strings.Contains(q, "identity=") || !strings.Contains(q, "trust=pem") {
+		t.Errorf("the address bar keeps %q", q)
+	}
+}
