@@ -365,7 +365,8 @@ func TestBrowserRevokedResumedFromControls(t *testing.T) {
 // link, and each maps to the connect: a link with skip verification,
 // TLS 1.2 at most, P-256 alone and no resumption connects to wrong-host
 // with those parameters (the name check still shown failed), twice
-// without resuming; trust "none" then refuses the playground's broker.
+// without resuming; trust "none" then refuses the playground's broker, and
+// TLS 1.3 at least finds no common version with tls12-only.
 func TestBrowserTLSControlsFromLink(t *testing.T) {
 	t.Parallel()
 	app := startApp(t, testConfig(t), true)
@@ -406,6 +407,19 @@ func TestBrowserTLSControlsFromLink(t *testing.T) {
 	}
 	if status := evalJS[string](t, ctx, `document.querySelector('[data-testid="status"]').textContent`); !strings.Contains(status, "authority") {
 		t.Errorf("status with no CA trusted: %q", status)
+	}
+	// TLS 1.3 at least, to the TLS 1.2 listener: no common version, in plain words.
+	choose(t, ctx, "listener", "tls12-only")
+	choose(t, ctx, "tls-trust", "ca")
+	choose(t, ctx, "tls-max", "")
+	choose(t, ctx, "tls-min", "1.3")
+	evalJS[string](t, ctx, `(() => { const s = document.querySelector('[data-testid="status"]'); s.className = ""; return s.textContent = ""; })()`)
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="connect"]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the refusal", `document.querySelector('[data-testid="status"]').className.includes("bad")`)
+	if status := evalJS[string](t, ctx, `document.querySelector('[data-testid="status"]').textContent`); !strings.Contains(status, "TLS version") || strings.Contains(status, "remote error") || strings.Contains(status, "[30") {
+		t.Errorf("status for TLS 1.3 at least to tls12-only: %q", status)
 	}
 }
 
