@@ -456,3 +456,29 @@ func TestBrowserPastedPEMs(t *testing.T) {
 		t.Errorf("the address bar keeps %q", q)
 	}
 }
+
+// TestBrowserSavedIdentityPicked: an identity kept in this browser is
+// offered in the TLS panel after a reload, and picking it makes the mtls
+// connection with its certificate.
+func TestBrowserSavedIdentityPicked(t *testing.T) {
+	t.Parallel()
+	app := startApp(t, testConfig(t), true)
+	ctx := newBrowser(t)
+	openPage(t, ctx, app)
+	evalJS[string](t, ctx, `(async () => { const id = await playground.createIdentity("kept-sensor"); await playground.saveIdentity(id.id); return id.name; })()`)
+	openPage(t, ctx, app)
+	waitJS(t, ctx, "the kept identity in the TLS panel", `!!document.querySelector('[data-testid="tls-identity"] option[value="kept-sensor"]')`)
+	choose(t, ctx, "listener", "mtls")
+	choose(t, ctx, "tls-identity", "kept-sensor")
+	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="connect"]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "connected to mtls", `document.querySelector('[data-testid="status"]').textContent.startsWith("Connected to mtls")`)
+	var seen bool
+	for _, c := range app.broker.Conns() {
+		seen = seen || c.Listener == "mtls" && c.PeerCN == "kept-sensor"
+	}
+	if !seen {
+		t.Errorf("the broker saw no mtls connection with the kept certificate: %+v", app.broker.Conns())
+	}
+}
