@@ -23,6 +23,17 @@ func connectDeclining(t *testing.T, ctx context.Context) {
 	}
 }
 
+// sawMTLS reports whether the broker had an mtls connection whose client
+// certificate is named cn.
+func sawMTLS(app *App, cn string) bool {
+	for _, c := range app.broker.Conns() {
+		if c.Listener == "mtls" && c.PeerCN == cn {
+			return true
+		}
+	}
+	return false
+}
+
 // choose picks an option of a select as a person does: the value changes
 // and the page hears "change".
 func choose(t *testing.T, ctx context.Context, testid, value string) {
@@ -276,11 +287,7 @@ func TestBrowserMTLSFromControls(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, "the message published from the page", `document.querySelectorAll('[data-testid="message"]').length > 0`)
-	var seen bool
-	for _, c := range app.broker.Conns() {
-		seen = seen || c.Listener == "mtls" && c.PeerCN == "ui-sensor"
-	}
-	if !seen {
+	if !sawMTLS(app, "ui-sensor") {
 		t.Errorf("the broker saw no mtls connection with the certificate ui-sensor: %+v", app.broker.Conns())
 	}
 	if q := evalJS[string](t, ctx, `location.search`); !strings.Contains(q, "listener=mtls") || !strings.Contains(q, "identity=ui-sensor") {
@@ -445,11 +452,7 @@ func TestBrowserPastedPEMs(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, "connected to mtls", `document.querySelector('[data-testid="status"]').textContent.startsWith("Connected to mtls")`)
-	var seen bool
-	for _, c := range app.broker.Conns() {
-		seen = seen || c.Listener == "mtls" && c.PeerCN == "pasted-device"
-	}
-	if !seen {
+	if !sawMTLS(app, "pasted-device") {
 		t.Errorf("the broker saw no mtls connection with the pasted certificate: %+v", app.broker.Conns())
 	}
 	if q := evalJS[string](t, ctx, `location.search`); strings.Contains(q, "BEGIN") || strings.Contains(q, "identity=") || !strings.Contains(q, "trust=pem") {
@@ -474,11 +477,7 @@ func TestBrowserSavedIdentityPicked(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, "connected to mtls", `document.querySelector('[data-testid="status"]').textContent.startsWith("Connected to mtls")`)
-	var seen bool
-	for _, c := range app.broker.Conns() {
-		seen = seen || c.Listener == "mtls" && c.PeerCN == "kept-sensor"
-	}
-	if !seen {
+	if !sawMTLS(app, "kept-sensor") {
 		t.Errorf("the broker saw no mtls connection with the kept certificate: %+v", app.broker.Conns())
 	}
 }
