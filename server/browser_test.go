@@ -502,6 +502,9 @@ func runDemo(t *testing.T, ctx context.Context, clientID string) {
 // durationText is how the diagram writes times: "0.4 ms", "12 ms", "3.2 s".
 var durationText = regexp.MustCompile(`^-?\d+(\.\d)? (ms|s)$`)
 
+// rttSplit reads the split of a round trip: "net 0.4 ms · broker 0.1 ms · tunnel+wasm 2.0 ms".
+var rttSplit = regexp.MustCompile(`^net (.+) · broker (.+) · tunnel\+wasm (.+)$`)
+
 // TestBrowserTraceAligned: after the demo the diagram holds one row per
 // message both ends saw, with both ends' times, and round trip times on the
 // client's responses.
@@ -548,6 +551,14 @@ func TestBrowserTraceAligned(t *testing.T) {
 			t.Errorf("%s lacks its RTT marker: %+v", typ, rs)
 		}
 	}
+	// The SUBACK's round trip taken apart: the network (a plain HTTP round
+	// trip the page timed), the broker's own time and the rest, the tunnel
+	// and the wasm client.
+	waitJS(t, ctx, "the SUBACK's round trip split", `!!document.querySelector('[data-testid="trace-event"][data-type="SUBACK"] [data-testid="rtt-split"]')`)
+	split := evalJS[string](t, ctx, `document.querySelector('[data-testid="trace-event"][data-type="SUBACK"] [data-testid="rtt-split"]').textContent`)
+	if m := rttSplit.FindStringSubmatch(split); m == nil || !durationText.MatchString(m[1]) || !durationText.MatchString(m[2]) || !durationText.MatchString(m[3]) {
+		t.Errorf("SUBACK round trip split %q, want net, broker and tunnel+wasm times", split)
+	}
 	var pubackRTT bool
 	for _, r := range byType["PUBACK"] {
 		if r.From == "broker" && r.RTT != "" {
@@ -577,6 +588,11 @@ func TestBrowserTraceAligned(t *testing.T) {
 	}
 	if hash := evalJS[string](t, ctx, `location.hash`); !strings.Contains(hash, "&field=Keep%20Alive") {
 		t.Errorf("fragment after clicking a field: %q", hash)
+	}
+	// Its bytes as a person counts them: where they start and how many.
+	ka := evalJS[map[string]string](t, ctx, `(() => { const td = document.querySelector('[data-testid="field"][data-name="Keep Alive"] td.range'); return {text: td.textContent, start: td.dataset.start}; })()`)
+	if ka["text"] != "offset "+ka["start"]+", 2 bytes" {
+		t.Errorf("Keep Alive's byte range reads %q (start %s), want \"offset %s, 2 bytes\"", ka["text"], ka["start"], ka["start"])
 	}
 	// The broker's record of the same packet.
 	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="record-of"][data-side="broker"]`)); err != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -234,5 +236,24 @@ func TestLessonListenerLogNamesFault(t *testing.T) {
 				t.Errorf("a refused handshake logged with the generic advice:\n%s", line)
 			}
 		})
+	}
+}
+
+// The README's table of lesson listeners lists every one, in the order
+// they get their ports.
+func TestReadmeListsLessonListeners(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `([a-z0-9-]+)` \\| .* \\| .* \\|$")
+	var listed []string
+	_, table, _ := strings.Cut(string(readme), "## Lesson listeners")
+	table, _, _ = strings.Cut(table, "\n## ")
+	for _, m := range row.FindAllStringSubmatch(table, -1) {
+		listed = append(listed, m[1])
+	}
+	if want := lessonListenerNames(); !slices.Equal(listed, want) {
+		t.Errorf("README lists the lesson listeners %v, want %v", listed, want)
 	}
 }

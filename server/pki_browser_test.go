@@ -85,6 +85,13 @@ func TestBrowserLessonListeners(t *testing.T) {
 			t.Errorf("%s: %q\nwant it to start with %q and mention %q", tt.listener, msg, tt.cause, tt.detail)
 		}
 	}
+	// The client cannot tell a broker with an unfamiliar CA from a man in
+	// the middle: both get the same advice, to check a fingerprint first.
+	for _, l := range []string{"unknown-ca", "rogue-relay"} {
+		if msg := got[l]; !strings.Contains(msg, "man in the middle") || !strings.Contains(msg, "fingerprint") || !strings.Contains(msg, "out of band") {
+			t.Errorf("%s: %q, want the fingerprint checked out of band, since a man in the middle looks the same", l, msg)
+		}
+	}
 	if got["tls12-only"] != "connected TLS 1.2" {
 		t.Errorf("tls12-only: %q", got["tls12-only"])
 	}

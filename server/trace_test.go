@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/trace"
 	"github.com/mqtts-playground/playground/wasm/client"
 )
@@ -132,4 +136,83 @@ func TestTraceStream(t *testing.T) {
 		}
 	}
 	t.Fatalf("stream ended (%v) before a later PUBLISH arrived; saw %v", sc.Err(), seen)
+}
+
+// rawGoError matches the words of Go errors that must not reach a person.
+var rawGoError = regexp.MustCompile(`failed to (get reader|read frame)|context canceled|use of closed network connection|^EOF$|unexpected EOF|read tcp|write tcp|websocket: |StatusCode\(|tls: `)
+
+// A connection that ends badly says why in plain words in GET /trace: the
+// browser's tunnel closed under a session, a client that hung up in the
+// middle of its ClientHello, one that refused the broker's certificate.
+func TestTraceEndsInPlainWords(t *testing.T) {
+	app := startApp(t, testConfig(t), false)
+	base := "http://" + app.httpAddr
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	// A session whose WebSocket tunnel is dropped without DISCONNECT.
+	ws, _, err := websocket.Dial(ctx, "ws://"+app.httpAddr+"/tunnel?to=mqtts", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(ctx, websocket.NetConn(context.Background(), ws, websocket.MessageBinary), trace.NewRecorder(trace.Client, 0),
+		client.Options{ClientID: "dropped-tunnel", TLS: &client.TLSOptions{ServerName: "localhost", CAPEM: string(app.ca.RootPEM())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Subscribe(ctx, "x/dropped", 0); err != nil {
+		t.Fatal(err)
+	}
+	ws.CloseNow()
+
+	// A client that refuses the broker's certificate (no CA to trust).
+	if _, _, err := dialTunnel(t, app, "mqtts", client.Options{ClientID: "refuses", TLS: &client.TLSOptions{ServerName: "localhost", CAPEM: ""}}); err == nil {
+		t.Fatal("a client with no CA accepted the broker's certificate")
+	}
+
+	// A client that hangs up halfway through its ClientHello.
+	nc, err := net.Dial("tcp", app.listener(t, "mqtts").Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Write([]byte{0x16, 0x03, 0x01, 0x00, 0x50, 0x01, 0x00})
+	nc.Close()
+
+	var ended []broker.ConnInfo
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		_, body := get(t, base+"/trace")
+		var list ConnList
+		if err := json.Unmarshal(body, &list); err != nil {
+			t.Fatal(err)
+		}
+		ended = ended[:0]
+		for _, ci := range list.Connections {
+			if !ci.Ended.IsZero() {
+				ended = append(ended, ci)
+			}
+		}
+		if len(ended) >= 3 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(ended) < 3 {
+		t.Fatalf("GET /trace lists %d ended connections, want the dropped tunnel, the refusal and the hang-up", len(ended))
+	}
+	var dropped bool
+	for _, ci := range ended {
+		if rawGoError.MatchString(ci.Err) {
+			t.Errorf("GET /trace gives connection %s (%s) the raw error %q", ci.ID, ci.ClientID, ci.Err)
+		}
+		if ci.ClientID == "dropped-tunnel" {
+			dropped = true
+			if ci.Err != "" && !strings.Contains(ci.Err, "WebSocket tunnel") {
+				t.Errorf("the dropped tunnel's connection ended with %q", ci.Err)
+			}
+		}
+	}
+	if !dropped {
+		t.Errorf("the dropped tunnel's connection is not among the ended ones: %+v", ended)
+	}
 }

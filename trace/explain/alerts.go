@@ -108,12 +108,12 @@ func Broker(err error) Explanation {
 	case strings.Contains(msg, "bad record MAC"):
 		return Explanation{
 			Cause:  "the client aborted the handshake",
-			Detail: "the broker could not read the client's next record (" + msg + ")",
+			Detail: "the broker could not decrypt the client's next record: it failed its integrity check (bad record MAC)",
 			Why:    "Seen when a client gives up in the middle of the handshake — most often because it rejected the broker's certificate (OpenSSL-based clients such as mosquitto do this) — or when bytes were changed on the way.",
 			Fix:    caFixes,
 		}
 	case strings.Contains(msg, "failed to verify certificate"), strings.Contains(msg, "revoked"):
-		return Explanation{Cause: "the client's certificate was refused", Detail: strings.TrimPrefix(msg, "tls: "), Why: "The broker verifies client certificates against its CA, their validity window, usage and the revocation list.", Fix: map[string]string{"broker": "issue the device a fresh certificate from the broker's CA (POST /pki/csr)"}}
+		return Explanation{Cause: "the client's certificate was refused", Detail: clientCertFault(msg), Why: "The broker verifies client certificates against its CA, their validity window, usage and the revocation list.", Fix: map[string]string{"broker": "issue the device a fresh certificate from the broker's CA (POST /pki/csr)"}}
 	case strings.Contains(msg, "unsupported versions"), strings.Contains(msg, "protocol version"):
 		detail := "the client offered no TLS version this listener accepts"
 		if v := offeredVersions(msg); v != "" {
@@ -121,13 +121,36 @@ func Broker(err error) Explanation {
 		}
 		return Explanation{Cause: "no common TLS version", Detail: detail, Why: "Each side accepts a range of TLS versions; here the client's and the listener's do not overlap.", Fix: map[string]string{"mosquitto": "use --tls-version tlsv1.2 or newer", "broker": "allow TLS 1.2 and 1.3"}}
 	case strings.Contains(msg, "no cipher suite"):
-		return Explanation{Cause: "no common cipher suite", Detail: msg, Why: "The client offered only cipher suites the listener does not accept (often old CBC or RC4 suites).", Fix: map[string]string{"broker": "allow ECDHE with AES-GCM or ChaCha20-Poly1305"}}
-	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), strings.Contains(msg, "connection reset"):
-		return Explanation{Cause: "the client closed the connection during the handshake", Why: "Some clients hang up without an alert when they reject the broker's certificate or cannot agree on parameters.", Fix: caFixes}
+		return Explanation{Cause: "no common cipher suite", Detail: "the client offered only cipher suites this listener does not accept", Why: "The client offered only cipher suites the listener does not accept (often old CBC or RC4 suites).", Fix: map[string]string{"broker": "allow ECDHE with AES-GCM or ChaCha20-Poly1305"}}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), msg == "unexpected EOF", errors.Is(err, net.ErrClosed), strings.Contains(msg, "connection reset"):
+		detail := ""
+		if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(msg, "unexpected EOF") {
+			detail = "it hung up in the middle of a handshake message"
+		}
+		return Explanation{Cause: "the client closed the connection during the handshake", Detail: detail, Why: "Some clients hang up without an alert when they reject the broker's certificate or cannot agree on parameters.", Fix: caFixes}
 	case strings.Contains(msg, "timeout"), strings.Contains(msg, "deadline"):
 		return Explanation{Cause: "the handshake timed out", Why: "The client connected but did not finish the handshake in time (a stalled or very slow device, or a port scan).", Fix: map[string]string{}}
 	}
 	return Explanation{Cause: "TLS handshake failed", Detail: msg, Why: "The broker could not complete the handshake with this client.", Fix: map[string]string{}}
+}
+
+// clientCertFault says in plain words why crypto/tls refused a client
+// certificate, from its "tls: failed to verify certificate: x509: …" error.
+func clientCertFault(msg string) string {
+	switch {
+	case strings.Contains(msg, "revoked"):
+		return "the client certificate was revoked"
+	case strings.Contains(msg, "unknown authority"):
+		return "the client certificate was not issued by a CA the broker trusts for clients"
+	case strings.Contains(msg, "expired") || strings.Contains(msg, "not yet valid"):
+		return "the client certificate is outside its validity window"
+	case strings.Contains(msg, "incompatible key usage"):
+		return "the client certificate is not meant for client authentication (extended key usage)"
+	}
+	if _, reason, ok := strings.Cut(msg, "x509: "); ok {
+		return "the client certificate failed verification: " + reason
+	}
+	return "the client certificate failed verification"
 }
 
 // offeredVersions names the versions of crypto/tls's "client offered only

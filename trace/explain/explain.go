@@ -242,7 +242,7 @@ func unknownAuthority(ua x509.UnknownAuthorityError, chain []*x509.Certificate) 
 // trustFixes tell each client to trust a broker's CA only once it is known
 // to be the right one: checked against a fingerprint published out of band.
 var trustFixes = map[string]string{
-	"playground": "if this is the playground's broker, trust its CA (tls.caPEM; it is at /ca.pem); for any other, first compare the CA's SHA-256 fingerprint with one its operator published out of band",
+	"playground": "from here a broker whose CA you were not given and a man in the middle with a CA of its own look the same, so trust a CA only once its SHA-256 fingerprint matches one its operator published out of band (for the playground's broker: tls.caPEM, from /ca.pem)",
 	"mosquitto":  "compare the CA's SHA-256 fingerprint (openssl x509 -noout -fingerprint -sha256 -in ca.pem) with one published out of band, then pass --cafile ca.pem",
 	"mqtt.js":    "once the CA's SHA-256 fingerprint matches one published out of band, pass ca: fs.readFileSync('ca.pem') in the connect options",
 	"paho":       "once the CA's SHA-256 fingerprint matches one published out of band, call client.tls_set(ca_certs='ca.pem')",

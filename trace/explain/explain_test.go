@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -189,12 +190,21 @@ func TestBroker(t *testing.T) {
 		{fmt.Errorf("read: %w", io.EOF), "the client closed the connection during the handshake", "--cafile"},
 		{errors.New("read tcp: i/o timeout"), "the handshake timed out", ""},
 		{errors.New("local error: tls: bad record MAC"), "the client aborted the handshake", "--cafile"},
+		{io.ErrUnexpectedEOF, "the client closed the connection during the handshake", "--cafile"},
+		{errors.New("tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-12-05T05:00:00Z is after 2026-01-01T00:00:00Z"), "the client's certificate was refused", "fresh certificate"},
+		{errors.New("tls: no cipher suite supported by both client and server"), "no common cipher suite", "ChaCha20"},
 		{errors.New("something new"), "TLS handshake failed", ""},
 	}
+	// Words of Go errors a person should not meet: the known errors get
+	// plain ones, in the cause and in the detail.
+	raw := regexp.MustCompile(`tls: |x509: |unexpected EOF|local error|failed to verify`)
 	for _, tt := range tests {
 		e := Broker(tt.err)
 		if e.Cause != tt.cause || !strings.Contains(e.Message("mosquitto"), tt.fix) {
 			t.Errorf("Broker(%q) = cause %q message %q; want %q with %q", tt.err, e.Cause, e.Message("mosquitto"), tt.cause, tt.fix)
+		}
+		if tt.cause != "TLS handshake failed" && raw.MatchString(e.Cause+" "+e.Detail) {
+			t.Errorf("Broker(%q) words it %q; %q", tt.err, e.Cause, e.Detail)
 		}
 	}
 }

@@ -38,6 +38,10 @@ type Field struct {
 	// Spec cites the defining section, e.g. "RFC 8446 §4.1.2" or
 	// "MQTT 5.0 §3.1.2.3".
 	Spec string `json:"spec,omitempty"`
+	// Ext, on the field of a TLS extension (extension, extension_type), is
+	// the extension's registered name as data: key_share, server_name …,
+	// GREASE, or unknown; Value words the same for people.
+	Ext string `json:"ext,omitempty"`
 }
 
 // Plain is the value of In for fields that index decrypted bytes.

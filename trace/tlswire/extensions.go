@@ -188,6 +188,15 @@ func extValue(id uint16) string {
 	return fmt.Sprintf("unknown (%d)", id)
 }
 
+// extKey names an extension type as Field.Ext does: its registered name,
+// GREASE, or unknown.
+func extKey(id uint16) string {
+	if _, ok := extInfos[id]; !ok && !isGREASE(id) {
+		return "unknown"
+	}
+	return ExtensionName(id)
+}
+
 func extAboutSpec(id uint16) (string, string) {
 	if e, ok := extInfos[id]; ok {
 		return e.about, e.spec
@@ -264,7 +273,7 @@ func (d *decoder) extensionHeader(exts *span, depth int) (id uint16, data span, 
 	}
 	id = uint16(typ)
 	about, spec := extAboutSpec(id)
-	ext := field.Field{Name: "extension", Depth: depth, About: about, Spec: spec}
+	ext := field.Field{Name: "extension", Depth: depth, About: about, Spec: spec, Ext: extKey(id)}
 	length := field.Field{Name: "extension_data length", Depth: depth + 1, About: "How many bytes of extension data follow", Spec: "RFC 8446 §4.2"}
 	lenStart := exts.off
 	var size uint32
@@ -282,7 +291,7 @@ func (d *decoder) extensionHeader(exts *span, depth int) (id uint16, data span, 
 	data = span{s: exts.s[:size], off: exts.off}
 	exts.skip(int(size))
 	idx = d.add(ext, start, exts.off, extValue(id))
-	d.add(field.Field{Name: "extension_type", Depth: depth + 1, About: "Which extension this is", Spec: "RFC 8446 §4.2"}, start, lenStart, extValue(id))
+	d.add(field.Field{Name: "extension_type", Depth: depth + 1, About: "Which extension this is", Spec: "RFC 8446 §4.2", Ext: ext.Ext}, start, lenStart, extValue(id))
 	d.add(length, lenStart, data.off, nbytes(int(size)))
 	return id, data, idx, true
 }

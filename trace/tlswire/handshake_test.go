@@ -1227,3 +1227,20 @@ func TestHandshakeGolden(t *testing.T) {
 		})
 	}
 }
+
+// Field.Ext names an extension as data, whatever Value says for people.
+func TestExtKey(t *testing.T) {
+	for _, tt := range []struct {
+		id   uint16
+		want string
+	}{
+		{51, "key_share"},
+		{0, "server_name"},
+		{0x0a0a, "GREASE"},
+		{0xfe99, "unknown"},
+	} {
+		if got := extKey(tt.id); got != tt.want {
+			t.Errorf("extKey(%d) = %q, want %q", tt.id, got, tt.want)
+		}
+	}
+}

@@ -194,6 +194,7 @@ func (es events) appendJSON(b []byte) []byte {
 			o.intOmit("depth", int64(f.Depth))
 			o.strOmit("about", f.About)
 			o.strOmit("spec", f.Spec)
+			o.strOmit("ext", f.Ext)
 			return o.end()
 		})
 		o.strOmit("error", e.Error)

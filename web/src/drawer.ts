@@ -1,7 +1,8 @@
 // On narrow screens the lesson's trace is a drawer at the bottom of the
 // screen (lesson.css): closed it is one line that counts the events; it
 // opens by itself over the lower part of the screen when a step runs or a
-// "look in the trace" target is picked, with that step scrolled to the top
+// "look in the trace" target is picked, with that step (or, when it is
+// taller than the space left, its button and log) scrolled into the space
 // above it, so the trace opens next to the step that fills it.
 import { h } from "./dom";
 
@@ -34,7 +35,14 @@ export function mountDrawer(): void {
     const trigger = t.closest('[data-testid="run"], [data-testid="look-target"]');
     if (!trigger) return;
     set(true);
-    trigger.closest("section.step")?.scrollIntoView({ block: "start", behavior: "smooth" });
+    // The whole step above the open drawer when it fits; else the trigger
+    // near the top of that space, with the step's log below it in view.
+    // Instant: a smooth scroll would be cut short by the trace selecting
+    // the step's target inside the drawer.
+    const free = side.getBoundingClientRect().top;
+    const step = trigger.closest("section.step")?.getBoundingClientRect();
+    const top = step && step.height <= free - 8 ? step.top : trigger.getBoundingClientRect().top - 48;
+    window.scrollBy({ top, behavior: "instant" });
   });
   // The closed drawer says how much is in it.
   new MutationObserver(() => {

@@ -114,9 +114,10 @@ function renderMarks(): void {
 // ---- trace matching ----
 
 /** A field matches a name by its own name, or for a TLS extension (field
- * "extension", value "key_share (51): …") by the extension's name. */
+ * "extension") by the extension's name, which the decoder gives as data
+ * (Field.ext: "key_share"). */
 export function fieldMatches(f: Field, name: string): boolean {
-  return f.name === name || (f.name === "extension" && f.value.startsWith(name + " ("));
+  return f.name === name || (f.name === "extension" && f.ext === name);
 }
 
 export function eventMatches(e: TraceEvent, t: Target): boolean {

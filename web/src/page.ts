@@ -7,7 +7,7 @@ import type { Check, Connection, ConnectError, Identity, ListenerInfo, Playgroun
 import { UPDATE_EVENT, type UpdateDetail } from "./playground";
 import { TraceView } from "./traceview";
 import { parseHash, writeHash } from "./links";
-import { brokerRecording, download, downloadSession, stamp } from "./session";
+import { brokerRecording, brokerSaid, download, downloadSession, stamp } from "./session";
 import { connectOptions, deleteProfile, loadProfiles, readSettings, saveProfile, settingsFromURL, settingsToURL, writeSettings, type Settings } from "./settings";
 import { clear, h } from "./dom";
 
@@ -27,6 +27,8 @@ interface Shown {
   /** Fetches the broker's side again; the panel refreshes from trace(). */
   refresh(): Promise<unknown>;
   conn?: Connection;
+  /** For a failed connect: what the broker recorded (and logged) about it. */
+  said?: string;
 }
 
 function live(c: Connection): Shown {
@@ -38,14 +40,18 @@ function live(c: Connection): Shown {
 function failed(err: ConnectError, listener: string): Shown {
   let broker: TraceEvent[] = [];
   const client = err.trace ?? [];
-  return {
+  const s: Shown = {
     listener,
     trace: () => [...client, ...broker],
     checks: () => err.checks ?? [],
     refresh: async () => {
-      if (err.brokerTrace && err.brokerKey) broker = await err.brokerTrace().catch(() => broker);
+      if (!err.brokerTrace || !err.brokerKey) return;
+      const [events, said] = await Promise.all([err.brokerTrace().catch(() => broker), brokerSaid(err.brokerKey)]);
+      broker = events;
+      if (said) s.said = said;
     },
   };
+  return s;
 }
 
 export function mountPage(pg: Playground): void {
@@ -59,6 +65,7 @@ export function mountPage(pg: Playground): void {
   const note = $("conn-note")!;
   const offer = $("mtls-offer")!;
   const listenerFault = $("listener-fault")!;
+  const saidBox = $("broker-said")!;
   let current: Connection | undefined;
   let shown: Shown | undefined;
   let refreshUntil = 0;
@@ -80,6 +87,8 @@ export function mountPage(pg: Playground): void {
     shown = s;
     view.update(s?.trace() ?? []);
     renderChecks(checks, s?.checks() ?? []);
+    saidBox.hidden = !s?.said;
+    saidBox.textContent = s?.said ? `The broker's record of this attempt, as its log says: ${s.said}.` : "";
     pcapButton.hidden = exportButton.hidden = !s?.conn;
   };
   // Deep links: #event=client-5&field=random selects as soon as the event exists.
@@ -94,7 +103,8 @@ export function mountPage(pg: Playground): void {
   setInterval(() => {
     if (!shown) return;
     // A failed attempt: the broker's side may come in a little later.
-    if (!shown.conn && Date.now() < refreshUntil) shown.refresh().then(() => view.update(shown?.trace() ?? []));
+    const s = shown;
+    if (!s.conn && Date.now() < refreshUntil) s.refresh().then(() => shown === s && show(s));
     view.update(shown.trace());
   }, 1500);
 

@@ -1,6 +1,7 @@
 // Saving and loading sessions: the raw recordings of both ends of one
 // connection, as "Export session JSON" writes them and /replay reads them.
 import type { Recording, TraceEvent } from "./playground.d";
+import type { ConnTrace } from "./gen/server";
 import { h } from "./dom";
 
 /** What "Export session JSON" saves: each end's recording, or null when that end is not known. */
@@ -28,6 +29,19 @@ export async function brokerRecording(key: string): Promise<Recording | null> {
     return r.ok ? ((await r.json()) as Recording) : null;
   } catch {
     return null;
+  }
+}
+
+/** What the broker recorded about the connection it names key (GET
+ * /trace/{key}): why it ended, in plain words, as its log says; "" when it
+ * has no such connection or no error. */
+export async function brokerSaid(key: string): Promise<string> {
+  if (!key) return "";
+  try {
+    const r = await fetch(`/trace/${encodeURIComponent(key)}`);
+    return r.ok ? (((await r.json()) as ConnTrace).connection.error ?? "") : "";
+  } catch {
+    return "";
   }
 }
 

@@ -43,6 +43,12 @@ export interface Field {
    * "MQTT 5.0 §3.1.2.3".
    */
   spec?: string;
+  /**
+   * Ext, on the field of a TLS extension (extension, extension_type), is
+   * the extension's registered name as data: key_share, server_name …,
+   * GREASE, or unknown; Value words the same for people.
+   */
+  ext?: string;
 }
 /**
  * Plain is the value of In for fields that index decrypted bytes.
