@@ -38,6 +38,12 @@ type Field struct {
 	// Spec cites the defining section, e.g. "RFC 8446 §4.1.2" or
 	// "MQTT 5.0 §3.1.2.3".
 	Spec string `json:"spec,omitempty"`
+	// ExtName, on a field that holds a whole TLS extension (Name
+	// "extension" or "extension_type"), is the extension's registered name
+	// without its number ("key_share", "server_name"), so a lesson can
+	// select the extension by name; empty for an extension the decoder
+	// does not know.
+	ExtName string `json:"extName,omitempty"`
 }
 
 // Plain is the value of In for fields that index decrypted bytes.

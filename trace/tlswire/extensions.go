@@ -264,7 +264,7 @@ func (d *decoder) extensionHeader(exts *span, depth int) (id uint16, data span, 
 	}
 	id = uint16(typ)
 	about, spec := extAboutSpec(id)
-	ext := field.Field{Name: "extension", Depth: depth, About: about, Spec: spec}
+	ext := field.Field{Name: "extension", Depth: depth, About: about, Spec: spec, ExtName: extInfos[id].name}
 	length := field.Field{Name: "extension_data length", Depth: depth + 1, About: "How many bytes of extension data follow", Spec: "RFC 8446 §4.2"}
 	lenStart := exts.off
 	var size uint32

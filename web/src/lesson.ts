@@ -113,9 +113,9 @@ function renderMarks(): void {
 // ---- trace matching ----
 
 /** A field matches a name by its own name, or for a TLS extension (field
- * "extension", value "key_share (51): …") by the extension's name. */
+ * "extension" with extName "key_share") by the extension's name. */
 export function fieldMatches(f: Field, name: string): boolean {
-  return f.name === name || (f.name === "extension" && f.value.startsWith(name + " ("));
+  return f.name === name || f.extName === name;
 }
 
 export function eventMatches(e: TraceEvent, t: Target): boolean {

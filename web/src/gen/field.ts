@@ -43,6 +43,14 @@ export interface Field {
    * "MQTT 5.0 §3.1.2.3".
    */
   spec?: string;
+  /**
+   * ExtName, on a field that holds a whole TLS extension (Name
+   * "extension" or "extension_type"), is the extension's registered name
+   * without its number ("key_share", "server_name"), so a lesson can
+   * select the extension by name; empty for an extension the decoder
+   * does not know.
+   */
+  extName?: string;
 }
 /**
  * Plain is the value of In for fields that index decrypted bytes.
