@@ -26,6 +26,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -192,6 +193,32 @@ type Broker struct {
 type listener struct {
 	Listener
 	ln net.Listener // nil for in-process listeners
+
+	// The figures of its TLS handshakes, for monitoring (ListenerInfo).
+	handshakes, failures atomic.Int64
+	lastFailure          atomic.Pointer[string]
+}
+
+// certNotAfter is the end of the validity of the certificate a TLS
+// listener serves (to a client asking for no name in particular), or zero.
+func (l *listener) certNotAfter() time.Time {
+	cert := (*tls.Certificate)(nil)
+	if len(l.TLS.Certificates) > 0 {
+		cert = &l.TLS.Certificates[0]
+	} else if l.TLS.GetCertificate != nil {
+		cert, _ = l.TLS.GetCertificate(&tls.ClientHelloInfo{})
+	}
+	if cert == nil || len(cert.Certificate) == 0 {
+		return time.Time{}
+	}
+	leaf := cert.Leaf
+	if leaf == nil {
+		var err error
+		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return time.Time{}
+		}
+	}
+	return leaf.NotAfter
 }
 
 // ErrUnknownListener is returned for a listener name the broker does not have.
@@ -279,6 +306,13 @@ func (b *Broker) Listeners() []ListenerInfo {
 		}
 		if l.TLS != nil && l.TLS.ClientAuth >= tls.VerifyClientCertIfGiven {
 			info.MTLS = true
+		}
+		if l.TLS != nil {
+			info.CertNotAfter = l.certNotAfter()
+			info.Handshakes, info.HandshakeFailures = l.handshakes.Load(), l.failures.Load()
+			if f := l.lastFailure.Load(); f != nil {
+				info.LastFailure = *f
+			}
 		}
 		out = append(out, info)
 	}
@@ -397,6 +431,9 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 				note = "the client sent its alert unencrypted, which crypto/tls reads as a bad record; the alert is decoded from the bytes received"
 			}
 			conn.update(func(i *ConnInfo) { i.Err = err.Error() })
+			l.failures.Add(1)
+			why := err.Error()
+			l.lastFailure.Store(&why)
 			ex := explain.Broker(err)
 			fix := ex.Fix["mosquitto"]
 			if fix == "" {
@@ -413,6 +450,7 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 			b.log.Info(msg, attrs...)
 			return fmt.Errorf("broker: %s: TLS handshake with %s: %w", l.Name, remote, err)
 		}
+		l.handshakes.Add(1)
 		end.setTLS(tc)
 		st := tc.ConnectionState()
 		conn.update(func(i *ConnInfo) {

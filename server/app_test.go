@@ -203,7 +203,7 @@ func TestTunnelRefusesOtherDestinations(t *testing.T) {
 		{"?to=", 400, "say which broker listener"},
 		{"?to=evil", 404, `unknown listener "evil"`},
 		{"?to=127.0.0.1:22", 404, `unknown listener "127.0.0.1:22"`},
-		{"?to=example.com:8883", 404, "the tunnel reaches only the broker's own listeners (expired, ip-mismatch, key-ed25519, key-rsa2048, missing-intermediate, mqtt, mqtts, mtls, not-yet-valid, rogue-relay, self-signed, sha1-signature, tls12-only, unknown-ca, weak-key, wrong-host)"},
+		{"?to=example.com:8883", 404, "the tunnel reaches only the broker's own listeners (cn-only, expired, ip-mismatch, key-ed25519, key-rsa2048, missing-intermediate, mqtt, mqtts, mtls, not-yet-valid, revoked, rogue-relay, self-signed, sha1-signature, tls12-only, unknown-ca, weak-key, wrong-host)"},
 		{"?to=ws", 404, "not reachable through the tunnel"},
 		{"?to=mqtts%00", 404, "unknown listener"},
 	}

@@ -38,6 +38,20 @@ export interface ListenerInfo {
    * About says in one line what the listener is for.
    */
   about: string;
+  /**
+   * CertNotAfter is when the certificate a TLS listener serves expires:
+   * what an expiry alert watches.
+   */
+  certNotAfter?: string /* RFC 3339 */;
+  /**
+   * Handshakes and HandshakeFailures count the TLS handshakes the
+   * listener completed and those that failed since the broker started;
+   * LastFailure says why the last one failed. A rise in failures is what
+   * a handshake alert watches.
+   */
+  handshakes?: number /* int64 */;
+  handshakeFailures?: number /* int64 */;
+  lastFailure?: string;
 }
 /**
  * ConnInfo describes one connection the broker served or is serving.
