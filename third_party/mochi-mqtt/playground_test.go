@@ -99,3 +99,21 @@ func TestPubackReasonCodeSuccess(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []byte{packets.Puback << 4, 2, 0, 7}, buf, "PUBACK 0x00 with nothing inherited")
 }
+
+// authPacketHook claims to handle AUTH packets: a server with it accepts a
+// CONNECT that names an Authentication Method.
+type authPacketHook struct{ HookBase }
+
+func (h *authPacketHook) ID() string { return "auth-packets" }
+
+func (h *authPacketHook) Provides(b byte) bool { return b == OnAuthPacket }
+
+func TestAuthenticationMethodNeedsAHook(t *testing.T) {
+	pk := packets.TPacketData[packets.Connect].Get(packets.TConnectMqtt5).Packet
+	require.NotEmpty(t, pk.Properties.AuthenticationMethod)
+	s := newServer()
+	cl := &Client{Properties: ClientProperties{ProtocolVersion: 5}}
+	require.ErrorIs(t, s.validateConnect(cl, *pk), packets.ErrBadAuthenticationMethod)
+	require.NoError(t, s.AddHook(new(authPacketHook), nil))
+	require.ErrorIs(t, s.validateConnect(cl, *pk), packets.CodeSuccess)
+}

@@ -995,3 +995,13 @@ func TestStapledRevocation(t *testing.T) {
 		t.Errorf("check %+v", ch)
 	}
 }
+
+// TestAuthMethodRefused: the broker implements no enhanced authentication,
+// so a CONNECT naming a method is refused with 0x8C (MQTT 5.0 §4.12).
+func TestAuthMethodRefused(t *testing.T) {
+	e := newEnv(t)
+	_, _, err := e.dial(t, "mqtt", client.Options{AuthMethod: "SCRAM-SHA-256"})
+	if err == nil || !strings.Contains(err.Error(), "(0x8c)") {
+		t.Fatalf("error %v, want a refusal with 0x8c", err)
+	}
+}
