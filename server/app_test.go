@@ -35,6 +35,9 @@ func testConfig(t *testing.T) Config {
 	return Config{
 		Data: filepath.Join(t.TempDir(), "data"), HTTP: "127.0.0.1:0", HTTPS: "127.0.0.1:0",
 		MQTT: "127.0.0.1:0", MQTTS: "127.0.0.1:0", MTLS: "127.0.0.1:0", LessonPorts: "127.0.0.1:0", TraceLimit: 1 << 20,
+		// The limits the lessons show, as go run ./server has them (the
+		// zero value would turn them off).
+		MaxPacketSize: broker.DefaultMaxPacketSize, SessionExpiry: broker.DefaultSessionExpiry,
 	}
 }
 

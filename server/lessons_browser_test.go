@@ -137,7 +137,9 @@ func walkStep(t *testing.T, ctx context.Context, l *lessons.Lesson, s *lessons.S
 			t.Fatalf("%s: showing the solution: %v", where, err)
 		}
 	}
+	start := time.Now()
 	r := runStep(t, ctx, s.N, where)
+	t.Logf("%s: ran in %s", where, time.Since(start).Round(10*time.Millisecond))
 	if !r.OK {
 		log := lessonJS[string](t, ctx, `document.querySelector('`+sel+` [data-testid="log"]').textContent`)
 		t.Fatalf("%s: %s\nstep log:\n%s", where, r.Error, log)
