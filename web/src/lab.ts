@@ -7,6 +7,7 @@ import type { ConnectError, ConnectOptions, Connection, Field, Playground, Trace
 import type { ConnInfo } from "./gen/broker";
 import type { ConnList, ConnTrace } from "./gen/server";
 import type { Cost, Lab, Pick, RecordedConnection, Site } from "./scope";
+import { aeadOpen, hkdfExpandLabel } from "./tlscrypto";
 
 const enc = new TextEncoder();
 
@@ -79,7 +80,7 @@ const eventsOf = (from: Connection | TraceEvent[]) => (Array.isArray(from) ? fro
 
 function picks(pick: Pick | string): (e: TraceEvent) => boolean {
   const p: Pick = typeof pick === "string" ? { type: pick } : pick;
-  return (e) => e.type === p.type && (!p.side || e.side === p.side) && (!p.dir || e.dir === p.dir);
+  return (e) => (!p.type || e.type === p.type) && (!p.side || e.side === p.side) && (!p.dir || e.dir === p.dir);
 }
 
 /** What a connection cost on the wire up to CONNACK (see Cost). */
@@ -192,6 +193,8 @@ export function makeLab(pg: Playground, links: (a: HTMLAnchorElement) => void): 
       links(a);
       return a.href;
     },
+    hkdfExpandLabel,
+    aeadOpen,
   };
   return lab;
 }

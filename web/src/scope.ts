@@ -53,9 +53,9 @@ export interface Cost {
   version: string;
 }
 
-/** Which events to pick: by type, and optionally side and direction. */
+/** Which events to pick: by type (any type when left out), side and direction. */
 export interface Pick {
-  type: string;
+  type?: string;
   side?: "client" | "broker";
   dir?: "send" | "recv";
 }
@@ -103,6 +103,12 @@ export interface Lab extends Playground {
   waitForClient(clientId: string, timeoutMs: number): Promise<ConnInfo | undefined>;
   /** Offers bytes as a file download from the page (a link in the step's log). */
   download(bytes: Uint8Array, filename: string): string;
+  /** HKDF-Expand-Label(secret, label, "", length) of RFC 8446 §7.1 (hash
+   * "SHA-256" or "SHA-384"); hex in, hex out. */
+  hkdfExpandLabel(secretHex: string, label: string, length: number, hash?: string): Promise<string>;
+  /** Opens one TLS 1.3 record's encrypted part with the AEAD of a cipher
+   * suite: checks the tag and returns the plaintext, hex. */
+  aeadOpen(suite: string, keyHex: string, nonceHex: string, aadHex: string, sealedHex: string): Promise<string>;
 }
 
 /** The names a step's code sees. */
