@@ -18,7 +18,7 @@ import (
 // the broker. The server's tests check the same against the real broker.
 var knownListeners = []string{"mqtt", "mqtts", "mtls", "ws",
 	"expired", "not-yet-valid", "wrong-host", "ip-mismatch", "self-signed", "unknown-ca", "missing-intermediate",
-	"weak-key", "sha1-signature", "tls12-only", "rogue-relay", "key-rsa2048", "key-ed25519"}
+	"weak-key", "sha1-signature", "tls12-only", "rogue-relay", "key-rsa2048", "key-ed25519", "cn-only", "revoked"}
 
 // TestCourse walks the embedded lessons: every file parses, and each lesson
 // follows the course's rules.

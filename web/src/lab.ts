@@ -151,6 +151,18 @@ export function makeLab(pg: Playground, links: (a: HTMLAnchorElement) => void): 
       if (!e || !f) return "";
       return ((f.in === "plain" ? e.plain : e.bytes) ?? "").slice(2 * f.start, 2 * f.end);
     },
+    chainPEM(conn) {
+      const msg = lab.find(conn, { side: "client", dir: "recv", type: "Certificate" });
+      if (!msg) return [];
+      const raw = (f: Field) => ((f.in === "plain" ? msg.plain : msg.bytes) ?? "").slice(2 * f.start, 2 * f.end);
+      return msg.fields
+        .filter((f) => f.name === "cert_data")
+        .map((f) => {
+          const der = raw(f).match(/../g)?.map((b) => String.fromCharCode(parseInt(b, 16))).join("") ?? "";
+          const b64 = btoa(der).replace(/.{64}/g, "$&\n").trim();
+          return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+        });
+    },
     cost,
     async measure(opts: ConnectOptions, keep = false) {
       const t0 = performance.now();
@@ -193,6 +205,7 @@ export function makeLab(pg: Playground, links: (a: HTMLAnchorElement) => void): 
       links(a);
       return a.href;
     },
+    sh: (w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.split("'").join(`'\\''`)}'`),
     hkdfExpandLabel,
     aeadOpen,
   };

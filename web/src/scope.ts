@@ -91,6 +91,9 @@ export interface Lab extends Playground {
   values(e: TraceEvent | undefined, field: string): string[];
   /** The bytes of a field, as hex (from the wire, or the decrypted content). */
   fieldHex(e: TraceEvent | undefined, field: string): string;
+  /** The certificates the broker sent in conn's handshake, as PEM, its own
+   * first (empty for a resumed handshake, which has none). */
+  chainPEM(conn: Connection): string[];
   /** What conn cost on the wire up to CONNACK. */
   cost(conn: Connection): Cost;
   /** Connects with opts, measures cost(conn), and closes. keep: leave it open (as result.conn). */
@@ -101,6 +104,9 @@ export interface Lab extends Playground {
    * this client id that started after the call; resolves undefined after
    * timeoutMs. */
   waitForClient(clientId: string, timeoutMs: number): Promise<ConnInfo | undefined>;
+  /** A word for a POSIX shell command line: single-quoted when it needs
+   * quoting (as the {{x|sh}} placeholder filter does). */
+  sh(word: string): string;
   /** Offers bytes as a file download from the page (a link in the step's log). */
   download(bytes: Uint8Array, filename: string): string;
   /** HKDF-Expand-Label(secret, label, "", length) of RFC 8446 §7.1 (hash
