@@ -2,6 +2,11 @@ module github.com/mqtts-playground/playground
 
 go 1.26.8
 
+// The Go release that builds the playground: 1.26.10 fixes crypto/tls,
+// crypto/x509 and net/http vulnerabilities of 1.26.8 that the server reaches
+// (govulncheck). Older 1.26 releases still build it.
+toolchain go1.26.10
+
 require (
 	github.com/PuerkitoBio/goquery v1.13.0
 	github.com/a-h/templ v0.3.1100

@@ -2,23 +2,17 @@ package broker
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/tls"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"hash"
 	"net"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/crypto/chacha20poly1305"
+	"github.com/mqtts-playground/playground/trace/tlskeys"
 )
 
 // TLS record content types and sizes used here (RFC 8446 §5.1).
@@ -152,93 +146,32 @@ func (c *handshakeConn) sendAlert(cs tls.ConnectionState, desc byte) {
 	if cs.Version < tls.VersionTLS13 {
 		record = []byte{recordAlert, 3, 3, 0, 2, alertLevelFatal, desc}
 	} else {
-		aead, iv, err := trafficAEAD(cs.CipherSuite, c.secret)
+		keys, err := tlskeys.NewKeys13(cs.CipherSuite, c.secret, tlskeys.LabelServerTraffic)
 		if err != nil {
 			return
 		}
-		seq := sealedWith(aead, iv, c.sent)
-		inner := []byte{alertLevelFatal, desc, recordAlert}
-		header := []byte{recordAppData, 3, 3, 0, 0}
-		binary.BigEndian.PutUint16(header[3:], uint16(len(inner)+aead.Overhead()))
-		record = aead.Seal(header, nonce(iv, seq), inner, header)
+		countSealed(keys, c.sent)
+		record = keys.Seal(recordAlert, []byte{alertLevelFatal, desc})
 	}
 	if _, err := c.Conn.Write(record); err == nil {
 		c.muted = true
 	}
 }
 
-// sealedWith counts the records in sent that aead opens, in order: the
-// sequence number of the next record under that key (RFC 8446 §5.3).
-func sealedWith(aead cipher.AEAD, iv, sent []byte) uint64 {
-	var seq uint64
+// countSealed opens, in order, the records in sent that keys opens, so
+// that keys.Seq is the sequence number of the next record under that key
+// (RFC 8446 §5.3).
+func countSealed(keys *tlskeys.Keys13, sent []byte) {
 	for len(sent) >= recordHeaderLen {
 		n := int(binary.BigEndian.Uint16(sent[3:5]))
 		if len(sent) < recordHeaderLen+n {
 			break
 		}
-		header, body := sent[:recordHeaderLen], sent[recordHeaderLen:recordHeaderLen+n]
-		if header[0] == recordAppData {
-			if _, err := aead.Open(nil, nonce(iv, seq), body, header); err == nil {
-				seq++
-			}
+		if sent[0] == recordAppData {
+			keys.Open(sent[:recordHeaderLen+n]) // advances Seq when it is ours
 		}
 		sent = sent[recordHeaderLen+n:]
 	}
-	return seq
-}
-
-func nonce(iv []byte, seq uint64) []byte {
-	n := slices.Clone(iv)
-	for i := range 8 {
-		n[len(n)-1-i] ^= byte(seq >> (8 * i))
-	}
-	return n
-}
-
-// trafficAEAD derives the record protection of a TLS 1.3 traffic secret
-// (RFC 8446 §7.3).
-func trafficAEAD(suite uint16, secret []byte) (cipher.AEAD, []byte, error) {
-	var h func() hash.Hash
-	keyLen := 16
-	switch suite {
-	case tls.TLS_AES_128_GCM_SHA256:
-		h = sha256.New
-	case tls.TLS_AES_256_GCM_SHA384:
-		h, keyLen = sha512.New384, 32
-	case tls.TLS_CHACHA20_POLY1305_SHA256:
-		h, keyLen = sha256.New, chacha20poly1305.KeySize
-	default:
-		return nil, nil, errors.New("broker: unknown TLS 1.3 cipher suite")
-	}
-	if len(secret) != h().Size() {
-		return nil, nil, errors.New("broker: no traffic secret")
-	}
-	key, err := expandLabel(h, secret, "key", keyLen)
-	if err != nil {
-		return nil, nil, err
-	}
-	iv, err := expandLabel(h, secret, "iv", 12)
-	if err != nil {
-		return nil, nil, err
-	}
-	if suite == tls.TLS_CHACHA20_POLY1305_SHA256 {
-		aead, err := chacha20poly1305.New(key)
-		return aead, iv, err
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	return aead, iv, err
-}
-
-// expandLabel is HKDF-Expand-Label with an empty context (RFC 8446 §7.1).
-func expandLabel(h func() hash.Hash, secret []byte, label string, n int) ([]byte, error) {
-	label = "tls13 " + label
-	info := []byte{byte(n >> 8), byte(n), byte(len(label))}
-	info = append(append(info, label...), 0)
-	return hkdf.Expand(h, secret, string(info), n)
 }
 
 // clientAlert returns the alert a client sent in the clear, if that is what

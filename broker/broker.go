@@ -58,13 +58,19 @@ type Listener struct {
 	// broker answers ALPN "mqtt" (unless NextProtos or GetConfigForClient
 	// is set), and an error from VerifyConnection that wraps a
 	// tls.AlertError is refused with that alert (crypto/tls alone always
-	// sends bad_certificate).
+	// sends bad_certificate). A listener that asks for client
+	// certificates issues no TLS 1.2 session tickets (see noTickets12).
 	TLS *tls.Config
 	// Lesson marks a listener that is deliberately weak or broken for a
 	// lesson; it must never carry real traffic.
 	Lesson bool
 	// About says in one line what the listener is for.
 	About string
+	// Fault, for a lesson listener, is what is wrong with it on purpose.
+	// The broker's log names it for each handshake on the listener, and
+	// gives its advice instead of the generic one when the client refuses
+	// the broker.
+	Fault *explain.Fault
 	// NoTunnel keeps the listener out of reach of the byte tunnel (for
 	// listeners that are not byte streams, like MQTT over WebSocket).
 	NoTunnel bool
@@ -116,8 +122,8 @@ type Options struct {
 	SessionQueueBytes int
 	// ConnsPerAddr caps the open connections from one address (one IPv6
 	// /64) on the listeners with a TCP address (DefaultConnsPerAddr).
-	// Connections through Serve (the tunnel, WebSocket) are capped by
-	// their server, not here.
+	// Connections handed to Serve (the tunnel, WebSocket) count when their
+	// server calls Admit, as WebSocket does.
 	ConnsPerAddr int
 }
 
@@ -300,7 +306,7 @@ func (b *Broker) Listeners() []ListenerInfo {
 	defer b.mu.Unlock()
 	out := make([]ListenerInfo, 0, len(b.listeners))
 	for _, l := range b.listeners {
-		info := ListenerInfo{Name: l.Name, TLS: l.TLS != nil, Lesson: l.Lesson, About: l.About, Tunnel: !l.NoTunnel}
+		info := ListenerInfo{Name: l.Name, TLS: l.TLS != nil, Lesson: l.Lesson, About: l.About, Tunnel: !l.NoTunnel, Fault: l.Fault}
 		if l.ln != nil {
 			info.Addr = l.ln.Addr().String()
 		}
@@ -351,16 +357,12 @@ func (b *Broker) accept(l *listener) {
 			}
 			return
 		}
-		key := addrKey(c.RemoteAddr())
-		if ok, first := b.perAddr.acquire(key); !ok {
+		release, err := b.Admit("listener "+l.Name, c.RemoteAddr())
+		if err != nil {
 			c.Close()
-			if first {
-				b.log.Warn("refusing connections: too many from one address", "listener", l.Name, "address", key, "limit", b.perAddr.max,
-					"hint", "raise --max-conns-per-addr if one machine really needs more (a NAT, a load test)")
-			}
 			continue
 		}
-		go b.serve(l, c, func() { b.perAddr.release(key) })
+		go b.serve(l, c, release)
 	}
 }
 
@@ -419,6 +421,7 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 			cfg.KeyLogWriter = io.MultiWriter(conn.rec.KeyLogWriter(), cfg.KeyLogWriter)
 		}
 		hc.configure(cfg)
+		noTickets12(cfg)
 		tc := tls.Server(hc, cfg)
 		ctx, cancel := context.WithTimeout(context.Background(), b.opts.HandshakeTimeout)
 		err := tc.HandshakeContext(ctx)
@@ -430,20 +433,23 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 				err = &clientAlertError{alert: a, err: err}
 				note = "the client sent its alert unencrypted, which crypto/tls reads as a bad record; the alert is decoded from the bytes received"
 			}
-			conn.update(func(i *ConnInfo) { i.Err = err.Error() })
 			l.failures.Add(1)
 			why := err.Error()
 			l.lastFailure.Store(&why)
 			ex := explain.Broker(err)
-			fix := ex.Fix["mosquitto"]
-			if fix == "" {
-				fix = ex.Fix["broker"]
+			if l.Fault != nil {
+				ex = l.Fault.OnBroker(err)
 			}
+			conn.update(func(i *ConnInfo) { i.Err = joinWords(ex.Cause, ex.Detail) })
 			msg := "TLS handshake failed"
 			if ex.Cause != msg {
 				msg += ": " + ex.Cause
 			}
-			attrs := []any{"listener", l.Name, "remote", remote, "detail", ex.Detail, "why", ex.Why, "fix", fix, "err", err}
+			attrs := []any{"listener", l.Name, "remote", remote}
+			if l.Fault != nil {
+				attrs = append(attrs, "fault", l.Fault.What)
+			}
+			attrs = append(attrs, "detail", ex.Detail, "why", ex.Why, "fix", fixFor(ex), "err", err)
 			if note != "" {
 				attrs = append(attrs, "note", note)
 			}
@@ -451,6 +457,11 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 			return fmt.Errorf("broker: %s: TLS handshake with %s: %w", l.Name, remote, err)
 		}
 		l.handshakes.Add(1)
+		if l.Fault != nil {
+			// A lesson listener: say what the client accepted.
+			ex := l.Fault.OnBroker(nil)
+			b.log.Info("lesson listener: "+ex.Cause, "listener", l.Name, "remote", remote, "fault", l.Fault.What, "why", ex.Why, "fix", fixFor(ex))
+		}
 		end.setTLS(tc)
 		st := tc.ConnectionState()
 		conn.update(func(i *ConnInfo) {
@@ -473,7 +484,7 @@ func (b *Broker) serve(l *listener, raw net.Conn, closed func()) error {
 	c.SetDeadline(time.Now().Add(b.opts.HandshakeTimeout))
 	err := b.mq.EstablishConnection(l.Name, &brokerConn{Conn: c, info: conn, end: end})
 	if err != nil && !errors.Is(err, io.EOF) {
-		conn.update(func(i *ConnInfo) { i.Err = err.Error() })
+		conn.update(func(i *ConnInfo) { i.Err = explain.Ended(err, "the client") })
 		if errors.Is(err, packets.ErrPacketTooLarge) {
 			b.log.Info("refused a packet over the maximum packet size", "listener", l.Name, "remote", remote,
 				"limit", b.mq.Options.Capabilities.MaximumPacketSize, "hint", "raise --max-packet-size if clients really send larger messages")
@@ -527,6 +538,23 @@ func (b *Broker) Close() error {
 		e.raw.Close()
 	}
 	return b.mq.Close()
+}
+
+// fixFor is the fix a log line gives: mosquitto's, as the command-line
+// client people reach for, else the broker's.
+func fixFor(ex explain.Explanation) string {
+	if fix := ex.Fix["mosquitto"]; fix != "" {
+		return fix
+	}
+	return ex.Fix["broker"]
+}
+
+// joinWords is "cause: detail", or the cause alone.
+func joinWords(cause, detail string) string {
+	if detail == "" {
+		return cause
+	}
+	return cause + ": " + detail
 }
 
 // levelFilter drops records below a level.

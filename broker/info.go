@@ -1,6 +1,10 @@
 package broker
 
-import "time"
+import (
+	"time"
+
+	"github.com/mqtts-playground/playground/trace/explain"
+)
 
 // The broker's descriptions of its listeners and connections. They reach
 // the page as JSON (GET /healthz, GET /trace): web/src/gen/broker.ts is
@@ -35,6 +39,8 @@ type ListenerInfo struct {
 	Handshakes        int64  `json:"handshakes,omitempty"`
 	HandshakeFailures int64  `json:"handshakeFailures,omitempty"`
 	LastFailure       string `json:"lastFailure,omitempty"`
+	// Fault, for a lesson listener, is what is wrong with it on purpose.
+	Fault *explain.Fault `json:"fault,omitempty"`
 }
 
 // ConnInfo describes one connection the broker served or is serving.

@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -21,6 +23,31 @@ func addrKey(a net.Addr) string {
 		return ip4.String()
 	}
 	return (&net.IPNet{IP: ta.IP.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
+}
+
+// ErrTooManyConns is returned by Admit for an address that has as many
+// connections open as Options.ConnsPerAddr allows.
+var ErrTooManyConns = errors.New("broker: too many connections from one address")
+
+// Admit counts a new connection from remote against Options.ConnsPerAddr;
+// via names the way it came in, for the log. The listeners with a TCP
+// address do it for each connection they accept; a server that hands
+// connections to Serve (the tunnel, MQTT over WebSocket) calls it before
+// accepting one, so one address's connections count together however they
+// come. On success, release must be called once the connection ends. The
+// first refusal of an address since it was last under the limit is logged.
+func (b *Broker) Admit(via string, remote net.Addr) (release func(), err error) {
+	key := addrKey(remote)
+	ok, first := b.perAddr.acquire(key)
+	if !ok {
+		if first {
+			b.log.Warn("refusing connections: too many from one address", "via", via, "address", key, "limit", b.perAddr.max,
+				"hint", "raise --max-conns-per-addr if one machine really needs more (a NAT, a load test)")
+		}
+		return nil, fmt.Errorf("%w (%s has %d open; the limit is --max-conns-per-addr)", ErrTooManyConns, key, b.perAddr.max)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { b.perAddr.release(key) }) }, nil
 }
 
 // addrLimiter counts open connections per address.

@@ -321,8 +321,8 @@ func TestClientAlertNamed(t *testing.T) {
 		cs := b.Conns()
 		return len(cs) > 0 && cs[0].Err != ""
 	})
-	if ci := b.Conns()[0]; ci.Err != "remote error: tls: unknown certificate authority" {
-		t.Errorf("ConnInfo.Err %q, want the client's alert named", ci.Err)
+	if ci := b.Conns()[0]; ci.Err != `the client rejected the broker's certificate: it sent the alert "unknown certificate authority"` {
+		t.Errorf("ConnInfo.Err %q, want the client's alert named in plain words", ci.Err)
 	}
 	mu.Lock()
 	log := logged.String()

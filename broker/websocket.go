@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -25,12 +26,28 @@ func (b *Broker) WebSocket(name string) http.Handler {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
 		}
+		release, err := b.Admit(name, RemoteAddr(r))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusTooManyRequests)
+			return
+		}
+		defer release()
 		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return // Upgrade has answered the client
 		}
 		b.Serve(name, &wsConn{ws: c})
 	})
+}
+
+// RemoteAddr is the address a request came from, as Admit takes it (nil
+// when it does not parse, which Admit does not count).
+func RemoteAddr(r *http.Request) net.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return nil
+	}
+	return net.TCPAddrFromAddrPort(ap)
 }
 
 // wsConn turns binary WebSocket messages into a byte stream.

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,8 +34,22 @@ type App struct {
 	course *lessons.Course
 
 	httpAddr, httpsAddr string
+	webCert             *x509.Certificate // the --tls-cert leaf, if given
+	readOnly            error             // why the data folder cannot be written; nil if it can
 	servers             []*http.Server
 }
+
+// httpTimeouts bound how long the web server waits for a client. Streams
+// (the tunnel, MQTT over WebSocket, server-sent events) lift the read and
+// write deadlines for themselves (see liftDeadlines).
+type httpTimeouts struct {
+	header time.Duration // to read a request's headers
+	read   time.Duration // to read a whole request, body included
+	write  time.Duration // to write a response
+	idle   time.Duration // a kept-alive connection waits for the next request
+}
+
+var defaultHTTPTimeouts = httpTimeouts{header: 10 * time.Second, read: 30 * time.Second, write: 2 * time.Minute, idle: 2 * time.Minute}
 
 // newApp creates the CA (or loads it), opens the broker listeners and the
 // web servers. assets may be nil only in tests that do not load the page.
@@ -53,13 +69,23 @@ func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error
 		}
 		log.Info("issuing from an existing CA", "ca", a.ca.Intermediate.Subject.CommonName, "file", cfg.CACert)
 	} else {
-		var created bool
-		if a.ca, created, err = pki.LoadOrCreate(cfg.Data); err != nil {
+		var rep pki.Report
+		if a.ca, rep, err = pki.LoadOrCreateWith(cfg.Data, pki.Options{NewIntermediate: cfg.NewIntermediate}); err != nil {
 			return nil, err
 		}
-		if created {
+		if rep.Created {
 			log.Info("created a new local CA", "folder", cfg.Data)
 		}
+		if rep.NewIntermediate && !rep.Created {
+			log.Warn("made a new intermediate CA: client certificates issued by the old one no longer verify", "folder", cfg.Data)
+		}
+		for _, w := range rep.Warnings {
+			log.Warn("data folder: "+w, "folder", cfg.Data)
+		}
+	}
+	if a.readOnly = checkWritable(a.ca.Dir()); a.readOnly != nil {
+		log.Warn("the data folder cannot be written: revoking, the CRL and rotating the broker certificate will answer 503 until it can",
+			"folder", a.ca.Dir(), "err", a.readOnly)
 	}
 	extra := slices.Clone(cfg.SANs)
 	if cfg.ListenAll {
@@ -203,12 +229,20 @@ func (a *App) webTLS() (*tls.Config, error) {
 			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 		}
 		cfg.GetCertificate, cfg.Certificates = nil, []tls.Certificate{c}
+		a.webCert = c.Leaf
 	}
 	return cfg, nil
 }
 
 func (a *App) serve(ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
+	t := a.cfg.timeouts
+	if t == (httpTimeouts{}) {
+		t = defaultHTTPTimeouts
+	}
+	// Handler panics are logged by recoverPanics; what is left for
+	// ErrorLog is mostly clients that hang up mid-handshake.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
 	a.servers = append(a.servers, srv)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -230,6 +264,20 @@ func (a *App) Close() error {
 		return a.broker.Close()
 	}
 	return nil
+}
+
+// writable says why the data folder cannot be written, as found at start;
+// nil when it can.
+func (a *App) writable() error { return a.readOnly }
+
+// checkWritable tries to write a file in dir.
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // caFile is where the CA certificate lives on this machine.

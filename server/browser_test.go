@@ -678,7 +678,7 @@ func TestBrowserHexViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := evalJS[map[string]any](t, ctx, `(() => {
-		const start = Number(document.querySelector('[data-testid="field"][data-name="random"] .range').textContent.split("–")[0]);
+		const start = Number(document.querySelector('[data-testid="field"][data-name="random"] .range').dataset.start);
 		const cell = document.querySelector('[data-testid="hex"] .b[data-i="' + (start + 3) + '"]');
 		cell.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
 		return {row: document.querySelector('[data-testid="field"][data-name="random"]').classList.contains("hl"),

@@ -33,6 +33,10 @@ type Config struct {
 	CAKey       string
 	LessonPorts string
 	Token       string
+	TokenFile   string
+	// NewIntermediate allows a new intermediate CA when half of the old
+	// one is missing (see pki.Options).
+	NewIntermediate bool
 
 	// Broker limits (0: no limit); see broker.Options.
 	MaxPacketSize     int
@@ -40,6 +44,14 @@ type Config struct {
 	SessionQueue      int
 	SessionQueueBytes int
 	MaxConnsPerAddr   int
+
+	// tokenInArgs is set when the instructor token was given on the
+	// command line, which every local user can read (/proc/PID/cmdline).
+	tokenInArgs bool
+
+	// timeouts of the web server; zero: defaultHTTPTimeouts (tests
+	// shorten them).
+	timeouts httpTimeouts
 }
 
 // listFlag is a repeatable, comma-separated flag.
@@ -74,6 +86,16 @@ func defaultDataDir() string {
 	return ".mqtts-playground"
 }
 
+// placeholders name what --help shows after each flag that takes a value:
+// "--mqtts HOST:PORT" says more than the Go type "--mqtts string".
+var placeholders = map[string]string{
+	"data": "FOLDER", "http": "HOST:PORT", "https": "HOST:PORT", "tls-cert": "FILE", "tls-key": "FILE",
+	"mqtt": "HOST:PORT", "mqtts": "HOST:PORT", "mtls": "HOST:PORT", "san": "NAMES", "ca-cert": "FILE", "ca-key": "FILE",
+	"lesson-ports": "HOST:PORT", "instructor-token": "TOKEN", "instructor-token-file": "FILE", "trace-limit": "BYTES",
+	"max-packet-size": "BYTES", "session-expiry": "DURATION", "session-queue": "COUNT", "session-queue-bytes": "BYTES",
+	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER",
+}
+
 // parseConfig reads flags, then environment variables for flags not given.
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	var c Config
@@ -92,7 +114,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.CACert, "ca-cert", "", "PEM certificate of an existing CA to issue from, instead of the local CA in --data (with --ca-key)")
 	fs.StringVar(&c.CAKey, "ca-key", "", "PEM private key for --ca-cert")
 	fs.StringVar(&c.LessonPorts, "lesson-ports", "127.0.0.1:8900", "address of the first lesson listener (deliberately broken certificates); the others take the next ports in turn (\"off\": reachable only through the page's tunnel)")
-	fs.StringVar(&c.Token, "instructor-token", "", "secret that lets an instructor revoke any client certificate (Authorization: Bearer TOKEN on POST /pki/revoke)")
+	fs.StringVar(&c.Token, "instructor-token", "", "secret that lets an instructor revoke any client certificate, rotate the broker certificate and read every connection's TLS secrets (Authorization: Bearer TOKEN); without one only requests from this machine may. Prefer the environment variable or --instructor-token-file: every local user can read a process's flags")
+	fs.StringVar(&c.TokenFile, "instructor-token-file", "", "file holding the instructor token (its first line)")
+	fs.BoolVar(&c.NewIntermediate, "new-intermediate", false, "make a new intermediate CA when the data folder holds only half of one (its certificate or its key); the half left is kept, renamed. Client certificates issued by the old one stop verifying")
 	fs.IntVar(&c.TraceLimit, "trace-limit", 1<<20, "bytes recorded per broker connection for its trace (negative: record nothing)")
 	fs.IntVar(&c.MaxPacketSize, "max-packet-size", broker.DefaultMaxPacketSize, "largest MQTT packet the broker accepts, in bytes; a larger one ends the connection (0: no limit)")
 	fs.DurationVar(&c.SessionExpiry, "session-expiry", broker.DefaultSessionExpiry, "longest time the session of a disconnected client is kept, whatever it asks for (0: no limit)")
@@ -112,7 +136,13 @@ Every flag can also be set with an environment variable, shown in brackets.
 `)
 		fs.VisitAll(func(f *flag.Flag) {
 			name, usage := flag.UnquoteUsage(f)
-			fmt.Fprintf(out, "  --%s %s  [%s]\n    \t%s", f.Name, name, envName(f.Name), usage)
+			if p, ok := placeholders[f.Name]; ok {
+				name = p
+			}
+			if name != "" {
+				name = " " + name
+			}
+			fmt.Fprintf(out, "  --%s%s  [%s]\n    \t%s", f.Name, name, envName(f.Name), usage)
 			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
 				fmt.Fprintf(out, " (default %q)", f.DefValue)
 			}
@@ -127,6 +157,7 @@ Every flag can also be set with an environment variable, shown in brackets.
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	c.tokenInArgs = set["instructor-token"]
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		if set[f.Name] {
@@ -148,6 +179,19 @@ Every flag can also be set with an environment variable, shown in brackets.
 				_, port, _ := net.SplitHostPort(*addr)
 				*addr = ":" + port
 			}
+		}
+	}
+	if c.TokenFile != "" {
+		if c.Token != "" {
+			return c, errors.New("--instructor-token and --instructor-token-file: give one")
+		}
+		b, err := os.ReadFile(c.TokenFile)
+		if err != nil {
+			return c, fmt.Errorf("--instructor-token-file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		if c.Token = strings.TrimSpace(line); c.Token == "" {
+			return c, fmt.Errorf("--instructor-token-file: %s holds no token on its first line", c.TokenFile)
 		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/mqtts-playground/playground/broker"
@@ -18,23 +20,26 @@ import (
 func (a *App) routes() http.Handler {
 	assets := assetURLs(a.assets)
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", newIndexPage(assets, a.listeners, a.caFile()))
+	mux.Handle("GET /{$}", newIndexPage(assets, a.listeners))
 	mux.Handle("GET /healthz", newHealthz(a.listeners, Health{HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names}))
 	mux.Handle("GET /ca.pem", newCACert(a.ca.RootPEM()))
-	newPKIAPI(a.ca, a.rot, a.names, a.cfg.Token, a.log).register(mux)
-	mux.Handle("GET /tunnel", newTunnel(a.broker, 1024))
-	mux.Handle("GET /mqtt", a.broker.WebSocket("ws"))
-	traces := newTraceAPI(a.broker)
+	boss := instructor{token: a.cfg.Token}
+	newPKIAPI(a.ca, a.rot, a.names, boss, a.log).withWritable(a.writable).register(mux)
+	mux.Handle("GET /tunnel", streaming(newTunnel(a.broker, 1024, a.log)))
+	mux.Handle("GET /mqtt", streaming(a.broker.WebSocket("ws")))
+	traces := newTraceAPI(a.broker, boss, a.log).limitViewers(1024, a.cfg.MaxConnsPerAddr)
 	if a.assets != nil {
 		traces.withPage(newTracePage(assets))
 	}
 	traces.register(mux)
 	mux.Handle("GET /replay", newReplayPage(assets))
 	newLessonPages(a.course, assets, a.listeners).withVars(a.lessonVars).register(mux)
+	mux.Handle("GET /favicon.svg", newFavicon())
+	mux.Handle("GET /favicon.ico", newFavicon())
 	if a.assets != nil {
 		mux.Handle("GET "+web.Prefix, a.assets)
 	}
-	return mux
+	return a.guard(mux)
 }
 
 // assetURLs are the URLs of the page bundle every page loads; none when the
@@ -105,24 +110,43 @@ func (c *caCert) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type indexPage struct {
 	assets    pages.Assets
 	listeners func() []broker.ListenerInfo
-	caFile    string // the CA certificate's path on this machine
 }
 
-func newIndexPage(assets pages.Assets, listeners func() []broker.ListenerInfo, caFile string) *indexPage {
-	return &indexPage{assets: assets, listeners: listeners, caFile: caFile}
+func newIndexPage(assets pages.Assets, listeners func() []broker.ListenerInfo) *indexPage {
+	return &indexPage{assets: assets, listeners: listeners}
+}
+
+// mainListenerWhat says in a few words what the main listeners are; a
+// lesson listener's words are its fault's.
+var mainListenerWhat = map[string]string{
+	"mqtt":  "plain MQTT, no TLS",
+	"mqtts": "MQTT over TLS",
+	"mtls":  "MQTT over TLS, client certificate required",
+	"ws":    "MQTT over WebSocket, at /mqtt",
 }
 
 func (h *indexPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !needAssets(w, h.assets) {
 		return
 	}
-	d := pages.Index{Assets: h.assets, CAFile: h.caFile}
+	// Commands name the host this page was reached by: a device that
+	// reached the page can reach the broker there too.
+	vars := requestVars(r)
+	near := vars["host"]
+	d := pages.Index{Assets: h.assets, CAURL: vars["ca.url"]}
 	for _, l := range h.listeners() {
-		d.Listeners = append(d.Listeners, pages.Listener{Name: l.Name, Addr: l.Addr, TLS: l.TLS, MTLS: l.MTLS, Lesson: l.Lesson, About: l.About})
+		_, port := dialHost(strings.TrimSuffix(l.Addr, "/mqtt"), near)
+		what := mainListenerWhat[l.Name]
+		if l.Fault != nil {
+			what = l.Fault.What
+			d.LessonListeners++
+		}
+		if what == "" {
+			what = l.About
+		}
+		d.Listeners = append(d.Listeners, pages.Listener{Name: l.Name, Addr: l.Addr, Port: port, TLS: l.TLS, MTLS: l.MTLS, Lesson: l.Lesson, About: l.About, What: what})
 		if l.Name == "mqtts" {
-			// Listening everywhere: tell devices the name they used to reach this page.
-			near, _ := requestHost(r)
-			d.MQTTSHost, d.MQTTSPort = dialHost(l.Addr, strings.Trim(near, "[]"))
+			d.MQTTSHost, d.MQTTSPort = dialHost(l.Addr, near)
 		}
 	}
 	render(w, http.StatusOK, pages.IndexPage(d), r)
@@ -131,14 +155,20 @@ func (h *indexPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // tunnel carries a browser's bytes to one of the broker's named listeners
 // over a WebSocket. It reaches nothing else: the name is looked up among the
 // broker's listeners and the bytes go to the listener's pipeline in
-// process, never to a host or port the client chooses.
+// process, never to a host or port the client chooses. At most max tunnels
+// are open at once, and each counts against the broker's limit of
+// connections per address (--max-conns-per-addr).
 type tunnel struct {
 	b      *broker.Broker
+	log    *slog.Logger
 	active atomic.Int64
 	max    int64
+	warn   *logEvery
 }
 
-func newTunnel(b *broker.Broker, max int64) *tunnel { return &tunnel{b: b, max: max} }
+func newTunnel(b *broker.Broker, max int64, log *slog.Logger) *tunnel {
+	return &tunnel{b: b, max: max, log: log, warn: newLogEvery(time.Minute)}
+}
 
 func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("to")
@@ -152,10 +182,19 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if t.active.Add(1) > t.max {
 		t.active.Add(-1)
+		if t.warn.allow("all") {
+			t.log.Warn("refusing tunnels: too many open", "limit", t.max)
+		}
 		http.Error(w, "tunnel: too many open tunnels, try again later", http.StatusServiceUnavailable)
 		return
 	}
 	defer t.active.Add(-1)
+	release, err := t.b.Admit("tunnel to "+name, broker.RemoteAddr(r))
+	if err != nil {
+		http.Error(w, "tunnel: "+err.Error(), http.StatusTooManyRequests)
+		return
+	}
+	defer release()
 	ws, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return // Accept has answered

@@ -90,23 +90,26 @@ func TestHandlers(t *testing.T) {
 			target: "/healthz", status: 200,
 			headers: map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"},
 			body:    []string{`"listeners":[{"name":"mqtt","addr":"127.0.0.1:1883"`, `"http":"127.0.0.1:8080","https":"127.0.0.1:8443","names":["localhost"]}`}},
+		{name: "favicon", h: newFavicon(), target: "/favicon.ico", status: 200,
+			headers: map[string]string{"Content-Type": "image/svg+xml"},
+			body:    []string{"<svg ", "</svg>"}},
 		{name: "ca.pem", h: newCACert([]byte(pem)), target: "/ca.pem", status: 200,
 			headers: map[string]string{"Content-Type": "application/x-pem-file", "Content-Disposition": `inline; filename="ca.pem"`},
 			body:    []string{pem}},
 
-		{name: "index", h: newIndexPage(assets, listeners("127.0.0.1:8883"), "/data/ca.pem"), target: "/", host: "trainer.lan:8080", status: 200,
+		{name: "index", h: newIndexPage(assets, listeners("127.0.0.1:8883")), target: "/", host: "trainer.lan:8080", status: 200,
 			headers: map[string]string{"Content-Type": html},
-			html:    map[string]string{`[data-testid="cli"] code`: "mosquitto_sub -h 127.0.0.1 -p 8883 --cafile /data/ca.pem"}},
-		{name: "index, listening everywhere: the name the page was reached by", h: newIndexPage(assets, listeners(":8883"), "/data/ca.pem"),
+			html:    map[string]string{`[data-testid="cli"] code`: "curl -O http://trainer.lan:8080/ca.pem\nmosquitto_sub -h 127.0.0.1 -p 8883 --cafile ca.pem"}},
+		{name: "index, listening everywhere: the name the page was reached by", h: newIndexPage(assets, listeners(":8883")),
 			target: "/", host: "trainer.lan:8080", status: 200,
 			html: map[string]string{`[data-testid="cli"] code`: "mosquitto_sub -h trainer.lan -p 8883 "}},
-		{name: "index, listening everywhere, reached by IPv6", h: newIndexPage(assets, listeners("[::]:8883"), "/data/ca.pem"),
+		{name: "index, listening everywhere, reached by IPv6", h: newIndexPage(assets, listeners("[::]:8883")),
 			target: "/", host: "[fd00::5]:8080", status: 200,
-			html: map[string]string{`[data-testid="cli"] code`: "mosquitto_sub -h fd00::5 -p 8883 "}},
-		{name: "index, listening everywhere, odd Host header", h: newIndexPage(assets, listeners("0.0.0.0:8883"), "/data/ca.pem"),
+			html: map[string]string{`[data-testid="cli"] code`: "curl -O http://[fd00::5]:8080/ca.pem\nmosquitto_sub -h fd00::5 -p 8883 "}},
+		{name: "index, listening everywhere, odd Host header", h: newIndexPage(assets, listeners("0.0.0.0:8883")),
 			target: "/", host: "<x>:80", status: 200,
 			html: map[string]string{`[data-testid="cli"] code`: "mosquitto_sub -h localhost -p 8883 "}},
-		{name: "index without assets", h: newIndexPage(pages.Assets{}, listeners("127.0.0.1:8883"), ""), target: "/", status: 503,
+		{name: "index without assets", h: newIndexPage(pages.Assets{}, listeners("127.0.0.1:8883")), target: "/", status: 503,
 			body: []string{"without web assets"}},
 
 		{name: "trace page", h: newTracePage(assets), target: "/trace", status: 200,
@@ -133,7 +136,7 @@ func TestPageAssets(t *testing.T) {
 	assets := pages.Assets{Script: "/assets/app-1.js", Style: "/assets/app-1.css", Wasm: "/assets/client-1.wasm"}
 	none := func() []broker.ListenerInfo { return nil }
 	for name, h := range map[string]http.Handler{
-		"/":       newIndexPage(assets, none, ""),
+		"/":       newIndexPage(assets, none),
 		"/trace":  newTracePage(assets),
 		"/replay": newReplayPage(assets),
 	} {
@@ -158,7 +161,7 @@ func TestCSRRateLimitPerClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPKIAPI(ca, nil, nil, "", slog.New(slog.DiscardHandler))
+	p := newPKIAPI(ca, nil, nil, instructor{}, slog.New(slog.DiscardHandler))
 	mux := http.NewServeMux()
 	p.register(mux)
 	csr := func(remote string, status int, headers map[string]string, body ...string) handlerCase {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/broker/pki"
+	"github.com/mqtts-playground/playground/trace/explain"
 )
 
 // RogueRelay is the name of the man-in-the-middle lesson listener.
@@ -60,6 +61,11 @@ func (a *App) addLessonListeners() error {
 			return err
 		}
 		l := broker.Listener{Name: name, Addr: addr, Lesson: true}
+		fault, ok := explain.LessonFault(name)
+		if !ok {
+			return fmt.Errorf("lesson listener %q has no fault described in trace/explain", name)
+		}
+		l.Fault = &fault
 		if kt, ok := keyListeners[name]; ok {
 			cert, err := a.ca.Issue(pki.Leaf{CommonName: "MQTTS Playground broker (" + kt + ")", Names: a.names, Server: true, KeyType: kt})
 			if err != nil {

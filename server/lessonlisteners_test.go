@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net"
 	"os/exec"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/trace/explain"
 	"github.com/mqtts-playground/playground/wasm/client"
 )
 
@@ -191,6 +196,82 @@ func TestLessonListenersOpenSSL(t *testing.T) {
 			t.Logf("%s: %v\n%s", tt.listener, err, out)
 			if (err == nil) != tt.ok || !strings.Contains(string(out), tt.say) {
 				t.Errorf("mosquitto_pub on %s: error %v, want success %v and %q in its output", tt.listener, err, tt.ok, tt.say)
+			}
+		})
+	}
+}
+
+// logLines collects what the app logs, for tests that read it.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, strings.Split(strings.TrimSpace(string(p)), "\n")...)
+	return len(p), nil
+}
+
+// about returns the lines with attribute listener=name.
+func (l *logLines) about(name string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, s := range l.lines {
+		if strings.Contains(s, " listener="+name+" ") || strings.Contains(s, ` listener="`+name+`"`) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// faultAttr is the fault attribute of a log line.
+var faultAttr = regexp.MustCompile(` fault="([^"]*)"`)
+
+// The broker's log line of a handshake on each lesson listener names that
+// listener's own fault, and gives its advice rather than the generic
+// "give the client the broker's CA".
+func TestLessonListenerLogNamesFault(t *testing.T) {
+	var logs logLines
+	cfg := testConfig(t)
+	app, err := newApp(cfg, nil, slog.New(slog.NewTextHandler(io.MultiWriter(&logs, testLogWriter{t}), nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Close() })
+	if len(explain.Faults) != len(lessonListenerNames()) {
+		t.Fatalf("%d faults for %d lesson listeners", len(explain.Faults), len(lessonListenerNames()))
+	}
+	for _, tt := range lessonCases {
+		t.Run(tt.listener, func(t *testing.T) {
+			own, ok := explain.LessonFault(tt.listener)
+			if !ok {
+				t.Fatalf("no fault for %s", tt.listener)
+			}
+			if l := app.listener(t, tt.listener); l.Fault == nil || *l.Fault != own {
+				t.Errorf("GET /healthz gives %s the fault %+v, want %+v", tt.listener, l.Fault, own)
+			}
+			dialTunnel(t, app, tt.listener, client.Options{TLS: &client.TLSOptions{ServerName: "localhost", CAPEM: string(app.ca.RootPEM())}})
+			var lines []string
+			deadline := time.Now().Add(5 * time.Second)
+			for len(lines) == 0 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+				lines = logs.about(tt.listener)
+			}
+			if len(lines) == 0 {
+				t.Fatalf("the broker logged nothing about %s", tt.listener)
+			}
+			line := lines[0]
+			if m := faultAttr.FindStringSubmatch(line); m == nil || m[1] != own.What {
+				t.Errorf("log line does not name the fault %q:\n%s", own.What, line)
+			}
+			if !strings.Contains(line, own.Advice) {
+				t.Errorf("log line lacks the fault's advice %q:\n%s", own.Advice, line)
+			}
+			if tt.cause != "" && (!strings.Contains(line, "TLS handshake failed") || strings.Contains(line, "Most often the client does not have the broker's CA")) {
+				t.Errorf("a refused handshake logged with the generic advice:\n%s", line)
 			}
 		})
 	}

@@ -130,9 +130,18 @@ func certName(host string, names []string) string {
 }
 
 func (p *lessonPages) register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /lessons", p.courseMap)
-	mux.HandleFunc("GET /lessons/{$}", p.courseMap)
-	mux.HandleFunc("GET /lessons/{id}", p.lesson)
+	mux.Handle("GET /lessons", lessonCSP(p.courseMap))
+	mux.Handle("GET /lessons/{$}", lessonCSP(p.courseMap))
+	mux.Handle("GET /lessons/{id}", lessonCSP(p.lesson))
+}
+
+// lessonCSP gives a lesson page its content security policy, which lets
+// the page script run the steps' code (see cspLessons).
+func lessonCSP(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", cspLessons)
+		h(w, r)
+	})
 }
 
 // coursePath is one of the course map's three paths.

@@ -13,8 +13,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -37,6 +40,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.tokenInArgs {
+		log.Warn("the instructor token is on the command line, where every user of this machine can read it (ps, /proc); pass it as PLAYGROUND_INSTRUCTOR_TOKEN or with --instructor-token-file")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -64,37 +70,74 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // loadAssets uses the assets embedded in this binary, or builds them from
-// the source tree.
+// the source tree. Building takes a minute the first time and a moment
+// after that (go build's cache): it is announced only when it takes long.
 func loadAssets(ctx context.Context, cfg Config, log *slog.Logger) (*web.Assets, error) {
 	if embedded != nil && cfg.BuildAssets == "" {
 		return web.Load(embedded)
 	}
-	log.Info("building the web page and the Go wasm client (the first run takes a minute)")
-	return web.Build(ctx, web.Options{Dev: cfg.Dev, Log: func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }})
+	slow := time.AfterFunc(2*time.Second, func() {
+		log.Info("building the web page and the Go wasm client (the first run takes a minute)")
+	})
+	defer slow.Stop()
+	return web.Build(ctx, web.Options{Dev: cfg.Dev, Log: func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) }})
 }
 
 func (a *App) printBanner(w io.Writer, took time.Duration) {
 	fmt.Fprintf(w, "\nMQTTS Playground is ready (%s).\n\n", took.Round(100*time.Millisecond))
+	page := ""
 	if a.httpAddr != "" {
-		fmt.Fprintf(w, "  Open   %s\n", urlFor("http", a.httpAddr))
+		page = urlFor("http", a.httpAddr)
+		fmt.Fprintf(w, "  Open   %s\n", page)
 	}
 	if a.httpsAddr != "" {
-		fmt.Fprintf(w, "  or     %s  (trust the CA below first)\n", urlFor("https", a.httpsAddr))
+		if page == "" {
+			page = urlFor("https", a.httpsAddr)
+			fmt.Fprintf(w, "  Open   %s  (trust the CA below first)\n", page)
+		} else {
+			fmt.Fprintf(w, "  or     %s  (trust the CA below first)\n", urlFor("https", a.httpsAddr))
+		}
 	}
 	fmt.Fprintln(w)
+	var lessonPorts []int
+	lessons := 0
+	var mqtts string
 	for _, l := range a.listeners() {
+		if l.Lesson {
+			lessons++
+			if _, port, err := net.SplitHostPort(l.Addr); err == nil {
+				if p, err := strconv.Atoi(port); err == nil {
+					lessonPorts = append(lessonPorts, p)
+				}
+			}
+			continue
+		}
 		addr := l.Addr
 		if addr == "" {
-			addr = "(tunnel only)"
+			addr = "(through the page only)"
 		}
-		fmt.Fprintf(w, "  %-6s %-24s %s\n", l.Name, addr, l.About)
-	}
-	fmt.Fprintf(w, "\n  CA certificate: %s\n", a.caFile())
-	for _, l := range a.listeners() {
-		if l.Name == "mqtts" && l.Addr != "" {
-			host, port := dialHost(l.Addr, "")
-			fmt.Fprintf(w, "  Try:  mosquitto_sub -h %s -p %s --cafile %s -t 'x/#' -v\n", host, port, a.caFile())
+		if l.Name == "mqtts" {
+			mqtts = l.Addr
 		}
+		fmt.Fprintf(w, "  %-8s %-24s %s\n", l.Name, addr, mainListenerWhat[l.Name])
 	}
-	fmt.Fprintln(w)
+	if lessons > 0 {
+		where := "(through the page only)"
+		if len(lessonPorts) > 0 {
+			slices.Sort(lessonPorts)
+			host, _ := dialHost(a.cfg.LessonPorts, "")
+			where = fmt.Sprintf("%s:%d-%d", host, lessonPorts[0], lessonPorts[len(lessonPorts)-1])
+		}
+		read := "README.md, \"Lesson listeners\""
+		if page != "" {
+			read = page + "lessons"
+		}
+		fmt.Fprintf(w, "  %-8s %-24s %d listeners broken on purpose; read about them at %s\n", "lessons", where, lessons, read)
+	}
+	if mqtts != "" && page != "" {
+		host, port := dialHost(mqtts, "")
+		fmt.Fprintf(w, "\n  Try:   curl -O %sca.pem\n", page)
+		fmt.Fprintf(w, "         mosquitto_sub -h %s -p %s --cafile ca.pem -t 'x/#' -v\n", host, port)
+	}
+	fmt.Fprintf(w, "\n  The CA certificate is also in %s\n\n", a.caFile())
 }

@@ -35,8 +35,19 @@ func TestIndexPage(t *testing.T) {
 	}
 	cli := doc.Find(`[data-testid="cli"] code`).Text()
 	host, port := "127.0.0.1", app.listener(t, "mqtts").Addr[len("127.0.0.1:"):]
-	if want := "mosquitto_sub -h " + host + " -p " + port + " --cafile " + app.caFile(); !strings.Contains(cli, want) {
+	if want := "curl -O http://" + app.httpAddr + "/ca.pem\nmosquitto_sub -h " + host + " -p " + port + " --cafile ca.pem"; !strings.Contains(cli, want) {
 		t.Errorf("CLI hint %q lacks %q", cli, want)
+	}
+	if strings.Contains(string(body), app.caFile()) {
+		t.Error("the page names the CA file's path on the server's disk")
+	}
+	// The listener table: every listener, lesson listeners by their fault.
+	rows := map[string]string{}
+	doc.Find(`[data-testid="listener-info"]`).Each(func(_ int, s *goquery.Selection) {
+		rows[s.AttrOr("data-name", "")] = s.Find("td").Eq(2).Text()
+	})
+	if len(rows) != len(names) || rows["expired"] != "expired certificate" || rows["mtls"] == "" {
+		t.Errorf("listener table %v", rows)
 	}
 	// The script, style and wasm URLs it names are served, with the right types.
 	script := doc.Find("script[data-wasm]")
@@ -149,9 +160,47 @@ func TestHelp(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("error %v", err)
 	}
-	for _, want := range []string{"--data", "[PLAYGROUND_DATA]", "--listen-all", "[PLAYGROUND_LISTEN_ALL]", "--mtls", "--tls-cert", "go run ./server"} {
+	for _, want := range []string{"--data FOLDER  [PLAYGROUND_DATA]", "--listen-all  [PLAYGROUND_LISTEN_ALL]", "--mtls HOST:PORT", "--tls-cert FILE", "--session-expiry DURATION", "go run ./server"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--help lacks %q:\n%s", want, out.String())
+		}
+	}
+	// Every flag that takes a value names what it takes, not its Go type.
+	for _, typ := range []string{" string  [", " int  [", " duration  [", " value  ["} {
+		if strings.Contains(out.String(), typ) {
+			t.Errorf("--help shows a Go type as a placeholder (%q):\n%s", strings.TrimSpace(typ), out.String())
+		}
+	}
+}
+
+// The start-up banner: the four main listeners, one line for the lesson
+// listeners (their ports and where to read about them), commands that
+// fetch the CA over HTTP.
+func TestBanner(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.LessonPorts = "127.0.0.1:0"
+	app := startApp(t, cfg, false)
+	var b bytes.Buffer
+	app.printBanner(&b, 1500*time.Millisecond)
+	out := b.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) > 16 {
+		t.Errorf("banner of %d lines:\n%s", len(lines), out)
+	}
+	for _, want := range []string{
+		"Open   http://" + app.httpAddr + "/",
+		"\n  mqtt     ", "\n  mqtts    ", "\n  mtls     ", "\n  ws       ",
+		"13 listeners broken on purpose; read about them at http://" + app.httpAddr + "/lessons",
+		"curl -O http://" + app.httpAddr + "/ca.pem",
+		"--cafile ca.pem",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	for _, name := range lessonListenerNames() {
+		if strings.Contains(out, "\n  "+name+" ") {
+			t.Errorf("banner has a line of its own for lesson listener %s:\n%s", name, out)
 		}
 	}
 }

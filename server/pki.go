@@ -6,18 +6,20 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mqtts-playground/playground/broker/pki"
@@ -27,21 +29,27 @@ import (
 // pkiAPI lets learners and devices get client certificates from the local CA,
 // revoke their own, fetch the revocation list, and (for the rotation lesson)
 // have the broker's certificate replaced while clients stay connected.
+//
+// Rotation is for the instructor only (see instructor), revocation for the
+// certificate's holder or the instructor's token; no action is taken for a
+// page of another site (crossSite). When the data folder cannot be written,
+// the actions that write to it answer 503 and say so.
 type pkiAPI struct {
-	ca     *pki.CA
-	rot    *pki.Rotator
-	names  []string
-	token  string // instructor token; empty: no token accepted
-	log    *slog.Logger
-	csr    *clientLimiter // certificate requests, per client
-	rotate *rate.Limiter  // broker certificate rotations, for everyone
-	now    func() time.Time
+	ca       *pki.CA
+	rot      *pki.Rotator
+	names    []string
+	boss     instructor
+	writable func() error // nil when the data folder can be written; else why not
+	log      *slog.Logger
+	csr      *clientLimiter // certificate requests, per client
+	rotate   *rate.Limiter  // broker certificate rotations, for everyone
+	now      func() time.Time
 }
 
 // newPKIAPI serves ca's endpoints; rot holds the broker certificate, which
-// covers names; token is the instructor token (empty: none accepted).
-func newPKIAPI(ca *pki.CA, rot *pki.Rotator, names []string, token string, log *slog.Logger) *pkiAPI {
-	return &pkiAPI{ca: ca, rot: rot, names: names, token: token, log: log,
+// covers names; boss says who the instructor is.
+func newPKIAPI(ca *pki.CA, rot *pki.Rotator, names []string, boss instructor, log *slog.Logger) *pkiAPI {
+	return &pkiAPI{ca: ca, rot: rot, names: names, boss: boss, log: log, writable: func() error { return nil },
 		// Ten at once, then one every six seconds: a workshop table
 		// enrolling its devices, not a loop filling the CA's index.
 		csr:    newClientLimiter(6*time.Second, 10, 10000),
@@ -49,11 +57,37 @@ func newPKIAPI(ca *pki.CA, rot *pki.Rotator, names []string, token string, log *
 		now:    time.Now}
 }
 
+// withWritable sets what says whether the data folder can be written (nil)
+// or why not.
+func (p *pkiAPI) withWritable(f func() error) *pkiAPI {
+	p.writable = f
+	return p
+}
+
 func (p *pkiAPI) register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /pki/csr", p.signCSR)
-	mux.HandleFunc("POST /pki/revoke", p.revoke)
+	mux.Handle("POST /pki/csr", crossSite.Handler(http.HandlerFunc(p.signCSR)))
+	mux.Handle("POST /pki/revoke", crossSite.Handler(http.HandlerFunc(p.revoke)))
 	mux.HandleFunc("GET /pki/crl", p.crl)
-	mux.HandleFunc("POST /pki/rotate", p.rotateCert)
+	mux.Handle("POST /pki/rotate", crossSite.Handler(http.HandlerFunc(p.rotateCert)))
+}
+
+// storageError answers an error of the CA: 503 with the reason when the data
+// folder cannot be written (a read-only mount, wrong owner), else code.
+func (p *pkiAPI) storageError(w http.ResponseWriter, err error, code int) {
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		code = http.StatusServiceUnavailable
+		err = fmt.Errorf("pki: the data folder %s cannot be written, so the CA cannot record this (%w); the person running the playground must make it writable", p.ca.Dir(), err)
+	}
+	http.Error(w, err.Error(), code)
+}
+
+// needWritable answers 503 when the data folder is known to be read-only.
+func (p *pkiAPI) needWritable(w http.ResponseWriter) bool {
+	if err := p.writable(); err != nil {
+		p.storageError(w, err, http.StatusServiceUnavailable)
+		return false
+	}
+	return true
 }
 
 // clientIP is the address a request came from, for the log.
@@ -124,6 +158,12 @@ func (p *pkiAPI) revoke(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "pki: the certificate does not parse: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	if !slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageClientAuth) || slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageServerAuth) {
+		// The broker's own certificate is the instructor's to rotate, not
+		// anyone's to revoke: revoked, it would break every TLS listener.
+		http.Error(w, fmt.Sprintf("pki: %q is not a client certificate: only client certificates can be revoked here (the broker's own certificate is replaced with POST /pki/rotate)", cert.Subject.CommonName), http.StatusForbidden)
+		return
+	}
 	how, err := p.authorizeRevoke(r, cert)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusForbidden)
@@ -136,8 +176,11 @@ func (p *pkiAPI) revoke(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if !p.needWritable(w) {
+		return
+	}
 	if err := p.ca.Revoke(cert, reason); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		p.storageError(w, err, http.StatusBadRequest)
 		return
 	}
 	p.log.Info("revoked a client certificate", "cn", cert.Subject.CommonName, "serial", cert.SerialNumber.Text(16), "proof", how)
@@ -148,11 +191,11 @@ func (p *pkiAPI) authorizeRevoke(r *http.Request, cert *x509.Certificate) (strin
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 && r.TLS.PeerCertificates[0].Equal(cert) {
 		return "TLS client certificate", nil
 	}
-	if auth := r.Header.Get("Authorization"); p.token != "" && strings.HasPrefix(auth, "Bearer ") {
-		if subtle.ConstantTimeCompare([]byte(strings.TrimPrefix(auth, "Bearer ")), []byte(p.token)) == 1 {
-			return "instructor token", nil
+	if auth := r.Header.Get("Authorization"); p.boss.token != "" && strings.HasPrefix(auth, "Bearer ") {
+		if err := p.boss.check(r); err != nil {
+			return "", fmt.Errorf("pki: %w", err)
 		}
-		return "", errors.New("pki: wrong instructor token")
+		return "instructor token", nil
 	}
 	if proof := r.Header.Get("X-Revoke-Proof"); proof != "" {
 		if err := p.checkProof(cert, proof, r.Header.Get("X-Revoke-Time")); err != nil {
@@ -198,7 +241,7 @@ func (p *pkiAPI) checkProof(cert *x509.Certificate, proof, when string) error {
 func (p *pkiAPI) crl(w http.ResponseWriter, r *http.Request) {
 	der, err := p.ca.CRL()
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		p.storageError(w, err, http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/pkix-crl")
@@ -209,6 +252,14 @@ func (p *pkiAPI) crl(w http.ResponseWriter, r *http.Request) {
 // rotateCert answers POST /pki/rotate: the broker gets a new certificate
 // (new serial, same names); connections already up keep theirs.
 func (p *pkiAPI) rotateCert(w http.ResponseWriter, r *http.Request) {
+	if err := p.boss.check(r); err != nil {
+		p.log.Warn("refused a broker certificate rotation", "from", clientIP(r), "err", err)
+		http.Error(w, "pki: rotating the broker certificate: "+err.Error(), http.StatusForbidden)
+		return
+	}
+	if !p.needWritable(w) {
+		return
+	}
 	if !p.rotate.Allow() {
 		w.Header().Set("Retry-After", "10")
 		http.Error(w, "pki: the broker certificate was just rotated; try again in a few seconds", http.StatusTooManyRequests)
@@ -216,7 +267,7 @@ func (p *pkiAPI) rotateCert(w http.ResponseWriter, r *http.Request) {
 	}
 	leaf, err := p.ca.Rotate(p.rot, p.names)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		p.storageError(w, err, http.StatusInternalServerError)
 		return
 	}
 	p.log.Info("rotated the broker certificate", "serial", leaf.SerialNumber.Text(16))

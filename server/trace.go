@@ -5,9 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"math"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mqtts-playground/playground/broker"
@@ -18,13 +24,33 @@ import (
 // traceAPI serves the broker's view of its recent connections: the list,
 // each connection's decoded events and raw recording, and a stream of both
 // as server-sent events.
+//
+// The events show what was recorded, decrypted; the TLS secrets that
+// decrypted it (the key log, in the recording and the pcapng export) go
+// only to the instructor (see instructor.check): with them, whoever
+// captured a connection's packets could decrypt all of it, and a TLS 1.2
+// master secret resumes its session. Each end of a connection has its own
+// copy of the same secrets anyway (the page's client keeps its key log).
 type traceAPI struct {
-	b     *broker.Broker
-	every time.Duration // how often the stream looks for news
-	page  http.Handler  // the broker view for browsers at GET /trace (views.go); nil: JSON only
+	b       *broker.Broker
+	boss    instructor
+	log     *slog.Logger
+	every   time.Duration // how often the stream looks for news
+	page    http.Handler  // the broker view for browsers at GET /trace (views.go); nil: JSON only
+	decodes *decodes
+	viewers *viewerLimit
 }
 
-func newTraceAPI(b *broker.Broker) *traceAPI { return &traceAPI{b: b, every: 500 * time.Millisecond} }
+func newTraceAPI(b *broker.Broker, boss instructor, log *slog.Logger) *traceAPI {
+	return &traceAPI{b: b, boss: boss, log: log, every: 500 * time.Millisecond, decodes: newDecodes(b, 64)}
+}
+
+// limitViewers caps the open streams: at most total, and perAddr from one
+// address (one IPv6 /64); 0 means no limit.
+func (t *traceAPI) limitViewers(total, perAddr int) *traceAPI {
+	t.viewers = newViewerLimit(total, perAddr)
+	return t
+}
 
 func (t *traceAPI) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /trace", t.list)
@@ -44,6 +70,7 @@ func (t *traceAPI) list(w http.ResponseWriter, r *http.Request) {
 
 // lookup finds the connection named by the {id} path value: a connection
 // id, the hex client random of its TLS handshake, or its MQTT client id.
+// Its recording keeps the key log only for the instructor.
 func (t *traceAPI) lookup(w http.ResponseWriter, r *http.Request) (broker.ConnInfo, trace.Recording, bool) {
 	id := strings.TrimSuffix(r.PathValue("id"), ".pcapng")
 	info, ok := t.b.Find(id)
@@ -56,18 +83,22 @@ func (t *traceAPI) lookup(w http.ResponseWriter, r *http.Request) (broker.ConnIn
 		http.Error(w, fmt.Sprintf("trace: connection %s was not recorded (recording is off: --trace-limit)", info.ID), http.StatusNotFound)
 		return info, rec, false
 	}
+	if rec.KeyLog != "" && t.boss.check(r) != nil {
+		rec.KeyLog = ""
+		w.Header().Set("X-Trace-Secrets", "withheld: the TLS secrets go to the instructor only; your own client has its own")
+	}
 	return info, rec, true
 }
 
 // conn serves /trace/{id} as JSON events, and /trace/{id}.pcapng as a
-// capture with the connection's TLS secrets embedded, which Wireshark opens
-// decrypted.
+// capture (with the connection's TLS secrets embedded for the instructor,
+// so that Wireshark opens it decrypted).
 func (t *traceAPI) conn(w http.ResponseWriter, r *http.Request) {
-	info, rec, ok := t.lookup(w, r)
-	if !ok {
-		return
-	}
 	if strings.HasSuffix(r.PathValue("id"), ".pcapng") {
+		info, rec, ok := t.lookup(w, r)
+		if !ok {
+			return
+		}
 		var buf bytes.Buffer
 		if err := pcapng.Write(&buf, rec); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -78,7 +109,18 @@ func (t *traceAPI) conn(w http.ResponseWriter, r *http.Request) {
 		w.Write(buf.Bytes())
 		return
 	}
-	writeJSON(w, ConnTrace{Connection: info, Events: trace.Decode(rec)})
+	id := r.PathValue("id")
+	info, ok := t.b.Find(id)
+	if !ok {
+		http.Error(w, fmt.Sprintf("trace: no recent connection %q (GET /trace lists them)", id), http.StatusNotFound)
+		return
+	}
+	events, ok := t.decodes.events(info.ID, 0)
+	if !ok {
+		http.Error(w, fmt.Sprintf("trace: connection %s was not recorded (recording is off: --trace-limit)", info.ID), http.StatusNotFound)
+		return
+	}
+	writeJSON(w, ConnTrace{Connection: info, Events: events})
 }
 
 func (t *traceAPI) recording(w http.ResponseWriter, r *http.Request) {
@@ -90,22 +132,72 @@ func (t *traceAPI) recording(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, rec)
 }
 
+// streamQuery is what GET /trace/stream takes: ?conn=ID (a connection id,
+// client random or client id) and ?after=SEQ (events already seen).
+type streamQuery struct {
+	conn  string
+	after int
+}
+
+// maxConnKey bounds ?conn: an id, a hex client random or a client id.
+const maxConnKey = 256
+
+func parseStreamQuery(q url.Values) (streamQuery, error) {
+	var sq streamQuery
+	for k, v := range q {
+		if len(v) > 1 {
+			return sq, fmt.Errorf("trace: ?%s given %d times; give it once", k, len(v))
+		}
+	}
+	sq.conn = q.Get("conn")
+	if len(sq.conn) > maxConnKey {
+		return sq, fmt.Errorf("trace: ?conn is %d bytes long; a connection id, client random or client id is at most %d", len(sq.conn), maxConnKey)
+	}
+	if s := q.Get("after"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > math.MaxInt32 {
+			return sq, fmt.Errorf("trace: ?after=%q is not a number of events (0 or more)", s)
+		}
+		sq.after = n
+	}
+	return sq, nil
+}
+
 // stream sends server-sent events: "connections" with the list whenever it
 // changes, and, with ?conn=ID, "events" with that connection's new events
-// (those after ?after=SEQ, default 0).
+// (those after ?after=SEQ, default 0). Every viewer of a connection shares
+// one decoding of it (see decodes).
 func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
+	sq, err := parseStreamQuery(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "trace: streaming unsupported", http.StatusInternalServerError)
 		return
 	}
+	done, err := t.viewers.acquire(r)
+	if err != nil {
+		if t.viewers.warn.allow(clientKey(r.RemoteAddr).String()) {
+			t.log.Warn("refusing trace streams", "from", clientIP(r), "err", err, "hint", "each address may watch up to --max-conns-per-addr streams")
+		}
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, err.Error(), http.StatusTooManyRequests)
+		return
+	}
+	defer done()
+	// A stream lives longer than the server's write timeout allows a
+	// response; each write gets its own deadline instead.
+	liftDeadlines(w)
+	rc := http.NewResponseController(w)
 	// Someone is watching: the broker records new connections in full.
 	stop := t.b.Watch()
 	defer stop()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
-	connID := r.URL.Query().Get("conn")
-	after, _ := strconv.Atoi(r.URL.Query().Get("after"))
+	after := sq.after
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Minute)
 	defer cancel()
 	send := func(event string, v any) bool {
@@ -113,6 +205,7 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return false
 		}
+		rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
 			return false
 		}
@@ -120,7 +213,6 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 		return true
 	}
 	last := "\x00" // no list sent yet: the first one always goes out
-	seenChunks, seenDropped := -1, int64(-1)
 	tick := time.NewTicker(t.every)
 	defer tick.Stop()
 	for {
@@ -131,18 +223,13 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		if connID != "" {
-			if info, ok := t.b.Find(connID); ok {
-				// Decode again only when something new was recorded.
-				if rec, ok := t.b.Recording(info.ID); ok && (len(rec.Chunks) != seenChunks || rec.Dropped != seenDropped) {
-					seenChunks, seenDropped = len(rec.Chunks), rec.Dropped
-					events := trace.Decode(rec)
-					if len(events) > after {
-						if !send("events", ConnTrace{Connection: info, Events: events[after:]}) {
-							return
-						}
-						after = len(events)
+		if sq.conn != "" {
+			if info, ok := t.b.Find(sq.conn); ok {
+				if events, ok := t.decodes.events(info.ID, t.every); ok && len(events) > after {
+					if !send("events", ConnTrace{Connection: info, Events: events[after:]}) {
+						return
 					}
+					after = len(events)
 				}
 			}
 		}
@@ -154,6 +241,10 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// streamWriteTimeout bounds one write of a stream: a viewer that stops
+// reading is let go.
+const streamWriteTimeout = 30 * time.Second
+
 // connsSignature changes whenever a connection starts, ends or learns its
 // client id.
 func connsSignature(conns []broker.ConnInfo) string {
@@ -162,4 +253,106 @@ func connsSignature(conns []broker.ConnInfo) string {
 		fmt.Fprintf(&b, "%s|%s|%t|%s;", c.ID, c.ClientID, c.Ended.IsZero(), c.Err)
 	}
 	return b.String()
+}
+
+// decodes shares the decoding of a connection's recording among all who
+// look at it (every stream viewer, GET /trace/{id}): the recording is read
+// at most once per interval a caller allows, and decoded again only when
+// something new was recorded. It remembers a bounded number of
+// connections, the least recently looked at forgotten first.
+type decodes struct {
+	b       *broker.Broker
+	mu      sync.Mutex
+	entries *lru[string, *decoded]
+	count   atomic.Int64 // decodings done, for tests
+	now     func() time.Time
+}
+
+// decoded is one connection's latest decoding.
+type decoded struct {
+	mu      sync.Mutex
+	checked time.Time // when the recording was last read
+	chunks  int       // its number of chunks then
+	dropped int64     // and of bytes dropped
+	events  []trace.Event
+}
+
+func newDecodes(b *broker.Broker, size int) *decodes {
+	return &decodes{b: b, entries: newLRU[string, *decoded](size), now: time.Now}
+}
+
+// events returns the decoded events of connection id, read from a
+// recording at most maxAge old; false when the broker has no recording of
+// it. The slice is shared: callers must not change it.
+func (d *decodes) events(id string, maxAge time.Duration) ([]trace.Event, bool) {
+	d.mu.Lock()
+	e, ok := d.entries.get(id)
+	if !ok {
+		e = &decoded{chunks: -1, dropped: -1}
+		d.entries.add(id, e)
+	}
+	d.mu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := d.now()
+	if e.events != nil && maxAge > 0 && now.Sub(e.checked) < maxAge {
+		return e.events, true
+	}
+	rec, ok := d.b.Recording(id)
+	if !ok {
+		return nil, false
+	}
+	e.checked = now
+	if len(rec.Chunks) != e.chunks || rec.Dropped != e.dropped || e.events == nil {
+		e.chunks, e.dropped = len(rec.Chunks), rec.Dropped
+		e.events = trace.Decode(rec)
+		if e.events == nil {
+			e.events = []trace.Event{}
+		}
+		d.count.Add(1)
+	}
+	return e.events, true
+}
+
+// viewerLimit counts open trace streams, in all and per address.
+type viewerLimit struct {
+	total, perAddr int // 0: no limit
+	warn           *logEvery
+
+	mu     sync.Mutex
+	open   int
+	byAddr map[netip.Prefix]int
+}
+
+func newViewerLimit(total, perAddr int) *viewerLimit {
+	return &viewerLimit{total: total, perAddr: perAddr, warn: newLogEvery(time.Minute), byAddr: map[netip.Prefix]int{}}
+}
+
+// acquire counts a new stream of r's client, or says why not; done ends it.
+func (l *viewerLimit) acquire(r *http.Request) (done func(), err error) {
+	if l == nil {
+		return func() {}, nil
+	}
+	key := clientKey(r.RemoteAddr)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.total > 0 && l.open >= l.total:
+		return nil, fmt.Errorf("trace: %d streams are open, the most this server allows; try again later", l.open)
+	case l.perAddr > 0 && l.byAddr[key] >= l.perAddr:
+		return nil, fmt.Errorf("trace: this address has %d streams open, the most one address may (--max-conns-per-addr); close one", l.byAddr[key])
+	}
+	l.open++
+	l.byAddr[key]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.open--
+			if l.byAddr[key]--; l.byAddr[key] <= 0 {
+				delete(l.byAddr, key)
+			}
+		})
+	}, nil
 }

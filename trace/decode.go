@@ -186,6 +186,11 @@ func decodeMQTTSegment(side Side, st *stream, fromClient bool, off, end int, res
 		}
 		ev.Type, ev.Length, ev.Summary, ev.Fields = p.Type, n, p.Summary, p.Fields
 		ev.Bytes = hex.EncodeToString(data[off : off+n])
+		ev.PacketID = int(p.PacketID)
+		if p.Type == "PUBLISH" {
+			qos := int(p.QoS)
+			ev.QoS = &qos
+		}
 		if p.Err != nil {
 			ev.Error = p.Err.Error()
 		}

@@ -256,6 +256,7 @@ func (d *tlsDir) reassemble(r tlswire.Record, content []byte, enc bool) {
 		} else {
 			part.Bytes, part.Fields = hex.EncodeToString(msg), m.Fields
 		}
+		part.Certs = tlswire.CertInfos(part.Fields, m.Certificates)
 		d.emit(part, r)
 		d.hs = d.hs[n:]
 		d.hsRecords = 1
@@ -283,6 +284,7 @@ func (d *tlsDir) content(r tlswire.Record, typ byte, content, plain []byte, head
 			m := d.handshake(content)
 			ev.Type, ev.Summary, ev.Error = m.Type, m.Summary, errString(m.Err)
 			ev.Fields = append(header, field.Shift(m.Fields, off, in)...)
+			ev.Certs = tlswire.CertInfos(ev.Fields, m.Certificates)
 			d.emit(ev, r)
 			return
 		}

@@ -16,7 +16,11 @@
 // bytes to records to messages to events.
 package trace
 
-import "time"
+import (
+	"time"
+
+	"github.com/mqtts-playground/playground/trace/tlswire"
+)
 
 // Layer names the protocol layer an event belongs to.
 type Layer string
@@ -67,4 +71,17 @@ type Event struct {
 	Fields []Field `json:"fields"`
 	// Error says what could not be decoded or decrypted, if anything.
 	Error string `json:"error,omitempty"`
+
+	// The facts below repeat, as data for programs, what some fields say
+	// in words.
+
+	// Certs describes the certificates of a Certificate message, in the
+	// order sent (the sender's own first).
+	Certs []tlswire.CertInfo `json:"certs,omitempty"`
+	// PacketID is the Packet Identifier of an MQTT packet that carries
+	// one; 0 for the others.
+	PacketID int `json:"packetId,omitempty"`
+	// QoS is the QoS of an MQTT PUBLISH: 0, 1 or 2; absent for other
+	// events.
+	QoS *int `json:"qos,omitempty"`
 }

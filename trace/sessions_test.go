@@ -161,3 +161,53 @@ func checkSession(t *testing.T, name string, side Side, events []Event) {
 		}
 	}
 }
+
+// The data facts of the events (certs, qos, packetId) agree with the
+// fields that annotate the same bytes, in every recorded session.
+func TestSessionsFacts(t *testing.T) {
+	certs, publishes := 0, 0
+	for _, name := range sessionNames {
+		for _, side := range []string{"client", "broker"} {
+			for _, e := range Decode(loadSession(t, name, side)) {
+				var certData, fingerprints []string
+				for _, f := range e.Fields {
+					switch f.Name {
+					case "cert_data":
+						certData = append(certData, f.Name)
+					case "SHA-256 fingerprint":
+						fingerprints = append(fingerprints, f.Value)
+					}
+				}
+				if len(e.Certs) != len(certData) {
+					t.Errorf("%s/%s %s #%d: %d certs for %d cert_data fields", name, side, e.Type, e.Seq, len(e.Certs), len(certData))
+				}
+				for i, c := range e.Certs {
+					certs++
+					if c.Field < 0 || c.Field >= len(e.Fields) || e.Fields[c.Field].Name != "cert_data" {
+						t.Errorf("%s/%s #%d cert %d: field %d is not a cert_data field", name, side, e.Seq, i, c.Field)
+					}
+					if c.SubjectCN == "" || c.Key == "" || c.NotAfter.Before(c.NotBefore) || i < len(fingerprints) && c.Fingerprint != fingerprints[i] {
+						t.Errorf("%s/%s #%d cert %d: %+v (fingerprint field %v)", name, side, e.Seq, i, c, fingerprints)
+					}
+					if i > 0 && e.Certs[i-1].Issuer != c.Subject {
+						t.Errorf("%s/%s #%d: cert %d issued by %q, but cert %d is %q", name, side, e.Seq, i-1, e.Certs[i-1].Issuer, i, c.Subject)
+					}
+				}
+				switch {
+				case e.Type == "PUBLISH":
+					publishes++
+					if e.QoS == nil || *e.QoS > 2 || (*e.QoS > 0) != (e.PacketID > 0) {
+						t.Errorf("%s/%s PUBLISH #%d: qos %v, packet id %d", name, side, e.Seq, e.QoS, e.PacketID)
+					}
+				case e.QoS != nil:
+					t.Errorf("%s/%s %s #%d has a QoS", name, side, e.Type, e.Seq)
+				case slices.Contains([]string{"PUBACK", "SUBSCRIBE", "SUBACK"}, e.Type) && e.PacketID == 0:
+					t.Errorf("%s/%s %s #%d has no packet id", name, side, e.Type, e.Seq)
+				}
+			}
+		}
+	}
+	if certs < 10 || publishes < 5 {
+		t.Errorf("checked %d certificates and %d PUBLISHes; the sessions hold more", certs, publishes)
+	}
+}

@@ -10,9 +10,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"syscall/js"
 	"time"
@@ -82,9 +84,9 @@ func connect(this js.Value, args []js.Value) any {
 		rec := trace.NewRecorder(trace.Client, 0)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		ws, _, err := websocket.Dial(ctx, u.String(), nil)
+		ws, resp, err := websocket.Dial(ctx, u.String(), nil)
 		if err != nil {
-			return nil, fmt.Errorf("could not open the tunnel to listener %q: %v", o.Listener, err)
+			return nil, tunnelError(o.Listener, resp, err)
 		}
 		raw := websocket.NetConn(context.Background(), ws, websocket.MessageBinary)
 		c, err := client.Dial(ctx, raw, rec, o.Options)
@@ -95,6 +97,26 @@ func connect(this js.Value, args []js.Value) any {
 	})
 }
 
+// tunnelError says in plain words why the WebSocket tunnel to a listener
+// did not open: resp is the server's answer, when there was one.
+func tunnelError(listener string, resp *http.Response, err error) error {
+	switch {
+	case resp == nil && ctxDone(err):
+		return fmt.Errorf("could not open the tunnel to listener %q: the server did not answer in time", listener)
+	case resp == nil:
+		return fmt.Errorf("could not open the tunnel to listener %q: the server cannot be reached (is it still running?)", listener)
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
+		return fmt.Errorf("could not open the tunnel to listener %q: the server has too many connections open (HTTP %d); try again in a moment", listener, resp.StatusCode)
+	case resp.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("could not open the tunnel: the server has no listener %q the page may reach", listener)
+	}
+	return fmt.Errorf("could not open the tunnel to listener %q: the server answered HTTP %d instead of switching to WebSocket", listener, resp.StatusCode)
+}
+
+func ctxDone(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
 // traceError carries the recording of a failed connection to JavaScript,
 // where it becomes the Error's trace property.
 type traceError struct {
@@ -103,6 +125,7 @@ type traceError struct {
 }
 
 func (e *traceError) Error() string { return e.err.Error() }
+func (e *traceError) Unwrap() error { return e.err }
 
 func connObject(c *client.Conn) js.Value {
 	ctx := context.Background()
@@ -242,6 +265,15 @@ func promise(f func() (any, error)) any {
 				if errors.As(err, &te) {
 					if t, jerr := jsonValue(te.rec.Events()); jerr == nil {
 						e.Set("trace", t)
+					}
+				}
+				var de *client.DialError
+				if errors.As(err, &de) {
+					if v, jerr := jsonValue(de.Checks); jerr == nil && len(de.Checks) > 0 {
+						e.Set("checks", v)
+					}
+					if de.ClientRandom != nil {
+						e.Set("brokerKey", hex.EncodeToString(de.ClientRandom))
 					}
 				}
 				reject.Invoke(e)

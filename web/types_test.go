@@ -18,6 +18,8 @@ import (
 	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/lessons"
 	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/trace/explain"
+	"github.com/mqtts-playground/playground/trace/tlswire"
 	"github.com/mqtts-playground/playground/wasm/client"
 	"github.com/mqtts-playground/playground/web/tstypes"
 )
@@ -190,6 +192,8 @@ func TestGeneratedTypesMatchJSON(t *testing.T) {
 	}{
 		{"trace.ts", map[string]any{"Event": trace.Event{}}},
 		{"field.ts", map[string]any{"Field": trace.Field{}}},
+		{"tlswire.ts", map[string]any{"CertInfo": tlswire.CertInfo{}}},
+		{"explain.ts", map[string]any{"Fault": explain.Fault{}}},
 		{"recording.ts", map[string]any{"Recording": trace.Recording{}, "Chunk": trace.Chunk{}, "RecordStart": trace.RecordStart{}}},
 		{"broker.ts", map[string]any{"ListenerInfo": broker.ListenerInfo{}, "ConnInfo": broker.ConnInfo{}}},
 		{"lessons.ts", map[string]any{"Step": lessons.Step{}, "Block": lessons.Block{}, "Answer": lessons.Answer{}, "Target": lessons.Target{}, "Check": lessons.Check{}}},

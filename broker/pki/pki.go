@@ -88,21 +88,62 @@ type CA struct {
 
 // LoadOrCreate loads the CA kept in dir, creating dir and a new root and
 // intermediate CA when dir holds none. created reports whether it made a
-// new CA. It also loads the list of revoked certificates kept in dir.
+// new CA. It also loads the list of revoked certificates kept in dir. It is
+// LoadOrCreateWith with no options.
 func LoadOrCreate(dir string) (ca *CA, created bool, err error) {
-	ca, created, err = loadOrCreate(dir)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := ca.loadRevocations(); err != nil {
-		return nil, false, err
-	}
-	return ca, created, nil
+	ca, rep, err := LoadOrCreateWith(dir, Options{})
+	return ca, rep.Created, err
 }
 
-func loadOrCreate(dir string) (ca *CA, created bool, err error) {
+// Options change what LoadOrCreateWith may do to the data folder.
+type Options struct {
+	// NewIntermediate allows making a new intermediate CA under the
+	// existing root when the intermediate's certificate or key is missing.
+	// A file of the old one that is still there is kept, renamed, never
+	// overwritten.
+	NewIntermediate bool
+}
+
+// Report says what LoadOrCreateWith did besides loading, for the log.
+type Report struct {
+	// Created is set when it made a new root and intermediate CA.
+	Created bool
+	// NewIntermediate is set when it made a new intermediate CA under the
+	// existing root (asked for, or the old one was close to expiry).
+	NewIntermediate bool
+	// Warnings are what the person running the CA should know: loose
+	// permissions it found (and tightened), old key files it set aside.
+	Warnings []string
+}
+
+// LoadOrCreateWith loads the CA kept in dir, creating dir and a new root
+// and intermediate CA when dir holds none, and loads the list of revoked
+// certificates kept there.
+//
+// It never overwrites key material: half a root or half an intermediate
+// (a certificate without its key or the other way round) is an error that
+// names the missing file, not a reason to make a new one, unless
+// opts.NewIntermediate allows a new intermediate; with both files of the
+// intermediate gone a new one is made (see Report). An intermediate close to
+// expiry is renewed, the old files kept beside under new names. Permissions
+// looser than the CA's own (a folder others may read, a key file others may
+// read) are reported and tightened.
+func LoadOrCreateWith(dir string, opts Options) (*CA, Report, error) {
+	var rep Report
+	ca, err := loadOrCreate(dir, opts, &rep)
+	if err != nil {
+		return nil, rep, err
+	}
+	if err := ca.loadRevocations(); err != nil {
+		return nil, rep, err
+	}
+	rep.Warnings = append(rep.Warnings, tighten(dir)...)
+	return ca, rep, nil
+}
+
+func loadOrCreate(dir string, opts Options, rep *Report) (ca *CA, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, false, fmt.Errorf("pki: create data folder: %w", err)
+		return nil, fmt.Errorf("pki: create data folder: %w", err)
 	}
 	ca = &CA{dir: dir, now: time.Now}
 	root, rootKey, err := loadPair(dir, RootCertFile, RootKeyFile)
@@ -110,48 +151,121 @@ func loadOrCreate(dir string) (ca *CA, created bool, err error) {
 	case errors.Is(err, fs.ErrNotExist):
 		// Half a root (a lost key or certificate) is reported, not replaced:
 		// replacing it would overwrite the other half and every trust in it.
-		if err := bothMissing(dir, RootCertFile, RootKeyFile); err != nil {
-			return nil, false, err
+		if err := bothMissing(dir, RootCertFile, RootKeyFile, "remove %[3]s to make a new CA"); err != nil {
+			return nil, err
 		}
 		if err := ca.create(); err != nil {
-			return nil, false, err
+			return nil, err
 		}
-		return ca, true, nil
+		rep.Created = true
+		return ca, nil
 	case err != nil:
-		return nil, false, err
+		return nil, err
 	}
 	ca.Root, ca.rootKey = root[0], rootKey
 	inter, interKey, err := loadPair(dir, IntermediateCertFile, IntermediateKeyFile)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, false, err
+			return nil, err
+		}
+		// Half an intermediate is reported, as half a root is: every
+		// certificate issued so far hangs on it. With both files gone (as
+		// the person running it removes them to start over) or when asked
+		// for, a new one is made.
+		if !opts.NewIntermediate {
+			if err := bothMissing(dir, IntermediateCertFile, IntermediateKeyFile,
+				"start with --new-intermediate to make a new intermediate CA (%[3]s is then kept, renamed; certificates issued by the old one stop verifying)"); err != nil {
+				return nil, err
+			}
+		}
+		warn, err := setAside(dir, IntermediateCertFile, IntermediateKeyFile)
+		rep.Warnings = append(rep.Warnings, warn...)
+		if err != nil {
+			return nil, err
 		}
 		if err := ca.newIntermediate(); err != nil {
-			return nil, false, err
+			return nil, err
 		}
-		return ca, false, nil
+		rep.NewIntermediate = true
+		return ca, nil
 	}
 	if err := inter[0].CheckSignatureFrom(ca.Root); err != nil {
-		return nil, false, fmt.Errorf("pki: %s is not signed by %s: %w", IntermediateCertFile, RootCertFile, err)
+		return nil, fmt.Errorf("pki: %s is not signed by %s: %w", IntermediateCertFile, RootCertFile, err)
 	}
 	ca.Intermediate, ca.intermediateKey = inter[0], interKey
 	if ca.now().Add(renewBefore).After(ca.Intermediate.NotAfter) {
-		if err := ca.newIntermediate(); err != nil {
-			return nil, false, err
+		warn, err := setAside(dir, IntermediateCertFile, IntermediateKeyFile)
+		rep.Warnings = append(rep.Warnings, warn...)
+		if err != nil {
+			return nil, err
 		}
+		if err := ca.newIntermediate(); err != nil {
+			return nil, err
+		}
+		rep.NewIntermediate = true
 	}
-	return ca, false, nil
+	return ca, nil
 }
 
-// bothMissing returns an error when one of the two files exists.
-func bothMissing(dir, a, b string) error {
+// setAside renames the files of dir that exist among names to name.old-TIME
+// (TIME now, in UTC), so that what replaces them overwrites nothing.
+func setAside(dir string, names ...string) (warnings []string, err error) {
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		old := p + ".old-" + stamp
+		if _, err := os.Lstat(old); err == nil {
+			return warnings, fmt.Errorf("pki: cannot set %s aside: %s exists", p, old)
+		}
+		if err := os.Rename(p, old); err != nil {
+			return warnings, fmt.Errorf("pki: set %s aside: %w", p, err)
+		}
+		warnings = append(warnings, fmt.Sprintf("kept the old %s as %s", n, old))
+	}
+	return warnings, nil
+}
+
+// tighten makes the CA's folder (0700) and its key files (0600) private
+// again where their permissions let others in, and says what it changed
+// (or could not).
+func tighten(dir string) []string {
+	var warnings []string
+	fix := func(p string, want fs.FileMode) {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm()&0o077 == 0 {
+			return
+		}
+		if err := os.Chmod(p, want); err != nil {
+			warnings = append(warnings, fmt.Sprintf("%s has mode %04o: others on this machine may read it, and it could not be tightened to %04o: %v", p, fi.Mode().Perm(), want, err))
+			return
+		}
+		warnings = append(warnings, fmt.Sprintf("%s had mode %04o, which let others on this machine read it: set it to %04o", p, fi.Mode().Perm(), want))
+	}
+	fix(dir, 0o700)
+	// Every key the CA keeps: its own, the broker's, the lesson CAs', and
+	// old ones set aside.
+	for _, pattern := range []string{"*.key", "*.key.old-*"} {
+		keys, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, k := range keys {
+			fix(k, 0o600)
+		}
+	}
+	return warnings
+}
+
+// bothMissing returns an error when one of the two files exists; fix says
+// how to start again without it (%[3]s is the file that exists).
+func bothMissing(dir, a, b, fix string) error {
 	_, errA := os.Stat(filepath.Join(dir, a))
 	_, errB := os.Stat(filepath.Join(dir, b))
 	switch {
 	case errA == nil && errB != nil:
-		return fmt.Errorf("pki: %s exists but %s does not: restore %s, or remove %s to make a new CA", filepath.Join(dir, a), b, b, a)
+		return fmt.Errorf("pki: %[1]s exists but %[2]s does not: restore %[2]s, or "+fix, filepath.Join(dir, a), b, a)
 	case errB == nil && errA != nil:
-		return fmt.Errorf("pki: %s exists but %s does not: restore %s, or remove %s to make a new CA", filepath.Join(dir, b), a, a, b)
+		return fmt.Errorf("pki: %[1]s exists but %[2]s does not: restore %[2]s, or "+fix, filepath.Join(dir, b), a, b)
 	}
 	return nil
 }

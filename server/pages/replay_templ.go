@@ -117,7 +117,7 @@ func ReplayPage(d Replay) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\" placeholder=\"/trace/c1/recording\"><div class=\"buttons\"><button type=\"submit\">Open</button></div></form><label for=\"replay-file\">Or a file on this computer</label> <input id=\"replay-file\" data-testid=\"replay-file\" type=\"file\" accept=\".json,application/json\"><p class=\"hint\">Save one with “Export session JSON” on the playground or the broker view.</p></section></div><section class=\"panel trace-panel\"><h2>Trace</h2><div data-testid=\"trace\"></div></section></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\" placeholder=\"/trace/c1/recording\"><div class=\"buttons\"><button type=\"submit\">Open</button></div></form><label for=\"replay-file\">Or a file on this computer</label> <input id=\"replay-file\" data-testid=\"replay-file\" type=\"file\" accept=\".json,application/json\"><p class=\"hint\">Save one with “Export session JSON” on the playground or the broker view.</p></section></div><section class=\"panel trace-panel full\"><h2>Trace</h2><div data-testid=\"trace\"></div></section></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

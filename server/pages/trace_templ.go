@@ -121,7 +121,7 @@ func shell(title string, a Assets) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\"></head><body>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\"><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"></head><body>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -136,7 +136,7 @@ func shell(title string, a Assets) templ.Component {
 		var templ_7745c5c3_Var5 string
 		templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(a.Script).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `trace.templ`, Line: 26, Col: 25}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `trace.templ`, Line: 27, Col: 25}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 		if templ_7745c5c3_Err != nil {
@@ -149,7 +149,7 @@ func shell(title string, a Assets) templ.Component {
 		var templ_7745c5c3_Var6 string
 		templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(a.Wasm).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `trace.templ`, Line: 26, Col: 46}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `trace.templ`, Line: 27, Col: 46}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 		if templ_7745c5c3_Err != nil {
@@ -202,7 +202,7 @@ func TracePage(a Assets) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</div><p>Every recent connection to the broker, recorded on the server's side of the wire. Pick one to see its messages; new ones appear as they happen.</p></header><main><div class=\"side\"><section class=\"panel\"><h2>Recent connections</h2><p class=\"status busy\" data-testid=\"trace-status\" role=\"status\">Opening the live feed…</p><ul class=\"conns\" data-testid=\"conn-list\" aria-label=\"recent connections, newest first\"></ul></section></div><section class=\"panel trace-panel\"><h2 data-testid=\"conn-title\">Trace</h2><div data-testid=\"trace\"><p class=\"hint\">Pick a connection on the left.</p></div></section></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</div><p>Every recent connection to the broker, recorded on the server's side of the wire. Pick one to see its messages; new ones appear as they happen.</p></header><main><div class=\"side\"><section class=\"panel\"><h2>Recent connections</h2><p class=\"status busy\" data-testid=\"trace-status\" role=\"status\">Opening the live feed…</p><ul class=\"conns\" data-testid=\"conn-list\" aria-label=\"recent connections, newest first\"></ul></section></div><section class=\"panel trace-panel full\"><h2 data-testid=\"conn-title\">Trace</h2><div data-testid=\"trace\"><p class=\"hint\">Pick a connection on the left.</p></div></section></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

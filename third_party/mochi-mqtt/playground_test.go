@@ -117,3 +117,14 @@ func TestAuthenticationMethodNeedsAHook(t *testing.T) {
 	require.NoError(t, s.AddHook(new(authPacketHook), nil))
 	require.ErrorIs(t, s.validateConnect(cl, *pk), packets.CodeSuccess)
 }
+
+// Patch 14: a wildcard fills a whole topic level ([MQTT-4.7.1-2],
+// [MQTT-4.7.1-3]).
+func TestWildcardFillsLevel(t *testing.T) {
+	for filter, valid := range map[string]bool{
+		"a+/b": false, "a/b+": false, "+a": false, "a#": false, "a/b#": false, "a/#/b": false, "$share/g/a+": false,
+		"+/b": true, "a/+/c": true, "a/#": true, "#": true, "+": true, "+/+": true, "$share/g/a/+": true,
+	} {
+		require.Equal(t, valid, IsValidFilter(filter, false), filter)
+	}
+}

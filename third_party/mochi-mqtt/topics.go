@@ -743,6 +743,12 @@ func IsValidFilter(filter string, forPublish bool) bool {
 		return false
 	}
 
+	for _, level := range strings.Split(filter, "/") {
+		if level != "+" && level != "#" && strings.ContainsAny(level, "+#") {
+			return false // a wildcard fills a whole level: [MQTT-4.7.1-2] [MQTT-4.7.1-3]
+		}
+	}
+
 	prefix, hasNext := isolateParticle(filter, 0)
 	if !hasNext && strings.EqualFold(prefix, SharePrefix) {
 		return false // [MQTT-4.8.2-1]

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 )
 
@@ -36,10 +37,21 @@ func Remote(alert string, gaveCert bool) Explanation {
 		e.Detail = "the broker does not trust the CA that issued the client certificate"
 		e.Why = "The broker accepts client certificates only from the CAs it is configured with."
 		e.Fix = map[string]string{"broker": "issue the client certificate from the broker's CA (POST /pki/csr), or add its CA to the broker's client CAs"}
-	case "certificate revoked":
+	case "revoked certificate", "certificate revoked": // Go's name and the RFC's
 		e.Detail = "the client certificate was revoked"
-		e.Why = "A revoked certificate is refused at the next handshake, even though it has not expired."
-		e.Fix = map[string]string{"broker": "issue the device a new certificate"}
+		if !gaveCert {
+			e.Detail = "the client certificate of the earlier session this connection resumed was revoked (a resumed session carries the certificate of the handshake that made it)"
+		}
+		e.Why = "A revoked certificate is refused at the next handshake, resumed ones included, even though it has not expired."
+		e.Fix = map[string]string{"playground": "create a new identity (playground.createIdentity) and connect with it", "broker": "issue the device a new certificate"}
+	case "expired certificate", "certificate expired":
+		e.Detail = "the broker found the client certificate outside its validity window"
+		e.Why = "The broker checks the client certificate's dates as strictly as the client checks the broker's; a wrong clock on either side has the same effect."
+		e.Fix = map[string]string{"playground": "create a new identity", "broker": "issue the device a fresh certificate, and check the clocks"}
+	case "unsupported certificate":
+		e.Detail = "the broker cannot use the client certificate (its key type or usage)"
+		e.Why = "A client certificate must allow client authentication (extended key usage clientAuth) and have a key type the broker supports."
+		e.Fix = map[string]string{"broker": "issue the client a certificate for client authentication (POST /pki/csr does)"}
 	case "protocol version not supported":
 		e.Detail = "the broker and client share no TLS version"
 		e.Why = "Each side has a minimum and maximum version; here the ranges do not overlap."
@@ -52,7 +64,7 @@ func Remote(alert string, gaveCert bool) Explanation {
 
 // clientCertFixes tell each client how to present a client certificate.
 var clientCertFixes = map[string]string{
-	"playground": "give tls.certPEM and tls.keyPEM",
+	"playground": "choose a client certificate: make one in the page (playground.createIdentity, then tls.identity) or give tls.certPEM and tls.keyPEM",
 	"mosquitto":  "pass --cert client.pem --key client.key",
 	"mqtt.js":    "pass cert and key (fs.readFileSync) in the connect options",
 	"paho":       "call client.tls_set(ca_certs='ca.pem', certfile='client.pem', keyfile='client.key')",
@@ -85,7 +97,7 @@ func Broker(err error) Explanation {
 		case "bad certificate", "unknown certificate authority", "certificate unknown":
 			e.Why = "Most often the client does not have the broker's CA, or connected with a name the certificate does not cover."
 			e.Fix = caFixes
-		case "certificate expired":
+		case "certificate expired", "expired certificate":
 			e.Why = "The client thinks the broker's certificate is outside its validity window (check the device's clock)."
 			e.Fix = map[string]string{"broker": "renew the certificate; check the device's clock"}
 		default:
@@ -103,7 +115,11 @@ func Broker(err error) Explanation {
 	case strings.Contains(msg, "failed to verify certificate"), strings.Contains(msg, "revoked"):
 		return Explanation{Cause: "the client's certificate was refused", Detail: strings.TrimPrefix(msg, "tls: "), Why: "The broker verifies client certificates against its CA, their validity window, usage and the revocation list.", Fix: map[string]string{"broker": "issue the device a fresh certificate from the broker's CA (POST /pki/csr)"}}
 	case strings.Contains(msg, "unsupported versions"), strings.Contains(msg, "protocol version"):
-		return Explanation{Cause: "no common TLS version", Detail: msg, Why: "The client offered only versions the listener does not accept.", Fix: map[string]string{"mosquitto": "use --tls-version tlsv1.2 or newer", "broker": "allow TLS 1.2 and 1.3"}}
+		detail := "the client offered no TLS version this listener accepts"
+		if v := offeredVersions(msg); v != "" {
+			detail = "the client offered only " + v + ", which this listener does not accept"
+		}
+		return Explanation{Cause: "no common TLS version", Detail: detail, Why: "Each side accepts a range of TLS versions; here the client's and the listener's do not overlap.", Fix: map[string]string{"mosquitto": "use --tls-version tlsv1.2 or newer", "broker": "allow TLS 1.2 and 1.3"}}
 	case strings.Contains(msg, "no cipher suite"):
 		return Explanation{Cause: "no common cipher suite", Detail: msg, Why: "The client offered only cipher suites the listener does not accept (often old CBC or RC4 suites).", Fix: map[string]string{"broker": "allow ECDHE with AES-GCM or ChaCha20-Poly1305"}}
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), strings.Contains(msg, "connection reset"):
@@ -112,4 +128,35 @@ func Broker(err error) Explanation {
 		return Explanation{Cause: "the handshake timed out", Why: "The client connected but did not finish the handshake in time (a stalled or very slow device, or a port scan).", Fix: map[string]string{}}
 	}
 	return Explanation{Cause: "TLS handshake failed", Detail: msg, Why: "The broker could not complete the handshake with this client.", Fix: map[string]string{}}
+}
+
+// offeredVersions names the versions of crypto/tls's "client offered only
+// unsupported versions: [304 303]" ("TLS 1.3, TLS 1.2"), or "" when msg
+// lists none.
+func offeredVersions(msg string) string {
+	_, list, ok := strings.Cut(msg, "unsupported versions: [")
+	list, _, _ = strings.Cut(list, "]")
+	if !ok || list == "" {
+		return ""
+	}
+	var names []string
+	for _, f := range strings.Fields(list) {
+		v, err := strconv.ParseUint(f, 16, 16)
+		if err != nil {
+			return ""
+		}
+		names = append(names, versionName(uint16(v)))
+	}
+	return strings.Join(names, ", ")
+}
+
+// versionName names a TLS protocol version number.
+func versionName(v uint16) string {
+	switch v {
+	case 0x0300:
+		return "SSL 3.0"
+	case 0x0301, 0x0302, 0x0303, 0x0304:
+		return "TLS 1." + strconv.Itoa(int(v-0x0301))
+	}
+	return "version 0x" + strconv.FormatUint(uint64(v), 16)
 }

@@ -238,8 +238,20 @@ func unknownAuthority(ua x509.UnknownAuthorityError, chain []*x509.Certificate) 
 		e.Fix = map[string]string{"broker": "serve the full chain: the leaf followed by its intermediate (for mosquitto, put both in certfile)"}
 	default:
 		e.Detail = fmt.Sprintf("the broker's certificate chain leads to %q, which is not among the CAs this client trusts", top.Issuer.CommonName)
+		e.Why = "A client trusts a broker only when its chain ends at a CA the client already trusts. A broker whose CA the client was not given and a man in the middle presenting a CA of its own look exactly the same from the client's side, so a CA the broker hands over proves nothing."
+		e.Fix = trustFixes
 	}
 	return e
+}
+
+// trustFixes tell each client to trust a broker's CA only once it is known
+// to be the right one: checked against a fingerprint published out of band.
+var trustFixes = map[string]string{
+	"playground": "if this is the playground's broker, trust its CA (tls.caPEM; it is at /ca.pem); for any other, first compare the CA's SHA-256 fingerprint with one its operator published out of band",
+	"mosquitto":  "compare the CA's SHA-256 fingerprint (openssl x509 -noout -fingerprint -sha256 -in ca.pem) with one published out of band, then pass --cafile ca.pem",
+	"mqtt.js":    "once the CA's SHA-256 fingerprint matches one published out of band, pass ca: fs.readFileSync('ca.pem') in the connect options",
+	"paho":       "once the CA's SHA-256 fingerprint matches one published out of band, call client.tls_set(ca_certs='ca.pem')",
+	"go":         "once the CA's SHA-256 fingerprint matches one published out of band, set tls.Config.RootCAs to a pool holding it",
 }
 
 // Names lists the names a certificate covers, for messages.

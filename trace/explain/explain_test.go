@@ -139,7 +139,7 @@ func TestVerify(t *testing.T) {
 			t.Errorf("fix for %s: %q lacks %q", client, e.Message(client), want)
 		}
 	}
-	if txt := e.Text(); !strings.Contains(txt, "  mosquitto: pass --cafile") || strings.Index(txt, "playground:") > strings.Index(txt, "go:") {
+	if txt := e.Text(); !strings.Contains(txt, "  mosquitto: compare the CA's SHA-256 fingerprint") || strings.Index(txt, "playground:") > strings.Index(txt, "go:") {
 		t.Errorf("Text():\n%s", txt)
 	}
 	sha1 := Verify(x509.InsecureAlgorithmError(x509.SHA1WithRSA), nil, "localhost", now)
@@ -160,6 +160,9 @@ func TestRemote(t *testing.T) {
 		{"handshake failure", true, "tls.minVersion"},
 		{"unknown certificate authority", true, "does not trust the CA"},
 		{"certificate revoked", true, "was revoked"},
+		{"revoked certificate", true, "client certificate was revoked"},                              // Go's name of alert 44
+		{"revoked certificate", false, "of the earlier session this connection resumed was revoked"}, // no certificate sent: it came from the session
+		{"expired certificate", true, "outside its validity window"},
 		{"protocol version not supported", true, "share no TLS version"},
 		{"internal error", true, `the alert "internal error"`},
 	}
@@ -182,6 +185,7 @@ func TestBroker(t *testing.T) {
 		{errors.New("remote error: tls: unknown certificate authority"), "the client rejected the broker's certificate", "--cafile ca.pem"},
 		{errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority"), "the client's certificate was refused", "fresh certificate"},
 		{errors.New("tls: client offered only unsupported versions: [301]"), "no common TLS version", "--tls-version"},
+		{errors.New("tls: client offered only unsupported versions: [304]"), "no common TLS version", "offered only TLS 1.3, which this listener does not accept"},
 		{fmt.Errorf("read: %w", io.EOF), "the client closed the connection during the handshake", "--cafile"},
 		{errors.New("read tcp: i/o timeout"), "the handshake timed out", ""},
 		{errors.New("local error: tls: bad record MAC"), "the client aborted the handshake", "--cafile"},
@@ -192,5 +196,76 @@ func TestBroker(t *testing.T) {
 		if e.Cause != tt.cause || !strings.Contains(e.Message("mosquitto"), tt.fix) {
 			t.Errorf("Broker(%q) = cause %q message %q; want %q with %q", tt.err, e.Cause, e.Message("mosquitto"), tt.cause, tt.fix)
 		}
+	}
+}
+
+// An unknown authority is not blindly the client's fault: the advice is to
+// check the CA out of band, since a man in the middle looks the same.
+func TestVerifyUnknownAuthorityOutOfBand(t *testing.T) {
+	p, other := newPKI(t), newPKI(t)
+	err := p.verify([]*x509.Certificate{other.leaf(), other.int1}, "localhost", time.Now())
+	e := Verify(err, []*x509.Certificate{other.leaf(), other.int1}, "localhost", time.Now())
+	if !strings.Contains(e.Why, "man in the middle") {
+		t.Errorf("why %q does not say a man in the middle looks the same", e.Why)
+	}
+	for _, client := range Clients {
+		if !strings.Contains(e.Message(client), "fingerprint") || !strings.Contains(e.Message(client), "out of band") {
+			t.Errorf("fix for %s: %q, want a fingerprint compared out of band", client, e.Message(client))
+		}
+	}
+}
+
+func TestEnded(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{errors.New("failed to get reader: context canceled"), "the WebSocket tunnel the connection ran in was closed"},
+		{fmt.Errorf("read: %w", io.EOF), "the client closed the connection"},
+		{net.ErrClosed, "the client closed the connection"},
+		{errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer"), "the client dropped the connection without closing it"},
+		{errors.New("read tcp 127.0.0.1:1: i/o timeout"), "nothing arrived from the client in time"},
+		{errors.New("remote error: tls: revoked certificate"), `the client ended the connection with the TLS alert "revoked certificate"`},
+		{errors.New("local error: tls: bad record MAC"), "a TLS record failed its integrity check"},
+		{errors.New("something new"), "something new"},
+	} {
+		if got := Ended(tt.err, "the client"); got != tt.want && !strings.HasPrefix(got, tt.want) {
+			t.Errorf("Ended(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+// Every lesson listener has its fault, and the broker's explanation of a
+// refused handshake there names it instead of the generic advice.
+func TestFaults(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range Faults {
+		if f.Listener == "" || f.What == "" || f.Meets == "" || f.Advice == "" || seen[f.Listener] {
+			t.Errorf("fault %+v: incomplete or repeated", f)
+		}
+		seen[f.Listener] = true
+		for _, g := range Faults {
+			if g.Listener != f.Listener && strings.Contains(g.What, f.What) {
+				t.Errorf("%s's fault %q is part of %s's %q: a log line could not tell them apart", f.Listener, f.What, g.Listener, g.What)
+			}
+		}
+		if got, ok := LessonFault(f.Listener); !ok || got != f {
+			t.Errorf("LessonFault(%q) = %+v, %v", f.Listener, got, ok)
+		}
+	}
+	f, _ := LessonFault("unknown-ca")
+	e := f.OnBroker(errors.New("remote error: tls: bad certificate"))
+	if !strings.Contains(e.Detail, "certificate from an untrusted CA") || !strings.Contains(e.Fix["broker"], "out of band") || strings.Contains(e.Why, "Most often the client does not have") {
+		t.Errorf("unknown-ca refused: %+v", e)
+	}
+	if e := f.OnBroker(errors.New("read: i/o timeout")); strings.Contains(e.Detail, f.What) {
+		t.Errorf("a timeout on unknown-ca blamed on its fault: %+v", e)
+	}
+	if e := f.OnBroker(nil); !strings.Contains(e.Detail, f.What) {
+		t.Errorf("a handshake done on unknown-ca: %+v", e)
+	}
+	if _, ok := LessonFault("mqtts"); ok {
+		t.Error("mqtts has a fault")
 	}
 }

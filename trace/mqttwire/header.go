@@ -114,6 +114,7 @@ func (d *decoder) flagFields() {
 	switch {
 	case d.typ == typePublish:
 		d.qos = (f >> 1) & 3
+		d.p.QoS = d.qos
 		flags.About = "Low 4 bits of the first byte: for PUBLISH they hold DUP, QoS and RETAIN."
 		d.add(flags)
 		d.bits(0,

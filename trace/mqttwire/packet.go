@@ -44,6 +44,8 @@ type Packet struct {
 	Payload []byte
 	// PacketID is the Packet Identifier of the packets that carry one.
 	PacketID uint16
+	// QoS is the QoS of a PUBLISH (its flag bits; 3 is malformed).
+	QoS byte
 	// ClientID is the Client Identifier of a CONNECT.
 	ClientID string
 	// Username is the User Name of a CONNECT, when its flag is set.

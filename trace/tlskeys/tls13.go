@@ -78,6 +78,20 @@ func (kl *KeyLog) Keys13(suite uint16, clientRandom []byte, label string) (*Keys
 	return newKeys13(s, secret, label)
 }
 
+// NewKeys13 returns the keys of one TLS 1.3 traffic secret (as crypto/tls
+// logs it under label) for the cipher suite suite, for a party that holds
+// the secret itself rather than a key log.
+func NewKeys13(suite uint16, secret []byte, label string) (*Keys13, error) {
+	s, ok := suites13[suite]
+	if !ok {
+		return nil, fmt.Errorf("cipher suite %s is not a TLS 1.3 suite", tlswire.CipherSuiteName(suite))
+	}
+	if len(secret) != s.hash().Size() {
+		return nil, fmt.Errorf("a %s secret of %d bytes does not fit %s", label, len(secret), tlswire.CipherSuiteName(suite))
+	}
+	return newKeys13(s, secret, label)
+}
+
 func newKeys13(s suite13, secret []byte, label string) (*Keys13, error) {
 	key, err := expandLabel(s.hash, secret, "key", nil, s.keyLen)
 	if err != nil {
@@ -118,6 +132,17 @@ func (k *Keys13) Open(record []byte) ([]byte, error) {
 	if len(record) < tlswire.HeaderLen+k.aead.Overhead() {
 		return nil, fmt.Errorf("record of %d bytes is shorter than the %d-byte tag", len(record), k.aead.Overhead())
 	}
+	plain, err := k.aead.Open(nil, k.nonce(), record[tlswire.HeaderLen:], record[:tlswire.HeaderLen])
+	if err != nil {
+		return nil, errBadRecordMAC
+	}
+	k.Seq++
+	return plain, nil
+}
+
+// nonce is the per-record nonce: the IV XORed with the sequence number
+// (RFC 8446 §5.3).
+func (k *Keys13) nonce() []byte {
 	nonce := make([]byte, len(k.iv))
 	copy(nonce, k.iv)
 	var seq [8]byte
@@ -125,10 +150,17 @@ func (k *Keys13) Open(record []byte) ([]byte, error) {
 	for i := range seq {
 		nonce[len(nonce)-8+i] ^= seq[i]
 	}
-	plain, err := k.aead.Open(nil, nonce, record[tlswire.HeaderLen:], record[:tlswire.HeaderLen])
-	if err != nil {
-		return nil, errBadRecordMAC
-	}
+	return nonce
+}
+
+// Seal protects content of the inner content type typ as one TLSCiphertext
+// record (header included, no padding) with sequence number Seq, and
+// advances Seq (RFC 8446 §5.2).
+func (k *Keys13) Seal(typ byte, content []byte) []byte {
+	inner := append(append(make([]byte, 0, len(content)+1), content...), typ)
+	n := len(inner) + k.aead.Overhead()
+	header := []byte{tlswire.RecordApplicationData, 3, 3, byte(n >> 8), byte(n)}
+	record := k.aead.Seal(header, k.nonce(), inner, header)
 	k.Seq++
-	return plain, nil
+	return record
 }

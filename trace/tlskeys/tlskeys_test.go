@@ -8,6 +8,8 @@ import (
 	"hash"
 	"strings"
 	"testing"
+
+	"github.com/mqtts-playground/playground/trace/tlswire"
 )
 
 // TestPRF12 checks the TLS 1.2 PRF against the P_SHA256 and P_SHA384
@@ -60,5 +62,39 @@ func TestKeyLog(t *testing.T) {
 	}
 	if got := kl.Secret(LabelServerTraffic, random); got != nil {
 		t.Errorf("malformed line parsed: %x", got)
+	}
+}
+
+func TestSealOpen13(t *testing.T) {
+	for _, suite := range []uint16{0x1301, 0x1302, 0x1303} {
+		size := 32
+		if suite == 0x1302 {
+			size = 48
+		}
+		secret := bytes.Repeat([]byte{7}, size)
+		seal, err := NewKeys13(suite, secret, LabelServerTraffic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, _ := NewKeys13(suite, secret, LabelServerTraffic)
+		for i, msg := range []string{"first", "second"} {
+			rec := seal.Seal(tlswire.RecordAlert, []byte(msg))
+			inner, err := open.Open(rec)
+			if err != nil {
+				t.Fatalf("suite %04x record %d: %v", suite, i, err)
+			}
+			if want := msg + "\x15"; string(inner) != want {
+				t.Errorf("suite %04x record %d: inner %q, want %q", suite, i, inner, want)
+			}
+		}
+		if seal.Seq != 2 || open.Seq != 2 {
+			t.Errorf("suite %04x: Seq %d/%d after two records, want 2", suite, seal.Seq, open.Seq)
+		}
+	}
+	if _, err := NewKeys13(0x1301, make([]byte, 48), LabelServerTraffic); err == nil {
+		t.Error("a 48-byte secret for a SHA-256 suite was accepted")
+	}
+	if _, err := NewKeys13(0xc02f, make([]byte, 32), LabelServerTraffic); err == nil {
+		t.Error("a TLS 1.2 suite was accepted")
 	}
 }

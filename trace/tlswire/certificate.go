@@ -295,7 +295,11 @@ func x509Extension(ext cryptobyte.String, c *x509.Certificate) field.Field {
 }
 
 // altNames lists the names of a subjectAltName.
-func altNames(c *x509.Certificate) string {
+func altNames(c *x509.Certificate) string { return strings.Join(altNameList(c), ", ") }
+
+// altNameList is each name of a subjectAltName, with its kind: "DNS:…",
+// "IP:…", "URI:…", "email:…".
+func altNameList(c *x509.Certificate) []string {
 	var names []string
 	for _, n := range c.DNSNames {
 		names = append(names, "DNS:"+n)
@@ -309,7 +313,37 @@ func altNames(c *x509.Certificate) string {
 	for _, e := range c.EmailAddresses {
 		names = append(names, "email:"+e)
 	}
-	return strings.Join(names, ", ")
+	return names
+}
+
+// CertInfos describes the certificates of a Certificate message: certs
+// is its chain as decoded ([HandshakeMessage.Certificates], nil for one
+// that does not parse) and fields the fields of the event that carries
+// it, whose cert_data fields they pair with in order.
+func CertInfos(fields []field.Field, certs []*x509.Certificate) []CertInfo {
+	var out []CertInfo
+	i := 0
+	for fi, f := range fields {
+		if f.Name != "cert_data" || i >= len(certs) {
+			continue
+		}
+		c := certs[i]
+		i++
+		if c == nil {
+			out = append(out, CertInfo{Field: fi, Error: "the certificate does not parse as X.509"})
+			continue
+		}
+		sum := sha256.Sum256(c.Raw)
+		out = append(out, CertInfo{
+			Field: fi, Subject: c.Subject.String(), SubjectCN: c.Subject.CommonName,
+			Issuer: c.Issuer.String(), IssuerCN: c.Issuer.CommonName,
+			SelfSigned: bytes.Equal(c.RawSubject, c.RawIssuer), CA: c.IsCA,
+			NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), Names: altNameList(c),
+			Key: publicKeyName(c), Signature: c.SignatureAlgorithm.String(),
+			Serial: colonHex(c.SerialNumber.Bytes()), Fingerprint: colonHex(sum[:]),
+		})
+	}
+	return out
 }
 
 func basicConstraintsValue(c *x509.Certificate) string {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/mqtts-playground/playground/trace"
+	"github.com/mqtts-playground/playground/trace/explain"
 	"github.com/mqtts-playground/playground/trace/mqttwire"
 )
 
@@ -161,10 +162,36 @@ type Conn struct {
 // maxPacket bounds the size of a packet the client accepts.
 const maxPacket = 1 << 20
 
+// DialError is how Dial fails once it has started on the connection: what
+// went wrong in plain words (Error), with what the page shows beside it.
+type DialError struct {
+	Err error
+	// Checks are the steps of the broker certificate check, when the
+	// handshake got as far as the certificate.
+	Checks []Check
+	// ClientRandom is the random of the ClientHello sent, nil before one
+	// was: it names the connection at the broker (GET /trace/{random}).
+	ClientRandom []byte
+}
+
+func (e *DialError) Error() string { return e.Err.Error() }
+func (e *DialError) Unwrap() error { return e.Err }
+
 // Dial runs TLS (when opts.TLS is set) and MQTT CONNECT over raw and
 // returns the session. Every byte is recorded in rec, also when Dial fails,
-// so the trace can show why. Errors say in plain words what went wrong.
+// so the trace can show why. Errors say in plain words what went wrong;
+// once bytes went out they are a *DialError.
 func Dial(ctx context.Context, raw net.Conn, rec *trace.Recorder, opts Options) (*Conn, error) {
+	c, err := dial(ctx, raw, rec, opts)
+	if err != nil && c != nil {
+		return nil, &DialError{Err: err, Checks: c.Checks(), ClientRandom: helloRandom(rec.Recording())}
+	}
+	return c, err
+}
+
+// dial is Dial; it returns the half-made Conn with the error once the
+// connection has started.
+func dial(ctx context.Context, raw net.Conn, rec *trace.Recorder, opts Options) (*Conn, error) {
 	if opts.MQTTVersion == 0 {
 		opts.MQTTVersion = 5
 	}
@@ -198,7 +225,7 @@ func Dial(ctx context.Context, raw net.Conn, rec *trace.Recorder, opts Options) 
 		tc := tls.Client(c.conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
-			return nil, c.explainHandshake(err, ctx)
+			return c, c.explainHandshake(err, ctx)
 		}
 		st := tc.ConnectionState()
 		c.state, c.tls = &st, tc
@@ -207,7 +234,7 @@ func Dial(ctx context.Context, raw net.Conn, rec *trace.Recorder, opts Options) 
 	}
 	if err := c.connect(ctx, opts); err != nil {
 		raw.Close()
-		return nil, err
+		return c, err
 	}
 	go c.readLoop()
 	go c.keepAlive(time.Duration(opts.KeepAlive) * time.Second)
@@ -295,6 +322,12 @@ func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
 		if !roots.AppendCertsFromPEM([]byte(o.CAPEM)) {
 			return nil, errors.New("tls.caPEM holds no PEM certificate: paste the CA file's text, starting with -----BEGIN CERTIFICATE-----")
 		}
+	} else if sys, err := x509.SystemCertPool(); err == nil {
+		roots = sys
+	} else {
+		// No system roots (a browser gives a wasm program none): trust
+		// nothing, so the check fails as "unknown authority".
+		roots = x509.NewCertPool()
 	}
 	extra, err := parseCerts(o.IntermediatesPEM)
 	if err != nil {
@@ -536,7 +569,7 @@ func (c *Conn) connect(ctx context.Context, o Options) error {
 		if strings.Contains(err.Error(), "remote error: tls: ") {
 			return errors.New(c.explainAlert(err.Error()))
 		}
-		return fmt.Errorf("waiting for CONNACK failed: %w", err)
+		return &wordsError{words: "waiting for CONNACK failed: " + explain.Ended(err, "the broker"), err: err}
 	}
 	if ack.FixedHeader.Type != packets.Connack {
 		return fmt.Errorf("the broker answered CONNECT with packet type %d instead of CONNACK", ack.FixedHeader.Type)

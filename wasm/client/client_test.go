@@ -497,6 +497,18 @@ func TestDialErrors(t *testing.T) {
 			if sent == tt.noBytes {
 				t.Errorf("recorded chunks: %v, want %v", sent, !tt.noBytes)
 			}
+			// Once bytes went out, the error carries the checks so far and
+			// the client random that names the attempt at the broker.
+			var de *client.DialError
+			switch {
+			case tt.noBytes:
+			case !errors.As(err, &de):
+				t.Errorf("error %T is not a *client.DialError", err)
+			case (tt.opts.TLS != nil) != (len(de.ClientRandom) == 32):
+				t.Errorf("client random %x for TLS options %v", de.ClientRandom, tt.opts.TLS != nil)
+			case tt.prefix != "" && strings.HasPrefix(tt.prefix, "certificate") && !slices.ContainsFunc(de.Checks, func(c client.Check) bool { return !c.OK }):
+				t.Errorf("checks %+v: want the failed step", de.Checks)
+			}
 		})
 	}
 }

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mqtts-playground/playground/trace/explain"
 	"github.com/mqtts-playground/playground/trace/mqttwire"
 )
 
@@ -33,6 +35,25 @@ func (c *Conn) Err() error {
 		return nil
 	}
 }
+
+// lost is the error of a connection that broke under a read: why, in
+// plain words, wrapping what the read returned.
+func (c *Conn) lost(err error) error {
+	words := explain.Ended(err, "the broker")
+	if strings.Contains(err.Error(), "remote error: tls: ") {
+		words = c.explainAlert(err.Error())
+	}
+	return &wordsError{words: "connection lost: " + words, err: err}
+}
+
+// wordsError says err in plain words, and unwraps to it.
+type wordsError struct {
+	words string
+	err   error
+}
+
+func (e *wordsError) Error() string { return e.words }
+func (e *wordsError) Unwrap() error { return e.err }
 
 // fail ends the connection with err (the first error wins) and closes it.
 func (c *Conn) fail(err error) {
@@ -60,9 +81,10 @@ func (c *Conn) readLoop() {
 		pk, err := readPacket(c.reader, c.version)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
-				err = ErrClosed
+				c.fail(fmt.Errorf("connection lost: %w", ErrClosed))
+				return
 			}
-			c.fail(fmt.Errorf("connection lost: %w", err))
+			c.fail(c.lost(err))
 			return
 		}
 		switch pk.FixedHeader.Type {
@@ -157,7 +179,7 @@ func (c *Conn) request(ctx context.Context, pk packets.Packet, want byte) (packe
 	}()
 	pk.PacketID = id
 	if err := c.writePacket(pk); err != nil {
-		return packets.Packet{}, err
+		return packets.Packet{}, c.lost(err)
 	}
 	for {
 		select {
@@ -179,7 +201,7 @@ func (c *Conn) request(ctx context.Context, pk packets.Packet, want byte) (packe
 		case <-c.done:
 			return packets.Packet{}, c.Err()
 		case <-ctx.Done():
-			return packets.Packet{}, fmt.Errorf("no acknowledgement from the broker: %w", ctx.Err())
+			return packets.Packet{}, &wordsError{words: "no acknowledgement from the broker in time", err: ctx.Err()}
 		}
 	}
 }

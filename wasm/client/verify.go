@@ -209,12 +209,12 @@ func (c *Conn) explainHandshake(err error, ctx context.Context) error {
 	var alert tls.AlertError
 	var rhe tls.RecordHeaderError
 	var ve *tls.CertificateVerificationError
-	msg := err.Error()
+	msg := explain.Ended(err, "the broker") // unless a case below says better
 	switch {
 	case errors.As(err, &ve):
 		msg = ve.Err.Error()
-	case strings.Contains(msg, "remote error: tls: "):
-		msg = c.explainAlert(msg)
+	case strings.Contains(err.Error(), "remote error: tls: "):
+		msg = c.explainAlert(err.Error())
 	case errors.As(err, &alert):
 		msg = "TLS alert: " + alert.Error()
 	case errors.As(err, &rhe):

@@ -14,7 +14,19 @@ export interface Row {
   /** The end that sent the bytes. */
   from: Side;
   /** Set on a response the client saw: the time since its request. */
-  rtt?: { ms: number; request: TraceEvent };
+  rtt?: RTT;
+}
+
+/** A round trip the client saw, taken apart as far as the two records allow. */
+export interface RTT {
+  /** From the client sending the request to it receiving the response, by the client's clock. */
+  ms: number;
+  request: TraceEvent;
+  /** From the broker receiving the request to it sending the response, by
+   * the broker's clock; undefined when the broker's side is not known. The
+   * rest of ms is the way there and back: network, tunnel and the page's
+   * own work (the wasm client reading and writing through the browser). */
+  brokerMs?: number;
 }
 
 /** How deep links and the selection name an event: "client-5", "broker-12". */
@@ -32,8 +44,10 @@ export function rowEvents(r: Row): TraceEvent[] {
   return [r.client, r.broker].filter((e): e is TraceEvent => e !== undefined);
 }
 
-/** The event that stands for the row: the client's when both ends saw it. */
+/** The event that stands for the row: the client's when both ends saw it,
+ * unless only the broker could decrypt it. */
 export function primary(r: Row): TraceEvent {
+  if (decryptedByBroker(r)) return r.broker!;
   return (r.client ?? r.broker)!;
 }
 
@@ -52,8 +66,18 @@ export function formatMs(ms: number): string {
   return `${ms.toFixed(1)} ms`;
 }
 
+/** What an event has in common with its record at the other end: the
+ * bytes, and for records the type, except that an encrypted record pairs
+ * by its bytes alone (an end without its keys names it ApplicationData). */
 function pairKey(e: TraceEvent): string {
-  return `${e.layer}|${e.type}|${sender(e)}|${e.bytes}`;
+  return e.encrypted ? `${e.layer}|encrypted|${sender(e)}|${e.bytes}` : `${e.layer}|${e.type}|${sender(e)}|${e.bytes}`;
+}
+
+/** Whether the row's client record is one the client could not decrypt
+ * and the broker could: after a handshake the client gave up, the broker's
+ * key log still opens what the broker sent (a NewSessionTicket). */
+export function decryptedByBroker(r: Row): boolean {
+  return !!(r.client?.encrypted && !r.client.plain && r.broker?.plain);
 }
 
 /**
@@ -103,66 +127,62 @@ export function align(events: TraceEvent[]): Row[] {
   return out;
 }
 
-function field(e: TraceEvent, name: string): string | undefined {
-  return e.fields.find((f) => f.name === name && !f.depth)?.value;
-}
-
 /** What a request waits for, as seen from the client; undefined for other events. */
 function requestKey(e: TraceEvent): string | undefined {
-  const id = () => field(e, "Packet Identifier") ?? "";
   switch (e.type) {
     case "ClientHello":
       return "hello";
     case "CONNECT":
       return "connect";
     case "SUBSCRIBE":
-      return `sub ${id()}`;
+      return `sub ${e.packetId}`;
     case "UNSUBSCRIBE":
-      return `unsub ${id()}`;
+      return `unsub ${e.packetId}`;
     case "PINGREQ":
       return "ping";
-    case "PUBLISH": {
-      const qos = e.fields.find((f) => f.name === "QoS")?.value ?? "";
-      return qos.startsWith("1") ? `pub ${id()}` : undefined;
-    }
+    case "PUBLISH":
+      // QoS 1 is answered by PUBACK, QoS 2 first by PUBREC; QoS 0 by nothing.
+      return e.qos ? `pub ${e.packetId}` : undefined;
   }
   return undefined;
 }
 
 function responseKey(e: TraceEvent): string | undefined {
-  const id = () => field(e, "Packet Identifier") ?? "";
   switch (e.type) {
     case "ServerHello":
       return "hello";
     case "CONNACK":
       return "connect";
     case "SUBACK":
-      return `sub ${id()}`;
+      return `sub ${e.packetId}`;
     case "UNSUBACK":
-      return `unsub ${id()}`;
+      return `unsub ${e.packetId}`;
     case "PINGRESP":
       return "ping";
     case "PUBACK":
-      return `pub ${id()}`;
+    case "PUBREC":
+      return `pub ${e.packetId}`;
   }
   return undefined;
 }
 
-/** Marks responses to the client's requests with the round trip time the client saw. */
+/** Marks responses to the client's requests with the round trip time the
+ * client saw and, when the broker recorded both, the broker's part of it. */
 function markRTT(rows: Row[]): void {
-  const pending = new Map<string, TraceEvent>();
+  const pending = new Map<string, Row>();
   for (const r of rows) {
     const c = r.client;
     if (!c) continue;
     if (c.dir === "send") {
       const k = requestKey(c);
-      if (k && !pending.has(k)) pending.set(k, c);
+      if (k && !pending.has(k)) pending.set(k, r);
     } else {
       const k = responseKey(c);
       const req = k ? pending.get(k) : undefined;
-      if (k && req) {
+      if (k && req?.client) {
         pending.delete(k);
-        r.rtt = { ms: timeMs(c.time) - timeMs(req.time), request: req };
+        const brokerMs = req.broker && r.broker ? timeMs(r.broker.time) - timeMs(req.broker.time) : undefined;
+        r.rtt = { ms: timeMs(c.time) - timeMs(req.client.time), request: req.client, brokerMs };
       }
     }
   }

@@ -9,6 +9,7 @@ import { mountPage } from "./page";
 import { mountLessons } from "./lesson";
 import { mountTracePage } from "./tracepage";
 import { mountReplay } from "./replay";
+import { mountDrawer } from "./drawer";
 import type { Playground } from "./playground.d";
 
 const script = document.currentScript as HTMLScriptElement | null;
@@ -18,7 +19,10 @@ function mount(pg: Playground): void {
   const has = (id: string) => document.querySelector(`[data-testid="${id}"]`) !== null;
   if (has("conn-list")) mountTracePage(pg);
   else if (has("replay")) mountReplay(pg);
-  else if (has("lesson") || has("course")) mountLessons(pg);
+  else if (has("lesson") || has("course")) {
+    mountLessons(pg);
+    if (has("lesson")) mountDrawer();
+  }
   else mountPage(pg);
 }
 

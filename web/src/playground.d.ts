@@ -8,10 +8,10 @@
 import type { Check } from "./gen/client";
 import type { ListenerInfo } from "./gen/broker";
 import type { Health } from "./gen/server";
-import type { Chunk, Event, Field, Recording, RecordStart } from "./gen/trace";
+import type { CertInfo, Chunk, Event, Field, Recording, RecordStart } from "./gen/trace";
 import type { Identity, Message, TLSInfo } from "./gen/wasm";
 
-export type { Check, Chunk, Field, Health, Identity, ListenerInfo, Message, Recording, RecordStart, TLSInfo };
+export type { CertInfo, Check, Chunk, Field, Health, Identity, ListenerInfo, Message, Recording, RecordStart, TLSInfo };
 /** One TLS record/handshake message or MQTT packet (trace.Event). */
 export type TraceEvent = Event;
 
@@ -148,5 +148,17 @@ export interface Connection {
 
 /** A failed connect rejects with an Error carrying the trace so far. */
 export interface ConnectError extends Error {
+  /** This side's events up to the failure. */
   trace?: TraceEvent[];
+  /** The steps of the broker certificate check, when the handshake got as
+   * far as the broker's certificate (the failed step has ok: false). */
+  checks?: Check[];
+  /** How the broker names the failed connection (the client random), once a
+   * ClientHello went out. */
+  brokerKey?: string;
+  /** The broker's side of the failed connection, as Connection.brokerTrace
+   * (resolves to [] when there is no brokerKey). */
+  brokerTrace?: Connection["brokerTrace"];
+  /** The listener the connect went to. */
+  listener?: string;
 }

@@ -1,6 +1,6 @@
 // window.playground: loads the Go wasm client and wraps its connect method
 // (wasm/main_js.go) with listener lookup and sane defaults.
-import type { ConnectOptions, Connection, Health, Identity, ListenerInfo, Playground, TraceEvent } from "./playground.d";
+import type { ConnectError, ConnectOptions, Connection, Health, Identity, ListenerInfo, Playground, TraceEvent } from "./playground.d";
 import type { IdentityRequest, RevocationProof, SavedIdentity } from "./gen/wasm";
 import type { ConnTrace } from "./gen/server";
 
@@ -99,6 +99,27 @@ function waitForBroker(base: URL, key: string, wait: BrokerTraceWait): Promise<v
   });
 }
 
+/** The broker's side of the connection the broker knows as key(): the
+ * events as last fetched (GET /trace/{key}), and brokerTrace to fetch them,
+ * waiting first when asked to. */
+function brokerSide(base: URL, key: () => string): { brokerTrace: Connection["brokerTrace"]; events: () => TraceEvent[] } {
+  let events: TraceEvent[] = [];
+  const fetchEvents = async (): Promise<TraceEvent[]> => {
+    const k = key();
+    if (!k) return events;
+    const r = await fetch(new URL(`trace/${encodeURIComponent(k)}`, base));
+    if (r.ok) events = ((await r.json()) as ConnTrace).events;
+    return events;
+  };
+  return {
+    events: () => events,
+    brokerTrace: async (wait) => {
+      if (wait) await waitForBroker(base, key(), wait);
+      return fetchEvents();
+    },
+  };
+}
+
 export function installPlayground(script: HTMLScriptElement | null): Playground {
   const base = serverBase(script);
   const wasmURL = new URL(script?.dataset.wasm ?? "", base);
@@ -156,21 +177,20 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     const tunnelURL = new URL("tunnel", base);
     tunnelURL.protocol = base.protocol === "https:" ? "wss:" : "ws:";
     const goOpts = { ...opts, listener: name, tls, tunnelURL: tunnelURL.href };
-    const g = await window.__playgroundGo!.connect(JSON.stringify(goOpts));
+    let g: GoConn;
+    try {
+      g = await window.__playgroundGo!.connect(JSON.stringify(goOpts));
+    } catch (e) {
+      // The broker may have recorded its side of the failed attempt too.
+      const err = e as ConnectError;
+      const key = err.brokerKey ?? "";
+      err.listener = name;
+      err.brokerTrace = brokerSide(base, () => key).brokerTrace;
+      throw err;
+    }
     // The broker records its side of the same connection; Go names it
     // (the client random of our handshake, or without TLS our client id).
-    let brokerEvents: TraceEvent[] = [];
-    const fetchBrokerTrace = async (): Promise<TraceEvent[]> => {
-      const key = g.brokerKey();
-      if (!key) return brokerEvents;
-      const r = await fetch(new URL(`trace/${encodeURIComponent(key)}`, base));
-      if (r.ok) brokerEvents = ((await r.json()) as ConnTrace).events;
-      return brokerEvents;
-    };
-    const brokerTrace: Connection["brokerTrace"] = async (wait) => {
-      if (wait) await waitForBroker(base, g.brokerKey(), wait);
-      return fetchBrokerTrace();
-    };
+    const { brokerTrace, events: brokerEvents } = brokerSide(base, () => g.brokerKey());
     const conn: Connection = {
       listener: name,
       clientId: () => g.clientId(),
@@ -179,7 +199,7 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
       subscribe: (filter, qos = 0) => g.subscribe(filter, qos).finally(() => notify(conn, "subscribe")),
       publish: (topic, payload, o) => g.publish(topic, payload, o ?? {}).finally(() => notify(conn, "publish")),
       nextMessage: (timeoutMs = 5000) => g.nextMessage(timeoutMs).finally(() => notify(conn, "message")),
-      trace: () => [...g.trace(), ...brokerEvents],
+      trace: () => [...g.trace(), ...brokerEvents()],
       checks: () => g.checks(),
       recording: () => g.recording(),
       pcapng: () => g.pcapng(),

@@ -25,7 +25,8 @@ export function checkSrc(src: string, base: string = location.href): URL {
 export function mountReplay(pg: Playground): void {
   const status = $("replay-status");
   const errorEl = $("replay-error");
-  const view = new TraceView($("trace")!, { lanes: { client: "client", broker: "broker" }, onSelect: (t) => writeHash(t) });
+  // A saved session: today's network says nothing about its round trips.
+  const view = new TraceView($("trace")!, { lanes: { client: "client", broker: "broker" }, onSelect: (t) => writeHash(t), networkMs: () => undefined });
   view.toolbar.hidden = true;
   const setStatus = (text: string, kind: "ok" | "bad" | "busy" = "ok") => {
     if (!status) return;

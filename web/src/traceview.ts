@@ -2,9 +2,10 @@
 // and, for the selected event, its fields, its bytes (ciphertext and
 // plaintext side by side) and, for certificates, the chain as cards.
 import type { Field, TraceEvent } from "./playground.d";
-import { align, eventKey, formatMs, primary, rowEvents, sender, timeMs, type Row, type Side } from "./align";
-import { certificates, commonName, validity, type Cert } from "./certs";
+import { align, decryptedByBroker, eventKey, formatMs, primary, rowEvents, sender, timeMs, type Row, type RTT, type Side } from "./align";
+import { certificates, shortName, validity, type Cert } from "./certs";
 import type { Target } from "./links";
+import { networkRTT } from "./netping";
 import { clear, h } from "./dom";
 
 /** Links a spec citation like "RFC 8446 §4.1.2" or "MQTT 5.0 §3.1" to its text. */
@@ -30,6 +31,24 @@ export function formatBytes(n: number): string {
   return n >= 10000 ? `${(n / 1024).toFixed(1)} KiB` : `${n.toLocaleString("en")} B`;
 }
 
+/** Where a field's bytes are, in words: "offset 5, 3 bytes" (of the
+ * decrypted content for fields of the plaintext). */
+export function byteRange(f: Field): string {
+  const n = f.end - f.start;
+  return `${f.in === "plain" ? "decrypted, " : ""}offset ${f.start}, ${n} byte${n === 1 ? "" : "s"}`;
+}
+
+/** The parts of a round trip, as far as they are known: the broker's own
+ * time (its clock), the network's (a plain HTTP round trip to this server,
+ * measured by the page) and the rest: the WebSocket tunnel and the page's
+ * own work (the wasm client, the browser's event loop). */
+export function rttParts(rtt: RTT, networkMs: number | undefined): { broker?: number; network?: number; rest?: number } {
+  const broker = rtt.brokerMs !== undefined && rtt.brokerMs >= 0 ? rtt.brokerMs : undefined;
+  const network = networkMs !== undefined && isFinite(networkMs) ? networkMs : undefined;
+  const rest = broker !== undefined && network !== undefined ? Math.max(0, rtt.ms - broker - network) : undefined;
+  return { broker, network, rest };
+}
+
 const WHO: Record<Side, string> = { client: "client", broker: "broker" };
 
 export interface TraceViewOptions {
@@ -39,6 +58,11 @@ export interface TraceViewOptions {
   onSelect?: (t: Target) => void;
   /** What the diagram says while it has no events. */
   emptyText?: string;
+  /** A plain network round trip to the server, in ms, to tell the
+   * network's part of each round trip from the tunnel's and the page's.
+   * Default: measured by the page (netping.ts); a replay of an old
+   * session gives () => undefined. */
+  networkMs?: () => number | undefined;
 }
 
 /** A field of the shown event, with what names it in a deep link. */
@@ -54,6 +78,7 @@ export class TraceView {
   /** Where pages put their buttons (downloads, exports). */
   readonly toolbar: HTMLElement;
   private rows: Row[] = [];
+  private events: TraceEvent[] = [];
   private byKey = new Map<string, { row: Row; index: number; event: TraceEvent }>();
   private sig = "";
   private t0: Record<Side, number> = { client: NaN, broker: NaN };
@@ -81,18 +106,31 @@ export class TraceView {
     this.empty = h("p", { class: "hint seq-empty" }, opts.emptyText ?? "No events yet.");
     this.legend = h("p", { class: "hint legend", hidden: true }, "Each arrow is one message; solid when both ends recorded it, with each end's time by its own clock. Dashed: only one end recorded it.");
     this.detail = h("section", { class: "detail", "data-testid": "trace-detail", "aria-label": "selected event" }, this.hint());
+    if (!opts.networkMs) {
+      // Measure the network now, before the wasm client keeps the page
+      // busy; draw the rows again once it is known.
+      networkRTT(() => {
+        this.sig = "";
+        this.update(this.events);
+      });
+    }
     clear(root);
+    root.classList.add("trace-view");
     root.append(
       this.toolbar,
       h(
         "div",
-        { class: "seq-head", "aria-hidden": "true" },
-        h("span", { class: "t", title: "time since the client's first event, by the client's clock" }, "time"),
-        h("span", { class: "lanes" }, h("span", { class: "lane-name" }, lanes.client), h("span", { class: "lane-name" }, lanes.broker)),
-        h("span", { class: "t", title: "time since the broker's first event, by the broker's clock" }, "time"),
+        { class: "seq-pane" },
+        h(
+          "div",
+          { class: "seq-head", "aria-hidden": "true" },
+          h("span", { class: "t", title: "time since the client's first event, by the client's clock" }, "time"),
+          h("span", { class: "lanes" }, h("span", { class: "lane-name" }, lanes.client), h("span", { class: "lane-name" }, lanes.broker)),
+          h("span", { class: "t", title: "time since the broker's first event, by the broker's clock" }, "time"),
+        ),
+        (this.scroller = h("div", { class: "seq-scroll" }, this.list, this.empty)),
+        this.legend,
       ),
-      (this.scroller = h("div", { class: "seq-scroll" }, this.list, this.empty)),
-      this.legend,
       this.detail,
     );
   }
@@ -108,6 +146,7 @@ export class TraceView {
 
   /** Shows a new set of events, keeping the selection when it still exists. */
   update(events: TraceEvent[]): void {
+    this.events = events;
     const sig = `${events[0]?.time}|` + events.map((e) => `${eventKey(e)}:${e.length}`).join(",");
     if (sig === this.sig) return;
     this.sig = sig;
@@ -176,8 +215,27 @@ export class TraceView {
     return e ? formatMs(timeMs(e.time) - this.t0[e.side]) : "";
   }
 
+  /** The round trip tags of a response row: the total the client saw, and
+   * its parts when known. */
+  private rttTags(r: Row, e: TraceEvent): (HTMLElement | null)[] {
+    if (!r.rtt) return [];
+    const p = rttParts(r.rtt, this.opts.networkMs ? this.opts.networkMs() : networkRTT());
+    const parts = [
+      p.broker !== undefined ? `the broker ${formatMs(p.broker)} (its clock, from receiving the request to answering)` : "",
+      p.network !== undefined ? `the network ≈ ${formatMs(p.network)} (a plain HTTP round trip to this server)` : "",
+      p.rest !== undefined ? `the tunnel and this page's wasm client ≈ ${formatMs(p.rest)} (the rest)` : "",
+    ].filter(Boolean);
+    const title = `round trip seen by the client: ${r.rtt.request.type} sent, ${e.type} back after ${formatMs(r.rtt.ms)}${parts.length ? `; of it ${parts.join(", ")}` : ""}`;
+    const split =
+      p.rest !== undefined
+        ? h("span", { class: "tag rtt-split", "data-testid": "rtt-split", title }, `net ${formatMs(p.network!)} · broker ${formatMs(p.broker!)} · tunnel+wasm ${formatMs(p.rest)}`)
+        : null;
+    return [h("span", { class: "tag rtt", "data-testid": "rtt", title }, `RTT ${formatMs(r.rtt.ms)}`), split];
+  }
+
   private row(r: Row, both: boolean): HTMLElement {
     const e = primary(r);
+    const byBroker = decryptedByBroker(r);
     const paired = !!(r.client && r.broker);
     const own: Side | "both" = paired ? "both" : e.side;
     const toBroker = r.from === "client";
@@ -185,7 +243,8 @@ export class TraceView {
     const selected = !!this.selKey && rowEvents(r).some((x) => eventKey(x) === this.selKey);
     const lonely = !paired && both;
     const onlyNote = lonely ? (e.side === "client" ? "only the client recorded this" : "only the broker recorded this") : "";
-    const title = [`${WHO[r.from]} → ${WHO[toBroker ? "broker" : "client"]}: ${e.summary ?? e.type}`, onlyNote].filter(Boolean).join(" · ");
+    const brokerNote = byBroker ? "the client could not decrypt this record (it stopped before deriving the keys); the broker's keys decrypt it" : "";
+    const title = [`${WHO[r.from]} → ${WHO[toBroker ? "broker" : "client"]}: ${e.summary ?? e.type}`, onlyNote, brokerNote].filter(Boolean).join(" · ");
     return h(
       "li",
       {
@@ -223,8 +282,12 @@ export class TraceView {
             h("b", {}, e.type),
             " ",
             h("span", { class: "size" }, formatBytes(e.length)),
-            e.encrypted ? h("span", { class: "tag enc", title: "encrypted on the wire; shown decrypted with the connection's keys" }, "encrypted") : null,
-            r.rtt ? h("span", { class: "tag rtt", "data-testid": "rtt", title: `round trip seen by the client: ${r.rtt.request.type} sent, ${e.type} back` }, `RTT ${formatMs(r.rtt.ms)}`) : null,
+            byBroker
+              ? h("span", { class: "tag enc by-broker", "data-testid": "decrypted-by-broker", title: brokerNote }, "decrypted with the broker's keys")
+              : e.encrypted
+                ? h("span", { class: "tag enc", title: "encrypted on the wire; shown decrypted with the connection's keys" }, "encrypted")
+                : null,
+            ...this.rttTags(r, e),
             lonely ? h("span", { class: "tag only" }, e.side === "client" ? "client only" : "broker only") : null,
           ),
           h("span", { class: "sum" }, e.error ? `⚠ ${e.error}` : (e.summary ?? "")),
@@ -301,7 +364,16 @@ export class TraceView {
         views,
       ),
       e.summary ? h("p", { class: "summary" }, e.summary) : null,
-      e.error ? h("p", { class: "error", "data-testid": "event-error" }, e.error) : null,
+      decryptedByBroker(r)
+        ? h(
+            "p",
+            { class: "note", "data-testid": "broker-keys-note" },
+            e.side === "broker"
+              ? "The client received this record but never decrypted it: it stopped the handshake before deriving these keys. The broker's key log decrypts it: this is the broker's record of it."
+              : "The client received this record but stopped the handshake before deriving the keys that open it. Show the broker's record to see it decrypted with the broker's key log.",
+          )
+        : null,
+      e.error && !(decryptedByBroker(r) && e.side === "client") ? h("p", { class: "error", "data-testid": "event-error" }, e.error) : null,
     ];
 
     const wire = fromHex(e.bytes);
@@ -314,7 +386,7 @@ export class TraceView {
     const table = h(
       "table",
       { class: "fields", "data-testid": "field-table" },
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "field"), h("th", { scope: "col" }, "value"), h("th", { scope: "col" }, "bytes"), h("th", { scope: "col" }, "what it is"))),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "field"), h("th", { scope: "col" }, "value"), h("th", { scope: "col" }, "where"), h("th", { scope: "col" }, "what it is"))),
     );
     const body = h("tbody", {});
     table.append(body);
@@ -344,7 +416,7 @@ export class TraceView {
         },
         h("td", { class: `name d${Math.min(f.depth ?? 0, 4)}` }, f.name),
         h("td", { class: "value" }, f.value),
-        h("td", { class: "range" }, `${f.in === "plain" ? "plain " : ""}${f.start}–${f.end}`),
+        h("td", { class: "range", "data-start": f.start, "data-end": f.end, title: f.end > f.start ? `bytes ${f.start} to ${f.end - 1}, counting from 0` : "no bytes" }, byteRange(f)),
         h("td", { class: "about" }, f.about ?? "", f.spec ? " " : "", f.spec ? (url ? h("a", { href: url, target: "_blank", rel: "noopener" }, f.spec) : f.spec) : ""),
       );
       this.fields.push(sf);
@@ -367,7 +439,7 @@ export class TraceView {
     }
     if (wire.length) {
       const cols: Node[] = [h("div", { class: "hexcol" }, h("h4", {}, e.encrypted ? "On the wire (encrypted)" : "Bytes on the wire"), wireDump.el)];
-      if (plainDump) cols.push(h("div", { class: "hexcol" }, h("h4", {}, "Decrypted with the connection's key log"), plainDump.el));
+      if (plainDump) cols.push(h("div", { class: "hexcol" }, h("h4", {}, `Decrypted with the ${e.side}'s key log`), plainDump.el));
       else if (e.encrypted) cols.push(h("div", { class: "hexcol" }, h("h4", {}, "Decrypted"), h("p", { class: "hint" }, "Not decrypted: the keys of this connection are not known here.")));
       parts.push(h("div", { class: `hexpair${cols.length > 1 ? " two" : ""}`, "data-testid": "hex-views" }, ...cols));
       this.info = h("p", { class: "byteinfo", "data-testid": "byte-info", "aria-live": "polite" });
@@ -385,14 +457,17 @@ export class TraceView {
     certs.forEach((c, i) => {
       const next = certs[i + 1];
       const v = validity(c, at);
-      const role = i === 0 ? `the ${WHO[owner]}'s own certificate` : c.subject === c.issuer ? "root CA" : "intermediate CA";
-      const issuedBy: Node = next
-        ? next.subject === c.issuer
-          ? h("button", { type: "button", class: "linklike", "data-testid": "issued-by", onclick: () => cards[i + 1]?.focus() }, `issued by ${commonName(c.issuer)} ↓`)
-          : h("span", { class: "warn" }, `issued by ${commonName(c.issuer)}, but the next certificate is ${commonName(next.subject)}: the chain is out of order`)
-        : c.subject === c.issuer
-          ? h("span", {}, "self-signed: a root, trusted only if the receiver already has it")
-          : h("span", {}, `issued by ${commonName(c.issuer)}, not sent: the receiver must already trust it (its CA file)`);
+      const issuer = shortName(c.issuerCN, c.issuer);
+      const role = i === 0 ? `the ${WHO[owner]}'s own certificate` : c.selfSigned ? "root CA" : "intermediate CA";
+      const issuedBy: Node = c.error
+        ? h("span", { class: "warn" }, c.error)
+        : next
+          ? next.subject === c.issuer
+            ? h("button", { type: "button", class: "linklike", "data-testid": "issued-by", onclick: () => cards[i + 1]?.focus() }, `issued by ${issuer} ↓`)
+            : h("span", { class: "warn" }, `issued by ${issuer}, but the next certificate is ${shortName(next.subjectCN, next.subject)}: the chain is out of order`)
+          : c.selfSigned
+            ? h("span", {}, "self-signed: a root, trusted only if the receiver already has it")
+            : h("span", {}, `issued by ${issuer}, not sent: the receiver must already trust it (its CA file)`);
       const dl = h("dl", {});
       const add = (k: string, v: Node | string | undefined, cls = "") => {
         if (v === undefined || v === "") return;
@@ -400,16 +475,18 @@ export class TraceView {
       };
       add("subject", c.subject);
       add("issuer", c.issuer);
-      add(
-        "valid",
-        h(
-          "span",
-          {},
-          `${c.notBefore ?? "?"} → ${c.notAfter ?? "?"} `,
-          v === "valid" || v === "unknown" ? null : h("span", { class: "tag bad", "data-testid": "cert-validity" }, v === "expired" ? "expired" : "not yet valid"),
-        ),
-      );
-      add("names", c.names);
+      if (!c.error) {
+        add(
+          "valid",
+          h(
+            "span",
+            {},
+            `${utc(c.notBefore)} → ${utc(c.notAfter)} `,
+            v === "valid" || v === "unknown" ? null : h("span", { class: "tag bad", "data-testid": "cert-validity" }, v === "expired" ? "expired" : "not yet valid"),
+          ),
+        );
+      }
+      add("names", c.names?.join(", "));
       add("key", c.key);
       add("signed with", c.signature);
       add("serial", c.serial, "mono");
@@ -417,7 +494,7 @@ export class TraceView {
       const card = h(
         "article",
         {
-          class: `cert ${v === "expired" || v === "not yet valid" ? "invalid" : ""}`,
+          class: `cert ${v === "expired" || v === "not yet valid" || c.error ? "invalid" : ""}`,
           role: "listitem",
           tabindex: -1,
           "data-testid": "cert-card",
@@ -435,11 +512,11 @@ export class TraceView {
               class: "linklike",
               title: "show this certificate's bytes",
               onclick: () => {
-                const sf = this.fields.find((x) => x.f === c.field);
+                const sf = this.fields.find((x) => x.f === c.fieldRef);
                 if (sf) this.pickField(sf);
               },
             },
-            commonName(c.subject),
+            shortName(c.subjectCN, c.subject),
           ),
         ),
         dl,
@@ -508,6 +585,12 @@ export class TraceView {
       f.spec ? (url ? h("a", { href: url, target: "_blank", rel: "noopener" }, f.spec) : h("span", {}, f.spec)) : "",
     );
   }
+}
+
+/** An RFC 3339 time as "2026-11-25 20:53 UTC". */
+function utc(t: string): string {
+  const d = new Date(timeMs(t));
+  return isNaN(d.getTime()) ? t : `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
 function join(nodes: Node[], sep: string): (Node | string)[] {

@@ -2,8 +2,10 @@
 // Generated from trace/event.go and trace/recorder.go; do not edit (./task generate).
 import type { Dir, Side } from "./recording";
 import type { Field } from "./field";
+import type { CertInfo } from "./tlswire";
 export type { Chunk, Dir, Recording, RecordStart, Side } from "./recording";
 export type { Field } from "./field";
+export type { CertInfo } from "./tlswire";
 
 //////////
 // source: event.go
@@ -89,6 +91,21 @@ export interface Event {
    * Error says what could not be decoded or decrypted, if anything.
    */
   error?: string;
+  /**
+   * Certs describes the certificates of a Certificate message, in the
+   * order sent (the sender's own first).
+   */
+  certs?: CertInfo[];
+  /**
+   * PacketID is the Packet Identifier of an MQTT packet that carries
+   * one; 0 for the others.
+   */
+  packetId?: number /* int */;
+  /**
+   * QoS is the QoS of an MQTT PUBLISH: 0, 1 or 2; absent for other
+   * events.
+   */
+  qos?: number /* int */;
 }
 
 //////////
