@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests drive besides Go, when it is missing: Chromium
 # (browser tests), mosquitto-clients (external-client tests), tshark (pcapng
-# export checks) and node/npm (the TypeScript type check). Debian and Ubuntu
-# only (apt-get); it uses sudo when not run as root. `./task test` runs it
+# export checks), tcpdump (captures opened on /replay) and node/npm (the
+# TypeScript type check). Debian and Ubuntu only (apt-get); it uses sudo when not run as root. `./task test` runs it
 # before `go test ./...`; with everything present it does nothing.
 set -euo pipefail
 
@@ -12,6 +12,7 @@ need=()
 have chromium || have chromium-browser || have google-chrome || [ -n "${CHROME:-}" ] || need+=(chromium)
 have mosquitto_pub || need+=(mosquitto-clients)
 have tshark || need+=(tshark)
+have tcpdump || need+=(tcpdump)
 have openssl || need+=(openssl)
 have npx || need+=(nodejs npm)
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -32,6 +32,8 @@ type App struct {
 	cert   tls.Certificate
 	rot    *pki.Rotator // the broker's current certificate (see POST /pki/rotate)
 	course *lessons.Course
+	// origins are the other sites whose pages may open tunnels (--allow-origin).
+	origins originSet
 
 	httpAddr, httpsAddr string
 	webCert             *x509.Certificate // the --tls-cert leaf, if given
@@ -61,6 +63,9 @@ func newApp(cfg Config, assets *web.Assets, log *slog.Logger) (_ *App, err error
 		}
 	}()
 	if a.course, err = loadLessons(); err != nil {
+		return nil, err
+	}
+	if a.origins, err = newOriginSet(cfg.AllowOrigins); err != nil {
 		return nil, err
 	}
 	if cfg.CACert != "" {

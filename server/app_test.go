@@ -31,7 +31,7 @@ var testAssets = sync.OnceValues(func() (*web.Assets, error) {
 })
 
 // testConfig listens on free loopback ports with a fresh data folder.
-func testConfig(t *testing.T) Config {
+func testConfig(t testing.TB) Config {
 	return Config{
 		Data: filepath.Join(t.TempDir(), "data"), HTTP: "127.0.0.1:0", HTTPS: "127.0.0.1:0",
 		MQTT: "127.0.0.1:0", MQTTS: "127.0.0.1:0", MTLS: "127.0.0.1:0", LessonPorts: "127.0.0.1:0", TraceLimit: 1 << 20,
@@ -41,7 +41,7 @@ func testConfig(t *testing.T) Config {
 	}
 }
 
-type testLogWriter struct{ t *testing.T }
+type testLogWriter struct{ t testing.TB }
 
 func (w testLogWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -50,7 +50,7 @@ func (w testLogWriter) Write(p []byte) (int, error) {
 
 // startApp runs the whole playground for one test; withAssets builds the
 // web assets (slow the first time) for tests that load the page.
-func startApp(t *testing.T, cfg Config, withAssets bool) *App {
+func startApp(t testing.TB, cfg Config, withAssets bool) *App {
 	t.Helper()
 	var assets *web.Assets
 	if withAssets {
@@ -284,4 +284,20 @@ func TestTunnelCarriesTLS(t *testing.T) {
 	if !seen {
 		t.Errorf("broker connections %+v lack the tunnelled mqtts one", app.broker.Conns())
 	}
+}
+
+// connID is the id of the broker's most recent connection of a client id
+// (GET /trace/{id}); it fails the test when the broker lists none.
+func connID(t *testing.T, app *App, clientID string) string {
+	t.Helper()
+	var id string
+	for _, c := range app.broker.Conns() {
+		if c.ClientID == clientID {
+			id = c.ID
+		}
+	}
+	if id == "" {
+		t.Fatalf("the broker lists no connection %s", clientID)
+	}
+	return id
 }

@@ -121,7 +121,7 @@ type tab struct {
 // IndexedDB are per origin; the pages set no cookies), and the tab comes
 // back blank, with the storage of every origin it showed cleared and its
 // viewport reset.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	parent, err := startBrowser()
 	if err != nil {
@@ -743,15 +743,7 @@ func TestBrowserReplayDeepLink(t *testing.T) {
 	}
 
 	// The broker's own recording, straight from the trace API, relative src.
-	var id string
-	for _, c := range app.broker.Conns() {
-		if c.ClientID == "replay-test" {
-			id = c.ID
-		}
-	}
-	if id == "" {
-		t.Fatal("the broker lists no connection replay-test")
-	}
+	id := connID(t, app, "replay-test")
 	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/replay?src=/trace/"+id+"/recording#event=broker-5&field=cert_data&nth=2")); err != nil {
 		t.Fatal(err)
 	}

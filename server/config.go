@@ -16,24 +16,26 @@ import (
 
 // Config is everything the flags (or their PLAYGROUND_* variables) set.
 type Config struct {
-	Data        string
-	HTTP        string
-	HTTPS       string
-	TLSCert     string
-	TLSKey      string
-	MQTT        string
-	MQTTS       string
-	MTLS        string
-	ListenAll   bool
-	SANs        []string
-	TraceLimit  int
-	BuildAssets string
-	Dev         bool
-	CACert      string
-	CAKey       string
-	LessonPorts string
-	Token       string
-	TokenFile   string
+	Data      string
+	HTTP      string
+	HTTPS     string
+	TLSCert   string
+	TLSKey    string
+	MQTT      string
+	MQTTS     string
+	MTLS      string
+	ListenAll bool
+	SANs      []string
+	// AllowOrigins are other sites' pages that may open tunnels.
+	AllowOrigins []string
+	TraceLimit   int
+	BuildAssets  string
+	Dev          bool
+	CACert       string
+	CAKey        string
+	LessonPorts  string
+	Token        string
+	TokenFile    string
 	// NewIntermediate allows a new intermediate CA when half of the old
 	// one is missing (see pki.Options).
 	NewIntermediate bool
@@ -90,7 +92,7 @@ func defaultDataDir() string {
 // "--mqtts HOST:PORT" says more than the Go type "--mqtts string".
 var placeholders = map[string]string{
 	"data": "FOLDER", "http": "HOST:PORT", "https": "HOST:PORT", "tls-cert": "FILE", "tls-key": "FILE",
-	"mqtt": "HOST:PORT", "mqtts": "HOST:PORT", "mtls": "HOST:PORT", "san": "NAMES", "ca-cert": "FILE", "ca-key": "FILE",
+	"mqtt": "HOST:PORT", "mqtts": "HOST:PORT", "mtls": "HOST:PORT", "san": "NAMES", "allow-origin": "ORIGIN", "ca-cert": "FILE", "ca-key": "FILE",
 	"lesson-ports": "HOST:PORT", "instructor-token": "TOKEN", "instructor-token-file": "FILE", "trace-limit": "BYTES",
 	"max-packet-size": "BYTES", "session-expiry": "DURATION", "session-queue": "COUNT", "session-queue-bytes": "BYTES",
 	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER",
@@ -111,6 +113,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.MTLS, "mtls", "127.0.0.1:8884", "address of the mutual-TLS listener: clients need a certificate from the local CA (\"off\" to disable)")
 	fs.BoolVar(&c.ListenAll, "listen-all", false, "listen on every network interface instead of loopback only (for workshops), and add the machine's addresses to the certificate")
 	fs.Var(listFlag{&c.SANs}, "san", "extra DNS names or IP addresses for the broker's certificate (comma-separated, repeatable)")
+	fs.Var(listFlag{&c.AllowOrigins}, "allow-origin", "origin of another site whose pages may open tunnels to the broker (https://docs.example.com: docs that embed the widget); pages of the playground's own origin always may (comma-separated, repeatable)")
 	fs.StringVar(&c.CACert, "ca-cert", "", "PEM certificate of an existing CA to issue from, instead of the local CA in --data (with --ca-key)")
 	fs.StringVar(&c.CAKey, "ca-key", "", "PEM private key for --ca-cert")
 	fs.StringVar(&c.LessonPorts, "lesson-ports", "127.0.0.1:8900", "address of the first lesson listener (deliberately broken certificates); the others take the next ports in turn (\"off\": reachable only through the page's tunnel)")
@@ -196,6 +199,9 @@ Every flag can also be set with an environment variable, shown in brackets.
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return c, errors.New("--tls-cert and --tls-key go together")
+	}
+	if _, err := newOriginSet(c.AllowOrigins); err != nil {
+		return c, err
 	}
 	if (c.CACert == "") != (c.CAKey == "") {
 		return c, errors.New("--ca-cert and --ca-key go together")

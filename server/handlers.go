@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -25,7 +26,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /ca.pem", newCACert(a.ca.RootPEM()))
 	boss := instructor{token: a.cfg.Token}
 	newPKIAPI(a.ca, a.rot, a.names, boss, a.log).withWritable(a.writable).register(mux)
-	mux.Handle("GET /tunnel", streaming(newTunnel(a.broker, 1024, a.log)))
+	mux.Handle("GET /tunnel", streaming(newTunnel(a.broker, 1024, a.log).allowOrigins(a.origins)))
 	mux.Handle("GET /mqtt", streaming(a.broker.WebSocket("ws")))
 	traces := newTraceAPI(a.broker, boss, a.log).limitViewers(1024, a.cfg.MaxConnsPerAddr)
 	if a.assets != nil {
@@ -164,13 +165,32 @@ type tunnel struct {
 	active atomic.Int64
 	max    int64
 	warn   *logEvery
+	// origins are the other sites whose pages may open tunnels.
+	origins originSet
 }
 
 func newTunnel(b *broker.Broker, max int64, log *slog.Logger) *tunnel {
 	return &tunnel{b: b, max: max, log: log, warn: newLogEvery(time.Minute)}
 }
 
+// allowOrigins lets pages of these origins open tunnels beside the
+// playground's own (--allow-origin).
+func (t *tunnel) allowOrigins(o originSet) *tunnel {
+	t.origins = o
+	return t
+}
+
 func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A browser names the page's origin; other clients (devices, tests)
+	// send none.
+	var accept websocket.AcceptOptions
+	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r.Host) {
+		if !t.origins.allows(origin) {
+			http.Error(w, fmt.Sprintf("tunnel: pages of %s may not open tunnels here; the person running the playground can allow them with --allow-origin %s", origin, origin), http.StatusForbidden)
+			return
+		}
+		accept.InsecureSkipVerify = true // the origin is checked above
+	}
 	name := r.URL.Query().Get("to")
 	if name == "" {
 		http.Error(w, "tunnel: say which broker listener to reach: /tunnel?to=mqtts", http.StatusBadRequest)
@@ -195,7 +215,7 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	ws, err := websocket.Accept(w, r, nil)
+	ws, err := websocket.Accept(w, r, &accept)
 	if err != nil {
 		return // Accept has answered
 	}

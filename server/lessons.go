@@ -264,8 +264,14 @@ func (p *lessonPages) lesson(w http.ResponseWriter, r *http.Request) {
 	render(w, http.StatusOK, pages.LessonView(d), r)
 }
 
+// render writes a page; ?embed=1 renders it for embedding in another
+// page (pages.WithEmbed).
 func render(w http.ResponseWriter, code int, c templ.Component, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	c.Render(r.Context(), w)
+	ctx := r.Context()
+	if r.URL.Query().Get("embed") == "1" {
+		ctx = pages.WithEmbed(ctx)
+	}
+	c.Render(ctx, w)
 }

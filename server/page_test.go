@@ -134,6 +134,15 @@ func TestConfig(t *testing.T) {
 		{name: "bad env", env: map[string]string{"PLAYGROUND_TRACE_LIMIT": "lots"}, err: `PLAYGROUND_TRACE_LIMIT="lots"`},
 		{name: "cert without key", args: []string{"--tls-cert", "c.pem"}, err: "--tls-cert and --tls-key go together"},
 		{name: "stray argument", args: []string{"serve"}, err: `unexpected argument "serve"`},
+		{name: "allow-origin list", args: []string{"--allow-origin", "https://docs.example.com"}, env: map[string]string{"PLAYGROUND_ALLOW_ORIGIN": "http://x.example"},
+			want: func(c Config) string {
+				if strings.Join(c.AllowOrigins, " ") != "https://docs.example.com" {
+					return "origins " + strings.Join(c.AllowOrigins, " ")
+				}
+				return ""
+			}},
+		{name: "allow-origin with a path", args: []string{"--allow-origin", "https://docs.example.com/guide"}, err: "--allow-origin: origin \"https://docs.example.com/guide\": only a scheme, a host and a port"},
+		{name: "allow-origin wildcard", args: []string{"--allow-origin", "*"}, err: "want http:// or https://"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -104,20 +104,30 @@ func ReplayPage(d Replay) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</p><p class=\"status\" data-testid=\"replay-status\" role=\"status\">Loading…</p><form method=\"get\" action=\"/replay\" data-testid=\"replay-form\"><label for=\"src\">URL of a session export or a recording</label> <input id=\"src\" name=\"src\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</p><p class=\"status\" data-testid=\"replay-status\" role=\"status\">Loading…</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(d.Src).Resolve(ctx)
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `replay.templ`, Line: 35, Col: 46}
+			if !Embedded(ctx) || d.Src == "" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<form method=\"get\" action=\"/replay\" data-testid=\"replay-form\"><label for=\"src\">URL of a session export or a recording</label> <input id=\"src\" name=\"src\" value=\"")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var5 string
+				templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(d.Src).Resolve(ctx)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `replay.templ`, Line: 37, Col: 47}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\" placeholder=\"/trace/c1/recording\"><div class=\"buttons\"><button type=\"submit\">Open</button></div></form><label for=\"replay-file\">Or files on this computer (or drop them here)</label> <input id=\"replay-file\" data-testid=\"replay-file\" type=\"file\" multiple accept=\".json,application/json,.pcap,.pcapng,.cap,.txt,.log,.keys\"><p class=\"hint\">A session saved with “Export session JSON” on the playground or the broker view; or a capture of any MQTT/TLS device, from tcpdump or Wireshark: a .pcapng with its TLS secrets embedded, or a .pcap/.pcapng together with the key log (SSLKEYLOGFILE) written during the capture.</p><p class=\"hint\" data-testid=\"replay-local\">Files stay in your browser: they are read, decrypted and decoded in this page, never uploaded.</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\" placeholder=\"/trace/c1/recording\"><div class=\"buttons\"><button type=\"submit\">Open</button></div></form><label for=\"replay-file\">Or a file on this computer</label> <input id=\"replay-file\" data-testid=\"replay-file\" type=\"file\" accept=\".json,application/json\"><p class=\"hint\">Save one with “Export session JSON” on the playground or the broker view.</p></section></div><section class=\"panel trace-panel full\"><h2>Trace</h2><div data-testid=\"trace\"></div></section></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</section></div><section class=\"panel trace-panel full\"><h2>Trace</h2><div data-testid=\"trace\"></div></section></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -28,9 +28,14 @@ const (
 	optIfName   = 2 // if_name
 	optTSResol  = 9 // if_tsresol
 	linkEther   = 1 // LINKTYPE_ETHERNET
-	snapLen     = 262144
-	mss         = 1460 // largest TCP payload of one synthesized segment
-	userAppl    = "MQTTS Playground (github.com/mqtts-playground/playground)"
+	// Other link types Read understands (tcpdump's LINKTYPE_ names).
+	linkNull      = 0   // LINKTYPE_NULL: BSD loopback
+	linkRaw       = 101 // LINKTYPE_RAW: IPv4 or IPv6, no link header
+	linkLinuxSLL  = 113 // LINKTYPE_LINUX_SLL: Linux cooked capture
+	linkLinuxSLL2 = 276 // LINKTYPE_LINUX_SLL2
+	snapLen       = 262144
+	mss           = 1460 // largest TCP payload of one synthesized segment
+	userAppl      = "MQTTS Playground (github.com/mqtts-playground/playground)"
 	// sideNote starts the section comment that says which end recorded
 	// the connection; Read reads the side back from it.
 	sideNote = "MQTTS Playground recording made at the "

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/bits"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,10 +15,13 @@ import (
 )
 
 // Read reads a capture back: what [Write] writes, and enough of
-// pcapng in general for round trips and tests. It reads Section Header,
+// pcapng in general for round trips, tests and the captures people bring
+// (tcpdump, Wireshark, dumpcap), classic pcap files included (see
+// readPcap). It reads Section Header,
 // Interface Description, Enhanced Packet and Decryption Secrets Blocks, in
 // either byte order, and skips other block types. From the packets of the
-// first TCP connection on an Ethernet interface it returns the TCP
+// first TCP connection on an interface of a supported link type
+// (Ethernet, Linux cooked v1 and v2, raw IP, BSD loopback) it returns the TCP
 // payloads, in order, as wire chunks: consecutive segments in one
 // direction join into one chunk until one with PSH set. Bytes a segment
 // repeats (retransmissions) are dropped, and a hole in a direction's
@@ -41,8 +45,15 @@ func Read(r io.Reader) (recording.Recording, error) {
 		return recording.Recording{}, fmt.Errorf("trace: pcapng: read: %w", err)
 	}
 	p := &reader{data: data, side: recording.Client}
-	if err := p.read(); err != nil {
+	read := p.read
+	if isPcap(data) {
+		read = p.readPcap
+	}
+	if err := read(); err != nil {
 		return recording.Recording{}, err
+	}
+	if !p.haveConn && len(p.otherLinks) > 0 {
+		return recording.Recording{}, p.errorf(p.otherLinkAt, "no TCP connection on an interface this reader understands: link type %d is not Ethernet (1), Linux cooked (113, 276), raw IP (101) or BSD loopback (0)", p.otherLinks[0])
 	}
 	return p.result(), nil
 }
@@ -60,6 +71,10 @@ type reader struct {
 	ifaces []netInterface
 	side   recording.Side
 	keylog strings.Builder
+	// otherLinks are the link types of packets skipped as not understood,
+	// the first seen at offset otherLinkAt.
+	otherLinks  []uint16
+	otherLinkAt int
 
 	// The connection: set by its first packet.
 	haveConn       bool
@@ -236,15 +251,12 @@ func (p *reader) epb(off int, body []byte) error {
 	if n > uint64(len(body)-20) {
 		return p.errorf(off, "captured length %d exceeds the %d bytes of the block", n, len(body)-20)
 	}
-	if iface.link != linkEther {
-		return nil
-	}
 	// The fraction of a second, in nanoseconds: frac < units, so the
 	// 128-bit product's high word is below units and Div64 cannot panic.
 	hi, lo := bits.Mul64(ts%iface.units, 1e9)
 	nsec, _ := bits.Div64(hi, lo, iface.units)
 	at := time.Unix(int64(ts/iface.units), int64(nsec))
-	return p.frame(off, at, body[20:20+n])
+	return p.frame(off, at, iface.link, body[20:20+n])
 }
 
 // segment is what the reader needs of a TCP segment.
@@ -256,10 +268,10 @@ type segment struct {
 	len      int // of the payload as sent, for the sequence numbers
 }
 
-// frame takes the TCP payload out of an Ethernet frame. Frames that carry
-// no TCP, or TCP of another connection, are skipped.
-func (p *reader) frame(off int, at time.Time, f []byte) error {
-	seg, ok, err := p.tcp(off, f)
+// frame takes the TCP payload out of a frame of the link type. Frames that
+// carry no TCP, or TCP of another connection, are skipped.
+func (p *reader) frame(off int, at time.Time, link uint16, f []byte) error {
+	seg, ok, err := p.tcp(off, link, f)
 	if err != nil || !ok {
 		return err
 	}
@@ -341,10 +353,10 @@ func (p *reader) follow(k int, seg segment, at time.Time, dir recording.Dir) []b
 	return payload
 }
 
-// tcp reads the TCP segment of an Ethernet frame; ok is false for frames
-// that carry no TCP.
-func (p *reader) tcp(off int, f []byte) (seg segment, ok bool, err error) {
-	src, dst, b, ok, err := p.ip(off, f)
+// tcp reads the TCP segment of a frame; ok is false for frames that carry
+// no TCP.
+func (p *reader) tcp(off int, link uint16, f []byte) (seg segment, ok bool, err error) {
+	src, dst, b, ok, err := p.ip(off, link, f)
 	if err != nil || !ok {
 		return segment{}, false, err
 	}
@@ -365,14 +377,67 @@ func (p *reader) tcp(off int, f []byte) (seg segment, ok bool, err error) {
 	}, true, nil
 }
 
-// ip reads the IPv4 or IPv6 packet of an Ethernet frame (VLAN tags
-// skipped) and returns its addresses and its TCP segment; ok is false for
-// packets of another protocol.
-func (p *reader) ip(off int, f []byte) (src, dst netip.Addr, seg []byte, ok bool, err error) {
-	if len(f) < 14 {
-		return src, dst, nil, false, p.errorf(off, "Ethernet frame of %d bytes, fewer than 14", len(f))
+// network strips the link layer of a frame: it returns the EtherType of
+// what the frame carries and those bytes; ok is false for link types the
+// reader does not know (noted in otherLinks).
+func (p *reader) network(off int, link uint16, f []byte) (etype uint16, rest []byte, ok bool, err error) {
+	switch link {
+	case linkEther:
+		if len(f) < 14 {
+			return 0, nil, false, p.errorf(off, "Ethernet frame of %d bytes, fewer than 14", len(f))
+		}
+		return binary.BigEndian.Uint16(f[12:]), f[14:], true, nil
+	case linkLinuxSLL: // tcpdump -i any, before libpcap 1.10
+		if len(f) < 16 {
+			return 0, nil, false, p.errorf(off, "Linux cooked frame of %d bytes, fewer than 16", len(f))
+		}
+		return binary.BigEndian.Uint16(f[14:]), f[16:], true, nil
+	case linkLinuxSLL2: // tcpdump -i any
+		if len(f) < 20 {
+			return 0, nil, false, p.errorf(off, "Linux cooked v2 frame of %d bytes, fewer than 20", len(f))
+		}
+		return binary.BigEndian.Uint16(f), f[20:], true, nil
+	case linkRaw:
+		if len(f) == 0 {
+			return 0, nil, false, p.errorf(off, "empty raw IP packet")
+		}
+		if f[0]>>4 == 6 {
+			return 0x86DD, f, true, nil
+		}
+		return 0x0800, f, true, nil
+	case linkNull: // BSD loopback: the address family, in the capturing host's byte order
+		if len(f) < 4 {
+			return 0, nil, false, p.errorf(off, "loopback frame of %d bytes, fewer than 4", len(f))
+		}
+		family := binary.LittleEndian.Uint32(f)
+		if family > 0xffff {
+			family = binary.BigEndian.Uint32(f)
+		}
+		switch family {
+		case 2:
+			return 0x0800, f[4:], true, nil
+		case 10, 24, 28, 30: // AF_INET6 of Linux, the BSDs, macOS
+			return 0x86DD, f[4:], true, nil
+		}
+		return 0, nil, false, nil
 	}
-	etype, f := binary.BigEndian.Uint16(f[12:]), f[14:]
+	if len(p.otherLinks) == 0 {
+		p.otherLinkAt = off
+	}
+	if !slices.Contains(p.otherLinks, link) {
+		p.otherLinks = append(p.otherLinks, link)
+	}
+	return 0, nil, false, nil
+}
+
+// ip reads the IPv4 or IPv6 packet of a frame (VLAN tags skipped) and
+// returns its addresses and its TCP segment; ok is false for packets of
+// another protocol.
+func (p *reader) ip(off int, link uint16, f []byte) (src, dst netip.Addr, seg []byte, ok bool, err error) {
+	etype, f, ok, err := p.network(off, link, f)
+	if err != nil || !ok {
+		return src, dst, nil, false, err
+	}
 	for etype == 0x8100 || etype == 0x88A8 { // VLAN tags
 		if len(f) < 4 {
 			return src, dst, nil, false, p.errorf(off, "truncated VLAN tag")

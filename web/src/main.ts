@@ -9,6 +9,7 @@ import { mountPage } from "./page";
 import { mountLessons } from "./lesson";
 import { mountTracePage } from "./tracepage";
 import { mountReplay } from "./replay";
+import { installEmbed } from "./embed";
 import { mountDrawer } from "./drawer";
 import type { Playground } from "./playground.d";
 
@@ -16,6 +17,7 @@ const script = document.currentScript as HTMLScriptElement | null;
 const pg = installPlayground(script);
 
 function mount(pg: Playground): void {
+  installEmbed();
   const has = (id: string) => document.querySelector(`[data-testid="${id}"]`) !== null;
   if (has("conn-list")) mountTracePage(pg);
   else if (has("replay")) mountReplay(pg);

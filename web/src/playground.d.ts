@@ -1,9 +1,9 @@
 // Public types of the MQTTS Playground's JavaScript API (window.playground).
 // The data types are generated from the Go structs that produce the JSON
 // (gen/, see tygo.yaml): trace events and recordings (trace/), listener
-// info (broker/), what the wasm client returns (wasm/api.go,
+// info (broker/), what the wasm client returns (wasm/jsapi/api.go,
 // wasm/client/verify.go) and GET /healthz (server/api.go). The methods
-// here mirror wasm/api.go and the options wasm/client/client.go; a Go test
+// here mirror wasm/jsapi/api.go and the options wasm/client/client.go; a Go test
 // (wasm/api_test.go) keeps names and shapes in step.
 import type { Check } from "./gen/client";
 import type { ListenerInfo } from "./gen/broker";
@@ -25,6 +25,11 @@ export interface Playground {
   listeners(): Promise<ListenerInfo[]>;
   /** Decodes a saved recording (conn.recording(), or GET /trace/{id}/recording) into events. */
   decode(recording: Recording): Promise<TraceEvent[]>;
+  /** Reads a capture file (pcapng, with the TLS secrets of its Decryption
+   * Secrets Blocks, or classic pcap, as tcpdump or Wireshark write them) into
+   * the recording of its first TCP connection, in the page; keylog (the text
+   * of an SSLKEYLOGFILE) adds secrets. Decode the result with decode. */
+  readCapture(capture: Uint8Array, keylog?: string): Promise<Recording>;
   /** Makes a key pair in the page (Go, ECDSA P-256), has the local CA sign its
    * request (POST /pki/csr) and returns the identity; use it with
    * connect({listener: "mtls", tls: {identity: id.id}}). The private key never
@@ -95,7 +100,7 @@ export interface TLSOptions {
   maxVersion?: string;
 }
 
-/** An open MQTT session. Methods mirror ConnMethods in wasm/api.go. */
+/** An open MQTT session. Methods mirror ConnMethods in wasm/jsapi/api.go. */
 export interface Connection {
   /** The listener this connection went to. */
   listener: string;

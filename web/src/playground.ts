@@ -1,15 +1,16 @@
 // window.playground: loads the Go wasm client and wraps its connect method
-// (wasm/main_js.go) with listener lookup and sane defaults.
-import type { ConnectError, ConnectOptions, Connection, Health, Identity, ListenerInfo, Playground, TraceEvent } from "./playground.d";
+// (wasm/jsapi/api_js.go) with listener lookup and sane defaults.
+import type { ConnectError, ConnectOptions, Connection, Health, Identity, ListenerInfo, Playground, Recording, TraceEvent } from "./playground.d";
 import type { IdentityRequest, RevocationProof, SavedIdentity } from "./gen/wasm";
 import type { ConnTrace } from "./gen/server";
 
-/** The connection object of the Go global: ConnMethods in wasm/api.go. */
+/** The connection object of the Go global: ConnMethods in wasm/jsapi/api.go. */
 type GoConn = Omit<Connection, "listener" | "brokerTrace">;
-/** The Go global (GlobalMethods in wasm/api.go). */
+/** The Go global (GlobalMethods in wasm/jsapi/api.go). */
 interface GoAPI {
-  connect(json: string): Promise<GoConn>;
-  decode(json: string): TraceEvent[];
+  connect(options: object): Promise<GoConn>;
+  decode(recording: Recording): TraceEvent[];
+  readCapture(capture: Uint8Array, keylog: string): Promise<Recording>;
   newIdentity(name: string): Promise<IdentityRequest>;
   setIdentityCert(id: string, chainPEM: string): Promise<Identity>;
   exportIdentity(id: string): Promise<SavedIdentity>;
@@ -124,11 +125,19 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
   const base = serverBase(script);
   const wasmURL = new URL(script?.dataset.wasm ?? "", base);
   const ready = new Promise<void>((resolve, reject) => {
-    window.__playgroundGoReady = () => resolve();
-    const go = new Go();
-    WebAssembly.instantiateStreaming(fetch(wasmURL), go.importObject)
-      .then((r) => {
-        go.run(r.instance).catch((e: unknown) => console.error("wasm client stopped:", e));
+    window.__playgroundGoReady = () => {
+      performance.mark("playground:wasm-ready");
+      resolve();
+    };
+    // Compiling starts with the first bytes of the download (the page's
+    // head preloads the file), not after it.
+    WebAssembly.compileStreaming(fetch(wasmURL))
+      .then((mod) => {
+        performance.mark("playground:wasm-compiled");
+        const go = new Go();
+        return WebAssembly.instantiate(mod, go.importObject).then((inst) => {
+          go.run(inst).catch((e: unknown) => console.error("wasm client stopped:", e));
+        });
       })
       .catch((e: unknown) => reject(new Error(`could not load the wasm client from ${wasmURL}: ${e}`)));
   });
@@ -149,6 +158,10 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     });
     return ca;
   };
+
+  // What the first connect needs, fetched while the wasm compiles.
+  getHealth().catch(() => {});
+  getCA().catch(() => {});
 
   const notify = (conn: Connection, what: string) => {
     window.dispatchEvent(new CustomEvent<UpdateDetail>(UPDATE_EVENT, { detail: { conn, what } }));
@@ -179,7 +192,7 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     const goOpts = { ...opts, listener: name, tls, tunnelURL: tunnelURL.href };
     let g: GoConn;
     try {
-      g = await window.__playgroundGo!.connect(JSON.stringify(goOpts));
+      g = await window.__playgroundGo!.connect(goOpts);
     } catch (e) {
       // The broker may have recorded its side of the failed attempt too.
       const err = e as ConnectError;
@@ -218,7 +231,11 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     listeners: () => getHealth().then((h): ListenerInfo[] => h.listeners),
     decode: async (rec) => {
       await ready;
-      return window.__playgroundGo!.decode(JSON.stringify(rec));
+      return window.__playgroundGo!.decode(rec);
+    },
+    readCapture: async (capture, keylog) => {
+      await ready;
+      return window.__playgroundGo!.readCapture(capture, keylog ?? "");
     },
     createIdentity: async (name) => {
       await ready;

@@ -3,7 +3,7 @@
 import type { Playground, Recording, TraceEvent } from "./playground.d";
 import { TraceView } from "./traceview";
 import { parseHash, writeHash } from "./links";
-import { sessionParts } from "./session";
+import { sessionParts, type Part } from "./session";
 
 function $(id: string): HTMLElement | null {
   return document.querySelector(`[data-testid="${id}"]`);
@@ -43,15 +43,8 @@ export function mountReplay(pg: Playground): void {
   const followHash = () => view.show(parseHash());
   window.addEventListener("hashchange", followHash);
 
-  /** Decodes what was loaded and shows it. */
-  const show = async (text: string, from: string) => {
-    let parts;
-    try {
-      parts = sessionParts(JSON.parse(text));
-    } catch (e) {
-      fail(`${from} is not a saved session: ${e instanceof SyntaxError ? "it is not JSON" : (e as Error).message}.`);
-      return;
-    }
+  /** Decodes the parts of a session and shows them; note is said beside. */
+  const showParts = async (parts: Part[], from: string, note = "") => {
     if (errorEl) errorEl.hidden = true;
     setStatus("Decoding with the Go wasm client…", "busy");
     const events: TraceEvent[] = [];
@@ -69,12 +62,76 @@ export function mountReplay(pg: Playground): void {
     view.update(events);
     followHash();
     const firstChunk = parts.map((p) => p.recording?.chunks[0]?.time).find(Boolean);
-    setStatus(`${counts.join(" and ")} from ${from}${firstChunk ? `, recorded ${new Date(firstChunk).toLocaleString()}` : ""}.`);
+    setStatus(`${counts.join(" and ")} from ${from}${firstChunk ? `, recorded ${new Date(firstChunk).toLocaleString()}` : ""}.${note ? ` ${note}` : ""}`);
+    return events;
+  };
+
+  /** Decodes a saved session's JSON and shows it. */
+  const show = async (text: string, from: string) => {
+    let parts;
+    try {
+      parts = sessionParts(JSON.parse(text));
+    } catch (e) {
+      fail(`${from} is not a saved session: ${e instanceof SyntaxError ? "it is not JSON" : (e as Error).message}.`);
+      return;
+    }
+    await showParts(parts, from);
+  };
+
+  /** Opens files a person chose or dropped: a session, or a capture and its key log. */
+  const openFiles = async (files: File[]) => {
+    let picked: LocalFiles;
+    try {
+      picked = await sortFiles(files);
+    } catch (e) {
+      fail((e as Error).message);
+      return;
+    }
+    if (picked.session) {
+      await show(picked.session.text, picked.session.name);
+      return;
+    }
+    const cap = picked.capture!;
+    setStatus(`Reading ${cap.name} in this page…`, "busy");
+    let rec: Recording;
+    try {
+      rec = await pg.readCapture(cap.bytes, picked.keylogs.map((k) => k.text).join("\n"));
+    } catch (e) {
+      fail(`Could not read ${cap.name}: ${(e as Error).message ?? e}`);
+      return;
+    }
+    if (!rec.chunks.length) {
+      fail(`${cap.name} holds no TCP connection: capture the MQTT connection itself, for example tcpdump -i any -w mqtt.pcap port 8883.`);
+      return;
+    }
+    const with_ = picked.keylogs.length ? `, secrets from ${picked.keylogs.map((k) => k.name).join(" and ")}` : rec.keylog ? ", secrets embedded" : "";
+    const events = await showParts([{ side: "client", recording: rec }], cap.name + with_, "Read in this browser; nothing was uploaded.");
+    if (!events) return;
+    const sealed = events.filter((e) => e.encrypted && e.error?.startsWith("not decrypted"));
+    if (sealed.length && errorEl) {
+      errorEl.textContent = rec.keylog
+        ? `${sealed.length} encrypted records could not be decrypted (${sealed[0].error}): is the key log from the same session as the capture?`
+        : `${sealed.length} records stay encrypted: ${cap.name} holds no TLS secrets (no Decryption Secrets Block) and no key log was given. ` +
+          `Drop the key log (SSLKEYLOGFILE) written during the capture together with ${cap.name}.`;
+      errorEl.hidden = false;
+    }
   };
 
   $("replay-file")?.addEventListener("change", async (ev) => {
-    const f = (ev.target as HTMLInputElement).files?.[0];
-    if (f) await show(await f.text(), f.name);
+    const files = [...((ev.target as HTMLInputElement).files ?? [])];
+    if (files.length) await openFiles(files);
+  });
+  const zone = $("replay");
+  zone?.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    zone.classList.add("drop");
+  });
+  zone?.addEventListener("dragleave", () => zone.classList.remove("drop"));
+  zone?.addEventListener("drop", async (e) => {
+    e.preventDefault();
+    zone.classList.remove("drop");
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length) await openFiles(files);
   });
 
   if (errorEl && errorEl.textContent?.trim()) {
@@ -114,4 +171,70 @@ export function mountReplay(pg: Playground): void {
     }
     await show(await r.text(), src);
   })();
+}
+
+/** A file read in the page. */
+interface LocalFile {
+  name: string;
+  bytes: Uint8Array;
+  text: string;
+}
+
+/** What a set of chosen files holds: a session, or a capture and key logs. */
+export interface LocalFiles {
+  session?: LocalFile;
+  capture?: LocalFile;
+  keylogs: LocalFile[];
+}
+
+/** A line of the NSS key log format, as SSLKEYLOGFILE writes it. */
+const KEYLOG_LINE = /^(CLIENT_RANDOM|CLIENT_EARLY_TRAFFIC_SECRET|CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0|SERVER_TRAFFIC_SECRET_0|EARLY_EXPORTER_SECRET|EXPORTER_SECRET) [0-9a-fA-F]+ [0-9a-fA-F]+\s*$/m;
+
+/** What a file is, from its first bytes: never from its name alone. */
+export function fileKind(bytes: Uint8Array, text: string): "pcapng" | "pcap" | "session" | "keylog" | "unknown" {
+  const u32 = bytes.length >= 4 ? new DataView(bytes.buffer, bytes.byteOffset, 4) : undefined;
+  if (u32 && u32.getUint32(0) === 0x0a0d0d0a) return "pcapng";
+  for (const le of [true, false]) if (u32 && [0xa1b2c3d4, 0xa1b23c4d].includes(u32.getUint32(0, le))) return "pcap";
+  if (/^\s*[[{]/.test(text)) return "session";
+  if (KEYLOG_LINE.test(text)) return "keylog";
+  return "unknown";
+}
+
+/** Reads and sorts chosen files; throws an Error that says what is wrong or missing. */
+export async function sortFiles(files: File[]): Promise<LocalFiles> {
+  const out: LocalFiles = { keylogs: [] };
+  const captures: LocalFile[] = [];
+  const sessions: LocalFile[] = [];
+  for (const f of files) {
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    const text = new TextDecoder().decode(bytes.subarray(0, 1 << 20));
+    const file = { name: f.name, bytes, text: "" };
+    switch (fileKind(bytes, text)) {
+      case "pcapng":
+      case "pcap":
+        captures.push(file);
+        break;
+      case "session":
+        sessions.push({ ...file, text: new TextDecoder().decode(bytes) });
+        break;
+      case "keylog":
+        out.keylogs.push({ ...file, text: new TextDecoder().decode(bytes) });
+        break;
+      default:
+        throw new Error(
+          `${f.name} is neither a capture (.pcap or .pcapng, from tcpdump or Wireshark), a TLS key log (SSLKEYLOGFILE: lines like CLIENT_RANDOM … or CLIENT_TRAFFIC_SECRET_0 …) nor a saved session (.json).`,
+        );
+    }
+  }
+  if (sessions.length + captures.length > 1) throw new Error("Open one session or one capture at a time (with its key log).");
+  if (sessions.length) {
+    if (out.keylogs.length) throw new Error(`A saved session carries its own secrets: open ${sessions[0].name} alone.`);
+    out.session = sessions[0];
+    return out;
+  }
+  if (!captures.length) {
+    throw new Error(`${out.keylogs.map((k) => k.name).join(", ")}: a TLS key log alone shows nothing; choose it together with the capture (.pcap or .pcapng) it decrypts.`);
+  }
+  out.capture = captures[0];
+  return out;
 }

@@ -6,7 +6,7 @@ import { align, decryptedByBroker, eventKey, formatMs, primary, rowEvents, sende
 import { certificates, shortName, validity, type Cert } from "./certs";
 import type { Target } from "./links";
 import { networkRTT } from "./netping";
-import { clear, h } from "./dom";
+import { clear, h, reveal } from "./dom";
 
 /** Links a spec citation like "RFC 8446 §4.1.2" or "MQTT 5.0 §3.1" to its text. */
 export function specURL(spec: string): string | undefined {
@@ -72,6 +72,12 @@ interface ShownField {
   row: HTMLTableRowElement;
   dump?: HexDump;
 }
+
+/**
+ * The DOM event a TraceView's root dispatches (bubbling) whenever its
+ * selection changes, by a click or a deep link; detail is the Target.
+ */
+export const SELECT_EVENT = "trace-select";
 
 /** Renders events into a container as a sequence diagram with a detail pane. */
 export class TraceView {
@@ -193,14 +199,20 @@ export class TraceView {
     this.selKey = t.event;
     this.renderDetail();
     const li = this.list.querySelector<HTMLElement>(`li.ev[data-events~="${t.event}"]`);
-    li?.scrollIntoView({ block: "nearest" });
+    if (li) reveal(li);
     if (t.field) {
       const sf = this.fields.find((x) => x.f.name === t.field && x.nth === (t.nth ?? 1));
       if (sf) {
         this.pin(sf);
-        sf.row.scrollIntoView({ block: "center" });
+        reveal(sf.row, "center");
       }
     }
+    this.announce(t);
+  }
+
+  /** Tells the page (and, embedded, its host) what is selected now. */
+  private announce(t: Target): void {
+    this.root.dispatchEvent(new CustomEvent<Target>(SELECT_EVENT, { bubbles: true, detail: t }));
   }
 
   /** The learner chose an event. */
@@ -209,6 +221,7 @@ export class TraceView {
     this.selKey = key;
     this.renderDetail();
     this.opts.onSelect?.({ event: key });
+    this.announce({ event: key });
   }
 
   private time(e: TraceEvent | undefined): string {
@@ -552,7 +565,10 @@ export class TraceView {
 
   private pickField(sf: ShownField): void {
     this.pin(sf);
-    if (this.selKey) this.opts.onSelect?.({ event: this.selKey, field: sf.f.name, nth: sf.nth });
+    if (!this.selKey) return;
+    const t = { event: this.selKey, field: sf.f.name, nth: sf.nth };
+    this.opts.onSelect?.(t);
+    this.announce(t);
   }
 
   private pin(sf: ShownField): void {

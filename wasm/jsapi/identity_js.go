@@ -1,6 +1,6 @@
 //go:build js && wasm
 
-package main
+package jsapi
 
 import (
 	"crypto/ecdsa"
@@ -75,7 +75,7 @@ func newIdentity(this js.Value, args []js.Value) any {
 		identities.Lock()
 		identities.m[id] = &identity{name: name, key: key}
 		identities.Unlock()
-		return jsonValue(IdentityRequest{ID: id, CSRPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))})
+		return jsonValue(IdentityRequest{ID: id, CSRPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))}), nil
 	})
 }
 
@@ -104,7 +104,7 @@ func setIdentityCert(this js.Value, args []js.Value) any {
 		identities.Lock()
 		idn.cert = &cert
 		identities.Unlock()
-		return jsonValue(idn.public(id))
+		return jsonValue(idn.public(id)), nil
 	})
 }
 
@@ -147,7 +147,7 @@ func exportIdentity(this js.Value, args []js.Value) any {
 		if err != nil {
 			return nil, err
 		}
-		return jsonValue(SavedIdentity{Name: idn.name, KeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})), ChainPEM: string(chainPEM(idn.cert))})
+		return jsonValue(SavedIdentity{Name: idn.name, KeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})), ChainPEM: string(chainPEM(idn.cert))}), nil
 	})
 }
 
@@ -171,7 +171,7 @@ func importIdentity(this js.Value, args []js.Value) any {
 		identities.Lock()
 		identities.m[id] = idn
 		identities.Unlock()
-		return jsonValue(idn.public(id))
+		return jsonValue(idn.public(id)), nil
 	})
 }
 
@@ -195,6 +195,6 @@ func signRevocation(this js.Value, args []js.Value) any {
 			return nil, err
 		}
 		certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: idn.cert.Leaf.Raw})
-		return jsonValue(RevocationProof{CertPEM: string(certPEM), Proof: base64.StdEncoding.EncodeToString(sig)})
+		return jsonValue(RevocationProof{CertPEM: string(certPEM), Proof: base64.StdEncoding.EncodeToString(sig)}), nil
 	})
 }

@@ -1,11 +1,10 @@
-package main
+package jsapi
 
 import (
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
-	"os/exec"
 	"reflect"
 	"regexp"
 	"slices"
@@ -35,12 +34,12 @@ func interfaceMethods(t *testing.T, src, name string) []string {
 // The methods the wasm module defines are the ones the TypeScript types
 // promise: a rename on either side fails here, not in a user's page.
 func TestAPIMatchesTypes(t *testing.T) {
-	b, err := os.ReadFile("../web/src/playground.d.ts")
+	b, err := os.ReadFile("../../web/src/playground.d.ts")
 	if err != nil {
 		t.Fatal(err)
 	}
 	src := string(b)
-	ts, err := os.ReadFile("../web/src/playground.ts")
+	ts, err := os.ReadFile("../../web/src/playground.ts")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,14 +70,14 @@ func TestAPIMatchesTypes(t *testing.T) {
 			t.Errorf("playground.ts never calls %s.%s", GlobalName, m)
 		}
 	}
-	// main_js.go defines exactly these methods.
-	js, err := os.ReadFile("main_js.go")
+	// api_js.go defines exactly these methods.
+	js, err := os.ReadFile("api_js.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range append(slices.Clone(ConnMethods), GlobalMethods...) {
 		if !regexp.MustCompile(`"` + m + `":\s+js\.FuncOf\(`).Match(js) {
-			t.Errorf("main_js.go does not define %s", m)
+			t.Errorf("api_js.go does not define %s", m)
 		}
 	}
 }
@@ -88,7 +87,7 @@ func TestAPIMatchesTypes(t *testing.T) {
 // (web/src/gen/wasm.ts), its JSON has the keys that TypeScript declares,
 // and the methods declare those types.
 func TestAPIDataShapes(t *testing.T) {
-	ifaces := tstypes.Load(t, "..", "web/src/gen/wasm.ts")
+	ifaces := tstypes.Load(t, "../..", "web/src/gen/wasm.ts")
 	for name, v := range map[string]any{
 		"TLSInfo": TLSInfo{}, "Message": Message{}, "Identity": Identity{},
 		"IdentityRequest": IdentityRequest{}, "SavedIdentity": SavedIdentity{}, "RevocationProof": RevocationProof{},
@@ -97,12 +96,12 @@ func TestAPIDataShapes(t *testing.T) {
 	}
 
 	// What each method resolves to, in the page's types: the generated
-	// types of what main_js.go and identity_js.go pass to jsonValue.
-	dts, err := os.ReadFile("../web/src/playground.d.ts")
+	// types of what api_js.go and identity_js.go pass to jsonValue.
+	dts, err := os.ReadFile("../../web/src/playground.d.ts")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, err := os.ReadFile("../web/src/playground.ts")
+	ts, err := os.ReadFile("../../web/src/playground.ts")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +131,7 @@ func TestAPIDataShapes(t *testing.T) {
 	// Every value handed to JavaScript as JSON is of a named type: a map
 	// or an anonymous struct has no generated TypeScript.
 	fset := token.NewFileSet()
-	for _, file := range []string{"main_js.go", "identity_js.go"} {
+	for _, file := range []string{"api_js.go", "identity_js.go"} {
 		f, err := parser.ParseFile(fset, file, nil, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -158,7 +157,7 @@ func TestAPIDataShapes(t *testing.T) {
 // The options the page passes to connect are the ones the Go client reads
 // (wasm/client.Options and TLSOptions, plus the listener).
 func TestConnectOptionsMatchGo(t *testing.T) {
-	b, err := os.ReadFile("../web/src/playground.d.ts")
+	b, err := os.ReadFile("../../web/src/playground.d.ts")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,44 +188,6 @@ func TestConnectOptionsMatchGo(t *testing.T) {
 		slices.Sort(tt.want)
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("TypeScript %s has %q; the Go client reads %q", tt.ts, got, tt.want)
-		}
-	}
-}
-
-// denied are packages that must never end up in the browser client: they
-// belong to the server or to tests, and each would add megabytes.
-var denied = []string{
-	"github.com/mqtts-playground/playground/broker",
-	"github.com/mqtts-playground/playground/server",
-	"github.com/mqtts-playground/playground/web",
-	"github.com/mochi-mqtt/server/v2", // the broker core; only its packets codec may come along
-	"github.com/mochi-mqtt/server/v2/hooks",
-	"github.com/a-h/templ",
-	"github.com/evanw/esbuild",
-	"github.com/gorilla/websocket",
-	"github.com/chromedp",
-	"testing",
-	"net/http/httptest",
-}
-
-func TestWasmDependencies(t *testing.T) {
-	cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", ".")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	deps := strings.Fields(string(out))
-	for _, d := range deps {
-		for _, bad := range denied {
-			if d == bad || strings.HasPrefix(d, bad+"/") && !strings.HasPrefix(d, "github.com/mochi-mqtt/server/v2/packets") && !strings.HasPrefix(d, "github.com/mochi-mqtt/server/v2/mempool") {
-				t.Errorf("the wasm client imports %s (denied: %s)", d, bad)
-			}
-		}
-	}
-	for _, must := range []string{"crypto/tls", "github.com/coder/websocket", "github.com/mochi-mqtt/server/v2/packets"} {
-		if !slices.Contains(deps, must) {
-			t.Errorf("the wasm client does not import %s", must)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package jsapi
 
 // The names and the data the JavaScript side relies on. This file has no
 // syscall/js so that plain `go test` can compare them with
@@ -14,7 +14,7 @@ const GlobalName = "__playgroundGo"
 const ReadyCallback = "__playgroundGoReady"
 
 // GlobalMethods are the methods of GlobalName.
-var GlobalMethods = []string{"connect", "decode", "newIdentity", "setIdentityCert", "exportIdentity", "importIdentity", "signRevocation"}
+var GlobalMethods = []string{"connect", "decode", "readCapture", "newIdentity", "setIdentityCert", "exportIdentity", "importIdentity", "signRevocation"}
 
 // ConnMethods are the methods of the connection object connect resolves to.
 var ConnMethods = []string{"subscribe", "publish", "nextMessage", "trace", "checks", "recording", "pcapng", "keylog", "tlsInfo", "clientId", "brokerKey", "close", "drop"}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// deps lists the packages a js/wasm build of pkg imports.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg)
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	return strings.Fields(string(out))
+}
+
+// imports reports whether dep is pkg or inside it.
+func imports(dep, pkg string) bool { return dep == pkg || strings.HasPrefix(dep, pkg+"/") }
+
+// denied are packages that must never end up in the browser client: they
+// belong to the server or to tests, and each would add megabytes; or they
+// cost bytes the client saves by doing without (encoding/json and its
+// reflection; net/http, which a WebSocket library brings along).
+var denied = []string{
+	"github.com/mqtts-playground/playground/broker",
+	"github.com/mqtts-playground/playground/server",
+	"github.com/mqtts-playground/playground/web",
+	"github.com/mochi-mqtt/server/v2", // the broker core; only its packets codec may come along
+	"github.com/a-h/templ",
+	"github.com/evanw/esbuild",
+	"github.com/gorilla/websocket",
+	"github.com/coder/websocket",
+	"github.com/chromedp",
+	"testing",
+	"encoding/json",
+	"net/http",
+}
+
+// allowed are the parts of a denied package that may come along.
+var allowed = []string{"github.com/mochi-mqtt/server/v2/packets", "github.com/mochi-mqtt/server/v2/mempool"}
+
+func TestWasmDependencies(t *testing.T) {
+	ds := deps(t, ".")
+	for _, d := range ds {
+		if slices.ContainsFunc(allowed, func(a string) bool { return imports(d, a) }) {
+			continue
+		}
+		for _, bad := range denied {
+			if imports(d, bad) {
+				t.Errorf("the wasm client imports %s (denied: %s)", d, bad)
+			}
+		}
+	}
+	for _, must := range []string{"crypto/tls", "github.com/mqtts-playground/playground/wasm/wsconn", "github.com/mochi-mqtt/server/v2/packets"} {
+		if !slices.Contains(ds, must) {
+			t.Errorf("the wasm client does not import %s", must)
+		}
+	}
+}
