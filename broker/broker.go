@@ -26,6 +26,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -208,6 +209,32 @@ type Broker struct {
 type listener struct {
 	Listener
 	ln net.Listener // nil for in-process listeners
+
+	// The figures of its TLS handshakes, for monitoring (ListenerInfo).
+	handshakes, failures atomic.Int64
+	lastFailure          atomic.Pointer[string]
+}
+
+// certNotAfter is the end of the validity of the certificate a TLS
+// listener serves (to a client asking for no name in particular), or zero.
+func (l *listener) certNotAfter() time.Time {
+	cert := (*tls.Certificate)(nil)
+	if len(l.TLS.Certificates) > 0 {
+		cert = &l.TLS.Certificates[0]
+	} else if l.TLS.GetCertificate != nil {
+		cert, _ = l.TLS.GetCertificate(&tls.ClientHelloInfo{})
+	}
+	if cert == nil || len(cert.Certificate) == 0 {
+		return time.Time{}
+	}
+	leaf := cert.Leaf
+	if leaf == nil {
+		var err error
+		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return time.Time{}
+		}
+	}
+	return leaf.NotAfter
 }
 
 // ErrUnknownListener is returned for a listener name the broker does not have.
@@ -308,6 +335,13 @@ func (b *Broker) Listeners() []ListenerInfo {
 		}
 		if l.TLS != nil && l.TLS.ClientAuth >= tls.VerifyClientCertIfGiven {
 			info.MTLS = true
+		}
+		if l.TLS != nil {
+			info.CertNotAfter = l.certNotAfter()
+			info.Handshakes, info.HandshakeFailures = l.handshakes.Load(), l.failures.Load()
+			if f := l.lastFailure.Load(); f != nil {
+				info.LastFailure = *f
+			}
 		}
 		out = append(out, info)
 	}
@@ -489,6 +523,9 @@ func (b *Broker) handshake(l *listener, conn *Conn, end *endpoint, c net.Conn) (
 			err = &clientAlertError{alert: a, err: err}
 			note = "the client sent its alert unencrypted, which crypto/tls reads as a bad record; the alert is decoded from the bytes received"
 		}
+		l.failures.Add(1)
+		why := err.Error()
+		l.lastFailure.Store(&why)
 		ex := explain.Broker(err)
 		if l.Fault != nil {
 			ex = l.Fault.OnBroker(err)
@@ -511,6 +548,7 @@ func (b *Broker) handshake(l *listener, conn *Conn, end *endpoint, c net.Conn) (
 		return nil, fmt.Errorf("broker: %s: TLS handshake with %s: %w", l.Name, remote, err)
 	}
 	hc.forget()
+	l.handshakes.Add(1)
 	if l.Fault != nil {
 		// A lesson listener: say what the client accepted.
 		ex := l.Fault.OnBroker(nil)

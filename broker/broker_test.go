@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -174,6 +175,35 @@ func TestAdd(t *testing.T) {
 	}
 }
 
+// TestListenerFigures counts a listener's TLS handshakes, the failed ones
+// with the reason of the last, for monitoring.
+func TestListenerFigures(t *testing.T) {
+	p := brokertest.NewPKI(t)
+	b := brokertest.NewBroker(t, broker.Options{})
+	if err := b.Add(broker.Listener{Name: "mqtts", Addr: "127.0.0.1:0", TLS: p.ServerTLS(tls.NoClientCert)}); err != nil {
+		t.Fatal(err)
+	}
+	addr := b.Listeners()[0].Addr
+	dial := func(serverName string) {
+		cfg := p.ClientTLS()
+		cfg.ServerName = serverName
+		c, err := tls.Dial("tcp", addr, cfg)
+		if err == nil {
+			c.Close()
+		}
+	}
+	dial("localhost")
+	dial("localhost")
+	dial("other.invalid") // the client refuses the certificate
+	brokertest.WaitFor(t, brokertest.Patience, "the broker's count of handshakes", func() bool {
+		l := b.Listeners()[0]
+		return l.Handshakes == 2 && l.HandshakeFailures == 1
+	})
+	if l := b.Listeners()[0]; !strings.Contains(l.LastFailure, "bad certificate") || l.CertNotAfter.IsZero() {
+		t.Errorf("last failure %q, certificate expiry %v; want the client's bad_certificate alert and a date", l.LastFailure, l.CertNotAfter)
+	}
+}
+
 func TestListeners(t *testing.T) {
 	p := brokertest.NewPKI(t)
 	b := brokertest.NewBroker(t, broker.Options{})
@@ -190,12 +220,17 @@ func TestListeners(t *testing.T) {
 			t.Fatalf("Add(%s): %v", l.Name, err)
 		}
 	}
+	leaf, err := x509.ParseCertificate(p.Server.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	expiry := leaf.NotAfter
 	want := []broker.ListenerInfo{
 		{Name: "mqtt", TLS: false, Tunnel: true, About: "plain"},
-		{Name: "mqtts", TLS: true, Tunnel: true, About: "tls"},
-		{Name: "mtls", TLS: true, MTLS: true, Tunnel: true, About: "mutual"},
+		{Name: "mqtts", TLS: true, Tunnel: true, About: "tls", CertNotAfter: expiry},
+		{Name: "mtls", TLS: true, MTLS: true, Tunnel: true, About: "mutual", CertNotAfter: expiry},
 		{Name: "tunnel-only", Tunnel: true, About: "in-process"},
-		{Name: "weak", TLS: true, Lesson: true, Tunnel: true, About: "lesson"},
+		{Name: "weak", TLS: true, Lesson: true, Tunnel: true, About: "lesson", CertNotAfter: expiry},
 		{Name: "ws", Tunnel: false, About: "websocket"},
 	}
 	got := b.Listeners()

@@ -33,6 +33,16 @@ type ListenerInfo struct {
 	Upstream bool `json:"upstream,omitempty"`
 	// About says in one line what the listener is for.
 	About string `json:"about"`
+	// CertNotAfter is when the certificate a TLS listener serves expires:
+	// what an expiry alert watches.
+	CertNotAfter time.Time `json:"certNotAfter,omitzero"`
+	// Handshakes and HandshakeFailures count the TLS handshakes the
+	// listener completed and those that failed since the broker started;
+	// LastFailure says why the last one failed. A rise in failures is what
+	// a handshake alert watches.
+	Handshakes        int64  `json:"handshakes,omitempty"`
+	HandshakeFailures int64  `json:"handshakeFailures,omitempty"`
+	LastFailure       string `json:"lastFailure,omitempty"`
 	// Fault, for a lesson listener, is what is wrong with it on purpose.
 	Fault *explain.Fault `json:"fault,omitempty"`
 }

@@ -49,8 +49,19 @@ type Block struct {
 	// Question and Answers of a predict or quiz block; Question is HTML.
 	Question template.HTML `json:"question,omitempty"`
 	Answers  []Answer      `json:"answers,omitempty"`
-	// Code of a do block: JavaScript, run by the page.
+	// Code of a do block: JavaScript, run by the page (and shown, for the
+	// learner to edit). For a block that names a step file it is the body of
+	// the file's function.
 	Code string `json:"code,omitempty"`
+	// File is the step file the code comes from, in the lessons folder
+	// ("02-tls-basics/handshake.ts"); empty for code written in the block.
+	File string `json:"file,omitempty"`
+	// CodeLine is the line of File where Code starts.
+	CodeLine int `json:"codeLine,omitempty"`
+	// Solution is the solved code of an exercise (a do block whose code
+	// the learner must fix), from SolutionFile.
+	Solution     string `json:"solution,omitempty"`
+	SolutionFile string `json:"solutionFile,omitempty"`
 	// Targets of a look block.
 	Targets []Target `json:"targets,omitempty"`
 	// Checks of a check block.
@@ -86,8 +97,13 @@ type Target struct {
 type Check struct {
 	// Source is the line as written.
 	Source string `json:"source"`
-	// Text says in words what the check wants.
+	// Text says in words what the check wants: the label of a js check,
+	// else words made from the event check.
 	Text string `json:"text"`
+	// Label is the words of a labelled js check (js "LABEL": EXPR).
+	Label string `json:"label,omitempty"`
+	// Line is the check's line in the lesson file.
+	Line int `json:"line,omitempty"`
 	// JS is the expression of a js: check; empty for an event check.
 	JS string `json:"js,omitempty"`
 	// Event check: the selector, then the text the field's value (or

@@ -21,7 +21,7 @@ import (
 	"strings"
 )
 
-//go:embed *.md
+//go:embed *.md */*.ts
 var files embed.FS
 
 // FS returns the embedded lesson files (and README.md).
@@ -221,7 +221,7 @@ func LoadFS(fsys fs.FS) (*Course, error) {
 			errs = append(errs, fmt.Errorf("lessons: %w", err))
 			continue
 		}
-		l, links, err := parse(name, string(data))
+		l, links, err := parse(fsys, name, string(data))
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -18,7 +18,7 @@ import (
 // the broker. The server's tests check the same against the real broker.
 var knownListeners = []string{"mqtt", "mqtts", "mtls", "ws",
 	"expired", "not-yet-valid", "wrong-host", "ip-mismatch", "self-signed", "unknown-ca", "missing-intermediate",
-	"weak-key", "sha1-signature", "tls12-only", "rogue-relay", "key-rsa2048", "key-ed25519"}
+	"weak-key", "sha1-signature", "tls12-only", "rogue-relay", "key-rsa2048", "key-ed25519", "cn-only", "revoked"}
 
 // TestCourse walks the embedded lessons: every file parses, and each lesson
 // follows the course's rules.
@@ -356,5 +356,84 @@ func TestSeedGuardCatchesCopies(t *testing.T) {
 	}
 	if got := longSentences("one two three four five six seven. one two three four five six seven eight"); len(got) != 1 {
 		t.Errorf("sentences of 8+ words: %q", got)
+	}
+}
+
+// stepFile is a step file for the lesson 01-s.md.
+const stepFile = `// A comment above is fine.
+import type { Scope } from "../../web/src/scope";
+
+export default async function ({ pg, me, log, conn }: Scope) {
+  // Connect.
+  conn = await pg.connect({clientId: ` + "`${me}-s`" + `});
+
+  log("connected");
+}
+`
+
+// TestStepFiles reads do blocks from step files: the body of the file's
+// function, dedented, with its file and first line; an exercise gets its
+// solution.
+func TestStepFiles(t *testing.T) {
+	md := goodHead + "\n## One {#one essential}\n\n```do connect.ts solution=connect-solved.ts\n```\n\n```check\njs \"the client is connected\": conn.clientId() !== \"\"\n```\n\n## Takeaways\n\n- a\n\n```quiz\n? q\n+ a | why\n- b | why not\n```\n"
+	solved := strings.Replace(stepFile, `log("connected")`, `log("connected, solved")`, 1)
+	c, err := LoadFS(fstest.MapFS{
+		"01-s.md":                  {Data: []byte(md)},
+		"01-s/connect.ts":          {Data: []byte(stepFile)},
+		"01-s/connect-solved.ts":   {Data: []byte(solved)},
+		"01-s/not-referenced.d.ts": {Data: []byte("x")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := c.Lessons[0].Steps[0].Do()
+	want := "// Connect.\nconn = await pg.connect({clientId: `${me}-s`});\n\nlog(\"connected\");"
+	if b.Code != want || b.File != "01-s/connect.ts" || b.CodeLine != 5 {
+		t.Errorf("code %q from %s:%d; want %q from 01-s/connect.ts:5", b.Code, b.File, b.CodeLine, want)
+	}
+	if !strings.Contains(b.Solution, "connected, solved") || b.SolutionFile != "01-s/connect-solved.ts" {
+		t.Errorf("solution %q from %s", b.Solution, b.SolutionFile)
+	}
+	ch := c.Lessons[0].Steps[0].Checks()[0]
+	if ch.Label != "the client is connected" || ch.Text != ch.Label || ch.JS != `conn.clientId() !== ""` || ch.Line != 16 {
+		t.Errorf("labelled check: label %q text %q js %q line %d", ch.Label, ch.Text, ch.JS, ch.Line)
+	}
+}
+
+// TestStepFileErrors: a broken step file is refused with its own file and
+// line.
+func TestStepFileErrors(t *testing.T) {
+	md := func(fence string) string {
+		return goodHead + "\n## One {#one essential}\n\n" + fence + "\n```\n\n## Takeaways\n\n- a\n\n```quiz\n? q\n+ a | why\n- b | why not\n```\n"
+	}
+	tests := []struct {
+		name, fence, file, want string
+	}{
+		{"missing file", "```do gone.ts", "", "01-s.md:12: step file 01-s/gone.ts: open 01-s/gone.ts: file does not exist"},
+		{"bad name", "```do ../x.ts", "", `01-s.md:12: step file "../x.ts": name it with lower-case letters`},
+		{"type annotation", "```do a.ts", strings.Replace(stepFile, `log("connected");`, `const n: number = 1;`, 1), "01-s/a.ts:8: this code runs as JavaScript in the page: Expected \";\" but found \":\" (the body of a step file must be JavaScript as written"},
+		{"unknown name", "```do a.ts", strings.Replace(stepFile, "{ pg, me, log, conn }", "{ pg, window }", 1), `01-s/a.ts:4: parameter "window": a step's code can use pg, conn`},
+		{"no function", "```do a.ts", "// nothing here\n", "01-s/a.ts:1: no line `export default async function"},
+		{"stray line", "```do a.ts", "const x = 1;\n" + stepFile, "01-s/a.ts:1: a step file holds comments"},
+		{"after the function", "```do a.ts", stepFile + "export const y = 2;\n", "01-s/a.ts:10: the function must end with a line holding only }"},
+		{"code in the block", "```do a.ts\nx()", stepFile, "01-s.md:12: this do block names the step file a.ts: leave the block empty"},
+		{"unknown option", "```do a.ts answer=b.ts", stepFile, `01-s.md:12: do a.ts: unknown option "answer=b.ts"`},
+		{"same solution", "```do a.ts solution=a.ts", stepFile, "01-s.md:12: do a.ts: the solution a.ts is the same code as the exercise"},
+		{"args on a check", "```check now", "", `01-s.md:12: a check block takes nothing after its name; found "now"`},
+		{"inline syntax", "```do\nconst = 1", "", "01-s.md:13: this code runs as JavaScript in the page: Expected identifier but found \"=\""},
+		{"js check syntax", "```do\nx()\n```\n\n```check\njs \"a label\": a ===", "", "01-s.md:17: this code runs as JavaScript in the page"},
+		{"js check label", "```do\nx()\n```\n\n```check\njs \"\": a", "", `01-s.md:17: "js \"\": a": write js "WHAT IT CHECKS, IN WORDS": EXPRESSION`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"01-s.md": {Data: []byte(md(tt.fence))}}
+			if tt.file != "" {
+				fsys["01-s/a.ts"] = &fstest.MapFile{Data: []byte(tt.file)}
+			}
+			_, err := LoadFS(fsys)
+			if err == nil || !strings.Contains(err.Error(), "lessons: "+tt.want) {
+				t.Errorf("error:\n%v\nwant it to contain:\nlessons: %s", err, tt.want)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/url"
 	"regexp"
 	"slices"
@@ -31,6 +32,8 @@ var (
 
 // parser holds the state of parsing one file.
 type parser struct {
+	// fsys holds the lesson and its step files; file is the lesson's name in it.
+	fsys fs.FS
 	file string
 	// placeholders is set once a prose or choice line holds one.
 	placeholders bool
@@ -59,8 +62,8 @@ func (p *parser) takeRenderErr() {
 
 // parse parses one lesson file; it returns the lesson, the links of its
 // prose (for the course-wide link check) and every problem found.
-func parse(file, text string) (*Lesson, []link, error) {
-	p := &parser{file: file, broken: map[*Step]bool{}}
+func parse(fsys fs.FS, file, text string) (*Lesson, []link, error) {
+	p := &parser{fsys: fsys, file: file, broken: map[*Step]bool{}}
 	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	l := &Lesson{File: file}
 	body := p.frontMatter(l, lines)
@@ -212,7 +215,11 @@ func (p *parser) body(l *Lesson, lines []string, start int) {
 				p.fail(ln, "fenced block opened here is never closed")
 				break
 			}
-			kind := Kind(info)
+			args := strings.Fields(info)
+			kind := Kind("")
+			if len(args) > 0 {
+				kind = Kind(args[0])
+			}
 			if !slices.Contains(kinds, kind) {
 				addProse(ln, lines[i:end+1]...)
 				i = end
@@ -221,7 +228,7 @@ func (p *parser) body(l *Lesson, lines []string, start int) {
 			flush()
 			if cur == nil {
 				p.fail(ln, "a %s block must be inside a step (after a ## heading)", kind)
-			} else if b := p.block(kind, lines[i+1:end], ln); b == nil {
+			} else if b := p.block(kind, args[1:], lines[i+1:end], ln); b == nil {
 				p.broken[cur] = true // already reported; the step is not empty
 			} else {
 				b.Index = len(cur.blocks(kind))
@@ -323,10 +330,15 @@ func (p *parser) steps(l *Lesson) {
 }
 
 // block parses the lines between a block's fences; ln is the opening
-// fence's line.
-func (p *parser) block(kind Kind, lines []string, ln int) *Block {
+// fence's line and args the words after the kind in its info string.
+func (p *parser) block(kind Kind, args []string, lines []string, ln int) *Block {
 	b := &Block{Kind: kind, Line: ln}
 	n := len(p.errs)
+	if kind == Do {
+		p.stepFiles(b, args, lines, ln)
+	} else if len(args) > 0 {
+		p.fail(ln, "a %s block takes nothing after its name; found %q", kind, strings.Join(args, " "))
+	}
 	switch kind {
 	case Predict, Quiz:
 		marked := make([]string, len(lines))
@@ -339,9 +351,13 @@ func (p *parser) block(kind Kind, lines []string, ln int) *Block {
 	}
 	switch kind {
 	case Do:
-		b.Code = strings.Join(lines, "\n")
-		if strings.TrimSpace(b.Code) == "" {
-			p.fail(ln, "empty do block")
+		if b.File == "" {
+			b.Code = strings.Join(lines, "\n")
+			if strings.TrimSpace(b.Code) == "" {
+				p.fail(ln, "empty do block")
+			} else {
+				p.checkJS(b.Code, p.file, ln+1, false)
+			}
 		}
 	case Look:
 		for i, line := range lines {
@@ -360,21 +376,32 @@ func (p *parser) block(kind Kind, lines []string, ln int) *Block {
 			lln := ln + 1 + i
 			switch {
 			case t == "":
-			case strings.HasPrefix(t, "js:"):
-				expr := strings.TrimSpace(strings.TrimPrefix(t, "js:"))
+			case jsCheckRE.MatchString(t):
+				label, expr, ok := p.jsCheck(t, lln)
+				if !ok {
+					continue
+				}
 				if expr == "" {
 					p.fail(lln, "js: check without an expression")
 					continue
 				}
-				b.Checks = append(b.Checks, Check{Source: t, JS: expr, Text: expr})
+				if !p.checkJS(expr, p.file, lln, true) {
+					continue
+				}
+				text := label
+				if text == "" {
+					text = expr
+				}
+				b.Checks = append(b.Checks, Check{Source: t, JS: expr, Text: text, Label: label, Line: lln})
 			case strings.HasPrefix(t, "event ") || t == "event":
 				if c, ok := p.target(strings.TrimSpace(strings.TrimPrefix(t, "event")), lln, true); ok {
 					c.Source = t
 					c.Text = c.describe()
+					c.Line = lln
 					b.Checks = append(b.Checks, c)
 				}
 			default:
-				p.fail(lln, "unknown check %q: write event SIDE DIR TYPE [field=\"NAME\"] [value~=\"TEXT\"] [count>=N], or js: EXPRESSION", t)
+				p.fail(lln, "unknown check %q: write event SIDE DIR TYPE [field=\"NAME\"] [value~=\"TEXT\"] [count>=N], or js \"WHAT IT CHECKS\": EXPRESSION", t)
 			}
 		}
 		if len(b.Checks) == 0 && len(p.errs) == n {
@@ -385,6 +412,63 @@ func (p *parser) block(kind Kind, lines []string, ln int) *Block {
 		return nil
 	}
 	return b
+}
+
+// jsCheckRE matches the start of a js: check line, labelled or not.
+var jsCheckRE = regexp.MustCompile(`^js(:|\s+")`)
+
+// jsCheck splits a js check line, `js: EXPR` or `js "LABEL": EXPR`, into
+// its label (plain words, shown to the learner) and its expression.
+func (p *parser) jsCheck(t string, ln int) (label, expr string, ok bool) {
+	rest := strings.TrimSpace(strings.TrimPrefix(t, "js"))
+	if strings.HasPrefix(rest, `"`) {
+		q, err := strconv.QuotedPrefix(rest)
+		if err == nil {
+			label, err = strconv.Unquote(q)
+		}
+		rest = strings.TrimSpace(rest[len(q):])
+		if err != nil || strings.TrimSpace(label) == "" || !strings.HasPrefix(rest, ":") {
+			p.fail(ln, "%q: write js \"WHAT IT CHECKS, IN WORDS\": EXPRESSION", t)
+			return "", "", false
+		}
+	}
+	return label, strings.TrimSpace(strings.TrimPrefix(rest, ":")), true
+}
+
+// stepFiles reads the step file a do block names (```do NAME.ts
+// [solution=NAME.ts]); a block that names none keeps its inline code.
+func (p *parser) stepFiles(b *Block, args []string, lines []string, ln int) {
+	if len(args) == 0 {
+		return
+	}
+	code, ok := p.readStepFile(args[0], ln)
+	if !ok {
+		return
+	}
+	if strings.TrimSpace(strings.Join(lines, "")) != "" {
+		p.fail(ln, "this do block names the step file %s: leave the block empty, the code is in the file", args[0])
+		return
+	}
+	if !p.checkJS(code.body, code.file, code.line, false) {
+		return
+	}
+	b.Code, b.File, b.CodeLine = code.body, code.file, code.line
+	for _, a := range args[1:] {
+		name, ok := strings.CutPrefix(a, "solution=")
+		if !ok || b.Solution != "" {
+			p.fail(ln, "do %s: unknown option %q; the one option is solution=FILE.ts, the solved form of an exercise", args[0], a)
+			return
+		}
+		sol, ok := p.readStepFile(name, ln)
+		if !ok || !p.checkJS(sol.body, sol.file, sol.line, false) {
+			return
+		}
+		if sol.body == code.body {
+			p.fail(ln, "do %s: the solution %s is the same code as the exercise", args[0], name)
+			return
+		}
+		b.Solution, b.SolutionFile = sol.body, sol.file
+	}
 }
 
 // choices parses a predict or quiz block: "? question", then answer lines

@@ -30,7 +30,7 @@ Connect to **{{ host }}** on port {{port.mqtts}}, or read [the CA]({{ca.url}}).
 Write \{{host}} to get this text, and ` + "`{{name}}`" + ` in code.
 
 ` + "```predict\n? Is {{host}} right?\n+ Yes | {{ca.file|sh}} is quoted.\n- No | Not {{name}}.\n```\n" +
-	"```do\nconn = await pg.connect({tls: {serverName: site.name}});\nconst x = {{a: 1}};\n```\n" +
+	"```do\nconn = await pg.connect({tls: {serverName: site.name}});\nlabel: {{a: 1}}\n```\n" +
 	"```check\nevent client send CONNECT\n```\n\n## Takeaways\n\n- a point on {{port.mtls}}\n\n```quiz\n? q {{url}}\n+ a | why\n- b | why not\n```\n"
 
 // TestPlaceholders fills a lesson's placeholders with values that need
@@ -74,7 +74,7 @@ func TestPlaceholders(t *testing.T) {
 			t.Error("the filled step's Body and Blocks hold different predict blocks")
 		}
 	}
-	if do := s.Do(); !strings.Contains(do.Code, "const x = {{a: 1}};") {
+	if do := s.Do(); !strings.Contains(do.Code, "label: {{a: 1}}") {
 		t.Errorf("do code changed: %q", do.Code)
 	}
 	tk := f.Steps[1]

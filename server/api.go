@@ -27,6 +27,9 @@ type Health struct {
 type LessonData struct {
 	// ID is the lesson's id.
 	ID string `json:"id"`
+	// File is the lesson's file in the lessons folder, for messages that
+	// point an author at a line.
+	File string `json:"file"`
 	// Steps are the lesson's steps, in order.
 	Steps []*lessons.Step `json:"steps" tstype:"Step[]"`
 	// Vars are the placeholders' values ("port.mqtts" → "8883"), which do

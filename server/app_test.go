@@ -35,6 +35,9 @@ func testConfig(t testing.TB) Config {
 	return Config{
 		Data: filepath.Join(t.TempDir(), "data"), HTTP: "127.0.0.1:0", HTTPS: "127.0.0.1:0",
 		MQTT: "127.0.0.1:0", MQTTS: "127.0.0.1:0", MTLS: "127.0.0.1:0", LessonPorts: "127.0.0.1:0", TraceLimit: 1 << 20,
+		// The limits the lessons show, as go run ./server has them (the
+		// zero value would turn them off).
+		MaxPacketSize: broker.DefaultMaxPacketSize, SessionExpiry: broker.DefaultSessionExpiry,
 	}
 }
 
@@ -203,7 +206,7 @@ func TestTunnelRefusesOtherDestinations(t *testing.T) {
 		{"?to=", 400, "say which broker listener"},
 		{"?to=evil", 404, `unknown listener "evil"`},
 		{"?to=127.0.0.1:22", 404, `unknown listener "127.0.0.1:22"`},
-		{"?to=example.com:8883", 404, "the tunnel reaches only the broker's own listeners (expired, ip-mismatch, key-ed25519, key-rsa2048, missing-intermediate, mqtt, mqtts, mtls, not-yet-valid, rogue-relay, self-signed, sha1-signature, tls12-only, unknown-ca, weak-key, wrong-host)"},
+		{"?to=example.com:8883", 404, "the tunnel reaches only the broker's own listeners (cn-only, expired, ip-mismatch, key-ed25519, key-rsa2048, missing-intermediate, mqtt, mqtts, mtls, not-yet-valid, revoked, rogue-relay, self-signed, sha1-signature, tls12-only, unknown-ca, weak-key, wrong-host)"},
 		{"?to=ws", 404, "not reachable through the tunnel"},
 		{"?to=mqtts%00", 404, "unknown listener"},
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"net"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -38,6 +40,8 @@ var lessonCases = []struct {
 	{"tls12-only", "", ""},
 	{"key-rsa2048", "", ""},
 	{"key-ed25519", "", ""},
+	{"cn-only", `certificate is not valid for "localhost"`, "its only name is in the subject's common name (CN=localhost)"},
+	{"revoked", "certificate revoked", "the OCSP response the broker stapled"},
 }
 
 func TestLessonListenersNative(t *testing.T) {
@@ -160,6 +164,42 @@ func TestRogueRelay(t *testing.T) {
 	}
 	if !real {
 		t.Errorf("the broker's mqtts listener did not see the relayed session: %+v", app.broker.Conns())
+	}
+}
+
+// TestLessonListenersOpenSSL pins what an OpenSSL-based client,
+// mosquitto_pub, does on the lesson listeners the lessons compare with Go:
+// it accepts the cn-only certificate (OpenSSL falls back to the common name
+// when there is no DNS name in the subjectAltName), refuses the weak key and
+// the SHA-1 signature (OpenSSL 3 at its default security level), and does
+// not look at the stapled OCSP response of revoked.
+func TestLessonListenersOpenSSL(t *testing.T) {
+	pub := need(t, "mosquitto_pub", "apt-get install mosquitto-clients")
+	app := startApp(t, testConfig(t), false)
+	tests := []struct {
+		listener string
+		ok       bool
+		say      string // in mosquitto_pub's output when it fails
+	}{
+		{"mqtts", true, ""},
+		{"cn-only", true, ""},
+		{"revoked", true, ""},
+		{"weak-key", false, "certificate verify failed"},
+		{"sha1-signature", false, "certificate verify failed"},
+		{"wrong-host", false, "host name verification failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.listener, func(t *testing.T) {
+			_, port, _ := net.SplitHostPort(app.listener(t, tt.listener).Addr)
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, pub, "-h", "localhost", "-p", port, "--cafile", app.caFile(),
+				"-t", "lesson/openssl/"+tt.listener, "-m", "hello", "-d").CombinedOutput()
+			t.Logf("%s: %v\n%s", tt.listener, err, out)
+			if (err == nil) != tt.ok || !strings.Contains(string(out), tt.say) {
+				t.Errorf("mosquitto_pub on %s: error %v, want success %v and %q in its output", tt.listener, err, tt.ok, tt.say)
+			}
+		})
 	}
 }
 

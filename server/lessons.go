@@ -241,7 +241,7 @@ func (p *lessonPages) lesson(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("path") == "overview" {
 		path, courseURL = "overview", "/lessons?path=overview"
 	}
-	d := pages.LessonPage{Assets: p.assets, Lesson: l, Path: path, CourseURL: courseURL, Data: LessonData{ID: l.ID, Steps: l.Steps, Vars: vars}}
+	d := pages.LessonPage{Assets: p.assets, Lesson: l, Path: path, CourseURL: courseURL, Data: LessonData{ID: l.ID, File: l.File, Steps: l.Steps, Vars: vars}}
 	for _, s := range l.Steps {
 		a := stepAction(s)
 		d.Steps = append(d.Steps, pages.LessonStep{Step: s, Action: a, Label: actionLabels[a], Hidden: path == "overview" && !s.Essential})

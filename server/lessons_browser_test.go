@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -125,7 +126,20 @@ func walkStep(t *testing.T, ctx context.Context, l *lessons.Lesson, s *lessons.S
 			t.Fatalf("%s: choosing a prediction: %v", where, err)
 		}
 	}
+	if do := s.Do(); do != nil && do.Solution != "" {
+		// An exercise: the code as shipped must fail, and the solution pass.
+		if r := runStep(t, ctx, s.N, where); r.OK {
+			t.Errorf("%s: the exercise's code (%s) passes as shipped; it should need the learner's fix", where, do.File)
+		} else {
+			t.Logf("%s: as shipped the exercise fails, as it should: %s", where, r.Error)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(sel+` [data-testid="solution"]`)); err != nil {
+			t.Fatalf("%s: showing the solution: %v", where, err)
+		}
+	}
+	start := time.Now()
 	r := runStep(t, ctx, s.N, where)
+	t.Logf("%s: ran in %s", where, time.Since(start).Round(10*time.Millisecond))
 	if !r.OK {
 		log := lessonJS[string](t, ctx, `document.querySelector('`+sel+` [data-testid="log"]').textContent`)
 		t.Fatalf("%s: %s\nstep log:\n%s", where, r.Error, log)
@@ -164,12 +178,24 @@ func walkStep(t *testing.T, ctx context.Context, l *lessons.Lesson, s *lessons.S
 	}
 }
 
-// course is the course the playground serves.
+// course is the course the playground serves. With LESSON=id in the
+// environment (./task lesson -- id) it holds that one lesson only.
 func course(t *testing.T) *lessons.Course {
 	t.Helper()
 	c, err := loadLessons()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if id := os.Getenv("LESSON"); id != "" {
+		l := c.Lesson(id)
+		if l == nil {
+			var ids []string
+			for _, l := range c.Lessons {
+				ids = append(ids, l.ID)
+			}
+			t.Fatalf("LESSON=%s: there is no lesson with that id; the ids are %s", id, strings.Join(ids, ", "))
+		}
+		return &lessons.Course{Lessons: []*lessons.Lesson{l}}
 	}
 	return c
 }
@@ -226,6 +252,51 @@ func TestBrowserLessons(t *testing.T) {
 				t.Errorf("course map: %d of %d steps marked done", marks, len(l.Steps))
 			}
 		})
+	}
+}
+
+// TestBrowserStepEditor edits a step's code in the page: the edited code
+// runs, an error in it names its line, and Reset brings the lesson's code
+// back.
+func TestBrowserStepEditor(t *testing.T) {
+	t.Parallel()
+	app := startApp(t, testConfig(t), true)
+	l := app.course.Lessons[0]
+	s := l.Steps[0]
+	if s.Do() == nil {
+		t.Fatalf("%s step 1 has no code to edit", l.ID)
+	}
+	ctx := newBrowser(t)
+	openLesson(t, ctx, app, "/lessons/"+l.ID)
+	ed := stepSel(s.N) + ` [data-testid="code"]`
+	if got := lessonJS[string](t, ctx, `document.querySelector('`+ed+`').value`); got != s.Do().Code {
+		t.Fatalf("the editor holds %q, want the step's code %q", got, s.Do().Code)
+	}
+	setCode := func(code string) {
+		t.Helper()
+		lessonJS[bool](t, ctx, fmt.Sprintf(`(() => { const e = document.querySelector('%s'); e.value = %q; e.dispatchEvent(new Event("input")); return true; })()`, ed, code))
+	}
+	if s.Predict() != nil {
+		if err := chromedp.Do(ctx, chromedp.Click(stepSel(s.N)+` [data-testid="predict-option"]`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setCode("log(`edited by ${me}`);\n" + s.Do().Code)
+	if r := runStep(t, ctx, s.N, "edited code"); !r.OK {
+		t.Fatalf("edited code: %s", r.Error)
+	}
+	if log := lessonJS[string](t, ctx, `document.querySelector('`+stepSel(s.N)+` [data-testid="log"]').textContent`); !strings.Contains(log, "edited by ") {
+		t.Errorf("the log %q does not show the edited code ran", log)
+	}
+	setCode("log('one');\nnull.x;")
+	if r := runStep(t, ctx, s.N, "broken code"); r.OK || !strings.Contains(r.Error, "line 2 of the code, as you edited it") {
+		t.Errorf("an error in edited code: %+v; want it to name line 2", r)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(stepSel(s.N)+` [data-testid="reset"]`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := lessonJS[string](t, ctx, `document.querySelector('`+ed+`').value`); got != s.Do().Code {
+		t.Errorf("after Reset the editor holds %q", got)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -31,7 +32,7 @@ func TestIndexPage(t *testing.T) {
 	}
 	var names []string
 	doc.Find(`[data-testid="listener"] option`).Each(func(_ int, s *goquery.Selection) { names = append(names, s.AttrOr("value", "")) })
-	if strings.Join(names, ",") != "expired,ip-mismatch,key-ed25519,key-rsa2048,missing-intermediate,mqtt,mqtts,mtls,not-yet-valid,rogue-relay,self-signed,sha1-signature,tls12-only,unknown-ca,weak-key,wrong-host,ws" {
+	if strings.Join(names, ",") != "cn-only,expired,ip-mismatch,key-ed25519,key-rsa2048,missing-intermediate,mqtt,mqtts,mtls,not-yet-valid,revoked,rogue-relay,self-signed,sha1-signature,tls12-only,unknown-ca,weak-key,wrong-host,ws" {
 		t.Errorf("listener options %v", names)
 	}
 	cli := doc.Find(`[data-testid="cli"] code`).Text()
@@ -218,7 +219,7 @@ func TestBanner(t *testing.T) {
 	for _, want := range []string{
 		"Open   http://" + app.httpAddr + "/",
 		"\n  mqtt     ", "\n  mqtts    ", "\n  mtls     ", "\n  ws       ",
-		"13 listeners broken on purpose; read about them at http://" + app.httpAddr + "/lessons",
+		fmt.Sprint(len(lessonListenerNames())) + " listeners broken on purpose; read about them at http://" + app.httpAddr + "/lessons",
 		"curl -O http://" + app.httpAddr + "/ca.pem",
 		"--cafile ca.pem",
 	} {

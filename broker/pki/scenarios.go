@@ -13,6 +13,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 )
 
 // Files of the lesson CAs in the data folder. They are kept so that what
@@ -38,6 +40,8 @@ const (
 	ScenarioWeakKey             = "weak-key"
 	ScenarioSHA1Signature       = "sha1-signature"
 	ScenarioTLS12Only           = "tls12-only"
+	ScenarioCNOnly              = "cn-only"
+	ScenarioRevoked             = "revoked"
 )
 
 // ScenarioNames lists the names Scenario accepts, in lesson order. The
@@ -46,6 +50,7 @@ var ScenarioNames = []string{
 	ScenarioExpired, ScenarioNotYetValid, ScenarioWrongHost, ScenarioIPMismatch,
 	ScenarioSelfSigned, ScenarioUnknownCA, ScenarioMissingIntermediate,
 	ScenarioWeakKey, ScenarioSHA1Signature, ScenarioTLS12Only,
+	ScenarioCNOnly, ScenarioRevoked,
 }
 
 // Scenario is the certificate (and TLS settings) of a lesson listener.
@@ -94,6 +99,12 @@ var scenarioInfo = map[string]struct{ about, expect string }{
 	ScenarioSHA1Signature: {
 		"The certificate is signed with SHA-1 (sha1WithRSAEncryption) by a legacy RSA CA under the playground root. SHA-1 collisions can be made, so clients no longer accept SHA-1 certificate signatures: the signature is there, but the client refuses to rely on it.",
 		"x509: certificate signed by unknown authority (possibly because of \"x509: cannot verify signature: insecure algorithm SHA1-RSA\""},
+	ScenarioCNOnly: {
+		"The certificate names the host only in its subject's common name (CN=localhost) and has no subjectAltName at all. Go and browsers refuse it: names must be in the SAN (RFC 9525). OpenSSL's host check, and so mosquitto_pub, Python's ssl and mbedTLS, still fall back to the CN when there is no DNS SAN, and accept it. Put names in the SAN; never rely on the fallback.",
+		"x509: certificate relies on legacy Common Name field, use SANs instead"},
+	ScenarioRevoked: {
+		"A sound certificate that its CA has revoked, and the listener says so itself: it staples the CA's signed OCSP response (status revoked, reason keyCompromise) to the handshake (RFC 6066 §8, RFC 8446 §4.4.2.1). Go's crypto/tls asks for the staple but leaves checking it to the application, so a plain Go client connects; the playground's client checks it and refuses, as browsers do.",
+		""},
 	ScenarioTLS12Only: {
 		"A good certificate, but the listener speaks at most TLS 1.2. A default client connects without error: the lesson is in what is negotiated (version, cipher suite, key exchange), so compare the handshake with a TLS 1.3 listener. A client that requires TLS 1.3 (MinVersion) gets a \"protocol version\" alert.",
 		""},
@@ -160,6 +171,15 @@ func (ca *CA) scenarioChain(name string, names []string, now time.Time) (tls.Cer
 	case ScenarioWeakKey:
 		l.KeyType, l.Weak = KeyRSA1024, true
 	case ScenarioTLS12Only:
+	case ScenarioCNOnly:
+		l.CommonName, l.Names = cnOnlyName(names), nil
+	case ScenarioRevoked:
+		c, err := ca.Issue(l)
+		if err != nil {
+			return tls.Certificate{}, err
+		}
+		c.OCSPStaple, err = ca.revokedStaple(c.Leaf, now)
+		return c, err
 	case ScenarioMissingIntermediate:
 		return ca.missingIntermediate(l, now)
 	case ScenarioSelfSigned:
@@ -198,6 +218,52 @@ func (ca *CA) scenarioChain(name string, names []string, now time.Time) (tls.Cer
 		return tlsCert(append([]*x509.Certificate{leaf, legacy}, above...), k), nil
 	}
 	return ca.Issue(l)
+}
+
+// cnOnlyName is the name the cn-only certificate puts in its CN: the first
+// DNS name the broker is reached by (localhost on most machines).
+func cnOnlyName(names []string) string {
+	for _, n := range names {
+		if net.ParseIP(n) == nil && n != "" {
+			return n
+		}
+	}
+	return "localhost"
+}
+
+// revokedStaple is an OCSP response (RFC 6960) for leaf that says the CA
+// revoked it an hour ago. A delegated responder signs it (§4.2.2.2): an
+// ECDSA certificate the issuing CA gives the OCSPSigning usage, sent inside
+// the response, so any CA key type works (x/crypto/ocsp signs with RSA and
+// ECDSA only).
+func (ca *CA) revokedStaple(leaf *x509.Certificate, now time.Time) ([]byte, error) {
+	k, err := newKey()
+	if err != nil {
+		return nil, err
+	}
+	responder, err := sign(&x509.Certificate{
+		Subject:     pkix.Name{CommonName: "MQTTS Playground OCSP responder (lesson)"},
+		NotBefore:   now.Add(-time.Hour),
+		NotAfter:    minTime(now.Add(scenarioTTL+48*time.Hour), ca.Intermediate.NotAfter),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning},
+	}, ca.Intermediate, k.Public(), ca.intermediateKey)
+	if err != nil {
+		return nil, err
+	}
+	der, err := ocsp.CreateResponse(ca.Intermediate, responder, ocsp.Response{
+		Status:           ocsp.Revoked,
+		SerialNumber:     leaf.SerialNumber,
+		RevokedAt:        now.Add(-time.Hour).Truncate(time.Second),
+		RevocationReason: ocsp.KeyCompromise,
+		ThisUpdate:       now.Add(-time.Hour).Truncate(time.Second),
+		NextUpdate:       now.Add(scenarioTTL + 24*time.Hour).Truncate(time.Second),
+		Certificate:      responder,
+	}, k)
+	if err != nil {
+		return nil, fmt.Errorf("pki: OCSP response for the revoked scenario: %w", err)
+	}
+	return der, nil
 }
 
 // serverTemplate is a server leaf for names, valid for 90 days.

@@ -15,7 +15,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 )
+
+// pool makes a pool of certs.
+func pool(certs ...*x509.Certificate) *x509.CertPool {
+	p := x509.NewCertPool()
+	for _, c := range certs {
+		p.AddCert(c)
+	}
+	return p
+}
 
 var lessonNames = []string{"localhost", "127.0.0.1", "::1"}
 
@@ -24,8 +35,8 @@ var lessonNames = []string{"localhost", "127.0.0.1", "::1"}
 // gets exactly ExpectClientError (or no error when it is "").
 func TestScenarios(t *testing.T) {
 	ca := newCA(t)
-	if len(ScenarioNames) != 10 {
-		t.Fatalf("ScenarioNames has %d names, want the 10 of the contract", len(ScenarioNames))
+	if len(ScenarioNames) != 12 {
+		t.Fatalf("ScenarioNames has %d names, want the 12 of the contract", len(ScenarioNames))
 	}
 	now := time.Now()
 	tests := []struct {
@@ -104,6 +115,21 @@ func TestScenarios(t *testing.T) {
 			}
 		}, "", ""},
 		{ScenarioTLS12Only, nil, "", ""},
+		{ScenarioCNOnly, func(t *testing.T, c []*x509.Certificate) {
+			if c[0].Subject.CommonName != "localhost" || len(c[0].DNSNames)+len(c[0].IPAddresses) != 0 {
+				t.Errorf("CN %q, SANs %q %v; want CN=localhost and no SAN", c[0].Subject.CommonName, c[0].DNSNames, c[0].IPAddresses)
+			}
+		}, "", ""},
+		{ScenarioRevoked, func(t *testing.T, c []*x509.Certificate) {
+			sc, _ := ca.Scenario(ScenarioRevoked, lessonNames)
+			r, err := ocsp.ParseResponseForCert(sc.Chain.OCSPStaple, c[0], ca.Intermediate)
+			if err != nil || r.Status != ocsp.Revoked || r.RevocationReason != ocsp.KeyCompromise {
+				t.Errorf("staple: %+v, %v; want a revoked status signed by the intermediate", r, err)
+			}
+			if _, err := c[0].Verify(x509.VerifyOptions{Roots: ca.Pool(), Intermediates: pool(c[1:]...), DNSName: "localhost"}); err != nil {
+				t.Errorf("the certificate itself should verify: %v", err)
+			}
+		}, "", ""},
 	}
 	var covered []string
 	for _, tt := range tests {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mochi-mqtt/server/v2/packets/tpackets"
 	"github.com/stretchr/testify/require"
 )
 
@@ -177,6 +178,26 @@ func TestDeferredDelivery(t *testing.T) {
 	for i, c := range conns {
 		require.Eventually(t, func() bool { return c.written() > 0 }, time.Second, time.Millisecond, "subscriber %d", i)
 	}
+}
+
+// Patch 23: no enhanced authentication without a hook for it.
+
+// authPacketHook claims to handle AUTH packets: a server with it accepts a
+// CONNECT that names an Authentication Method.
+type authPacketHook struct{ HookBase }
+
+func (h *authPacketHook) ID() string { return "auth-packets" }
+
+func (h *authPacketHook) Provides(b byte) bool { return b == OnAuthPacket }
+
+func TestAuthenticationMethodNeedsAHook(t *testing.T) {
+	pk := tpackets.TPacketData[packets.Connect].Get(tpackets.TConnectMqtt5).Packet
+	require.NotEmpty(t, pk.Properties.AuthenticationMethod)
+	s := newServer()
+	cl := &Client{Properties: ClientProperties{ProtocolVersion: 5}}
+	require.ErrorIs(t, s.validateConnect(cl, *pk), packets.ErrBadAuthenticationMethod)
+	require.NoError(t, s.AddHook(new(authPacketHook), nil))
+	require.ErrorIs(t, s.validateConnect(cl, *pk), packets.CodeSuccess)
 }
 
 // Patch 14: a wildcard fills a whole topic level ([MQTT-4.7.1-2],

@@ -603,6 +603,14 @@ func (s *Server) validateConnect(cl *Client, pk packets.Packet) packets.Code {
 		return packets.ErrRetainNotSupported // [MQTT-3.2.2-13]
 	}
 
+	// PATCH(playground): the server runs no enhanced authentication (no
+	// AUTH exchange) unless a hook handles AUTH packets; a CONNECT naming
+	// an Authentication Method is then refused with 0x8C and the connection
+	// closed [MQTT-4.12.0-1]. Upstream ignored the method and accepted.
+	if pk.Properties.AuthenticationMethod != "" && !s.hooks.Provides(OnAuthPacket) {
+		return packets.ErrBadAuthenticationMethod
+	}
+
 	return code
 }
 

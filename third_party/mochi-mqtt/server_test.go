@@ -567,6 +567,9 @@ func TestEstablishConnectionAckFailure(t *testing.T) {
 func TestEstablishConnectionReadError(t *testing.T) {
 	s := newServer()
 	defer s.Close()
+	// PATCH(playground): the CONNECT fixture names an Authentication
+	// Method, which the server accepts only with a hook for AUTH packets.
+	require.NoError(t, s.AddHook(new(authPacketHook), nil))
 
 	r, w := net.Pipe()
 	o := make(chan error)

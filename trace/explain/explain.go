@@ -141,6 +141,11 @@ func Verify(err error, chain []*x509.Certificate, serverName string, now time.Ti
 		if ip := net.ParseIP(serverName); ip != nil {
 			e.Why = "Connecting by IP address needs the address itself in the certificate's subjectAltName (as an IP entry; a DNS entry with the same text does not count)."
 		}
+		if c := he.Certificate; c != nil && len(c.DNSNames)+len(c.IPAddresses)+len(c.URIs)+len(c.EmailAddresses) == 0 && c.Subject.CommonName != "" {
+			e.Detail = fmt.Sprintf("its only name is in the subject's common name (CN=%s) and it has no subjectAltName", c.Subject.CommonName)
+			e.Why = "Go and the browsers match names against the subjectAltName only; the fallback to the common name is obsolete (RFC 9525), though OpenSSL-based clients still use it."
+			e.Fix = map[string]string{"broker": "re-issue the certificate with its names in the subjectAltName extension"}
+		}
 		return e
 	case errors.As(err, &ci):
 		c := ci.Cert

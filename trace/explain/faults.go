@@ -51,6 +51,12 @@ var Faults = []Fault{
 	{"key-ed25519", "nothing wrong: an Ed25519 key",
 		"A sound certificate with an Ed25519 key: compare the handshake with mqtts (ECDSA P-256).",
 		"Nothing to fix; check that every device's TLS library supports Ed25519 before choosing it."},
+	{"cn-only", "name only in the common name",
+		"Its certificate names the host only in the subject's common name (CN=localhost), with no subjectAltName: Go and browsers refuse it, while OpenSSL-based clients (mosquitto, Python's ssl) and mbedTLS fall back to the CN and accept it.",
+		"Put every name the clients dial into subjectAltName; never rely on the common-name fallback."},
+	{"revoked", "revoked certificate, stapled",
+		"Its certificate was revoked by its CA, and the listener staples the CA's signed OCSP answer saying so: a client that checks the staple refuses it; one that ignores it (plain Go, mosquitto) connects.",
+		"Replace a revoked certificate at once; have clients check stapled OCSP answers (and demand one for a must-staple certificate)."},
 }
 
 // LessonFault returns the fault of the lesson listener called name.

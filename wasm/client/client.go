@@ -44,10 +44,35 @@ type Options struct {
 	MQTTVersion int `json:"mqttVersion"`
 	// KeepAlive is the MQTT keep-alive in seconds (default 60).
 	KeepAlive int `json:"keepAlive"`
+	// CleanStart, when false, asks the broker to carry on the session it
+	// keeps for this client id, if any (Clean Start, MQTT 5.0 §3.1.2.4;
+	// Clean Session in 3.1.1). Nil means true: a new session.
+	CleanStart *bool `json:"cleanStart,omitempty"`
+	// SessionExpiry is how many seconds the broker keeps the session after
+	// the connection ends (Session Expiry Interval, MQTT 5.0 §3.1.2.11.2);
+	// 0, the default, ends it with the connection. MQTT 5 only.
+	SessionExpiry int `json:"sessionExpiry,omitempty"`
+	// Will is the message the broker publishes for this client when the
+	// connection ends without a normal DISCONNECT (MQTT 5.0 §3.1.2.5).
+	Will *Will `json:"will,omitempty"`
+	// AuthMethod names an enhanced authentication method (Authentication
+	// Method, MQTT 5.0 §3.1.2.11.9, §4.12). The client sends it and no
+	// AUTH packets: enough to see what a broker answers.
+	AuthMethod string `json:"authMethod,omitempty"`
 	// TLS, when set, runs MQTT inside TLS with these settings.
 	TLS *TLSOptions `json:"tls"`
 	// Timeout bounds the TLS handshake and the MQTT CONNECT (default 15 s).
 	Timeout time.Duration `json:"-"`
+}
+
+// Will is a Last Will message.
+type Will struct {
+	Topic   string `json:"topic"`
+	Payload string `json:"payload"`
+	QoS     int    `json:"qos,omitempty"`
+	Retain  bool   `json:"retain,omitempty"`
+	// Delay is the Will Delay Interval in seconds (MQTT 5.0 §3.1.3.2.2).
+	Delay int `json:"delay,omitempty"`
 }
 
 // TLSOptions configure the TLS layer.
@@ -71,9 +96,18 @@ type TLSOptions struct {
 	// InsecureSkipVerify accepts any certificate. The checks still run and
 	// are recorded, so the lesson can show what was ignored.
 	InsecureSkipVerify bool `json:"insecureSkipVerify"`
+	// IntermediatesPEM holds CA certificates the client may use to build
+	// the path from the broker's certificate to a trusted CA, without
+	// trusting them (OpenSSL's -untrusted): for a broker that does not send
+	// its intermediate.
+	IntermediatesPEM string `json:"intermediatesPEM,omitempty"`
+	// ALPN lists the application protocols to offer (RFC 7301), such as
+	// "mqtt"; TLSInfo.ALPN says which one the broker chose.
+	ALPN []string `json:"alpn,omitempty"`
 	// Resume, when false, makes a full handshake even if an earlier
-	// connection left a session ticket (the new ticket is still received,
-	// but not kept for later connections). Nil means true.
+	// connection left a session ticket. The ticket this connection
+	// receives is still kept, so the next connection resumes. Nil means
+	// true.
 	Resume *bool `json:"resume,omitempty"`
 	// SessionScope separates session tickets: connections resume only
 	// sessions of the same scope (the wasm client uses the listener name).
@@ -254,6 +288,7 @@ func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
 	}
 	cfg := &tls.Config{
 		ServerName:   name,
+		NextProtos:   o.ALPN,
 		KeyLogWriter: c.rec.KeyLogWriter(),
 		// The client runs the verification itself (see VerifyConnection) so
 		// each step can be recorded; crypto/tls would stop at the first error.
@@ -294,6 +329,10 @@ func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
 		// nothing, so the check fails as "unknown authority".
 		roots = x509.NewCertPool()
 	}
+	extra, err := parseCerts(o.IntermediatesPEM)
+	if err != nil {
+		return nil, fmt.Errorf("tls.intermediatesPEM: %v", err)
+	}
 	if o.Certificate != nil {
 		cfg.Certificates = []tls.Certificate{*o.Certificate}
 		c.haveCert = true
@@ -318,7 +357,14 @@ func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
 	}
 	skip := o.InsecureSkipVerify
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-		checks, err := VerifyServer(cs.PeerCertificates, roots, name, time.Now())
+		checks, err := VerifyServer(cs.PeerCertificates, roots, name, time.Now(), extra...)
+		if len(cs.OCSPResponse) > 0 && len(cs.PeerCertificates) > 0 {
+			ch, serr := checkStaple(cs.OCSPResponse, cs.PeerCertificates, extra, time.Now())
+			checks = append(checks, ch)
+			if err == nil {
+				err = serr
+			}
+		}
 		if skip {
 			checks = append(checks, Check{Step: "verification skipped", OK: false,
 				Detail: "insecureSkipVerify is on: the connection goes ahead whatever the checks above say, so an impostor's certificate would be accepted too"})
@@ -484,10 +530,22 @@ func (c *Conn) connect(ctx context.Context, o Options) error {
 		FixedHeader: packets.FixedHeader{Type: packets.Connect},
 		Connect: packets.ConnectParams{
 			ProtocolName:     []byte("MQTT"),
-			Clean:            true,
+			Clean:            o.CleanStart == nil || *o.CleanStart,
 			Keepalive:        uint16(o.KeepAlive),
 			ClientIdentifier: o.ClientID,
 		},
+	}
+	if o.SessionExpiry > 0 {
+		pk.Properties.SessionExpiryInterval, pk.Properties.SessionExpiryIntervalFlag = uint32(o.SessionExpiry), true
+	}
+	pk.Properties.AuthenticationMethod = o.AuthMethod
+	if w := o.Will; w != nil {
+		if w.QoS < 0 || w.QoS > 2 {
+			return fmt.Errorf("will.qos %d is not 0, 1 or 2", w.QoS)
+		}
+		pk.Connect.WillFlag, pk.Connect.WillTopic, pk.Connect.WillPayload = true, w.Topic, []byte(w.Payload)
+		pk.Connect.WillQos, pk.Connect.WillRetain = byte(w.QoS), w.Retain
+		pk.Connect.WillProperties.WillDelayInterval = uint32(max(w.Delay, 0))
 	}
 	if o.Username != "" {
 		pk.Connect.UsernameFlag, pk.Connect.Username = true, []byte(o.Username)

@@ -878,3 +878,142 @@ func TestGroups(t *testing.T) {
 		t.Errorf("unknown group: %v", err)
 	}
 }
+
+// TestWillOnDrop: a client that gives a will and drops its connection (no
+// DISCONNECT) has its will published; one that closes normally does not.
+func TestWillOnDrop(t *testing.T) {
+	e := newEnv(t)
+	watcher, _ := e.mustDial(t, "mqtt", client.Options{ClientID: "watcher"})
+	if _, err := watcher.Subscribe(ctxT(t), "wills/#", 1); err != nil {
+		t.Fatal(err)
+	}
+	will := &client.Will{Topic: "wills/device", Payload: "device gone", QoS: 1}
+	polite, _ := e.mustDial(t, "mqtt", client.Options{ClientID: "polite", Will: will})
+	polite.Close()
+	crash, _ := e.mustDial(t, "mqtts", client.Options{ClientID: "crash", Will: will, TLS: e.tlsOpts()})
+	crash.Drop()
+	m, err := watcher.NextMessage(ctxT(t))
+	if err != nil || m.Topic != "wills/device" || string(m.Payload) != "device gone" {
+		t.Fatalf("message %+v, %v; want the will of the dropped client", m, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if m, err := watcher.NextMessage(ctx); err == nil {
+		t.Errorf("a second will %+v: the client that closed normally must not leave one", m)
+	}
+}
+
+// TestSessionResumed: with cleanStart false and a session expiry the broker
+// keeps the subscription, queues a message while the client is away, and
+// says Session Present when it comes back.
+func TestSessionResumed(t *testing.T) {
+	e := newEnv(t)
+	keep := false
+	opts := client.Options{ClientID: "sleeper", CleanStart: &keep, SessionExpiry: 60}
+	c, _ := e.mustDial(t, "mqtt", opts)
+	if _, err := c.Subscribe(ctxT(t), "queued/#", 1); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	pub, _ := e.mustDial(t, "mqtt", client.Options{ClientID: "publisher"})
+	if err := pub.Publish(ctxT(t), "queued/a", []byte("while you slept"), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	c, rec := e.mustDial(t, "mqtt", opts)
+	m, err := c.NextMessage(ctxT(t))
+	if err != nil || string(m.Payload) != "while you slept" {
+		t.Fatalf("message %+v, %v; want the queued one", m, err)
+	}
+	var present string
+	for _, ev := range rec.Events() {
+		if ev.Type == "CONNACK" {
+			for _, f := range ev.Fields {
+				if f.Name == "Session Present" {
+					present = f.Value
+				}
+			}
+		}
+	}
+	if !strings.HasPrefix(present, "1") {
+		t.Errorf("CONNACK Session Present %q, want 1", present)
+	}
+}
+
+// TestALPN offers "mqtt" and reads back the broker's choice.
+func TestALPN(t *testing.T) {
+	e := newEnv(t)
+	o := e.tlsOpts()
+	o.ALPN = []string{"mqtt"}
+	c, _ := e.mustDial(t, "mqtts", client.Options{TLS: o})
+	if got := c.TLSState().NegotiatedProtocol; got != "mqtt" {
+		t.Errorf("negotiated %q, want mqtt", got)
+	}
+}
+
+// TestIntermediatesPEM: a broker that sends its certificate without the
+// intermediate is refused, unless the client brings the intermediate itself;
+// it is not trusted for that (the root still is the anchor).
+func TestIntermediatesPEM(t *testing.T) {
+	p := brokertest.NewPKI(t)
+	b := brokertest.NewBroker(t, broker.Options{})
+	bare := p.Server
+	bare.Certificate = bare.Certificate[:1]
+	if err := b.Add(broker.Listener{Name: "bare", Addr: "127.0.0.1:0", TLS: &tls.Config{Certificates: []tls.Certificate{bare}}}); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{&brokertest.Server{Broker: b, PKI: p, Addrs: map[string]string{"bare": brokertest.Addr(t, b, "bare")}}}
+	if _, _, err := e.dial(t, "bare", client.Options{TLS: e.tlsOpts()}); err == nil || !strings.Contains(err.Error(), "unknown authority") {
+		t.Fatalf("without the intermediate: %v, want unknown authority", err)
+	}
+	o := e.tlsOpts()
+	o.IntermediatesPEM = string(pki.CertPEM(p.CA.Intermediate))
+	c, _ := e.mustDial(t, "bare", client.Options{TLS: o})
+	ch, _ := checkOf(c.Checks(), "chain to a trusted CA")
+	if !ch.OK || !strings.Contains(ch.Detail, "the client brought 1 intermediate") {
+		t.Errorf("chain check %+v", ch)
+	}
+	// An intermediate given as intermediate does not become a trust anchor.
+	if _, _, err := e.dial(t, "bare", client.Options{TLS: &client.TLSOptions{IntermediatesPEM: string(pki.CertPEM(p.CA.Intermediate)), CAPEM: string(pki.CertPEM(mustSelfSigned(t)))}}); err == nil {
+		t.Error("connected with the intermediate given only as an untrusted one and an unrelated root")
+	}
+}
+
+// mustSelfSigned makes an unrelated CA certificate.
+func mustSelfSigned(t *testing.T) *x509.Certificate {
+	t.Helper()
+	return brokertest.NewCA(t).Root
+}
+
+// TestStapledRevocation: the client refuses a certificate whose stapled OCSP
+// response says revoked, and notes the check.
+func TestStapledRevocation(t *testing.T) {
+	p := brokertest.NewPKI(t)
+	sc, err := p.CA.Scenario(pki.ScenarioRevoked, []string{"localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := brokertest.NewBroker(t, broker.Options{})
+	if err := b.Add(broker.Listener{Name: "revoked", Addr: "127.0.0.1:0", TLS: &tls.Config{Certificates: []tls.Certificate{sc.Chain}}}); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{&brokertest.Server{Broker: b, PKI: p, Addrs: map[string]string{"revoked": brokertest.Addr(t, b, "revoked")}}}
+	_, _, err = e.dial(t, "revoked", client.Options{TLS: &client.TLSOptions{CAPEM: e.rootPEM(), ServerName: "localhost"}})
+	if err == nil || !strings.HasPrefix(err.Error(), "certificate revoked: the OCSP response the broker stapled") {
+		t.Fatalf("error %v, want the stapled revocation", err)
+	}
+	c, _ := e.mustDial(t, "revoked", client.Options{TLS: &client.TLSOptions{CAPEM: e.rootPEM(), ServerName: "localhost", InsecureSkipVerify: true}})
+	ch, ok := checkOf(c.Checks(), "revocation (stapled OCSP)")
+	if !ok || ch.OK || !strings.Contains(ch.Detail, "keyCompromise") {
+		t.Errorf("check %+v", ch)
+	}
+}
+
+// TestAuthMethodRefused: the broker implements no enhanced authentication,
+// so a CONNECT naming a method is refused with 0x8C (MQTT 5.0 §4.12).
+func TestAuthMethodRefused(t *testing.T) {
+	e := newEnv(t)
+	_, _, err := e.dial(t, "mqtt", client.Options{AuthMethod: "SCRAM-SHA-256"})
+	if err == nil || !strings.Contains(err.Error(), "(0x8c)") {
+		t.Fatalf("error %v, want a refusal with 0x8c", err)
+	}
+}

@@ -273,6 +273,15 @@ func (c *Conn) NextMessage(ctx context.Context) (Message, error) {
 	}
 }
 
+// Drop ends the connection as a crash or a lost network would: no
+// DISCONNECT, no close_notify, just the transport closed. The broker then
+// publishes the client's will, if it gave one.
+func (c *Conn) Drop() {
+	if c.finish(ErrClosed) {
+		c.raw.Close()
+	}
+}
+
 // Close sends DISCONNECT, closes TLS with close_notify and the connection.
 func (c *Conn) Close() error {
 	// Mark the end first: the broker drops the connection on DISCONNECT,

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/mqtts-playground/playground/trace"
 	"github.com/mqtts-playground/playground/trace/explain"
+	"golang.org/x/crypto/ocsp"
 )
 
 // Check is one step of the verification of the broker's certificate.
@@ -31,8 +33,10 @@ type Check struct {
 
 // VerifyServer checks a server's certificate chain as crypto/tls would for
 // a client, step by step. It returns every step and the error crypto/tls
-// would have returned (explained in plain words), or nil.
-func VerifyServer(chain []*x509.Certificate, roots *x509.CertPool, serverName string, now time.Time) ([]Check, error) {
+// would have returned (explained in plain words), or nil. extra are
+// intermediate CA certificates the client brings itself, for a server that
+// does not send its own; they help build the path but are not trusted.
+func VerifyServer(chain []*x509.Certificate, roots *x509.CertPool, serverName string, now time.Time, extra ...*x509.Certificate) ([]Check, error) {
 	if len(chain) == 0 {
 		return []Check{{Step: "certificate received", Detail: "the broker sent no certificate"}},
 			errors.New("the broker sent no certificate")
@@ -64,7 +68,7 @@ func VerifyServer(chain []*x509.Certificate, roots *x509.CertPool, serverName st
 	checks = append(checks, valid)
 
 	inter := x509.NewCertPool()
-	for _, c := range chain[1:] {
+	for _, c := range append(chain[1:len(chain):len(chain)], extra...) {
 		inter.AddCert(c)
 	}
 	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
@@ -76,6 +80,9 @@ func VerifyServer(chain []*x509.Certificate, roots *x509.CertPool, serverName st
 		}
 		chainCheck.OK = true
 		chainCheck.Detail = strings.Join(p, " ← ") + " (trusted)"
+		if len(extra) > 0 {
+			chainCheck.Detail += fmt.Sprintf("; the client brought %d intermediate(s) itself", len(extra))
+		}
 	} else {
 		chainCheck.Detail = explain.Verify(err, chain, serverName, now).Message("playground")
 	}
@@ -107,6 +114,84 @@ func VerifyServer(chain []*x509.Certificate, roots *x509.CertPool, serverName st
 		return checks, errors.New(explain.Verify(err, chain, serverName, now).Message("playground"))
 	}
 	return checks, nil
+}
+
+// parseCerts reads the certificates of a PEM text (none for "").
+func parseCerts(pemText string) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	rest := []byte(pemText)
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 && strings.TrimSpace(pemText) != "" {
+		return nil, errors.New("no PEM certificate in the text: give certificates starting with -----BEGIN CERTIFICATE-----")
+	}
+	return out, nil
+}
+
+// checkStaple checks the OCSP response the server stapled to its
+// certificate (RFC 6066 §8; in TLS 1.3 inside the Certificate message, RFC
+// 8446 §4.4.2.1). crypto/tls asks for it but leaves it to the application;
+// this client does what a browser does with it: a response signed by the
+// certificate's issuer that says "revoked" ends the handshake, one it cannot
+// verify is noted and ignored.
+func checkStaple(der []byte, chain, extra []*x509.Certificate, now time.Time) (Check, error) {
+	ch := Check{Step: "revocation (stapled OCSP)"}
+	leaf := chain[0]
+	var issuer *x509.Certificate
+	for _, c := range append(chain[1:len(chain):len(chain)], extra...) {
+		if leaf.CheckSignatureFrom(c) == nil {
+			issuer = c
+			break
+		}
+	}
+	if issuer == nil {
+		ch.Detail = "the broker stapled an OCSP response, but without the issuer's certificate it cannot be checked: ignored"
+		return ch, nil
+	}
+	r, err := ocsp.ParseResponseForCert(der, leaf, issuer)
+	if err != nil {
+		ch.Detail = fmt.Sprintf("the stapled OCSP response cannot be verified (%v): ignored", err)
+		return ch, nil
+	}
+	when := fmt.Sprintf("signed by %s, produced %s", name(issuer.Subject.String()), r.ProducedAt.UTC().Format(time.RFC3339))
+	if !r.NextUpdate.IsZero() && now.After(r.NextUpdate) {
+		ch.Detail = "the stapled OCSP response is out of date (next update was " + r.NextUpdate.UTC().Format(time.RFC3339) + "): ignored"
+		return ch, nil
+	}
+	switch r.Status {
+	case ocsp.Good:
+		ch.OK, ch.Detail = true, "the stapled OCSP response says good; "+when
+		return ch, nil
+	case ocsp.Revoked:
+		ch.Detail = fmt.Sprintf("the stapled OCSP response says revoked since %s (reason %s); %s",
+			r.RevokedAt.UTC().Format(time.RFC3339), revocationReason(r.RevocationReason), when)
+		return ch, fmt.Errorf("certificate revoked: the OCSP response the broker stapled to its own certificate says the CA revoked it on %s", r.RevokedAt.UTC().Format(time.DateOnly))
+	default:
+		ch.Detail = "the stapled OCSP response says unknown: the responder does not know this certificate; ignored"
+		return ch, nil
+	}
+}
+
+// revocationReason names a CRLReason (RFC 5280 §5.3.1).
+func revocationReason(r int) string {
+	names := []string{"unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded", "cessationOfOperation", "certificateHold", "7", "removeFromCRL", "privilegeWithdrawn", "aACompromise"}
+	if r >= 0 && r < len(names) {
+		return names[r]
+	}
+	return fmt.Sprint(r)
 }
 
 // name shortens a distinguished name to its CN when it has one.

@@ -17,7 +17,7 @@ const ReadyCallback = "__playgroundGoReady"
 var GlobalMethods = []string{"connect", "decode", "readCapture", "newIdentity", "setIdentityCert", "exportIdentity", "importIdentity", "signRevocation"}
 
 // ConnMethods are the methods of the connection object connect resolves to.
-var ConnMethods = []string{"subscribe", "publish", "nextMessage", "trace", "checks", "recording", "pcapng", "keylog", "tlsInfo", "clientId", "brokerKey", "close"}
+var ConnMethods = []string{"subscribe", "publish", "nextMessage", "trace", "checks", "recording", "pcapng", "keylog", "tlsInfo", "clientId", "brokerKey", "close", "drop"}
 
 // ScriptConnMethods are connection methods web/src/playground.ts adds in
 // JavaScript on top of ConnMethods.
@@ -39,6 +39,9 @@ type TLSInfo struct {
 	// ClientRandom is the hex of the ClientHello random, which names the
 	// connection in the key log and in GET /trace/{clientRandom}.
 	ClientRandom string `json:"clientRandom"`
+	// ALPN is the application protocol the broker chose from the client's
+	// tls.alpn list (RFC 7301), empty when none was negotiated.
+	ALPN string `json:"alpn,omitempty"`
 }
 
 // Message is what conn.nextMessage() resolves to: a PUBLISH received.

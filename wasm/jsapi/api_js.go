@@ -272,6 +272,12 @@ func connObject(c *client.Conn) js.Value {
 				return nil, err
 			})
 		}),
+		"drop": js.FuncOf(func(this js.Value, args []js.Value) any {
+			return promise(func() (any, error) {
+				c.Drop()
+				return nil, nil
+			})
+		}),
 	})
 }
 

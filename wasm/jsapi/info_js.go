@@ -22,6 +22,7 @@ func tlsInfo(c *client.Conn) *TLSInfo {
 		Resumed:      st.DidResume,
 		ServerName:   st.ServerName,
 		ClientRandom: hex.EncodeToString(c.ClientRandom()),
+		ALPN:         st.NegotiatedProtocol,
 	}
 	if st.CurveID != 0 {
 		info.Group = tlswire.GroupName(uint16(st.CurveID))

@@ -287,6 +287,7 @@ func (t *TLSInfo) appendJSON(b []byte) []byte {
 	o.bool("resumed", t.Resumed)
 	o.str("serverName", t.ServerName)
 	o.str("clientRandom", t.ClientRandom)
+	o.strOmit("alpn", t.ALPN)
 	return o.end()
 }
 

@@ -86,6 +86,7 @@ func TestJSONValues(t *testing.T) {
 		{"checks", checks{{Step: "s", OK: true, Detail: "d"}}, []client.Check{{Step: "s", OK: true, Detail: "d"}}},
 		{"no TLS", nilInfo, nilInfo},
 		{"TLS", &TLSInfo{Version: "TLS 1.3", CipherSuite: "c", Group: "g", Resumed: true, ServerName: "s", ClientRandom: "r"}, TLSInfo{Version: "TLS 1.3", CipherSuite: "c", Group: "g", Resumed: true, ServerName: "s", ClientRandom: "r"}},
+		{"TLS with ALPN", &TLSInfo{Version: "TLS 1.3", CipherSuite: "c", Resumed: false, ServerName: "s", ClientRandom: "r", ALPN: "mqtt"}, TLSInfo{Version: "TLS 1.3", CipherSuite: "c", ServerName: "s", ClientRandom: "r", ALPN: "mqtt"}},
 		{"message", Message{Topic: "t", Payload: "p\xff", QoS: 2, Retain: true}, Message{Topic: "t", Payload: "p\xff", QoS: 2, Retain: true}},
 		{"identity", Identity{ID: "1", Name: "n", Subject: "s", Issuer: "i", Serial: "0a", NotAfter: "x", ChainPEM: "-----"}, Identity{ID: "1", Name: "n", Subject: "s", Issuer: "i", Serial: "0a", NotAfter: "x", ChainPEM: "-----"}},
 		{"identity request", IdentityRequest{ID: "1", CSRPEM: "c"}, IdentityRequest{ID: "1", CSRPEM: "c"}},

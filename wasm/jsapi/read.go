@@ -157,6 +157,22 @@ func readOptions(o object) (connectOptions, error) {
 	c.Password = r.str(o, "password")
 	c.MQTTVersion = int(r.int(o, "mqttVersion"))
 	c.KeepAlive = int(r.int(o, "keepAlive"))
+	c.CleanStart = r.boolPtr(o, "cleanStart")
+	c.SessionExpiry = int(r.int(o, "sessionExpiry"))
+	c.AuthMethod = r.str(o, "authMethod")
+	if w := r.obj(o, "will"); w != nil {
+		wr := &reader{path: "options.will"}
+		c.Will = &client.Will{
+			Topic:   wr.str(w, "topic"),
+			Payload: wr.str(w, "payload"),
+			QoS:     int(wr.int(w, "qos")),
+			Retain:  wr.bool(w, "retain"),
+			Delay:   int(wr.int(w, "delay")),
+		}
+		if r.err == nil {
+			r.err = wr.err
+		}
+	}
 	if t := r.obj(o, "tls"); t != nil {
 		tr := &reader{path: "options.tls"}
 		c.TLS = &client.TLSOptions{
@@ -166,6 +182,8 @@ func readOptions(o object) (connectOptions, error) {
 			KeyPEM:             tr.str(t, "keyPEM"),
 			Identity:           tr.str(t, "identity"),
 			InsecureSkipVerify: tr.bool(t, "insecureSkipVerify"),
+			IntermediatesPEM:   tr.str(t, "intermediatesPEM"),
+			ALPN:               tr.strings(t, "alpn"),
 			Resume:             tr.boolPtr(t, "resume"),
 			Groups:             tr.strings(t, "groups"),
 			MinVersion:         tr.str(t, "minVersion"),

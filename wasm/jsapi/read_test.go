@@ -65,7 +65,10 @@ func TestReadRecordingSessions(t *testing.T) {
 
 func TestReadOptions(t *testing.T) {
 	all := `{"listener": "mtls", "tunnelURL": "ws://x/tunnel", "clientId": "c", "username": "u", "password": "p", "mqttVersion": 4, "keepAlive": 30,
+		"cleanStart": false, "sessionExpiry": 60, "authMethod": "SCRAM-SHA-1",
+		"will": {"topic": "lesson/w", "payload": "gone", "qos": 1, "retain": true, "delay": 5},
 		"tls": {"serverName": "s", "caPEM": "ca", "certPEM": "cert", "keyPEM": "key", "identity": "id", "insecureSkipVerify": true, "resume": false,
+			"intermediatesPEM": "im", "alpn": ["mqtt"],
 			"groups": ["X25519", "P-256"], "minVersion": "1.2", "maxVersion": "1.3"}}`
 	// "every option" has every key the Go client reads.
 	for _, typ := range []reflect.Type{reflect.TypeFor[connectOptions](), reflect.TypeFor[client.Options](), reflect.TypeFor[client.TLSOptions]()} {

@@ -4,12 +4,14 @@
 // progress in localStorage. On the course map it fills in the progress
 // marks and runs the review path's quizzes.
 import "./lesson.css";
-import type { Connection, ConnectError, Field, Playground, TraceEvent } from "./playground.d";
+import type { Connection, ConnectError, Playground, TraceEvent } from "./playground.d";
 import type { Block as BlockData, Check as CheckData, Step as StepData, Target } from "./gen/lessons";
 import type { LessonData } from "./gen/server";
 import { UPDATE_EVENT, type UpdateDetail } from "./playground";
 import { TraceView } from "./traceview";
 import { reportStep } from "./classfeed";
+import { fieldMatches, hex, isRecorded, makeLab, recorded, siteOf, sleep, text } from "./lab";
+import type { Lab, Site } from "./scope";
 
 /** What window.lessonRunner offers (the browser tests drive it). */
 export interface LessonRunner {
@@ -113,13 +115,6 @@ function renderMarks(): void {
 
 // ---- trace matching ----
 
-/** A field matches a name by its own name, or for a TLS extension (field
- * "extension") by the extension's name, which the decoder gives as data
- * (Field.ext: "key_share"). */
-export function fieldMatches(f: Field, name: string): boolean {
-  return f.name === name || (f.name === "extension" && f.ext === name);
-}
-
 export function eventMatches(e: TraceEvent, t: Target): boolean {
   return (t.side === "any" || e.side === t.side) && (t.dir === "any" || e.dir === t.dir) && typeMatches(e.type, t.type);
 }
@@ -147,82 +142,43 @@ const needsBroker = (t: Target) => t.side !== "client";
 type AsyncFn = (...args: unknown[]) => Promise<unknown>;
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor as new (...args: string[]) => AsyncFn;
 
-const enc = new TextEncoder();
-/** hex("abc") is "616263": the form event bytes and plain are in. */
-function hex(s: string): string {
-  return Array.from(enc.encode(s), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-/** text("616263") is "abc" (bytes that are not UTF-8 become U+FFFD). */
-function text(hexs: string): string {
-  const b = new Uint8Array(Math.floor(hexs.length / 2));
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(hexs.substr(i * 2, 2), 16);
-  return new TextDecoder().decode(b);
-}
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** The placeholders' values as an object: "port.mqtts" becomes
- * site.port.mqtts, "host" site.host. */
-export type Site = { [key: string]: string | Site };
-
-export function siteOf(vars: Record<string, string> = {}): Site {
-  const site: Site = {};
-  for (const [key, value] of Object.entries(vars)) {
-    const path = key.split(".");
-    let at = site;
-    for (const p of path.slice(0, -1)) {
-      const next = at[p];
-      at = typeof next === "object" ? next : (at[p] = {});
-    }
-    at[path[path.length - 1]] = value;
-  }
-  return site;
-}
-
-/** A connection that only shows what was recorded: the trace of a failed
- * connect (error.trace), or a connection the page did not make, as GET
- * /trace/{id} returns it. Assigned to conn, it fills the trace panel and
- * the step's checks read it; it cannot send anything. */
-export interface RecordedConnection extends Connection {
-  /** Said above the trace panel instead of the TLS parameters. */
-  note: string;
-}
-
-export function recorded(events: TraceEvent[], note = "a recorded connection"): RecordedConnection {
-  const cannot = () => Promise.reject(new Error(`${note} is only a recording: it cannot send or receive`));
-  return {
-    listener: "",
-    note,
-    subscribe: cannot,
-    publish: cannot,
-    nextMessage: cannot,
-    trace: () => events,
-    brokerTrace: () => Promise.resolve(events.filter((e) => e.side === "broker")),
-    clientId: () => "",
-    brokerKey: () => "",
-    checks: () => [],
-    recording: () => ({ side: events[0]?.side ?? "client", chunks: [] }),
-    pcapng: () => new Uint8Array(),
-    keylog: () => "",
-    tlsInfo: () => null,
-    close: () => Promise.resolve(),
-  };
-}
-
-const isRecorded = (c: Connection | undefined): c is RecordedConnection => typeof (c as RecordedConnection | undefined)?.note === "string";
-
-/** What do blocks and js: checks see; conn is read back after a do block. */
-interface Scope {
-  pg: Playground;
+/** What do blocks and js: checks see (web/src/scope.ts); conn is read back
+ * after a do block. */
+interface RunScope {
+  pg: Lab;
   conn: Connection | undefined;
   state: Record<string, unknown>;
   me: string;
   site: Site;
 }
 
+// The order matters: scopeArgs passes the values in this order.
 const SCOPE_NAMES = ["pg", "state", "me", "log", "hex", "text", "sleep", "events", "site", "recorded", "__scope"];
 
-function scopeArgs(s: Scope, log: (...a: unknown[]) => void): unknown[] {
+function scopeArgs(s: RunScope, log: (...a: unknown[]) => void): unknown[] {
   return [s.pg, s.state, s.me, log, hex, text, sleep, s.conn?.trace() ?? [], s.site, recorded, s];
+}
+
+/** The code around a do block's code: conn is a variable of the block,
+ * read back when it ends. */
+const DO_HEAD = "let conn = __scope.conn;\ntry {\n";
+const DO_TAIL = "\n} finally {\n__scope.conn = conn;\n}";
+
+/** The line of the do block's code a stack trace points at, or 0: the
+ * offset between the stack's line numbers and the code's is measured once,
+ * with a function that throws on its first line. */
+let lineOffset: number | undefined;
+function codeLine(err: unknown): number {
+  const at = (e: unknown) => Number(/<anonymous>:(\d+):\d+/.exec(String((e as Error)?.stack ?? ""))?.[1] ?? 0);
+  if (lineOffset === undefined) {
+    try {
+      new Function(...SCOPE_NAMES, DO_HEAD + "throw new Error();" + DO_TAIL)(...SCOPE_NAMES.map(() => ({})));
+    } catch (e) {
+      lineOffset = at(e) - 1;
+    }
+  }
+  const n = at(err);
+  return n && lineOffset !== undefined && n > lineOffset ? n - lineOffset : 0;
 }
 
 // ---- the trace panel ----
@@ -387,21 +343,33 @@ interface StepState {
   running: boolean;
   /** The last run on this page failed. */
   failed: boolean;
+  /** The step's do block, and the editor holding its code. */
+  code?: BlockData;
+  editor?: HTMLTextAreaElement;
 }
 
 class Lesson implements LessonRunner {
   private readonly steps = new Map<number, StepState>();
-  private readonly scope: Scope;
+  private readonly scope: RunScope;
   private readonly panel: TracePanel | undefined;
+  /** The step whose code is running, for pg.download's link. */
+  private current: StepState | undefined;
 
   constructor(
     pg: Playground,
     private readonly root: HTMLElement,
     private readonly data: LessonData,
   ) {
+    const lab = makeLab(pg, (a) => {
+      const pre = this.current?.el.querySelector<HTMLElement>('[data-testid="log"]');
+      if (pre) {
+        pre.hidden = false;
+        pre.append(a, "\n");
+      }
+    });
     // In a class the attendee id is the learner id: the broker lets an
     // attendee's clients use their own topics only (lessons/ID/…).
-    this.scope = { pg, conn: undefined, state: {}, me: data.vars?.attendee || learnerID(), site: siteOf(data.vars) };
+    this.scope = { pg: lab, conn: undefined, state: {}, me: data.vars?.attendee || learnerID(), site: siteOf(data.vars) };
     const traceRoot = document.querySelector<HTMLElement>('[data-testid="lesson-trace"]');
     if (traceRoot) this.panel = new TracePanel(traceRoot, document.querySelector('[data-testid="lesson-conn"]'));
     for (const d of data.steps) {
@@ -421,13 +389,74 @@ class Lesson implements LessonRunner {
         answers: {},
         running: false,
         failed: false,
+        code: d.blocks.find((b) => b.kind === "do"),
       };
       this.steps.set(d.n, s);
+      this.mountEditor(s);
       this.wire(s);
       this.restore(s);
       this.update(s);
     }
     renderMarks();
+  }
+
+  /** Turns the step's code into an editor with Reset (and, for an
+   * exercise, Show solution): Run runs what the editor holds. */
+  private mountEditor(s: StepState): void {
+    const box = s.el.querySelector<HTMLElement>('[data-testid="do"]');
+    const b = s.code;
+    if (!box || !b?.code) return;
+    const details = box.querySelector("details");
+    const pre = box.querySelector("pre");
+    if (details) {
+      details.open = true;
+      const summary = details.querySelector("summary");
+      if (summary) summary.textContent = b.solution ? "Exercise: fix this code, then run it" : "The code this step runs (edit it and run it again)";
+    }
+    const ed = document.createElement("textarea");
+    ed.className = "code-editor";
+    ed.dataset.testid = "code";
+    ed.spellcheck = false;
+    ed.setAttribute("autocapitalize", "off");
+    ed.setAttribute("aria-label", `code of step ${s.data.n}`);
+    ed.value = b.code;
+    const fit = () => (ed.rows = Math.min(40, Math.max(3, ed.value.split("\n").length + 1)));
+    fit();
+    ed.addEventListener("input", fit);
+    // Tab indents instead of leaving the editor (Escape, then Tab, leaves it).
+    let escaped = false;
+    ed.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") escaped = true;
+      else if (e.key === "Tab" && !escaped && !e.shiftKey) {
+        e.preventDefault();
+        ed.setRangeText("  ", ed.selectionStart, ed.selectionEnd, "end");
+      } else escaped = false;
+    });
+    (pre ?? details ?? box).replaceWith(ed);
+    if (!pre && details) box.prepend(details);
+    s.editor = ed;
+    const bar = document.createElement("div");
+    bar.className = "code-tools";
+    if (b.file) {
+      const f = document.createElement("span");
+      f.className = "code-file";
+      f.textContent = `lessons/${b.file}`;
+      bar.append(f);
+    }
+    const button = (label: string, testid: string, text: () => string) => {
+      const el = document.createElement("button");
+      el.type = "button";
+      el.textContent = label;
+      el.dataset.testid = testid;
+      el.addEventListener("click", () => {
+        ed.value = text();
+        fit();
+      });
+      bar.append(el);
+    };
+    button("Reset", "reset", () => b.code ?? "");
+    if (b.solution) button("Show solution", "solution", () => b.solution ?? "");
+    ed.after(bar);
   }
 
   private wire(s: StepState): void {
@@ -559,7 +588,7 @@ class Lesson implements LessonRunner {
     s.el.querySelectorAll<HTMLElement>('[data-testid="check"]').forEach((c) => (c.dataset.status = "pending"));
     this.update(s, s.action === "do" ? "Running…" : "Checking…", "busy");
     try {
-      const code = s.data.blocks.find((b) => b.kind === "do")?.code;
+      const code = s.editor?.value ?? s.code?.code;
       if (code !== undefined) await this.runDo(s, code);
       this.revealPrediction(s);
       if (s.looks.length) {
@@ -589,16 +618,34 @@ class Lesson implements LessonRunner {
     }
   }
 
+  /** Where line n (from 1) of step s's code is, for messages:
+   * "lessons/02-tls-basics/handshake.ts:12", or the lesson file's line for
+   * code written in the block. */
+  private where(s: StepState, n: number): string {
+    const b = s.code;
+    if (!b) return `lessons/${this.data.file}`;
+    return b.file ? `lessons/${b.file}:${(b.codeLine ?? 1) + n - 1}` : `lessons/${this.data.file}:${b.line + n}`;
+  }
+
   private async runDo(s: StepState, code: string): Promise<void> {
     const before = this.scope.conn;
-    const fn = new AsyncFunction(...SCOPE_NAMES, `let conn = __scope.conn;\ntry {\n${code}\n} finally {\n__scope.conn = conn;\n}`);
+    const edited = code !== s.code?.code && code !== s.code?.solution;
+    this.current = s;
     try {
+      let fn: AsyncFn;
+      try {
+        fn = new AsyncFunction(...SCOPE_NAMES, DO_HEAD + code + DO_TAIL);
+      } catch (e) {
+        throw new Error(`the code does not parse: ${e instanceof Error ? e.message : String(e)}${edited ? " (Reset brings back the lesson's code)" : ""}`);
+      }
       await fn(...scopeArgs(this.scope, (...a: unknown[]) => this.log(s, ...a)));
     } catch (e) {
       const err = e as ConnectError;
       if (err?.trace) this.panel?.show(undefined, err.trace);
       let msg = err instanceof Error ? err.message : String(err);
       if (err instanceof TypeError && !this.scope.conn) msg += " (this step uses the connection of an earlier step: run that step first)";
+      const n = codeLine(err);
+      if (n) msg += ` (line ${n} of the code, ${edited ? "as you edited it" : this.where(s, n)})`;
       throw new Error(msg);
     } finally {
       const now = this.scope.conn;
@@ -626,7 +673,7 @@ class Lesson implements LessonRunner {
         let why = "";
         if (c.js) {
           try {
-            const fn = new AsyncFunction(...SCOPE_NAMES, `const conn = __scope.conn;\nreturn (${c.js});`);
+            const fn = new AsyncFunction(...SCOPE_NAMES, `const conn = __scope.conn;\nreturn (${c.js}\n);`);
             ok = !!(await fn(...scopeArgs(this.scope, (...a: unknown[]) => this.log(s, ...a))));
           } catch (e) {
             why = e instanceof Error ? e.message : String(e);
@@ -643,7 +690,7 @@ class Lesson implements LessonRunner {
           item.dataset.status = ok ? "pass" : "fail";
           item.title = why;
         }
-        if (!ok && failure === undefined) failure = `check failed: ${c.text}${why ? ` (${why})` : ""}`;
+        if (!ok && failure === undefined) failure = `check failed: ${c.text}${why ? ` (${why})` : ""} [lessons/${this.data.file}:${c.line ?? s.data.line}]`;
       }
       if (failure === undefined) {
         this.panel?.render();

@@ -60,6 +60,14 @@ export interface ConnectOptions {
   mqttVersion?: 4 | 5;
   /** MQTT keep-alive in seconds (default 60). */
   keepAlive?: number;
+  /** false: carry on the session the broker keeps for this client id (default true: a new session). */
+  cleanStart?: boolean;
+  /** Seconds the broker keeps the session after the connection ends (MQTT 5; default 0). */
+  sessionExpiry?: number;
+  /** A Last Will: published by the broker when the connection ends without DISCONNECT. */
+  will?: { topic: string; payload: string; qos?: 0 | 1 | 2; retain?: boolean; /** Will Delay Interval, seconds */ delay?: number };
+  /** An MQTT 5 enhanced authentication method to name in CONNECT (no AUTH exchange follows). */
+  authMethod?: string;
   /** TLS settings, used when the listener speaks TLS. */
   tls?: TLSOptions;
 }
@@ -75,10 +83,15 @@ export interface TLSOptions {
   keyPEM?: string;
   /** An identity from createIdentity/savedIdentities, instead of certPEM/keyPEM. */
   identity?: string;
+  /** CA certificates (PEM) the client may use to build the path to a trusted CA without trusting them: for a broker that does not send its intermediate. */
+  intermediatesPEM?: string;
+  /** Application protocols to offer (ALPN), e.g. ["mqtt"]; tlsInfo().alpn says which the broker chose. */
+  alpn?: string[];
   /** Accept any certificate (the checks still run and are shown). */
   insecureSkipVerify?: boolean;
-  /** false: make a full handshake even when an earlier connection of this
-   * page left a session ticket (default true: resume when possible). */
+  /** false: make a full handshake even when an earlier connection to this
+   * listener left a session ticket (default true: resume when possible).
+   * The ticket this connection receives is kept either way. */
   resume?: boolean;
   /** Key exchange groups to offer, in order: "X25519MLKEM768", "X25519", "P-256", "P-384", "P-521".
    * Default: Go's (X25519MLKEM768 and X25519 key shares). */
@@ -134,6 +147,9 @@ export interface Connection {
   tlsInfo(): TLSInfo | null;
   /** Sends DISCONNECT and closes the connection (with TLS close_notify). */
   close(): Promise<void>;
+  /** Ends the connection as a crash would: no DISCONNECT, no close_notify
+   * (the broker then publishes the client's will). */
+  drop(): Promise<void>;
 }
 
 /** A failed connect rejects with an Error carrying the trace so far. */

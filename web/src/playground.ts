@@ -231,6 +231,7 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
       keylog: () => g.keylog(),
       tlsInfo: () => g.tlsInfo(),
       close: () => g.close().finally(() => notify(conn, "close")),
+      drop: () => g.drop().finally(() => notify(conn, "drop")),
     };
     notify(conn, "connect");
     return conn;

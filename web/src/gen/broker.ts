@@ -47,6 +47,20 @@ export interface ListenerInfo {
    */
   about: string;
   /**
+   * CertNotAfter is when the certificate a TLS listener serves expires:
+   * what an expiry alert watches.
+   */
+  certNotAfter?: string /* RFC 3339 */;
+  /**
+   * Handshakes and HandshakeFailures count the TLS handshakes the
+   * listener completed and those that failed since the broker started;
+   * LastFailure says why the last one failed. A rise in failures is what
+   * a handshake alert watches.
+   */
+  handshakes?: number /* int64 */;
+  handshakeFailures?: number /* int64 */;
+  lastFailure?: string;
+  /**
    * Fault, for a lesson listener, is what is wrong with it on purpose.
    */
   fault?: Fault;

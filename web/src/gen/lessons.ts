@@ -76,9 +76,26 @@ export interface Block {
   question?: string /* HTML */;
   answers?: Answer[];
   /**
-   * Code of a do block: JavaScript, run by the page.
+   * Code of a do block: JavaScript, run by the page (and shown, for the
+   * learner to edit). For a block that names a step file it is the body of
+   * the file's function.
    */
   code?: string;
+  /**
+   * File is the step file the code comes from, in the lessons folder
+   * ("02-tls-basics/handshake.ts"); empty for code written in the block.
+   */
+  file?: string;
+  /**
+   * CodeLine is the line of File where Code starts.
+   */
+  codeLine?: number /* int */;
+  /**
+   * Solution is the solved code of an exercise (a do block whose code
+   * the learner must fix), from SolutionFile.
+   */
+  solution?: string;
+  solutionFile?: string;
   /**
    * Targets of a look block.
    */
@@ -138,9 +155,18 @@ export interface Check extends Target {
    */
   source: string;
   /**
-   * Text says in words what the check wants.
+   * Text says in words what the check wants: the label of a js check,
+   * else words made from the event check.
    */
   text: string;
+  /**
+   * Label is the words of a labelled js check (js "LABEL": EXPR).
+   */
+  label?: string;
+  /**
+   * Line is the check's line in the lesson file.
+   */
+  line?: number /* int */;
   /**
    * JS is the expression of a js: check; empty for an event check.
    */

@@ -36,6 +36,11 @@ export interface LessonData {
    */
   id: string;
   /**
+   * File is the lesson's file in the lessons folder, for messages that
+   * point an author at a line.
+   */
+  file: string;
+  /**
    * Steps are the lesson's steps, in order.
    */
   steps: Step[];

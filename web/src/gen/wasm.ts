@@ -44,6 +44,11 @@ export interface TLSInfo {
    * connection in the key log and in GET /trace/{clientRandom}.
    */
   clientRandom: string;
+  /**
+   * ALPN is the application protocol the broker chose from the client's
+   * tls.alpn list (RFC 7301), empty when none was negotiated.
+   */
+  alpn?: string;
 }
 /**
  * Message is what conn.nextMessage() resolves to: a PUBLISH received.
