@@ -1,0 +1,157 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// widgetHost is a documentation page of another origin with the widgets: a
+// recorded trace at the top and two connect buttons 3,000 px below. Its
+// own rules for li, .ev and .seq (class names the widget uses too) must
+// stay out of the widgets, and the widgets' rules out of the page. It
+// counts wasm compilations and instantiations and records the widgets'
+// events; %s is the playground's origin.
+const widgetHost = `<!DOCTYPE html>
+<html><head><title>docs</title>
+<style>
+li { color: rgb(255, 0, 0); }
+.ev { color: rgb(255, 0, 0); font-size: 31px; }
+.seq { padding: 17px; list-style: square; }
+button { background: rgb(0, 128, 0); }
+</style></head><body style="margin:0">
+<ul><li id="host-li" class="ev">A list item of the docs page</li></ul>
+<ol id="host-seq" class="seq trace-view"><li>ordered</li></ol>
+<button id="host-button">a docs button</button>
+<mqtts-trace id="trace" src="/session.json" event="%s" field="random"></mqtts-trace>
+<p style="height:3000px">More documentation.</p>
+<mqtts-connect id="c1" listener="mqtts"></mqtts-connect>
+<mqtts-connect id="c2" listener="mqtts"></mqtts-connect>
+<script>
+window.counts = {compile: 0, instantiate: 0};
+for (const k of ["compile", "compileStreaming"]) { const f = WebAssembly[k]; WebAssembly[k] = function () { counts.compile++; return f.apply(this, arguments); }; }
+for (const k of ["instantiate", "instantiateStreaming"]) { const f = WebAssembly[k]; WebAssembly[k] = function () { counts.instantiate++; return f.apply(this, arguments); }; }
+window.heard = [];
+for (const t of ["mqtts-select", "mqtts-connected"]) addEventListener(t, (e) => heard.push({type: t, id: e.target.id, ...e.detail}));
+const css = (id) => { const s = getComputedStyle(document.getElementById(id)); return [s.color, s.fontSize, s.padding, s.listStyleType, s.backgroundColor, s.fontFamily].join("|"); };
+window.hostStyles = () => ["host-li", "host-seq", "host-button"].map(css).join(" ; ");
+window.before = hostStyles();
+window.wasmFetches = () => performance.getEntriesByType("resource").filter((e) => e.name.includes(".wasm")).length;
+</script>
+<script src="%s/widget.js"></script>
+</body></html>`
+
+// TestBrowserWidget: a page of another origin (listed with --allow-origin)
+// uses the widget script. The recorded trace renders in its shadow root
+// with the deep-linked field selected and says so to the page; the page's
+// styles do not reach into the widgets nor theirs out; the wasm is not
+// fetched while the connect widgets are out of view, and once they are,
+// both connect through one wasm instance.
+func TestBrowserWidget(t *testing.T) {
+	t.Parallel()
+	var page, session string
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/session.json" {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, session)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(host.Close)
+	cfg := testConfig(t)
+	cfg.AllowOrigins = []string{host.URL}
+	app := startApp(t, cfg, true)
+	ctx := newBrowser(t)
+
+	// A recorded session: the broker's decoded events of a demo run.
+	openPage(t, ctx, app)
+	runDemo(t, ctx, "widget-test")
+	id := connID(t, app, "widget-test")
+	resp, err := http.Get("http://" + app.httpAddr + "/trace/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr struct {
+		Events []map[string]any `json:"events"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tr)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello := ""
+	for _, e := range tr.Events {
+		if e["type"] == "ClientHello" {
+			hello = fmt.Sprintf("%v-%v", e["side"], e["seq"])
+			break
+		}
+	}
+	if hello == "" {
+		t.Fatalf("no ClientHello among the broker's %d events", len(tr.Events))
+	}
+	b, _ := json.Marshal(map[string]any{"broker": tr.Events})
+	session = string(b)
+	page = fmt.Sprintf(widgetHost, hello, "http://"+app.httpAddr)
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the trace widget's rows and its selection of the deep-linked field",
+		`(() => { const r = document.getElementById("trace").shadowRoot; return !!r && r.querySelectorAll("li.ev").length > 3 &&
+			heard.some((m) => m.type === "mqtts-select" && m.id === "trace" && m.event === `+jsString(hello)+` && m.field === "random"); })()`)
+	got := evalJS[map[string]any](t, ctx, `new Promise((resolve) => setTimeout(() => {
+		const r = document.getElementById("trace").shadowRoot;
+		const li = getComputedStyle(r.querySelector("li.ev"));
+		const seq = getComputedStyle(r.querySelector("ol.seq"));
+		resolve({
+			wasmFetches: wasmFetches(), counts: counts, before: before, after: hostStyles(),
+			rowColor: li.color, rowFont: li.fontSize, seqPadding: seq.paddingTop, rowTab: r.querySelector("li.ev").tabIndex,
+			scrollY: scrollY,
+			c1: document.getElementById("c1").shadowRoot.querySelector('[data-testid="widget-connect"]').textContent,
+		});
+	}, 500))`)
+	if got["wasmFetches"] != float64(0) || fmt.Sprint(got["counts"]) != "map[compile:0 instantiate:0]" {
+		t.Errorf("the wasm was fetched or compiled while no widget that needs it was in view: %v fetches, %v", got["wasmFetches"], got["counts"])
+	}
+	if got["before"] != got["after"] {
+		t.Errorf("the widget changed the host page's styles:\nbefore %v\nafter  %v", got["before"], got["after"])
+	}
+	if got["rowColor"] == "rgb(255, 0, 0)" || got["rowFont"] == "31px" || got["seqPadding"] == "17px" {
+		t.Errorf("the host page's rules reached into the widget: row color %v, font %v, list padding %v", got["rowColor"], got["rowFont"], got["seqPadding"])
+	}
+	if got["rowTab"] != float64(0) || got["scrollY"] != float64(0) {
+		t.Errorf("rows not focusable (tabIndex %v) or the page scrolled (%v)", got["rowTab"], got["scrollY"])
+	}
+	if !strings.Contains(fmt.Sprint(got["c1"]), "Connect to mqtts") {
+		t.Errorf("connect widget says %v", got["c1"])
+	}
+
+	// In view, the connect widgets load the wasm; both connect through it.
+	evalJS[bool](t, ctx, `(document.getElementById("c1").scrollIntoView(), true)`)
+	waitJS(t, ctx, "the wasm to load once the connect widgets are in view",
+		`document.getElementById("c1").shadowRoot.querySelector('[data-testid="widget-status"]').textContent === "Ready."`)
+	evalJS[bool](t, ctx, `(document.getElementById("c1").shadowRoot.querySelector('[data-testid="widget-connect"]').click(), true)`)
+	waitJS(t, ctx, "the first widget's connection", `heard.some((m) => m.type === "mqtts-connected" && m.id === "c1")`)
+	evalJS[bool](t, ctx, `(document.getElementById("c2").shadowRoot.querySelector('[data-testid="widget-connect"]').focus(), true)`)
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\r")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the second widget's connection, by keyboard, and both live traces",
+		`heard.some((m) => m.type === "mqtts-connected" && m.id === "c2") &&
+		["c1", "c2"].every((id) => document.getElementById(id).shadowRoot.querySelectorAll("li.ev").length >= 4)`)
+	got = evalJS[map[string]any](t, ctx, `({wasmFetches: wasmFetches(), counts: counts, after: hostStyles(), before: before})`)
+	if got["wasmFetches"] != float64(1) || fmt.Sprint(got["counts"]) != "map[compile:1 instantiate:1]" {
+		t.Errorf("two connect widgets: %v wasm fetches, %v; want one of each", got["wasmFetches"], got["counts"])
+	}
+	if got["before"] != got["after"] {
+		t.Errorf("the widgets changed the host page's styles:\nbefore %v\nafter  %v", got["before"], got["after"])
+	}
+}
