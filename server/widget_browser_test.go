@@ -155,3 +155,33 @@ func TestBrowserWidget(t *testing.T) {
 		t.Errorf("the widgets changed the host page's styles:\nbefore %v\nafter  %v", got["before"], got["after"])
 	}
 }
+
+// TestBrowserWidgetLesson: <mqtts-lesson> frames the lesson page in embed
+// mode at the step asked for, and the frame takes the height the page
+// reports.
+func TestBrowserWidgetLesson(t *testing.T) {
+	t.Parallel()
+	var page string
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(host.Close)
+	cfg := testConfig(t)
+	cfg.AllowOrigins = []string{host.URL}
+	app := startApp(t, cfg, true)
+	ctx := newBrowser(t)
+	page = `<!DOCTYPE html><html><body><p>Docs.</p><mqtts-lesson id="l" lesson="tls-basics" step="2"></mqtts-lesson>
+<script src="http://` + app.httpAddr + `/widget.js"></script></body></html>`
+	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the lesson frame to take its page's height", `(() => {
+		const f = document.getElementById("l").shadowRoot?.querySelector("iframe");
+		return !!f && f.style.height !== "480px" && parseInt(f.style.height) > 300;
+	})()`)
+	src := evalJS[string](t, ctx, `document.getElementById("l").shadowRoot.querySelector("iframe").src`)
+	if want := "http://" + app.httpAddr + "/lessons/tls-basics?embed=1#step-2"; src != want {
+		t.Errorf("frame src %q, want %q", src, want)
+	}
+}
