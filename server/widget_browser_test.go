@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -184,4 +186,40 @@ func TestBrowserWidgetLesson(t *testing.T) {
 	if want := "http://" + app.httpAddr + "/lessons/tls-basics?embed=1#step-2"; src != want {
 		t.Errorf("frame src %q, want %q", src, want)
 	}
+}
+
+// TestBrowserWidgetExample loads examples/widget.html, pointed at a running
+// playground, from another origin: the connect widget connects, and the
+// lesson frame takes its page's height.
+func TestBrowserWidgetExample(t *testing.T) {
+	t.Parallel()
+	var app *App
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := os.ReadFile("../examples/widget.html")
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(bytes.ReplaceAll(b, []byte("http://127.0.0.1:8080"), []byte("http://"+app.httpAddr)))
+	}))
+	t.Cleanup(host.Close)
+	cfg := testConfig(t)
+	cfg.AllowOrigins = []string{host.URL}
+	app = startApp(t, cfg, true)
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL+"/widget.html")); err != nil {
+		t.Fatal(err)
+	}
+	evalJS[bool](t, ctx, `new Promise((resolve) => addEventListener("mqtts-connected", () => resolve(true), {once: true}) ||
+		customElements.whenDefined("mqtts-connect").then(() => {
+			const w = document.querySelector('[data-testid="connect-widget"]');
+			w.scrollIntoView();
+			w.shadowRoot.querySelector('[data-testid="widget-connect"]').click();
+		}))`)
+	waitJS(t, ctx, "the live trace and the lesson frame's height", `(() => {
+		const c = document.querySelector('[data-testid="connect-widget"]').shadowRoot;
+		const f = document.querySelector('[data-testid="lesson-widget"]').shadowRoot.querySelector("iframe");
+		return c.querySelectorAll("li.ev").length >= 4 && parseInt(f.style.height) > 300 && f.style.height !== "480px";
+	})()`)
 }
