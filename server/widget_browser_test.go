@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -155,6 +158,28 @@ func TestBrowserWidget(t *testing.T) {
 	}
 	if got["before"] != got["after"] {
 		t.Errorf("the widgets changed the host page's styles:\nbefore %v\nafter  %v", got["before"], got["after"])
+	}
+
+	// Light or dark as the reader's system prefers; the page keeps its own.
+	bg := `getComputedStyle(document.getElementById("c1")).backgroundColor`
+	light := evalJS[string](t, ctx, bg)
+	setScheme := func(v string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}})
+			return err
+		})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setScheme("dark")
+	defer setScheme("")
+	dark := evalJS[string](t, ctx, bg)
+	if light != "rgb(251, 250, 247)" || dark != "rgb(21, 24, 28)" {
+		t.Errorf("widget background light %s, dark %s", light, dark)
+	}
+	if after := evalJS[string](t, ctx, `hostStyles()`); after != got["before"] {
+		t.Errorf("in dark mode the host page's styles changed: %v", after)
 	}
 }
 
