@@ -49,10 +49,18 @@ const WIDGET_CSS = `
   :host { --fg: #e6e9ee; --muted: #9aa5b1; --bg: #15181c; --panel: #1d2126; --line: #39404a;
     --tls: #8fb4ff; --mqtt: #6fd39a; --bad: #ff8a80; --hl: #6b5a1e; color-scheme: dark; }
   .trace-view, .panel, button, .detail { background: var(--panel); color: var(--fg); }
+  button.primary { background: var(--tls); color: #10141a; }
+  .hex, code, article.cert { background: #232830; color: var(--fg); }
+  .byteinfo, .tag.rtt { background: #3a3320; color: #f3e3b0; }
+  li.ev:hover { background: #242a31; }
+  li.ev.sel { background: #26344a; }
+  .tag.bad { background: #3b2323; }
+  table.fields tr.sel { background: #2c4a75; }
 }
 :host([hidden]) { display: none; }
 .w { border: 1px solid var(--line); border-radius: 6px; padding: .5rem; }
 .w .seq-scroll { max-height: 24rem; }
+.w .detail { max-height: 36rem; overflow: auto; }
 .w-bar { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin-bottom: .4rem; }
 .w-status { font-size: .85rem; color: var(--muted); }
 .w-error { color: var(--bad); font-size: .9rem; }
