@@ -61,7 +61,7 @@ window.wasmFetches = () => performance.getEntriesByType("resource").filter((e) =
 func TestBrowserWidget(t *testing.T) {
 	t.Parallel()
 	var page, session string
-	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	app, ctx, hostURL := docsSite(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/session.json" {
 			w.Header().Set("Content-Type", "application/json")
 			io.WriteString(w, session)
@@ -69,12 +69,7 @@ func TestBrowserWidget(t *testing.T) {
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, page)
-	}))
-	t.Cleanup(host.Close)
-	cfg := testConfig(t)
-	cfg.AllowOrigins = []string{host.URL}
-	app := startApp(t, cfg, true)
-	ctx := newBrowser(t)
+	})
 
 	// A recorded session: the broker's decoded events of a demo run.
 	openPage(t, ctx, app)
@@ -106,7 +101,7 @@ func TestBrowserWidget(t *testing.T) {
 	session = string(b)
 	page = fmt.Sprintf(widgetHost, hello, "http://"+app.httpAddr)
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL)); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, "the trace widget's rows and its selection of the deep-linked field",
@@ -189,18 +184,13 @@ func TestBrowserWidget(t *testing.T) {
 func TestBrowserWidgetLesson(t *testing.T) {
 	t.Parallel()
 	var page string
-	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	app, ctx, hostURL := docsSite(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, page)
-	}))
-	t.Cleanup(host.Close)
-	cfg := testConfig(t)
-	cfg.AllowOrigins = []string{host.URL}
-	app := startApp(t, cfg, true)
-	ctx := newBrowser(t)
+	})
 	page = `<!DOCTYPE html><html><body><p>Docs.</p><mqtts-lesson id="l" lesson="tls-basics" step="2"></mqtts-lesson>
 <script src="http://` + app.httpAddr + `/widget.js"></script></body></html>`
-	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL)); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, "the lesson frame to take its page's height", `(() => {
@@ -219,21 +209,10 @@ func TestBrowserWidgetLesson(t *testing.T) {
 func TestBrowserWidgetExample(t *testing.T) {
 	t.Parallel()
 	var app *App
-	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := os.ReadFile("../examples/widget.html")
-		if err != nil {
-			http.Error(w, err.Error(), 500)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(bytes.ReplaceAll(b, []byte("http://127.0.0.1:8080"), []byte("http://"+app.httpAddr)))
-	}))
-	t.Cleanup(host.Close)
-	cfg := testConfig(t)
-	cfg.AllowOrigins = []string{host.URL}
-	app = startApp(t, cfg, true)
-	ctx := newBrowser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL+"/widget.html")); err != nil {
+	app, ctx, hostURL := docsSite(t, func(w http.ResponseWriter, r *http.Request) {
+		serveExample(w, "../examples/widget.html", app)
+	})
+	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL+"/widget.html")); err != nil {
 		t.Fatal(err)
 	}
 	evalJS[bool](t, ctx, `new Promise((resolve) => addEventListener("mqtts-connected", () => resolve(true), {once: true}) ||
@@ -247,4 +226,27 @@ func TestBrowserWidgetExample(t *testing.T) {
 		const f = document.querySelector('[data-testid="lesson-widget"]').shadowRoot.querySelector("iframe");
 		return c.querySelectorAll("li.ev").length >= 4 && parseInt(f.style.height) > 300 && f.style.height !== "480px";
 	})()`)
+}
+
+// docsSite starts a documentation site of another origin, served by serve,
+// and a playground that lists it with --allow-origin, and opens a browser.
+func docsSite(t *testing.T, serve func(w http.ResponseWriter, r *http.Request)) (*App, context.Context, string) {
+	t.Helper()
+	host := httptest.NewServer(http.HandlerFunc(serve))
+	t.Cleanup(host.Close)
+	cfg := testConfig(t)
+	cfg.AllowOrigins = []string{host.URL}
+	return startApp(t, cfg, true), newBrowser(t), host.URL
+}
+
+// serveExample serves a page of examples/ pointed at app instead of the
+// address the example names (http://127.0.0.1:8080).
+func serveExample(w http.ResponseWriter, file string, app *App) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(bytes.ReplaceAll(b, []byte("http://127.0.0.1:8080"), []byte("http://"+app.httpAddr)))
 }
