@@ -38,6 +38,7 @@ button { background: rgb(0, 128, 0); }
 <p style="height:3000px">More documentation.</p>
 <mqtts-connect id="c1" listener="mqtts"></mqtts-connect>
 <mqtts-connect id="c2" listener="mqtts"></mqtts-connect>
+<mqtts-trace id="rec" src="/recording.json"></mqtts-trace>
 <script>
 window.counts = {compile: 0, instantiate: 0};
 for (const k of ["compile", "compileStreaming"]) { const f = WebAssembly[k]; WebAssembly[k] = function () { counts.compile++; return f.apply(this, arguments); }; }
@@ -57,14 +58,15 @@ window.wasmFetches = () => performance.getEntriesByType("resource").filter((e) =
 // with the deep-linked field selected and says so to the page; the page's
 // styles do not reach into the widgets nor theirs out; the wasm is not
 // fetched while the connect widgets are out of view, and once they are,
-// both connect through one wasm instance.
+// both connect through one wasm instance, which also decodes a raw
+// recording for a third widget.
 func TestBrowserWidget(t *testing.T) {
 	t.Parallel()
-	var page, session string
+	var page, session, recording string
 	app, ctx, hostURL := docsSite(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/session.json" {
+		if r.URL.Path == "/session.json" || r.URL.Path == "/recording.json" {
 			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, session)
+			io.WriteString(w, map[string]string{"/session.json": session, "/recording.json": recording}[r.URL.Path])
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -97,6 +99,15 @@ func TestBrowserWidget(t *testing.T) {
 	if hello == "" {
 		t.Fatalf("no ClientHello among the broker's %d events", len(tr.Events))
 	}
+	if resp, err = http.Get("http://" + app.httpAddr + "/trace/" + id + "/recording"); err != nil {
+		t.Fatal(err)
+	}
+	rb, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the broker's recording: %d %v", resp.StatusCode, err)
+	}
+	recording = string(rb)
 	b, _ := json.Marshal(map[string]any{"broker": tr.Events})
 	session = string(b)
 	page = fmt.Sprintf(widgetHost, hello, "http://"+app.httpAddr)
@@ -144,9 +155,9 @@ func TestBrowserWidget(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.KeyEvent("\r")); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, ctx, "the second widget's connection, by keyboard, and both live traces",
+	waitJS(t, ctx, "the second widget's connection, by keyboard, both live traces and the recording decoded by the same wasm",
 		`heard.some((m) => m.type === "mqtts-connected" && m.id === "c2") &&
-		["c1", "c2"].every((id) => document.getElementById(id).shadowRoot.querySelectorAll("li.ev").length >= 4)`)
+		["c1", "c2", "rec"].every((id) => document.getElementById(id).shadowRoot.querySelectorAll("li.ev").length >= 4)`)
 	got = evalJS[map[string]any](t, ctx, `({wasmFetches: wasmFetches(), counts: counts, after: hostStyles(), before: before})`)
 	if got["wasmFetches"] != float64(1) || fmt.Sprint(got["counts"]) != "map[compile:1 instantiate:1]" {
 		t.Errorf("two connect widgets: %v wasm fetches, %v; want one of each", got["wasmFetches"], got["counts"])
