@@ -235,7 +235,7 @@ class MqttsLesson extends HTMLElement {
       if (e.source !== frame.contentWindow || e.origin !== base.origin || m?.source !== MESSAGE_SOURCE) return;
       if (m.type === "height" && typeof m.height === "number") frame.style.height = `${m.height}px`;
       else if (m.type === "select") emit(this, "mqtts-select", { event: m.event, field: m.field, nth: m.nth });
-      else emit(this, "mqtts-step", { lesson: id, ...m });
+      else if (m.type === "step") emit(this, "mqtts-step", { lesson: m.lesson ?? id, step: m.step, done: m.done });
     });
   }
 }
