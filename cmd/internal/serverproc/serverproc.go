@@ -45,17 +45,19 @@ func FreePort() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// Build builds ./server (run from the repository) into a new temporary
-// folder, which Stop removes.
+// Build builds the module's ./server (from any folder inside the
+// repository, e.g. a test's package folder) into a new temporary folder,
+// which Stop removes.
 func Build(prefix string) (*Server, error) {
 	tmp, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		return nil, err
 	}
 	bin := filepath.Join(tmp, "server")
-	if out, err := exec.Command("go", "build", "-o", bin, "./server").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", bin, "github.com/mqtts-playground/playground/server")
+	if out, err := build.CombinedOutput(); err != nil {
 		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("go build ./server (run from the repository): %v\n%s", err, out)
+		return nil, fmt.Errorf("go build of the server (run inside the repository): %v\n%s", err, out)
 	}
 	return &Server{Dir: tmp, Data: filepath.Join(tmp, "data"), LogFile: filepath.Join(tmp, "server.log"), Cmd: exec.Command(bin)}, nil
 }
