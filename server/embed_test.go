@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -124,13 +122,7 @@ func TestBrowserEmbedExample(t *testing.T) {
 			examples.ServeHTTP(w, r)
 			return
 		}
-		b, err := os.ReadFile("../examples/html/index.html")
-		if err != nil {
-			http.Error(w, err.Error(), 500)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(bytes.ReplaceAll(b, []byte("http://127.0.0.1:8080"), []byte("http://"+app.httpAddr)))
+		serveExample(w, "../examples/html/index.html", app)
 	}))
 	t.Cleanup(host.Close)
 	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL+"/html/index.html")); err != nil {

@@ -73,8 +73,11 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /favicon.ico", newFavicon())
 	if a.assets != nil {
 		mux.Handle("GET "+web.Prefix, a.assets)
+		if ws := newWidgetScript(a.assets); ws != nil {
+			mux.Handle("GET /widget.js", ws)
+		}
 	}
-	return a.guard(mux)
+	return a.guard(crossOrigin(a.origins, mux))
 }
 
 // classVars are the lesson pages' placeholder values; in a class they

@@ -44,10 +44,12 @@ type Asset struct {
 // Assets is a complete build.
 type Assets struct {
 	// Script, Style and Wasm are the hashed names of the entry script, its
-	// stylesheet and the wasm client.
+	// stylesheet and the wasm client; Widget that of the widget script
+	// (web/src/widget.ts, served at a stable URL by the server).
 	Script string `json:"script"`
 	Style  string `json:"style"`
 	Wasm   string `json:"wasm"`
+	Widget string `json:"widget"`
 
 	mu    sync.RWMutex
 	files map[string]*Asset
@@ -157,10 +159,12 @@ func Build(ctx context.Context, o Options) (*Assets, error) {
 		for _, f := range files {
 			compress(f, "", logf)
 			a.add(f)
-			switch path.Ext(f.Name) {
-			case ".js":
+			switch {
+			case strings.HasPrefix(f.Name, "widget-") && path.Ext(f.Name) == ".js":
+				a.Widget = f.Name
+			case path.Ext(f.Name) == ".js":
 				a.Script = f.Name
-			case ".css":
+			case path.Ext(f.Name) == ".css":
 				a.Style = f.Name
 			}
 		}
@@ -270,7 +274,8 @@ func brotliBytes(raw []byte) []byte {
 	return b.Bytes()
 }
 
-// bundle runs esbuild on web/src/main.ts.
+// bundle runs esbuild on web/src/main.ts (the pages) and web/src/widget.ts
+// (the custom elements for other sites' pages).
 func bundle(root string, minify bool) ([]*Asset, error) {
 	goroot, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
@@ -279,7 +284,7 @@ func bundle(root string, minify bool) ([]*Asset, error) {
 	wasmExec := filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js")
 	res := api.Build(api.BuildOptions{
 		AbsWorkingDir:     root,
-		EntryPoints:       []string{"web/src/main.ts"},
+		EntryPoints:       []string{"web/src/main.ts", "web/src/widget.ts"},
 		Bundle:            true,
 		Write:             false,
 		Outdir:            "out",
@@ -323,6 +328,7 @@ type manifest struct {
 	Script string   `json:"script"`
 	Style  string   `json:"style"`
 	Wasm   string   `json:"wasm"`
+	Widget string   `json:"widget"`
 	Files  []*Asset `json:"files"`
 }
 
@@ -332,7 +338,7 @@ func (a *Assets) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	m := manifest{Script: a.Script, Style: a.Style, Wasm: a.Wasm}
+	m := manifest{Script: a.Script, Style: a.Style, Wasm: a.Wasm, Widget: a.Widget}
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	for _, f := range a.files {
@@ -364,7 +370,7 @@ func Load(fsys fs.FS) (*Assets, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("web: manifest.json: %w", err)
 	}
-	a := &Assets{Script: m.Script, Style: m.Style, Wasm: m.Wasm}
+	a := &Assets{Script: m.Script, Style: m.Style, Wasm: m.Wasm, Widget: m.Widget}
 	for _, f := range m.Files {
 		if f.Raw, err = fs.ReadFile(fsys, f.Name); err != nil {
 			return nil, err

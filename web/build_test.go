@@ -23,17 +23,25 @@ func TestBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var js, css *Asset
+	var js, css, widget *Asset
 	for _, f := range files {
 		switch {
+		case strings.HasPrefix(f.Name, "widget-") && strings.HasSuffix(f.Name, ".js"):
+			widget = f
 		case strings.HasSuffix(f.Name, ".js"):
 			js = f
 		case strings.HasSuffix(f.Name, ".css"):
 			css = f
 		}
 	}
-	if js == nil || css == nil {
-		t.Fatalf("bundle made %d files, want a .js and a .css", len(files))
+	if js == nil || css == nil || widget == nil || len(files) != 3 {
+		t.Fatalf("bundle made %d files, want main .js and .css and the widget's .js", len(files))
+	}
+	// The widget script carries wasm_exec.js and its custom elements.
+	for _, want := range []string{"globalThis.Go", "mqtts-trace", "mqtts-connect"} {
+		if !bytes.Contains(widget.Raw, []byte(want)) {
+			t.Errorf("widget script lacks %q", want)
+		}
 	}
 	if !strings.HasPrefix(js.Name, "main-") || js.ContentType != "text/javascript; charset=utf-8" {
 		t.Errorf("script %q type %q", js.Name, js.ContentType)

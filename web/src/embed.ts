@@ -8,6 +8,7 @@
 //
 //   {source: "mqtts-playground", type: "height", height: 812}
 //   {source: "mqtts-playground", type: "select", event: "client-5", field: "random", nth: 1}
+//   {source: "mqtts-playground", type: "step", lesson: "tls-basics", step: 3, done: true}
 //
 // A host sizes the frame with:
 //
@@ -21,6 +22,10 @@ import type { Target } from "./links";
 
 /** What every message to the host carries in source. */
 export const MESSAGE_SOURCE = "mqtts-playground";
+
+/** The DOM event the lesson page dispatches on document when a step is
+ * first done; detail is {lesson, step}. */
+export const STEP_DONE_EVENT = "lesson-step-done";
 
 /** Whether this page is rendered for embedding. */
 export function embedded(doc: Document = document): boolean {
@@ -60,6 +65,9 @@ export function installEmbed(): void {
   document.addEventListener(SELECT_EVENT, (e) => {
     report();
     post({ type: "select", ...(e as CustomEvent<Target>).detail });
+  });
+  document.addEventListener(STEP_DONE_EVENT, (e) => {
+    post({ type: "step", ...(e as CustomEvent<{ lesson: string; step: number }>).detail, done: true });
   });
   document.addEventListener("click", (e) => {
     const a = (e.target as Element | null)?.closest?.("a[href]") as HTMLAnchorElement | null;

@@ -3,6 +3,7 @@
 // lesson's current connection in a trace view, and keeps the learner's
 // progress in localStorage. On the course map it fills in the progress
 // marks and runs the review path's quizzes.
+import { STEP_DONE_EVENT } from "./embed";
 import "./lesson.css";
 import type { Connection, ConnectError, Playground, TraceEvent } from "./playground.d";
 import type { Block as BlockData, Check as CheckData, Step as StepData, Target } from "./gen/lessons";
@@ -65,6 +66,7 @@ function saveStep(lesson: string, n: number, patch: StepProgress): void {
   const s = (l.steps[String(n)] ??= {});
   if (patch.answers) s.answers = { ...s.answers, ...patch.answers };
   if (patch.prediction !== undefined) s.prediction = patch.prediction;
+  if (patch.done && !s.done) document.dispatchEvent(new CustomEvent(STEP_DONE_EVENT, { detail: { lesson, step: n } }));
   if (patch.done !== undefined) s.done = patch.done;
   try {
     localStorage.setItem(PROGRESS_KEY, JSON.stringify(p));

@@ -130,7 +130,19 @@ function brokerSide(base: URL, key: () => string): { brokerTrace: Connection["br
 
 export function installPlayground(script: HTMLScriptElement | null): Playground {
   const base = serverBase(script);
-  const wasmURL = new URL(script?.dataset.wasm ?? "", base);
+  const { api } = makePlayground(base, new URL(script?.dataset.wasm ?? "", base), false);
+  window.playground = api;
+  return api;
+}
+
+/**
+ * The playground API of the server at base, whose wasm client is at
+ * wasmURL. Lazy, nothing is fetched until start is called (or a method
+ * needs the client): the widget script starts it when a widget that needs
+ * it comes into view. Either way the page has one wasm instance.
+ */
+export function makePlayground(base: URL, wasmURL: URL, lazy: boolean): { api: Playground; start: () => Promise<void> } {
+  let load!: () => void;
   const ready = new Promise<void>((resolve, reject) => {
     window.__playgroundGoReady = () => {
       performance.mark("playground:wasm-ready");
@@ -138,16 +150,28 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     };
     // Compiling starts with the first bytes of the download (the page's
     // head preloads the file), not after it.
-    WebAssembly.compileStreaming(fetch(wasmURL))
-      .then((mod) => {
-        performance.mark("playground:wasm-compiled");
-        const go = new Go();
-        return WebAssembly.instantiate(mod, go.importObject).then((inst) => {
-          go.run(inst).catch((e: unknown) => console.error("wasm client stopped:", e));
-        });
-      })
-      .catch((e: unknown) => reject(new Error(`could not load the wasm client from ${wasmURL}: ${e}`)));
+    load = () =>
+      WebAssembly.compileStreaming(fetch(wasmURL))
+        .then((mod) => {
+          performance.mark("playground:wasm-compiled");
+          const go = new Go();
+          return WebAssembly.instantiate(mod, go.importObject).then((inst) => {
+            go.run(inst).catch((e: unknown) => console.error("wasm client stopped:", e));
+          });
+        })
+        .catch((e: unknown) => reject(new Error(`could not load the wasm client from ${wasmURL}: ${e}`)));
   });
+  let started = false;
+  const start = (): Promise<void> => {
+    if (!started) {
+      started = true;
+      load();
+      // What the first connect needs, fetched while the wasm compiles.
+      getHealth().catch(() => {});
+      getCA().catch(() => {});
+    }
+    return ready;
+  };
 
   let health: Promise<Health> | undefined;
   const getHealth = (): Promise<Health> => {
@@ -166,9 +190,7 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     return ca;
   };
 
-  // What the first connect needs, fetched while the wasm compiles.
-  getHealth().catch(() => {});
-  getCA().catch(() => {});
+  if (!lazy) start();
 
   const notify = (conn: Connection, what: string) => {
     window.dispatchEvent(new CustomEvent<UpdateDetail>(UPDATE_EVENT, { detail: { conn, what } }));
@@ -180,7 +202,7 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
   };
 
   async function connect(opts: ConnectOptions = {}): Promise<Connection> {
-    await ready;
+    await start();
     const h = await getHealth();
     const name = opts.listener ?? "mqtts";
     const l = h.listeners.find((x) => x.name === name);
@@ -197,7 +219,7 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     } else if (l.tls) {
       tls = { ...opts.tls };
       tls.caPEM ??= await getCA();
-      tls.serverName ??= h.names.includes(location.hostname) ? location.hostname : (h.names[0] ?? "localhost");
+      tls.serverName ??= h.names.includes(base.hostname) ? base.hostname : (h.names[0] ?? "localhost");
     }
     const tunnelURL = new URL("tunnel", base);
     tunnelURL.protocol = base.protocol === "https:" ? "wss:" : "ws:";
@@ -242,15 +264,15 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
     connect,
     listeners: () => getHealth().then((h): ListenerInfo[] => h.listeners),
     decode: async (rec) => {
-      await ready;
+      await start();
       return window.__playgroundGo!.decode(rec);
     },
     readCapture: async (capture, keylog) => {
-      await ready;
+      await start();
       return window.__playgroundGo!.readCapture(capture, keylog ?? "");
     },
     createIdentity: async (name) => {
-      await ready;
+      await start();
       const { id, csrPEM } = await window.__playgroundGo!.newIdentity(name);
       const r = await fetch(new URL("pki/csr", base), { method: "POST", headers: { "Content-Type": "application/pkcs10" }, body: csrPEM });
       const body = await r.text();
@@ -258,19 +280,19 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
       return window.__playgroundGo!.setIdentityCert(id, body);
     },
     saveIdentity: async (id) => {
-      await ready;
+      await start();
       const e = await window.__playgroundGo!.exportIdentity(id);
       await idb("readwrite", (s) => s.put(e));
     },
     savedIdentities: async () => {
-      await ready;
+      await start();
       const all = await idb<SavedIdentity[]>("readonly", (s) => s.getAll());
       const out: Identity[] = [];
       for (const e of all) out.push(await window.__playgroundGo!.importIdentity(e.keyPEM, e.chainPEM));
       return out;
     },
     revokeIdentity: async (id) => {
-      await ready;
+      await start();
       const when = String(Math.floor(Date.now() / 1000));
       const { certPEM, proof } = await window.__playgroundGo!.signRevocation(id, when);
       const r = await fetch(new URL("pki/revoke", base), {
@@ -284,6 +306,5 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
       await idb("readwrite", (s) => s.delete(name));
     },
   };
-  window.playground = api;
-  return api;
+  return { api, start };
 }

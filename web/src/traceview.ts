@@ -156,7 +156,8 @@ export class TraceView {
     const sig = `${events[0]?.time}|` + events.map((e) => `${eventKey(e)}:${e.length}`).join(",");
     if (sig === this.sig) return;
     this.sig = sig;
-    const focused = (document.activeElement as HTMLElement | null)?.closest?.<HTMLElement>("li.ev")?.dataset.key;
+    // In a widget's shadow root, document.activeElement is the widget.
+    const focused = ((this.root.getRootNode() as Document | ShadowRoot).activeElement as HTMLElement | null)?.closest?.<HTMLElement>("li.ev")?.dataset.key;
     this.rows = align(events);
     this.byKey.clear();
     this.rows.forEach((row, index) => rowEvents(row).forEach((event) => this.byKey.set(eventKey(event), { row, index, event })));

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// widgetHost is a documentation page of another origin with the widgets: a
+// recorded trace at the top and two connect buttons 3,000 px below. Its
+// own rules for li, .ev and .seq (class names the widget uses too) must
+// stay out of the widgets, and the widgets' rules out of the page. It
+// counts wasm compilations and instantiations and records the widgets'
+// events; %s is the playground's origin.
+const widgetHost = `<!DOCTYPE html>
+<html><head><title>docs</title>
+<style>
+li { color: rgb(255, 0, 0); }
+.ev { color: rgb(255, 0, 0); font-size: 31px; }
+.seq { padding: 17px; list-style: square; }
+button { background: rgb(0, 128, 0); }
+</style></head><body style="margin:0">
+<ul><li id="host-li" class="ev">A list item of the docs page</li></ul>
+<ol id="host-seq" class="seq trace-view"><li>ordered</li></ol>
+<button id="host-button">a docs button</button>
+<mqtts-trace id="trace" src="/session.json" event="%s" field="random"></mqtts-trace>
+<p style="height:3000px">More documentation.</p>
+<mqtts-connect id="c1" listener="mqtts"></mqtts-connect>
+<mqtts-connect id="c2" listener="mqtts"></mqtts-connect>
+<mqtts-trace id="rec" src="/recording.json"></mqtts-trace>
+<script>
+window.counts = {compile: 0, instantiate: 0};
+for (const k of ["compile", "compileStreaming"]) { const f = WebAssembly[k]; WebAssembly[k] = function () { counts.compile++; return f.apply(this, arguments); }; }
+for (const k of ["instantiate", "instantiateStreaming"]) { const f = WebAssembly[k]; WebAssembly[k] = function () { counts.instantiate++; return f.apply(this, arguments); }; }
+window.heard = [];
+for (const t of ["mqtts-select", "mqtts-connected"]) addEventListener(t, (e) => heard.push({type: t, id: e.target.id, ...e.detail}));
+const css = (id) => { const s = getComputedStyle(document.getElementById(id)); return [s.color, s.fontSize, s.padding, s.listStyleType, s.backgroundColor, s.fontFamily].join("|"); };
+window.hostStyles = () => ["host-li", "host-seq", "host-button"].map(css).join(" ; ");
+window.before = hostStyles();
+window.wasmFetches = () => performance.getEntriesByType("resource").filter((e) => e.name.includes(".wasm")).length;
+</script>
+<script src="%s/widget.js"></script>
+</body></html>`
+
+// TestBrowserWidget: a page of another origin (listed with --allow-origin)
+// uses the widget script. The recorded trace renders in its shadow root
+// with the deep-linked field selected and says so to the page; the page's
+// styles do not reach into the widgets nor theirs out; the wasm is not
+// fetched while the connect widgets are out of view, and once they are,
+// both connect through one wasm instance, which also decodes a raw
+// recording for a third widget.
+func TestBrowserWidget(t *testing.T) {
+	t.Parallel()
+	var page, session, recording string
+	app, ctx, hostURL := docsSite(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/session.json" || r.URL.Path == "/recording.json" {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, map[string]string{"/session.json": session, "/recording.json": recording}[r.URL.Path])
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	})
+
+	// A recorded session: the broker's decoded events of a demo run.
+	openPage(t, ctx, app)
+	runDemo(t, ctx, "widget-test")
+	id := connID(t, app, "widget-test")
+	resp, err := http.Get("http://" + app.httpAddr + "/trace/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr struct {
+		Events []map[string]any `json:"events"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tr)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello := ""
+	for _, e := range tr.Events {
+		if e["type"] == "ClientHello" {
+			hello = fmt.Sprintf("%v-%v", e["side"], e["seq"])
+			break
+		}
+	}
+	if hello == "" {
+		t.Fatalf("no ClientHello among the broker's %d events", len(tr.Events))
+	}
+	if resp, err = http.Get("http://" + app.httpAddr + "/trace/" + id + "/recording"); err != nil {
+		t.Fatal(err)
+	}
+	rb, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the broker's recording: %d %v", resp.StatusCode, err)
+	}
+	recording = string(rb)
+	b, _ := json.Marshal(map[string]any{"broker": tr.Events})
+	session = string(b)
+	page = fmt.Sprintf(widgetHost, hello, "http://"+app.httpAddr)
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the trace widget's rows and its selection of the deep-linked field",
+		`(() => { const r = document.getElementById("trace").shadowRoot; return !!r && r.querySelectorAll("li.ev").length > 3 &&
+			heard.some((m) => m.type === "mqtts-select" && m.id === "trace" && m.event === `+jsString(hello)+` && m.field === "random"); })()`)
+	got := evalJS[map[string]any](t, ctx, `new Promise((resolve) => setTimeout(() => {
+		const r = document.getElementById("trace").shadowRoot;
+		const li = getComputedStyle(r.querySelector("li.ev"));
+		const seq = getComputedStyle(r.querySelector("ol.seq"));
+		resolve({
+			wasmFetches: wasmFetches(), counts: counts, before: before, after: hostStyles(),
+			rowColor: li.color, rowFont: li.fontSize, seqPadding: seq.paddingTop, rowTab: r.querySelector("li.ev").tabIndex,
+			scrollY: scrollY,
+			c1: document.getElementById("c1").shadowRoot.querySelector('[data-testid="widget-connect"]').textContent,
+		});
+	}, 500))`)
+	if got["wasmFetches"] != float64(0) || fmt.Sprint(got["counts"]) != "map[compile:0 instantiate:0]" {
+		t.Errorf("the wasm was fetched or compiled while no widget that needs it was in view: %v fetches, %v", got["wasmFetches"], got["counts"])
+	}
+	if got["before"] != got["after"] {
+		t.Errorf("the widget changed the host page's styles:\nbefore %v\nafter  %v", got["before"], got["after"])
+	}
+	if got["rowColor"] == "rgb(255, 0, 0)" || got["rowFont"] == "31px" || got["seqPadding"] == "17px" {
+		t.Errorf("the host page's rules reached into the widget: row color %v, font %v, list padding %v", got["rowColor"], got["rowFont"], got["seqPadding"])
+	}
+	if got["rowTab"] != float64(0) || got["scrollY"] != float64(0) {
+		t.Errorf("rows not focusable (tabIndex %v) or the page scrolled (%v)", got["rowTab"], got["scrollY"])
+	}
+	if !strings.Contains(fmt.Sprint(got["c1"]), "Connect to mqtts") {
+		t.Errorf("connect widget says %v", got["c1"])
+	}
+
+	// In view, the connect widgets load the wasm; both connect through it.
+	evalJS[bool](t, ctx, `(document.getElementById("c1").scrollIntoView(), true)`)
+	waitJS(t, ctx, "the wasm to load once the connect widgets are in view",
+		`document.getElementById("c1").shadowRoot.querySelector('[data-testid="widget-status"]').textContent === "Ready."`)
+	evalJS[bool](t, ctx, `(document.getElementById("c1").shadowRoot.querySelector('[data-testid="widget-connect"]').click(), true)`)
+	waitJS(t, ctx, "the first widget's connection", `heard.some((m) => m.type === "mqtts-connected" && m.id === "c1")`)
+	evalJS[bool](t, ctx, `(document.getElementById("c2").shadowRoot.querySelector('[data-testid="widget-connect"]').focus(), true)`)
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\r")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the second widget's connection, by keyboard, both live traces and the recording decoded by the same wasm",
+		`heard.some((m) => m.type === "mqtts-connected" && m.id === "c2") &&
+		["c1", "c2", "rec"].every((id) => document.getElementById(id).shadowRoot.querySelectorAll("li.ev").length >= 4)`)
+	got = evalJS[map[string]any](t, ctx, `({wasmFetches: wasmFetches(), counts: counts, after: hostStyles(), before: before})`)
+	if got["wasmFetches"] != float64(1) || fmt.Sprint(got["counts"]) != "map[compile:1 instantiate:1]" {
+		t.Errorf("two connect widgets: %v wasm fetches, %v; want one of each", got["wasmFetches"], got["counts"])
+	}
+	if got["before"] != got["after"] {
+		t.Errorf("the widgets changed the host page's styles:\nbefore %v\nafter  %v", got["before"], got["after"])
+	}
+
+	// Light or dark as the reader's system prefers; the page keeps its own.
+	bg := `getComputedStyle(document.getElementById("c1")).backgroundColor`
+	light := evalJS[string](t, ctx, bg)
+	setScheme := func(v string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}})
+			return err
+		})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setScheme("dark")
+	defer setScheme("")
+	dark := evalJS[string](t, ctx, bg)
+	if light != "rgb(251, 250, 247)" || dark != "rgb(21, 24, 28)" {
+		t.Errorf("widget background light %s, dark %s", light, dark)
+	}
+	if after := evalJS[string](t, ctx, `hostStyles()`); after != got["before"] {
+		t.Errorf("in dark mode the host page's styles changed: %v", after)
+	}
+}
+
+// TestBrowserWidgetLesson: <mqtts-lesson> frames the lesson page in embed
+// mode at the step asked for, and the frame takes the height the page
+// reports.
+func TestBrowserWidgetLesson(t *testing.T) {
+	t.Parallel()
+	var page string
+	app, ctx, hostURL := docsSite(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	})
+	page = `<!DOCTYPE html><html><body><p>Docs.</p><mqtts-lesson id="l" lesson="tls-basics" step="2"></mqtts-lesson>
+<script src="http://` + app.httpAddr + `/widget.js"></script></body></html>`
+	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the lesson frame to take its page's height", `(() => {
+		const f = document.getElementById("l").shadowRoot?.querySelector("iframe");
+		return !!f && f.style.height !== "480px" && parseInt(f.style.height) > 300;
+	})()`)
+	src := evalJS[string](t, ctx, `document.getElementById("l").shadowRoot.querySelector("iframe").src`)
+	if want := "http://" + app.httpAddr + "/lessons/tls-basics?embed=1#step-2"; src != want {
+		t.Errorf("frame src %q, want %q", src, want)
+	}
+}
+
+// TestBrowserWidgetExample loads examples/widget.html, pointed at a running
+// playground, from another origin: the connect widget connects, and the
+// lesson frame takes its page's height.
+func TestBrowserWidgetExample(t *testing.T) {
+	t.Parallel()
+	var app *App
+	app, ctx, hostURL := docsSite(t, func(w http.ResponseWriter, r *http.Request) {
+		serveExample(w, "../examples/widget.html", app)
+	})
+	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL+"/widget.html")); err != nil {
+		t.Fatal(err)
+	}
+	evalJS[bool](t, ctx, `new Promise((resolve) => addEventListener("mqtts-connected", () => resolve(true), {once: true}) ||
+		customElements.whenDefined("mqtts-connect").then(() => {
+			const w = document.querySelector('[data-testid="connect-widget"]');
+			w.scrollIntoView();
+			w.shadowRoot.querySelector('[data-testid="widget-connect"]').click();
+		}))`)
+	waitJS(t, ctx, "the live trace and the lesson frame's height", `(() => {
+		const c = document.querySelector('[data-testid="connect-widget"]').shadowRoot;
+		const f = document.querySelector('[data-testid="lesson-widget"]').shadowRoot.querySelector("iframe");
+		return c.querySelectorAll("li.ev").length >= 4 && parseInt(f.style.height) > 300 && f.style.height !== "480px";
+	})()`)
+}
+
+// docsSite starts a documentation site of another origin, served by serve,
+// and a playground that lists it with --allow-origin, and opens a browser.
+func docsSite(t *testing.T, serve func(w http.ResponseWriter, r *http.Request)) (*App, context.Context, string) {
+	t.Helper()
+	host := httptest.NewServer(http.HandlerFunc(serve))
+	t.Cleanup(host.Close)
+	cfg := testConfig(t)
+	cfg.AllowOrigins = []string{host.URL}
+	return startApp(t, cfg, true), newBrowser(t), host.URL
+}
+
+// serveExample serves a page of examples/ pointed at app instead of the
+// address the example names (http://127.0.0.1:8080).
+func serveExample(w http.ResponseWriter, file string, app *App) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(bytes.ReplaceAll(b, []byte("http://127.0.0.1:8080"), []byte("http://"+app.httpAddr)))
+}
