@@ -39,6 +39,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -665,7 +666,8 @@ func joinWords(cause, detail string) string {
 	return cause + ": " + detail
 }
 
-// levelFilter drops records below a level.
+// levelFilter drops the core's records below a level, and keeps what the
+// core would dump of a packet out of the log (see Handle).
 type levelFilter struct {
 	slog.Handler
 	min slog.Level
@@ -673,4 +675,36 @@ type levelFilter struct {
 
 func (h *levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+// Handle passes r on without the packet ("pk", "packet") that mochi
+// attaches to a failed packet: its dump holds the payload and, for a
+// CONNECT, the password, which a log must not show. A packet that failed
+// only because the client had gone (reset, broken pipe, closed) is not
+// logged: the connection's end is recorded already.
+func (h *levelFilter) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	gone := false
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "pk", "packet":
+			return true
+		case "error":
+			if err, ok := a.Value.Any().(error); ok && clientGone(err) {
+				gone = true
+			}
+		}
+		out.AddAttrs(a)
+		return true
+	})
+	if gone {
+		return nil
+	}
+	return h.Handler.Handle(ctx, out)
+}
+
+// clientGone tells whether err only says that the client's connection has
+// ended.
+func clientGone(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
 }
