@@ -703,6 +703,17 @@ func (h *levelFilter) Handle(ctx context.Context, r slog.Record) error {
 	return h.Handler.Handle(ctx, out)
 }
 
+// WithAttrs keeps the filter on loggers the core derives (its hooks' and
+// listeners' loggers are Log.With(…)).
+func (h *levelFilter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &levelFilter{h.Handler.WithAttrs(attrs), h.min}
+}
+
+// WithGroup keeps the filter on grouped loggers too.
+func (h *levelFilter) WithGroup(name string) slog.Handler {
+	return &levelFilter{h.Handler.WithGroup(name), h.min}
+}
+
 // clientGone tells whether err only says that the client's connection has
 // ended.
 func clientGone(err error) bool {
