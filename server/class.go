@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/lessons"
 	"github.com/mqtts-playground/playground/server/pages"
 	"github.com/mqtts-playground/playground/workshop"
 )
@@ -123,11 +124,19 @@ type classPages struct {
 	localCA bool
 	joins   *clientLimiter
 	feeds   *viewerLimit
-	log     *slog.Logger
+	// steps are the course's lessons and their number of steps: a
+	// report of any other is refused, so that an attendee's record (written
+	// to the store on every report) stays the size of the course.
+	steps map[string]int
+	log   *slog.Logger
 }
 
-func newClassPages(s *classSession, assets pages.Assets, me func(*http.Request, workshop.Attendee, string) workshop.Me, caPEM string, localCA bool, log *slog.Logger) *classPages {
-	return &classPages{s: s, assets: assets, me: me, caPEM: caPEM, localCA: localCA, log: log,
+func newClassPages(s *classSession, assets pages.Assets, me func(*http.Request, workshop.Attendee, string) workshop.Me, caPEM string, localCA bool, course *lessons.Course, log *slog.Logger) *classPages {
+	steps := map[string]int{}
+	for _, l := range course.Lessons {
+		steps[l.ID] = len(l.Steps)
+	}
+	return &classPages{s: s, assets: assets, me: me, caPEM: caPEM, localCA: localCA, steps: steps, log: log,
 		// A room behind one address joins at once: a burst of 500, then
 		// one a second.
 		joins: newClientLimiter(time.Second, 500, 10000),
@@ -230,6 +239,10 @@ func (p *classPages) progress(w http.ResponseWriter, r *http.Request) {
 	var rep workshop.ProgressReport
 	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&rep); err != nil {
 		http.Error(w, "workshop: the body is a JSON progress report: {\"lesson\": ID, \"step\": N, \"done\": true}", http.StatusBadRequest)
+		return
+	}
+	if n, ok := p.steps[rep.Lesson]; !ok || rep.Step < 1 || rep.Step > n {
+		http.Error(w, fmt.Sprintf("workshop: lesson %q has no step %d (the lessons are those at /lessons)", rep.Lesson, rep.Step), http.StatusBadRequest)
 		return
 	}
 	if err := p.s.class.Report(a.ID, rep); err != nil {

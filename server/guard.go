@@ -168,9 +168,10 @@ func (in instructor) session() string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// hasSession reports whether r carries the instructor's session cookie.
+// hasSession reports whether r carries the instructor's session cookie
+// and was not sent by a page of another origin.
 func (in instructor) hasSession(r *http.Request) bool {
-	if in.cookie == "" || in.token == "" {
+	if in.cookie == "" || in.token == "" || fromOtherOrigin(r) {
 		return false
 	}
 	c, err := r.Cookie(in.cookie)
@@ -205,13 +206,23 @@ func (in instructor) check(r *http.Request) error {
 }
 
 // fromThisMachine reports whether a request came over loopback and was not
-// forwarded by a proxy on this machine (whose own connection is loopback).
+// forwarded by a proxy on this machine (whose own connection is loopback),
+// nor sent by a page of another origin open in a browser on this machine.
 func fromThisMachine(r *http.Request) bool {
-	if r.Header.Get("Forwarded") != "" || r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("X-Real-Ip") != "" {
+	if r.Header.Get("Forwarded") != "" || r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("X-Real-Ip") != "" || fromOtherOrigin(r) {
 		return false
 	}
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	return err == nil && ap.Addr().Unmap().IsLoopback()
+}
+
+// fromOtherOrigin reports whether a browser sent r for a page of another
+// origin (its Origin names another host): such a request, even one that
+// CORS lets that page read (--allow-origin), never acts as the instructor
+// by what the browser carries along (a loopback address, a cookie).
+func fromOtherOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	return origin != "" && !sameOrigin(origin, r.Host)
 }
 
 // crossSite refuses state-changing requests a browser sends on behalf of

@@ -66,7 +66,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("/lessons", gate(lessonMux))
 	mux.Handle("/lessons/", gate(lessonMux))
 	if class != nil {
-		newClassPages(class, assets, a.attendeeMe, string(a.ca.RootPEM()), a.webCert == nil, a.log).register(mux)
+		newClassPages(class, assets, a.attendeeMe, string(a.ca.RootPEM()), a.webCert == nil, a.course, a.log).register(mux)
 		a.instructorPages(class, assets).register(mux)
 	}
 	mux.Handle("GET /favicon.svg", newFavicon())

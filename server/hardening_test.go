@@ -69,7 +69,9 @@ func connOf(t *testing.T, app *App, cid string) string {
 // the instructor only: a visitor from the network gets the recording and
 // the capture without it.
 func TestTraceSecretsOnlyForInstructor(t *testing.T) {
-	app := startApp(t, testConfig(t), false)
+	cfg0 := testConfig(t)
+	cfg0.AllowOrigins = []string{"https://docs.example.com"}
+	app := startApp(t, cfg0, false)
 	if _, _, err := dialTunnel(t, app, "mqtts", client.Options{ClientID: "secret-keeper", TLS: &client.TLSOptions{CAPEM: string(app.ca.RootPEM())}}); err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +97,16 @@ func TestTraceSecretsOnlyForInstructor(t *testing.T) {
 	}
 	if kl := recording(local, map[string]string{"X-Forwarded-For": "198.51.100.7"}).KeyLog; kl != "" {
 		t.Errorf("a request forwarded by a proxy on this machine read the key log")
+	}
+	// A page of another origin open in a browser on this machine: CORS
+	// lets an --allow-origin page read the answer, so it must not carry
+	// the secrets.
+	docs := map[string]string{"Origin": "https://docs.example.com"}
+	if resp := as(t, app, "GET", "/trace/"+id+"/recording", local, docs, nil); resp.Header.Get("Access-Control-Allow-Origin") == "" {
+		t.Errorf("the allowed origin may no longer read traces")
+	}
+	if kl := recording(local, docs).KeyLog; kl != "" {
+		t.Errorf("a page of another origin on this machine read the key log")
 	}
 	if p := pcap(stranger); strings.Contains(p, "TRAFFIC_SECRET") {
 		t.Errorf("the visitor's pcapng embeds the TLS secrets")

@@ -124,18 +124,27 @@ func (t *traceAPI) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, ConnList{Connections: t.b.ConnsOf(keep)})
 }
 
-// lookup finds the connection named by the {id} path value: a connection
-// id, the hex client random of its TLS handshake, or its MQTT client id.
-// Its recording keeps the key log only for the instructor.
-func (t *traceAPI) lookup(w http.ResponseWriter, r *http.Request) (broker.ConnInfo, trace.Recording, bool) {
+// find finds the connection named by the {id} path value (without a
+// ".pcapng" suffix) among those r may see: a connection id, the hex client
+// random of its TLS handshake, or its MQTT client id.
+func (t *traceAPI) find(w http.ResponseWriter, r *http.Request) (broker.ConnInfo, bool) {
 	id := strings.TrimSuffix(r.PathValue("id"), ".pcapng")
 	keep, _, ok := t.keep(w, r)
 	if !ok {
-		return broker.ConnInfo{}, trace.Recording{}, false
+		return broker.ConnInfo{}, false
 	}
 	info, ok := t.b.FindOf(id, keep)
 	if !ok {
 		http.Error(w, fmt.Sprintf("trace: no recent connection %q (GET /trace lists them)", id), http.StatusNotFound)
+	}
+	return info, ok
+}
+
+// lookup finds the connection named by the {id} path value (see find) and
+// its recording, which keeps the key log only for the instructor.
+func (t *traceAPI) lookup(w http.ResponseWriter, r *http.Request) (broker.ConnInfo, trace.Recording, bool) {
+	info, ok := t.find(w, r)
+	if !ok {
 		return info, trace.Recording{}, false
 	}
 	rec, ok := t.b.Recording(info.ID)
@@ -169,14 +178,8 @@ func (t *traceAPI) conn(w http.ResponseWriter, r *http.Request) {
 		w.Write(buf.Bytes())
 		return
 	}
-	id := r.PathValue("id")
-	keep, _, ok := t.keep(w, r)
+	info, ok := t.find(w, r)
 	if !ok {
-		return
-	}
-	info, ok := t.b.FindOf(id, keep)
-	if !ok {
-		http.Error(w, fmt.Sprintf("trace: no recent connection %q (GET /trace lists them)", id), http.StatusNotFound)
 		return
 	}
 	events, ok := t.decodes.events(info.ID, 0)

@@ -720,3 +720,31 @@ func TestInstructorBrokerViewFilters(t *testing.T) {
 		}
 	}
 }
+
+// A progress report names a step of the course: any other is refused, so
+// that an attendee cannot grow their stored record (written on every
+// report) with made-up lessons.
+func TestProgressOfTheCourseOnly(t *testing.T) {
+	app := startApp(t, classConfig(t), false)
+	a := join(t, app, "Ada")
+	l := app.course.Lessons[0]
+	for _, tt := range []struct {
+		body string
+		want int
+	}{
+		{fmt.Sprintf(`{"lesson":%q,"step":1,"done":true}`, l.ID), http.StatusNoContent},
+		{fmt.Sprintf(`{"lesson":%q,"step":%d}`, l.ID, len(l.Steps)+1), http.StatusBadRequest},
+		{`{"lesson":"made-up-1","step":7,"done":true}`, http.StatusBadRequest},
+	} {
+		req, _ := http.NewRequest("POST", "http://"+app.httpAddr+"/workshop/progress", strings.NewReader(tt.body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := a.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("POST /workshop/progress %s: %d, want %d", tt.body, resp.StatusCode, tt.want)
+		}
+	}
+}
