@@ -164,12 +164,32 @@ func ownsTopic(topic, owner string, patterns []string) bool {
 		_, topic, _ = strings.Cut(rest, "/")
 	}
 	for _, p := range patterns {
-		space := strings.ReplaceAll(p, "{owner}", owner)
-		if topic == space || strings.HasPrefix(topic, space+"/") {
+		if inSpace(topic, p, owner) {
 			return true
 		}
 	}
 	return false
+}
+
+// inSpace reports whether topic is the space pattern names for owner
+// (every {owner} standing for owner) or lies under it. It runs for every
+// message delivered in a class, so it matches piece by piece instead of
+// building the space.
+func inSpace(topic, pattern, owner string) bool {
+	for {
+		lit, rest, more := strings.Cut(pattern, "{owner}")
+		var ok bool
+		if topic, ok = strings.CutPrefix(topic, lit); !ok {
+			return false
+		}
+		if !more {
+			return topic == "" || topic[0] == '/'
+		}
+		if topic, ok = strings.CutPrefix(topic, owner); !ok {
+			return false
+		}
+		pattern = rest
+	}
 }
 
 // authenticate decides who the client of a class is, at CONNECT: the
