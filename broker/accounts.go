@@ -310,7 +310,8 @@ func (h *ownerHook) Provides(b byte) bool { return bytes.Contains([]byte{mqtt.On
 
 // OnPublish refuses a message over the owner's rate: an MQTT 5 client gets
 // PUBACK 0x97 Quota exceeded for QoS 1 and 2 (QoS 0 is dropped); an MQTT
-// 3.1.1 client, which has no negative acknowledgement, is disconnected.
+// 3.1.1 client, which has no negative acknowledgement, is disconnected
+// (3.1.1 has no DISCONNECT for a server to send: the connection closes).
 func (h *ownerHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	bc, ok := cl.Net.Conn.(*brokerConn)
 	if !ok {
@@ -328,7 +329,10 @@ func (h *ownerHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packe
 			Detail: fmt.Sprintf("more than %g messages a second (--attendee-msg-rate)", float64(h.b.rates.every))})
 	}
 	if cl.Properties.ProtocolVersion < 5 {
-		go h.b.mq.DisconnectClient(cl, packets.ErrQuotaExceeded)
+		// Stop, not DisconnectClient: it writes nothing and does not wait
+		// for the client, so it runs here, once; the reader stops before
+		// the next packet.
+		cl.Stop(packets.ErrQuotaExceeded)
 		return pk, packets.ErrRejectPacket
 	}
 	if pk.FixedHeader.Qos == 0 {
