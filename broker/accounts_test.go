@@ -334,3 +334,23 @@ func TestClassRateV3(t *testing.T) {
 		t.Errorf("packets %v after the burst, want one PUBACK (types: %d PUBACK, %d DISCONNECT)", got, packets.Puback, packets.Disconnect)
 	}
 }
+
+// A client certificate the listener does not verify names no one: on a
+// listener that asks for any certificate, one of a stranger's own CA with
+// an attendee's common name is not that attendee.
+func TestClassUnverifiedCertificate(t *testing.T) {
+	b, _, p := classBroker(t, broker.Options{})
+	if err := b.Add(broker.Listener{Name: "any", Addr: "127.0.0.1:0", TLS: p.ServerTLS(tls.RequireAnyClientCert)}); err != nil {
+		t.Fatal(err)
+	}
+	forged, err := brokertest.NewCA(t).Issue(pki.Leaf{CommonName: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := p.ClientTLS()
+	cfg.Certificates = []tls.Certificate{forged}
+	_, err = tryV5(t, dialTLS(t, brokertest.Addr(t, b, "any"), cfg), &paho.Connect{ClientID: "a", CleanStart: true})
+	if err == nil || !strings.Contains(err.Error(), "without credentials") && !strings.Contains(err.Error(), "user name and password") {
+		t.Errorf("a forged certificate of alice: %v", err)
+	}
+}
