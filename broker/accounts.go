@@ -164,12 +164,32 @@ func ownsTopic(topic, owner string, patterns []string) bool {
 		_, topic, _ = strings.Cut(rest, "/")
 	}
 	for _, p := range patterns {
-		space := strings.ReplaceAll(p, "{owner}", owner)
-		if topic == space || strings.HasPrefix(topic, space+"/") {
+		if inSpace(topic, p, owner) {
 			return true
 		}
 	}
 	return false
+}
+
+// inSpace reports whether topic is the space pattern names for owner
+// (every {owner} standing for owner) or lies under it. It runs for every
+// message delivered in a class, so it matches piece by piece instead of
+// building the space.
+func inSpace(topic, pattern, owner string) bool {
+	for {
+		lit, rest, more := strings.Cut(pattern, "{owner}")
+		var ok bool
+		if topic, ok = strings.CutPrefix(topic, lit); !ok {
+			return false
+		}
+		if !more {
+			return topic == "" || topic[0] == '/'
+		}
+		if topic, ok = strings.CutPrefix(topic, owner); !ok {
+			return false
+		}
+		pattern = rest
+	}
 }
 
 // authenticate decides who the client of a class is, at CONNECT: the
@@ -290,7 +310,8 @@ func (h *ownerHook) Provides(b byte) bool { return bytes.Contains([]byte{mqtt.On
 
 // OnPublish refuses a message over the owner's rate: an MQTT 5 client gets
 // PUBACK 0x97 Quota exceeded for QoS 1 and 2 (QoS 0 is dropped); an MQTT
-// 3.1.1 client, which has no negative acknowledgement, is disconnected.
+// 3.1.1 client, which has no negative acknowledgement, is disconnected
+// (3.1.1 has no DISCONNECT for a server to send: the connection closes).
 func (h *ownerHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	bc, ok := cl.Net.Conn.(*brokerConn)
 	if !ok {
@@ -308,7 +329,10 @@ func (h *ownerHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packe
 			Detail: fmt.Sprintf("more than %g messages a second (--attendee-msg-rate)", float64(h.b.rates.every))})
 	}
 	if cl.Properties.ProtocolVersion < 5 {
-		go h.b.mq.DisconnectClient(cl, packets.ErrQuotaExceeded)
+		// Stop, not DisconnectClient: it writes nothing and does not wait
+		// for the client, so it runs here, once; the reader stops before
+		// the next packet.
+		cl.Stop(packets.ErrQuotaExceeded)
 		return pk, packets.ErrRejectPacket
 	}
 	if pk.FixedHeader.Qos == 0 {

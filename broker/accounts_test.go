@@ -3,10 +3,12 @@ package broker_test
 import (
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/eclipse/paho.golang/paho"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -293,4 +295,62 @@ func TestDisconnectOwner(t *testing.T) {
 		t.Errorf("DISCONNECT %#x", d.ReasonCode)
 	}
 	bob.publish(t, &paho.Publish{Topic: "ws/bob/x", QoS: 1, Payload: []byte("still here")})
+}
+
+// A 3.1.1 client over its attendee's rate is disconnected at once: no
+// DISCONNECT (3.1.1 has none from the server), and none of the messages
+// it sent after the refused one are handled.
+func TestClassRateV3(t *testing.T) {
+	b, _, _ := classBroker(t, broker.Options{Class: &broker.ClassOptions{OwnerRate: 1, OwnerBurst: 1}})
+	pk := connectV("v3", 4)
+	pk.Connect.UsernameFlag, pk.Connect.Username = true, []byte("alice")
+	pk.Connect.PasswordFlag, pk.Connect.Password = true, []byte("pw-a")
+	c := dial(t, brokertest.Addr(t, b, "mqtt"))
+	r, ack := rawConnect(t, c, pk)
+	if ack.ReasonCode != 0 {
+		t.Fatalf("CONNACK %#x", ack.ReasonCode)
+	}
+	var burst []byte
+	for i := range 50 {
+		burst = append(burst, encode(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1}, ProtocolVersion: 4,
+			TopicName: "ws/alice/x", PacketID: uint16(i + 1), Payload: []byte("m")})...)
+	}
+	if _, err := c.Write(burst); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(patience))
+	var got []byte
+	for {
+		pk, err := readPacket(r, 4)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "reset") {
+				t.Fatalf("the connection did not close: %v", err)
+			}
+			break
+		}
+		got = append(got, pk.FixedHeader.Type)
+	}
+	if len(got) != 1 || got[0] != packets.Puback {
+		t.Errorf("packets %v after the burst, want one PUBACK (types: %d PUBACK, %d DISCONNECT)", got, packets.Puback, packets.Disconnect)
+	}
+}
+
+// A client certificate the listener does not verify names no one: on a
+// listener that asks for any certificate, one of a stranger's own CA with
+// an attendee's common name is not that attendee.
+func TestClassUnverifiedCertificate(t *testing.T) {
+	b, _, p := classBroker(t, broker.Options{})
+	if err := b.Add(broker.Listener{Name: "any", Addr: "127.0.0.1:0", TLS: p.ServerTLS(tls.RequireAnyClientCert)}); err != nil {
+		t.Fatal(err)
+	}
+	forged, err := brokertest.NewCA(t).Issue(pki.Leaf{CommonName: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := p.ClientTLS()
+	cfg.Certificates = []tls.Certificate{forged}
+	_, err = tryV5(t, dialTLS(t, brokertest.Addr(t, b, "any"), cfg), &paho.Connect{ClientID: "a", CleanStart: true})
+	if err == nil || !strings.Contains(err.Error(), "without credentials") && !strings.Contains(err.Error(), "user name and password") {
+		t.Errorf("a forged certificate of alice: %v", err)
+	}
 }

@@ -560,8 +560,12 @@ func (b *Broker) handshake(l *listener, conn *Conn, end *endpoint, c net.Conn) (
 	conn.update(func(i *ConnInfo) {
 		i.TLSVersion = tls.VersionName(st.Version)
 		i.Resumed = st.DidResume
-		if len(st.PeerCertificates) > 0 {
-			i.PeerCN = st.PeerCertificates[0].Subject.CommonName
+		// Only a verified certificate names the client: a listener that
+		// asks for one without verifying it (RequestClientCert,
+		// RequireAnyClientCert) would otherwise let anyone pass as any
+		// common name, in a class as any attendee.
+		if len(st.VerifiedChains) > 0 {
+			i.PeerCN = st.VerifiedChains[0][0].Subject.CommonName
 		}
 	})
 	if conn.rec != nil {

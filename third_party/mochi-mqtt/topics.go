@@ -780,9 +780,14 @@ func IsValidFilter(filter string, forPublish bool) bool {
 		return false
 	}
 
-	for _, level := range strings.Split(filter, "/") {
-		if level != "+" && level != "#" && strings.ContainsAny(level, "+#") {
-			return false // a wildcard fills a whole level: [MQTT-4.7.1-2] [MQTT-4.7.1-3]
+	// PATCH(playground): a wildcard fills a whole level [MQTT-4.7.1-2]
+	// [MQTT-4.7.1-3]. Only a filter with a wildcard is split: a topic
+	// name (every PUBLISH) has none, and allocates nothing here.
+	if strings.ContainsAny(filter, "+#") {
+		for _, level := range strings.Split(filter, "/") {
+			if level != "+" && level != "#" && strings.ContainsAny(level, "+#") {
+				return false
+			}
 		}
 	}
 
