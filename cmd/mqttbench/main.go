@@ -38,6 +38,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mqtts-playground/playground/cmd/internal/serverproc"
 	"github.com/mqtts-playground/playground/internal/mosquitto"
 )
 
@@ -186,7 +187,7 @@ func run(args []string, out io.Writer) error {
 		})
 	}
 	res := newResults()
-	load0 := loadAvg()
+	load0 := serverproc.LoadAverage()
 	began := time.Now()
 	var names []*target // of the last round, for the header
 	for r := range *rounds {
@@ -217,7 +218,7 @@ func run(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "mqttbench %s: %d round(s) in %s\n", time.Now().Format("2006-01-02 15:04"), *rounds, time.Since(began).Round(time.Second))
 	fmt.Fprintf(out, "machine: %s, %d cores (GOMAXPROCS %d), %s; load average %s before, %s after\n",
-		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), load0, loadAvg())
+		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), load0, serverproc.LoadAverage())
 	fmt.Fprintf(out, "clients: %d connecting at once, %d pairs, fan-out 1→%d, %d-byte payloads, window %d, %d latency samples, %d idle connections, %s per timed scenario\n",
 		b.workers, b.pairs, b.fanout, *payload, b.window, b.samples, b.idle, b.duration)
 	for _, t := range names {
@@ -291,14 +292,6 @@ func stallNote(stalls int64) string {
 		return ""
 	}
 	return fmt.Sprintf("%d stall(s): messages dropped", stalls)
-}
-
-func loadAvg() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(data))[:3], " ")
 }
 
 func cpuModel() string {

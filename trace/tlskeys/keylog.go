@@ -11,7 +11,6 @@
 package tlskeys
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 )
@@ -64,13 +63,11 @@ type KeyLog struct {
 }
 
 // ParseKeyLog reads NSS key log text; lines [ParseLine] rejects are
-// ignored.
+// ignored, however long they are.
 func ParseKeyLog(text []byte) *KeyLog {
 	kl := &KeyLog{secrets: map[string]map[string][]byte{}}
-	sc := bufio.NewScanner(bytes.NewReader(text))
-	sc.Buffer(make([]byte, 0, 1024), 64*1024)
-	for sc.Scan() {
-		l, ok := ParseLine(sc.Bytes())
+	for line := range bytes.Lines(text) {
+		l, ok := ParseLine(line)
 		if !ok {
 			continue
 		}

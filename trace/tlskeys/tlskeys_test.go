@@ -98,3 +98,14 @@ func TestSealOpen13(t *testing.T) {
 		t.Error("a TLS 1.2 suite was accepted")
 	}
 }
+
+// A line longer than any buffer (a pasted file, a long comment) is skipped
+// like any other line it cannot read; the lines after it still count.
+func TestKeyLogLongLine(t *testing.T) {
+	r := strings.Repeat("ab", 32)
+	kl := ParseKeyLog([]byte("# " + strings.Repeat("x", 100<<10) + "\nCLIENT_RANDOM " + r + " 0102\n"))
+	random, _ := hex.DecodeString(r)
+	if got := kl.Secret(LabelClientRandom, random); hex.EncodeToString(got) != "0102" {
+		t.Errorf("secret after a long line: %x, want 0102", got)
+	}
+}

@@ -312,10 +312,8 @@ func jsonValue(v jsonValuer) js.Value {
 	return jsonParse.Invoke(string(v.appendJSON(nil)))
 }
 
-// Promise runs f in a goroutine inside a JavaScript Promise: its value
+// promise runs f in a goroutine inside a JavaScript Promise: its value
 // resolves the promise, its error rejects it with an Error.
-func Promise(f func() (any, error)) any { return promise(f) }
-
 func promise(f func() (any, error)) any {
 	var handler js.Func
 	handler = js.FuncOf(func(this js.Value, args []js.Value) any {

@@ -240,7 +240,11 @@ func readRecording(o object) (recording.Recording, error) {
 			cr.fail("data", "a base64 string", d)
 		}
 		if n := cr.obj(co, "next"); n != nil {
-			c.Next = &recording.RecordStart{Skip: cr.int(n, "skip"), Index: cr.int(n, "index")}
+			nr := &reader{path: cr.path + ".next"}
+			c.Next = &recording.RecordStart{Skip: nr.int(n, "skip"), Index: nr.int(n, "index")}
+			if cr.err == nil {
+				cr.err = nr.err
+			}
 		}
 		if cr.err != nil {
 			r.err = cr.err

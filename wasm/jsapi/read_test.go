@@ -117,6 +117,7 @@ func TestReadRecordingErrors(t *testing.T) {
 		{`{"chunks": [{"data": "!!"}]}`, "not a recording: recording.chunks[0].data is not base64"},
 		{`{"chunks": [{"time": "yesterday"}]}`, "not a recording: recording.chunks[0].time:"},
 		{`{"chunks": [7]}`, "not a recording: recording.chunks[0] must be an object, not a number"},
+		{`{"chunks": [{"next": {"skip": "1"}}]}`, "not a recording: recording.chunks[0].next.skip must be a number, not a string"},
 	} {
 		_, err := readRecording(parseObject(t, tt.json))
 		if err == nil || !strings.HasPrefix(err.Error(), tt.err) {

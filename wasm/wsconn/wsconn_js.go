@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"syscall/js"
 	"time"
@@ -148,21 +149,13 @@ func (c *Conn) Write(p []byte) (int, error) {
 	case closeErr != nil:
 		return 0, closeErr
 	case !dl.IsZero() && !time.Now().Before(dl):
-		return 0, errDeadline
+		return 0, os.ErrDeadlineExceeded
 	}
 	a := js.Global().Get("Uint8Array").New(len(p))
 	js.CopyBytesToJS(a, p)
 	c.ws.Call("send", a)
 	return len(p), nil
 }
-
-var errDeadline = &timeoutError{}
-
-type timeoutError struct{}
-
-func (*timeoutError) Error() string   { return "wsconn: write deadline exceeded" }
-func (*timeoutError) Timeout() bool   { return true }
-func (*timeoutError) Temporary() bool { return true }
 
 // Close closes the socket (normal closure).
 func (c *Conn) Close() error {
