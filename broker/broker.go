@@ -127,6 +127,11 @@ type Options struct {
 	// Connections handed to Serve (the tunnel, WebSocket) count when their
 	// server calls Admit, as WebSocket does.
 	ConnsPerAddr int
+	// RetainedBytes caps the memory of retained messages, counting each as
+	// its topic, its payload and RetainedOverhead (DefaultRetainedBytes).
+	// A retained message over it is delivered but not kept (MQTT 5 QoS 1
+	// and 2: refused with 0x97 Quota exceeded).
+	RetainedBytes int
 
 	// Class, when set, makes the broker a class's (workshop mode): every
 	// client must be an attendee or the instructor, and an attendee's
@@ -141,6 +146,7 @@ const (
 	DefaultSessionQueue      = 1000
 	DefaultSessionQueueBytes = 8 << 20
 	DefaultConnsPerAddr      = 100
+	DefaultRetainedBytes     = 64 << 20
 	DefaultOwnerConns        = 20
 )
 
@@ -198,7 +204,8 @@ type Broker struct {
 	live      map[*endpoint]struct{} // connections being served, closed by Close
 	nextID    atomic.Uint64
 	closed    bool
-	watchers  atomic.Int64  // see Watch
+	watchers  atomic.Int64 // see Watch
+	retained  retainedBudget
 	changes   atomic.Uint64 // see Changes
 
 	perAddr  *addrLimiter // see Options.ConnsPerAddr

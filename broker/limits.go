@@ -3,7 +3,9 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -135,7 +137,79 @@ type limitHook struct {
 
 func (h *limitHook) ID() string { return "playground-limits" }
 
-func (h *limitHook) Provides(b byte) bool { return b == mqtt.OnPublishDropped }
+func (h *limitHook) Provides(b byte) bool { return b == mqtt.OnPublishDropped || b == mqtt.OnPublish }
+
+// RetainedOverhead is what a retained message is counted for beyond its
+// topic and payload (the packet and the core's index of it), so that many
+// empty-bodied messages on distinct topics count too.
+const RetainedOverhead = 512
+
+// retainedBudget counts the memory of retained messages against
+// Options.RetainedBytes.
+type retainedBudget struct {
+	mu        sync.Mutex
+	used      int64
+	recounted time.Time // when used was last counted from the store
+}
+
+// coreTopic tells whether the core publishes topic itself ($SYS, which no
+// client may publish to): its retained messages are not the clients' to count.
+func coreTopic(topic string) bool {
+	return len(topic) >= len(mqtt.SysPrefix) && strings.EqualFold(topic[:len(mqtt.SysPrefix)], mqtt.SysPrefix)
+}
+
+func retainedSize(pk packets.Packet) int64 {
+	return int64(len(pk.TopicName)+len(pk.Payload)) + RetainedOverhead
+}
+
+// OnPublish keeps retained messages within Options.RetainedBytes: a
+// stranger must not be able to fill the broker's memory with messages on
+// ever new topics.
+func (h *limitHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if !pk.FixedHeader.Retain {
+		return pk, nil
+	}
+	budget := limit(int64(h.b.opts.RetainedBytes), DefaultRetainedBytes, math.MaxInt64)
+	r := &h.b.retained
+	store := h.b.mq.Topics.Retained
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var old int64
+	if o, ok := store.Get(pk.TopicName); ok {
+		old = retainedSize(o)
+	}
+	if len(pk.Payload) == 0 { // clears the topic's retained message
+		r.used = max(0, r.used-old)
+		return pk, nil
+	}
+	next := r.used - old + retainedSize(pk)
+	if next > budget && time.Since(r.recounted) > time.Second {
+		// The running count drifts up when messages leave by other ways
+		// (expiry, a later hook refusing the message): count exactly, at
+		// most once a second.
+		var used int64
+		for topic, o := range store.GetAll() {
+			if !coreTopic(topic) {
+				used += retainedSize(o)
+			}
+		}
+		r.used, r.recounted = used, time.Now()
+		next = r.used - old + retainedSize(pk)
+	}
+	if next <= budget {
+		r.used = next
+		return pk, nil
+	}
+	if h.b.drops.allow("retained") {
+		h.b.log.Warn("not keeping a retained message: retained messages fill their budget", "client", clientID(cl), "listener", cl.Net.Listener,
+			"topic", pk.TopicName, "limit", budget, "hint", "clear retained messages (publish an empty retained message to a topic) or raise --retained-bytes")
+	}
+	if cl.Properties.ProtocolVersion == 5 && pk.FixedHeader.Qos > 0 {
+		return pk, packets.Code{Code: packets.ErrQuotaExceeded.Code, Reason: "quota exceeded: the broker keeps no more retained messages (--retained-bytes)"}
+	}
+	pk.FixedHeader.Retain = false // delivered now, not kept
+	return pk, nil
+}
 
 // OnPublishDropped runs when a message for a client is dropped because its
 // queue is full (Options.SessionQueue, SessionQueueBytes) or it cannot keep up.

@@ -167,6 +167,7 @@ func (c Config) brokerOptions(log *slog.Logger) broker.Options {
 		SessionExpiry:     time.Duration(noLimit(int64(c.SessionExpiry))),
 		SessionQueue:      int(noLimit(int64(c.SessionQueue))),
 		SessionQueueBytes: int(noLimit(int64(c.SessionQueueBytes))),
+		RetainedBytes:     int(noLimit(int64(c.RetainedBytes))),
 		ConnsPerAddr:      int(noLimit(int64(c.MaxConnsPerAddr))),
 	}
 }

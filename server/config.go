@@ -49,6 +49,7 @@ type Config struct {
 	SessionExpiry     time.Duration
 	SessionQueue      int
 	SessionQueueBytes int
+	RetainedBytes     int
 	MaxConnsPerAddr   int
 	KeepConns         int
 	CertRequests      int
@@ -123,7 +124,7 @@ var placeholders = map[string]string{
 	"data": "FOLDER", "http": "HOST:PORT", "https": "HOST:PORT", "tls-cert": "FILE", "tls-key": "FILE",
 	"mqtt": "HOST:PORT", "mqtts": "HOST:PORT", "mtls": "HOST:PORT", "san": "NAMES", "allow-origin": "ORIGIN", "ca-cert": "FILE", "ca-key": "FILE",
 	"lesson-ports": "HOST:PORT", "instructor-token": "TOKEN", "instructor-token-file": "FILE", "trace-limit": "BYTES",
-	"max-packet-size": "BYTES", "session-expiry": "DURATION", "session-queue": "COUNT", "session-queue-bytes": "BYTES",
+	"max-packet-size": "BYTES", "session-expiry": "DURATION", "session-queue": "COUNT", "session-queue-bytes": "BYTES", "retained-bytes": "BYTES",
 	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER", "upstream": "NAME=HOST:PORT", "upstreams": "FILE",
 	"keep-conns": "COUNT", "cert-requests": "COUNT", "tunnel-frame-limit": "BYTES", "attendee-conns": "COUNT",
 	"attendee-msg-rate": "PER-SECOND", "trusted-proxy": "CIDR", "pprof": "HOST:PORT",
@@ -160,6 +161,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.DurationVar(&c.SessionExpiry, "session-expiry", broker.DefaultSessionExpiry, "longest time the session of a disconnected client is kept, whatever it asks for (0: no limit)")
 	fs.IntVar(&c.SessionQueue, "session-queue", broker.DefaultSessionQueue, "QoS 1 and 2 messages held for one session (unacknowledged, or waiting for the client to come back); more are dropped (0: the most the protocol allows, 65535)")
 	fs.IntVar(&c.SessionQueueBytes, "session-queue-bytes", broker.DefaultSessionQueueBytes, "bytes of the messages held for one session, those waiting for a slow client included; more are dropped (0: no limit)")
+	fs.IntVar(&c.RetainedBytes, "retained-bytes", broker.DefaultRetainedBytes, "bytes of retained messages kept, counting topic + payload + 512 each; a retained message over it is delivered but not kept (0: no limit)")
 	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", broker.DefaultConnsPerAddr, "open connections one address (one IPv6 /64) may have on the MQTT ports, the page's tunnel and /mqtt together; more are refused (0: no limit); with --workshop the default is 1000")
 	fs.IntVar(&c.KeepConns, "keep-conns", defaultKeepConns, "recent connections the broker keeps listed with their recordings (in /trace and the instructor's broker view); with --workshop the default is "+fmt.Sprint(workshopKeepConns))
 	fs.IntVar(&c.CertRequests, "cert-requests", 10, "client certificate requests one client may make at once, then one every six seconds; a client is an attendee in a class, else an address (one IPv6 /64)")
@@ -274,7 +276,7 @@ Every flag can also be set with an environment variable, shown in brackets.
 		return c, errors.New("--ca-cert and --ca-key go together")
 	}
 	for name, v := range map[string]int64{"max-packet-size": int64(c.MaxPacketSize), "session-expiry": int64(c.SessionExpiry), "session-queue": int64(c.SessionQueue),
-		"session-queue-bytes": int64(c.SessionQueueBytes), "max-conns-per-addr": int64(c.MaxConnsPerAddr), "keep-conns": int64(c.KeepConns),
+		"session-queue-bytes": int64(c.SessionQueueBytes), "retained-bytes": int64(c.RetainedBytes), "max-conns-per-addr": int64(c.MaxConnsPerAddr), "keep-conns": int64(c.KeepConns),
 		"cert-requests": int64(c.CertRequests), "tunnel-frame-limit": int64(c.TunnelFrameLimit), "attendee-conns": int64(c.AttendeeConns), "attendee-msg-rate": int64(c.AttendeeMsgRate)} {
 		if v < 0 {
 			return c, fmt.Errorf("--%s must not be negative (0: no limit)", name)

@@ -112,19 +112,19 @@ func TestConfig(t *testing.T) {
 			}
 			return ""
 		}},
-		{name: "broker limits", args: []string{"--max-packet-size", "4096", "--session-expiry", "10m", "--session-queue", "50", "--session-queue-bytes", "0"},
+		{name: "broker limits", args: []string{"--max-packet-size", "4096", "--session-expiry", "10m", "--session-queue", "50", "--session-queue-bytes", "0", "--retained-bytes", "1000"},
 			env: map[string]string{"PLAYGROUND_MAX_CONNS_PER_ADDR": "7"}, want: func(c Config) string {
 				// 0 turns a limit off: the broker's negative.
 				got := c.brokerOptions(nil)
 				got.TraceLimit = 0
-				if got != (broker.Options{MaxPacketSize: 4096, SessionExpiry: 10 * time.Minute, SessionQueue: 50, SessionQueueBytes: -1, ConnsPerAddr: 7}) {
+				if got != (broker.Options{MaxPacketSize: 4096, SessionExpiry: 10 * time.Minute, SessionQueue: 50, SessionQueueBytes: -1, RetainedBytes: 1000, ConnsPerAddr: 7}) {
 					return "wrong broker options"
 				}
 				return ""
 			}},
 		{name: "broker limit defaults", want: func(c Config) string {
 			if c.MaxPacketSize != broker.DefaultMaxPacketSize || c.SessionExpiry != broker.DefaultSessionExpiry || c.SessionQueue != broker.DefaultSessionQueue ||
-				c.SessionQueueBytes != broker.DefaultSessionQueueBytes || c.MaxConnsPerAddr != broker.DefaultConnsPerAddr {
+				c.SessionQueueBytes != broker.DefaultSessionQueueBytes || c.RetainedBytes != broker.DefaultRetainedBytes || c.MaxConnsPerAddr != broker.DefaultConnsPerAddr {
 				return "limits are not the broker's defaults"
 			}
 			return ""

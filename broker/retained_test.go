@@ -1,0 +1,58 @@
+package broker_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/eclipse/paho.golang/paho"
+	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/broker/brokertest"
+)
+
+// Retained messages stay within Options.RetainedBytes: a client retaining
+// on ever new topics is told 0x97 (MQTT 5, QoS 1) once the budget is full,
+// its message is still delivered live, clearing a topic makes room again,
+// and what was kept stays kept.
+func TestRetainedBudget(t *testing.T) {
+	const each = 100
+	size := len("r/00") + each + broker.RetainedOverhead
+	s := brokertest.New(t, brokertest.Options{Broker: broker.Options{RetainedBytes: 3 * size}, Listeners: []string{brokertest.MQTT}})
+	pub := connectV5(t, dial(t, s.Addrs[brokertest.MQTT]), &paho.Connect{ClientID: "pub", CleanStart: true})
+	body := []byte(strings.Repeat("x", each))
+	for i := range 4 {
+		pr := pub.publish(t, &paho.Publish{Topic: fmt.Sprintf("r/%02d", i), QoS: 1, Retain: true, Payload: body})
+		want := byte(0)
+		if i == 3 {
+			want = 0x97
+		}
+		if pr.ReasonCode != want {
+			t.Errorf("retained publish %d: PUBACK %#x, want %#x", i, pr.ReasonCode, want)
+		}
+	}
+	// Replacing a kept message fits; so does a new topic once one is cleared.
+	if pr := pub.publish(t, &paho.Publish{Topic: "r/00", QoS: 1, Retain: true, Payload: body}); pr.ReasonCode != 0 {
+		t.Errorf("replacing a retained message: PUBACK %#x", pr.ReasonCode)
+	}
+	pub.publish(t, &paho.Publish{Topic: "r/01", QoS: 1, Retain: true})
+	if pr := pub.publish(t, &paho.Publish{Topic: "r/03", QoS: 1, Retain: true, Payload: body}); pr.ReasonCode != 0 {
+		t.Errorf("a new retained message after clearing one: PUBACK %#x", pr.ReasonCode)
+	}
+	// A QoS 0 message over the budget is delivered live, not kept.
+	live := connectV5(t, dial(t, s.Addrs[brokertest.MQTT]), &paho.Connect{ClientID: "live", CleanStart: true})
+	live.subscribe(t, "live/#", 1)
+	pub.publish(t, &paho.Publish{Topic: "live/x", QoS: 0, Retain: true, Payload: body})
+	if m := live.next(t); m.Topic != "live/x" {
+		t.Errorf("delivered %q, want live/x", m.Topic)
+	}
+	late := connectV5(t, dial(t, s.Addrs[brokertest.MQTT]), &paho.Connect{ClientID: "late", CleanStart: true})
+	late.subscribe(t, "#", 1)
+	got := map[string]bool{}
+	for range 3 {
+		got[late.next(t).Topic] = true
+	}
+	if !got["r/00"] || !got["r/02"] || !got["r/03"] || len(got) != 3 {
+		t.Errorf("retained messages kept: %v, want r/00, r/02, r/03", got)
+	}
+	late.none(t, "no fourth retained message (live/x was over the budget)")
+}
