@@ -66,7 +66,8 @@ type ConnInfo struct {
 	TLSVersion string `json:"tlsVersion,omitempty"`
 	// Resumed is true when the TLS handshake resumed an earlier session.
 	Resumed bool `json:"resumed,omitempty"`
-	// PeerCN is the common name of the client certificate, if one was sent.
+	// PeerCN is the common name of the client certificate, if one was sent
+	// and verified (an unverified certificate names no one).
 	PeerCN string `json:"peerCN,omitempty"`
 	// Ended is when the connection closed; zero while it is open.
 	Ended time.Time `json:"ended,omitzero"`

@@ -103,7 +103,8 @@ export interface ConnInfo {
    */
   resumed?: boolean;
   /**
-   * PeerCN is the common name of the client certificate, if one was sent.
+   * PeerCN is the common name of the client certificate, if one was sent
+   * and verified (an unverified certificate names no one).
    */
   peerCN?: string;
   /**
