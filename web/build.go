@@ -179,7 +179,8 @@ func Build(ctx context.Context, o Options) (*Assets, error) {
 	return a, nil
 }
 
-// BuildWasm compiles the wasm client with WasmBuildFlags and returns it.
+// BuildWasm compiles the wasm client with WasmBuildFlags and returns it
+// with its data segments joined (see compactData).
 func BuildWasm(ctx context.Context, root, outDir string, logf func(string, ...any)) ([]byte, error) {
 	out := filepath.Join(outDir, "client.wasm")
 	start := time.Now()
@@ -194,6 +195,9 @@ func BuildWasm(ctx context.Context, root, outDir string, logf func(string, ...an
 	raw, err := os.ReadFile(out)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
+	}
+	if raw, err = compactData(raw); err != nil {
+		return nil, fmt.Errorf("web: the wasm client as built: %w", err)
 	}
 	logf("wasm client built in %s: %s raw", time.Since(start).Round(time.Millisecond), size(len(raw)))
 	return raw, nil
