@@ -73,9 +73,21 @@ func (a *Assets) add(f *Asset) {
 }
 
 // WasmBuildFlags are the go build flags of the wasm client: no paths and no
-// symbol tables in the binary, which saves about a fifth of its size. The
-// size test builds with the same flags.
-var WasmBuildFlags = []string{"-trimpath", "-ldflags=-s -w"}
+// symbol tables in the binary, which saves about a fifth of its size; and no
+// inlining outside the code that runs hot in a handshake or a trace decode:
+// the runtime, maps, sync, math/big and the crypto primitives
+// (crypto/internal/...). Inlined copies of the rest cost 147 KB of the
+// brotli form (1,723,113 → 1,576,446 bytes, with compactData) for no
+// speed-up that the wasm benchmarks could tell from their noise
+// (BenchmarkHandshake, BenchmarkVerifyServer, trace's BenchmarkDecode under
+// node); without the runtime's inlining they ran 3 to 5 times slower, so
+// it stays. The size test builds with the same flags. A later -gcflags
+// pattern wins over an earlier one for the packages it matches.
+var WasmBuildFlags = []string{"-trimpath", "-ldflags=-s -w",
+	"-gcflags=all=-l",
+	"-gcflags=runtime=", "-gcflags=internal/runtime/...=", "-gcflags=internal/sync=", "-gcflags=sync/...=",
+	"-gcflags=math/big=", "-gcflags=math/bits=", "-gcflags=crypto/internal/...=",
+}
 
 // Options configure Build.
 type Options struct {
