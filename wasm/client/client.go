@@ -364,8 +364,9 @@ func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
 		return new(tls.Certificate), nil
 	}
 	skip := o.InsecureSkipVerify
+	trust := trustKey(o.CAPEM, o.IntermediatesPEM, name)
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-		checks, err := VerifyServer(cs.PeerCertificates, roots, name, time.Now(), extra...)
+		checks, err := verifyOnce(cs.DidResume, trust, cs.PeerCertificates, roots, name, time.Now(), extra, o.CAPEM)
 		if len(cs.OCSPResponse) > 0 && len(cs.PeerCertificates) > 0 {
 			ch, serr := checkStaple(cs.OCSPResponse, cs.PeerCertificates, extra, time.Now())
 			checks = append(checks, ch)

@@ -121,3 +121,54 @@ func BenchmarkVerifyServer(b *testing.B) {
 		}
 	}
 }
+
+func TestVerifyOnce(t *testing.T) {
+	p := brokertest.NewPKI(t)
+	var chain []*x509.Certificate
+	for _, der := range p.Server.Certificate {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chain = append(chain, c)
+	}
+	caPEM := string(p.CA.RootPEM())
+	good, empty := p.CA.Pool(), x509.NewCertPool()
+	now := time.Now()
+	trust := trustKey(caPEM, "", "localhost")
+	// Each case starts after a full handshake that checked the chain with
+	// the CA (its outcome kept), then checks with an empty pool: the chain
+	// fails if it is checked again.
+	tests := []struct {
+		name    string
+		resumed bool
+		trust   [32]byte
+		now     time.Time
+		reused  bool
+	}{
+		{"resumed, same trust", true, trust, now, true},
+		{"full handshake", false, trust, now, false},
+		{"resumed, another CA text", true, trustKey(caPEM+"\n", "", "localhost"), now, false},
+		{"resumed, intermediates given", true, trustKey(caPEM, caPEM, "localhost"), now, false},
+		{"resumed, another name", true, trustKey(caPEM, "", "127.0.0.1"), now, false},
+		{"resumed, after a certificate expired", true, trust, chain[0].NotAfter.Add(time.Second), false},
+		{"resumed, before a certificate was valid", true, trust, chain[0].NotBefore.Add(-time.Second), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := verifyOnce(false, trust, chain, good, "localhost", now, nil, caPEM); err != nil {
+				t.Fatal(err)
+			}
+			checks, err := verifyOnce(tt.resumed, tt.trust, chain, empty, "localhost", tt.now, nil, caPEM)
+			if reused := err == nil; reused != tt.reused {
+				t.Errorf("outcome reused: %v, want %v (%v; %+v)", reused, tt.reused, err, checks)
+			}
+		})
+	}
+	// What a full handshake found failing is reused as failing.
+	other := trustKey("other", "", "localhost")
+	_, want := verifyOnce(false, other, chain, empty, "localhost", now, nil, caPEM)
+	if _, err := verifyOnce(true, other, chain, good, "localhost", now, nil, caPEM); err == nil || err.Error() != want.Error() {
+		t.Errorf("resumed after a failed check: %v, want %v", err, want)
+	}
+}
