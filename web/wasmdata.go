@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"fmt"
+
+	"github.com/mqtts-playground/playground/internal/wasmbin"
 )
 
 // Go's wasm linker writes the initial memory as one data segment per run of
@@ -28,19 +30,19 @@ const joinGap = 1024
 // rewrite: passive or multi-memory segments, offsets that are not constants,
 // or a data count section.
 func compactData(module []byte) ([]byte, error) {
-	r := &wasmBytes{b: module}
+	r := &wasmbin.Reader{B: module, Prefix: "web: wasm"}
 	if len(module) < 8 || string(module[:4]) != "\x00asm" {
 		return nil, errors.New("web: wasm: not a WebAssembly module")
 	}
-	r.off = 8
-	for r.off < len(module) {
-		start := r.off
-		id := r.b[r.off]
-		r.off++
-		n := r.u32()
-		body := r.take(n)
-		if r.err != nil {
-			return nil, r.err
+	r.Off = 8
+	for r.Off < len(module) {
+		start := r.Off
+		id := r.B[r.Off]
+		r.Off++
+		n := r.U32()
+		body := r.Bytes(n)
+		if r.Err != nil {
+			return nil, r.Err
 		}
 		switch id {
 		case 12: // data count: segments are counted elsewhere too
@@ -52,9 +54,9 @@ func compactData(module []byte) ([]byte, error) {
 			}
 			out := append([]byte(nil), module[:start]...)
 			out = append(out, 11)
-			out = appendU32(out, len(data))
+			out = wasmbin.AppendU32(out, len(data))
 			out = append(out, data...)
-			return append(out, module[r.off:]...), nil
+			return append(out, module[r.Off:]...), nil
 		}
 	}
 	return module, nil
@@ -69,22 +71,22 @@ type segment struct {
 // when it holds a segment that is not active in memory 0 at a constant
 // offset, or nothing to join.
 func joinSegments(body []byte) (out []byte, ok bool, err error) {
-	r := &wasmBytes{b: body}
-	count := r.u32()
+	r := &wasmbin.Reader{B: body, Prefix: "web: wasm"}
+	count := r.U32()
 	var segs []segment
-	for i := 0; i < count && r.err == nil; i++ {
-		if mode := r.u32(); mode != 0 {
+	for i := 0; i < count && r.Err == nil; i++ {
+		if mode := r.U32(); mode != 0 {
 			return nil, false, nil
 		}
-		if op := r.take(1); r.err != nil || op[0] != 0x41 { // i32.const
-			return nil, false, r.err
+		if op := r.Bytes(1); r.Err != nil || op[0] != 0x41 { // i32.const
+			return nil, false, r.Err
 		}
-		addr := r.s32()
-		if end := r.take(1); r.err != nil || end[0] != 0x0b {
-			return nil, false, r.err
+		addr := r.S32()
+		if end := r.Bytes(1); r.Err != nil || end[0] != 0x0b {
+			return nil, false, r.Err
 		}
-		data := r.take(r.u32())
-		if r.err != nil {
+		data := r.Bytes(r.U32())
+		if r.Err != nil {
 			break
 		}
 		if n := len(segs); n > 0 {
@@ -96,94 +98,22 @@ func joinSegments(body []byte) (out []byte, ok bool, err error) {
 		}
 		segs = append(segs, segment{addr, append([]byte(nil), data...)})
 	}
-	if r.err == nil && r.off != len(body) {
-		r.err = fmt.Errorf("web: wasm: %d bytes after the last data segment", len(body)-r.off)
+	if r.Err == nil && r.Off != len(body) {
+		r.Err = fmt.Errorf("web: wasm: %d bytes after the last data segment", len(body)-r.Off)
 	}
-	if r.err != nil {
-		return nil, false, r.err
+	if r.Err != nil {
+		return nil, false, r.Err
 	}
 	if len(segs) == count {
 		return nil, false, nil
 	}
-	out = appendU32(nil, len(segs))
+	out = wasmbin.AppendU32(nil, len(segs))
 	for _, s := range segs {
 		out = append(out, 0, 0x41)
-		out = appendS32(out, s.addr)
+		out = wasmbin.AppendS32(out, s.addr)
 		out = append(out, 0x0b)
-		out = appendU32(out, len(s.data))
+		out = wasmbin.AppendU32(out, len(s.data))
 		out = append(out, s.data...)
 	}
 	return out, true, nil
-}
-
-// wasmBytes reads LEB128 numbers (§5.2.2) and byte strings, remembering the
-// first error.
-type wasmBytes struct {
-	b   []byte
-	off int
-	err error
-}
-
-func (r *wasmBytes) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("web: wasm: offset %d: %s", r.off, fmt.Sprintf(format, args...))
-	}
-}
-
-func (r *wasmBytes) take(n int) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n < 0 || n > len(r.b)-r.off {
-		r.fail("%d bytes wanted, %d left", n, len(r.b)-r.off)
-		return nil
-	}
-	r.off += n
-	return r.b[r.off-n : r.off]
-}
-
-// leb reads an LEB128 number of at most 5 bytes; signed extends its sign.
-func (r *wasmBytes) leb(signed bool) int {
-	var v int64
-	for shift := 0; shift < 35; shift += 7 {
-		c := r.take(1)
-		if c == nil {
-			return 0
-		}
-		v |= int64(c[0]&0x7f) << shift
-		if c[0]&0x80 == 0 {
-			if signed && c[0]&0x40 != 0 {
-				v -= 1 << (shift + 7)
-			}
-			return int(v)
-		}
-	}
-	r.fail("a number longer than 5 bytes")
-	return 0
-}
-
-func (r *wasmBytes) u32() int { return r.leb(false) }
-func (r *wasmBytes) s32() int { return r.leb(true) }
-
-func appendU32(b []byte, v int) []byte {
-	for {
-		c := byte(v & 0x7f)
-		if v >>= 7; v != 0 {
-			c |= 0x80
-		}
-		if b = append(b, c); v == 0 {
-			return b
-		}
-	}
-}
-
-func appendS32(b []byte, v int) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v == 0 && c&0x40 == 0 || v == -1 && c&0x40 != 0 {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
 }

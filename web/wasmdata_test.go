@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/mqtts-playground/playground/internal/wasmbin"
 )
 
 // testModule is a wasm module: header, a type section with one empty
@@ -19,18 +21,18 @@ func testModule(sections ...[]byte) []byte {
 
 // section encodes a section with its id and length.
 func section(id byte, body []byte) []byte {
-	return append(appendU32([]byte{id}, len(body)), body...)
+	return append(wasmbin.AppendU32([]byte{id}, len(body)), body...)
 }
 
 // activeSegments encodes a data section body of active segments at the
 // given addresses.
 func activeSegments(segs ...segment) []byte {
-	b := appendU32(nil, len(segs))
+	b := wasmbin.AppendU32(nil, len(segs))
 	for _, s := range segs {
 		b = append(b, 0, 0x41)
-		b = appendS32(b, s.addr)
+		b = wasmbin.AppendS32(b, s.addr)
 		b = append(b, 0x0b)
-		b = appendU32(b, len(s.data))
+		b = wasmbin.AppendU32(b, len(s.data))
 		b = append(b, s.data...)
 	}
 	return b
@@ -40,32 +42,32 @@ func activeSegments(segs ...segment) []byte {
 // starts with, and also returns the number of segments.
 func memoryImage(t *testing.T, m []byte) (map[int]byte, int) {
 	t.Helper()
-	r := &wasmBytes{b: m, off: 8}
-	for r.off < len(m) {
-		id := r.take(1)
-		body := r.take(r.u32())
-		if r.err != nil {
-			t.Fatal(r.err)
+	r := &wasmbin.Reader{B: m, Off: 8, Prefix: "web: wasm"}
+	for r.Off < len(m) {
+		id := r.Bytes(1)
+		body := r.Bytes(r.U32())
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
 		if id[0] != 11 {
 			continue
 		}
-		s := &wasmBytes{b: body}
-		n := s.u32()
+		s := &wasmbin.Reader{B: body, Prefix: "web: wasm"}
+		n := s.U32()
 		mem := map[int]byte{}
 		for range n {
-			s.u32()
-			s.take(1)
-			addr := s.s32()
-			s.take(1)
-			for i, c := range s.take(s.u32()) {
+			s.U32()
+			s.Bytes(1)
+			addr := s.S32()
+			s.Bytes(1)
+			for i, c := range s.Bytes(s.U32()) {
 				if c != 0 {
 					mem[addr+i] = c
 				}
 			}
 		}
-		if s.err != nil {
-			t.Fatal(s.err)
+		if s.Err != nil {
+			t.Fatal(s.Err)
 		}
 		return mem, n
 	}
@@ -117,7 +119,7 @@ func TestCompactData(t *testing.T) {
 
 func TestCompactDataUnchanged(t *testing.T) {
 	one := activeSegments(segment{0, []byte("a")}, segment{2, []byte("b")})
-	passive := append(appendU32(nil, 2), append([]byte{1, 1, 'a'}, one[1:]...)...) // a passive segment, then two active
+	passive := append(wasmbin.AppendU32(nil, 2), append([]byte{1, 1, 'a'}, one[1:]...)...) // a passive segment, then two active
 	tests := []struct {
 		name string
 		m    []byte
