@@ -464,7 +464,7 @@ func (c *Conn) connect(ctx context.Context, o Options) error {
 		}
 		return &wordsError{words: "waiting for CONNACK failed: " + explain.Ended(err, "the broker"), err: err}
 	}
-	if ack.typ != typeConnack {
+	if ack.typ != mqttwire.TypeConnack {
 		return fmt.Errorf("the broker answered CONNECT with packet type %d instead of CONNACK", ack.typ)
 	}
 	if ack.reason != 0 {

@@ -7,29 +7,14 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/mqtts-playground/playground/trace/mqttwire"
 )
 
 // The MQTT packets this client sends and reads, encoded and decoded here
 // rather than with a general codec: only the packets and fields a client
 // needs (MQTT 3.1.1 §3, MQTT 5.0 §3), which keeps the wasm small. The trace
 // shows every byte through package mqttwire, not through this code.
-
-// MQTT control packet types (MQTT 5.0 §2.1.2).
-const (
-	typeConnect    byte = 1
-	typeConnack    byte = 2
-	typePublish    byte = 3
-	typePuback     byte = 4
-	typePubrec     byte = 5
-	typePubrel     byte = 6
-	typePubcomp    byte = 7
-	typeSubscribe  byte = 8
-	typeSuback     byte = 9
-	typeUnsuback   byte = 11
-	typePingreq    byte = 12
-	typePingresp   byte = 13
-	typeDisconnect byte = 14
-)
 
 // MQTT 5 property identifiers the client sends (MQTT 5.0 §2.2.2.2).
 const (
@@ -150,7 +135,7 @@ func connectPacket(version byte, o Options) []byte {
 	if o.Password != "" {
 		e.str(o.Password)
 	}
-	return e.packet(typeConnect, 0)
+	return e.packet(mqttwire.TypeConnect, 0)
 }
 
 // publishPacket encodes PUBLISH (MQTT 5.0 §3.3); id is used for QoS 1 and 2.
@@ -164,7 +149,7 @@ func publishPacket(version byte, topic string, payload []byte, qos byte, retain 
 		e.props(nil)
 	}
 	e.b = append(e.b, payload...)
-	return e.packet(typePublish, qos<<1|flag(retain, 1))
+	return e.packet(mqttwire.TypePublish, qos<<1|flag(retain, 1))
 }
 
 // ackPacket encodes PUBACK, PUBREC, PUBREL or PUBCOMP with reason code
@@ -173,7 +158,7 @@ func publishPacket(version byte, topic string, payload []byte, qos byte, retain 
 func ackPacket(typ byte, id uint16) []byte {
 	var e encoder
 	e.uint16(id)
-	return e.packet(typ, flag(typ == typePubrel, 0x02))
+	return e.packet(typ, flag(typ == mqttwire.TypePubrel, 0x02))
 }
 
 // subscribePacket encodes SUBSCRIBE (MQTT 5.0 §3.8) of one filter; its
@@ -186,11 +171,11 @@ func subscribePacket(version byte, id uint16, filter string, qos byte) []byte {
 	}
 	e.str(filter)
 	e.byte(qos) // Subscription Options: No Local, Retain As Published and Retain Handling 0
-	return e.packet(typeSubscribe, 0x02)
+	return e.packet(mqttwire.TypeSubscribe, 0x02)
 }
 
 // pingreqPacket is PINGREQ (MQTT 5.0 §3.12).
-func pingreqPacket() []byte { return []byte{typePingreq << 4, 0} }
+func pingreqPacket() []byte { return []byte{mqttwire.TypePingreq << 4, 0} }
 
 // disconnectPacket encodes DISCONNECT (MQTT 5.0 §3.14): in MQTT 5 with
 // reason code 0x00 Normal disconnection and no properties.
@@ -200,7 +185,7 @@ func disconnectPacket(version byte) []byte {
 		e.byte(0)
 		e.props(nil)
 	}
-	return e.packet(typeDisconnect, 0)
+	return e.packet(mqttwire.TypeDisconnect, 0)
 }
 
 // errMalformed is what a packet the client cannot read wraps.
@@ -248,7 +233,7 @@ func decodePacket(h byte, body []byte, version byte) (packet, error) {
 	flags := h & 0x0f
 	d := decoder{b: body}
 	switch pk.typ {
-	case typePublish:
+	case mqttwire.TypePublish:
 		pk.qos, pk.retain = flags>>1&3, flags&1 != 0
 		if pk.qos == 3 {
 			return pk, fmt.Errorf("PUBLISH with QoS 3 [MQTT-3.3.1-4]: %w", errMalformed)
@@ -256,7 +241,7 @@ func decodePacket(h byte, body []byte, version byte) (packet, error) {
 		if pk.qos == 0 && flags&0x08 != 0 {
 			return pk, fmt.Errorf("PUBLISH with DUP set at QoS 0 [MQTT-3.3.1-2]: %w", errMalformed)
 		}
-	case typePubrel:
+	case mqttwire.TypePubrel:
 		if flags != 0x02 {
 			return pk, fmt.Errorf("PUBREL with flags %04b, not 0010 [MQTT-3.6.1-1]: %w", flags, errMalformed)
 		}
@@ -266,13 +251,13 @@ func decodePacket(h byte, body []byte, version byte) (packet, error) {
 		}
 	}
 	switch pk.typ {
-	case typeConnack:
+	case mqttwire.TypeConnack:
 		d.byte() // Connect Acknowledge Flags (session present)
 		pk.reason = d.byte()
 		if version == 5 {
 			d.props()
 		}
-	case typePublish:
+	case mqttwire.TypePublish:
 		pk.topic = d.str()
 		if pk.qos > 0 {
 			pk.id = d.uint16()
@@ -283,7 +268,7 @@ func decodePacket(h byte, body []byte, version byte) (packet, error) {
 		if d.err == nil {
 			pk.payload = d.b[d.off:]
 		}
-	case typePuback, typePubrec, typePubrel, typePubcomp:
+	case mqttwire.TypePuback, mqttwire.TypePubrec, mqttwire.TypePubrel, mqttwire.TypePubcomp:
 		pk.id = d.uint16()
 		if version == 5 && len(body) > 2 { // the reason code may be left out (MQTT 5.0 §3.4.2.1)
 			pk.reason = d.byte()
@@ -291,7 +276,7 @@ func decodePacket(h byte, body []byte, version byte) (packet, error) {
 				d.props()
 			}
 		}
-	case typeSuback, typeUnsuback:
+	case mqttwire.TypeSuback, mqttwire.TypeUnsuback:
 		pk.id = d.uint16()
 		if version == 5 {
 			d.props()
@@ -299,8 +284,8 @@ func decodePacket(h byte, body []byte, version byte) (packet, error) {
 		if d.err == nil {
 			pk.reasons = d.b[d.off:]
 		}
-	case typePingresp:
-	case typeDisconnect:
+	case mqttwire.TypePingresp:
+	case mqttwire.TypeDisconnect:
 		if version == 5 && len(body) > 0 {
 			pk.reason = d.byte()
 			if len(body) > 1 {

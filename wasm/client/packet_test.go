@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mqtts-playground/playground/trace/mqttwire"
 )
 
 // The client encodes and decodes its packets itself (packet.go); the
@@ -92,13 +93,13 @@ func TestEncodeLikeMochi(t *testing.T) {
 			packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1, Retain: true}, TopicName: "a", Payload: []byte(big), PacketID: 7}},
 		{"PUBLISH QoS 2", func(v byte) []byte { return publishPacket(v, "a", nil, 2, false, 65535) },
 			packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 2}, TopicName: "a", PacketID: 65535}},
-		{"PUBACK", func(byte) []byte { return ackPacket(typePuback, 3) },
+		{"PUBACK", func(byte) []byte { return ackPacket(mqttwire.TypePuback, 3) },
 			packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: 3}},
-		{"PUBREC", func(byte) []byte { return ackPacket(typePubrec, 4) },
+		{"PUBREC", func(byte) []byte { return ackPacket(mqttwire.TypePubrec, 4) },
 			packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrec}, PacketID: 4}},
-		{"PUBREL", func(byte) []byte { return ackPacket(typePubrel, 5) },
+		{"PUBREL", func(byte) []byte { return ackPacket(mqttwire.TypePubrel, 5) },
 			packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrel, Qos: 1}, PacketID: 5}},
-		{"PUBCOMP", func(byte) []byte { return ackPacket(typePubcomp, 6) },
+		{"PUBCOMP", func(byte) []byte { return ackPacket(mqttwire.TypePubcomp, 6) },
 			packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubcomp}, PacketID: 6}},
 		{"SUBSCRIBE", func(v byte) []byte { return subscribePacket(v, 9, "a/#", 1) },
 			packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Subscribe, Qos: 1}, PacketID: 9, Filters: packets.Subscriptions{{Filter: "a/#", Qos: 1}}}},
@@ -128,37 +129,37 @@ func TestDecodeLikeMochi(t *testing.T) {
 		want packet
 	}{
 		{"CONNACK accepted", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Connack}},
-			packet{typ: typeConnack}},
+			packet{typ: mqttwire.TypeConnack}},
 		{"CONNACK refused, properties", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Connack}, ReasonCode: 0x87,
 			Properties: packets.Properties{ReasonString: "no", TopicAliasMaximum: 10}},
-			packet{typ: typeConnack, reason: 0x87}},
+			packet{typ: mqttwire.TypeConnack, reason: 0x87}},
 		{"PUBLISH QoS 0", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish}, TopicName: "t/ü", Payload: []byte("x")},
-			packet{typ: typePublish, topic: "t/ü", payload: []byte("x")}},
+			packet{typ: mqttwire.TypePublish, topic: "t/ü", payload: []byte("x")}},
 		{"PUBLISH QoS 2 retained, properties", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 2, Retain: true},
 			TopicName: "t", PacketID: 513, Payload: big, Properties: packets.Properties{ContentType: "text/plain", User: []packets.UserProperty{{Key: "k", Val: "v"}}}},
-			packet{typ: typePublish, qos: 2, retain: true, id: 513, topic: "t", payload: big}},
+			packet{typ: mqttwire.TypePublish, qos: 2, retain: true, id: 513, topic: "t", payload: big}},
 		{"PUBLISH QoS 1, empty payload", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1}, TopicName: "t", PacketID: 1},
-			packet{typ: typePublish, qos: 1, id: 1, topic: "t", payload: []byte{}}},
+			packet{typ: mqttwire.TypePublish, qos: 1, id: 1, topic: "t", payload: []byte{}}},
 		{"PUBACK", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: 2},
-			packet{typ: typePuback, id: 2}},
+			packet{typ: mqttwire.TypePuback, id: 2}},
 		{"PUBACK no matching subscribers", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: 2, ReasonCode: 0x10},
-			packet{typ: typePuback, id: 2, reason: 0x10}},
+			packet{typ: mqttwire.TypePuback, id: 2, reason: 0x10}},
 		{"PUBREC refused with a reason string", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrec}, PacketID: 3, ReasonCode: 0x97,
 			Properties: packets.Properties{ReasonString: "quota"}},
-			packet{typ: typePubrec, id: 3, reason: 0x97}},
+			packet{typ: mqttwire.TypePubrec, id: 3, reason: 0x97}},
 		{"PUBREL", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrel, Qos: 1}, PacketID: 4},
-			packet{typ: typePubrel, id: 4}},
+			packet{typ: mqttwire.TypePubrel, id: 4}},
 		{"PUBCOMP", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubcomp}, PacketID: 5},
-			packet{typ: typePubcomp, id: 5}},
+			packet{typ: mqttwire.TypePubcomp, id: 5}},
 		{"SUBACK", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Suback}, PacketID: 6, ReasonCodes: []byte{1, 0x80}},
-			packet{typ: typeSuback, id: 6, reasons: []byte{1, 0x80}}},
+			packet{typ: mqttwire.TypeSuback, id: 6, reasons: []byte{1, 0x80}}},
 		{"UNSUBACK", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Unsuback}, PacketID: 7, ReasonCodes: []byte{0}},
-			packet{typ: typeUnsuback, id: 7, reasons: []byte{0}}},
+			packet{typ: mqttwire.TypeUnsuback, id: 7, reasons: []byte{0}}},
 		{"PINGRESP", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingresp}},
-			packet{typ: typePingresp}},
+			packet{typ: mqttwire.TypePingresp}},
 		{"DISCONNECT", packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Disconnect}, ReasonCode: 0x8b,
 			Properties: packets.Properties{ReasonString: "shutting down"}},
-			packet{typ: typeDisconnect, reason: 0x8b}},
+			packet{typ: mqttwire.TypeDisconnect, reason: 0x8b}},
 	}
 	for _, tt := range tests {
 		for _, v := range []byte{4, 5} {
@@ -169,10 +170,10 @@ func TestDecodeLikeMochi(t *testing.T) {
 					pk.Properties = packets.Properties{}
 				}
 				want := tt.want
-				if v == 4 && want.typ != typeConnack {
+				if v == 4 && want.typ != mqttwire.TypeConnack {
 					want.reason = 0 // 3.1.1 acks carry no reason code
 				}
-				if v == 4 && want.typ == typeUnsuback {
+				if v == 4 && want.typ == mqttwire.TypeUnsuback {
 					want.reasons = []byte{} // 3.1.1 UNSUBACK has no payload
 				}
 				b := mochiBytes(t, pk)

@@ -87,22 +87,22 @@ func (c *Conn) readLoop() {
 			return
 		}
 		switch pk.typ {
-		case typePublish:
+		case mqttwire.TypePublish:
 			m := Message{Topic: pk.topic, Payload: pk.payload, QoS: pk.qos, Retain: pk.retain}
 			switch m.QoS {
 			case 0:
 				c.deliver(m)
 			case 1:
 				c.deliver(m)
-				c.writePacket(ackPacket(typePuback, pk.id))
+				c.writePacket(ackPacket(mqttwire.TypePuback, pk.id))
 			case 2:
 				// Exactly once: hold the message until PUBREL, then deliver.
 				c.mu.Lock()
 				c.inbound[pk.id] = m
 				c.mu.Unlock()
-				c.writePacket(ackPacket(typePubrec, pk.id))
+				c.writePacket(ackPacket(mqttwire.TypePubrec, pk.id))
 			}
-		case typePubrel:
+		case mqttwire.TypePubrel:
 			c.mu.Lock()
 			m, ok := c.inbound[pk.id]
 			delete(c.inbound, pk.id)
@@ -110,15 +110,15 @@ func (c *Conn) readLoop() {
 			if ok {
 				c.deliver(m)
 			}
-			c.writePacket(ackPacket(typePubcomp, pk.id))
-		case typePuback, typePubrec, typePubcomp, typeSuback, typeUnsuback:
+			c.writePacket(ackPacket(mqttwire.TypePubcomp, pk.id))
+		case mqttwire.TypePuback, mqttwire.TypePubrec, mqttwire.TypePubcomp, mqttwire.TypeSuback, mqttwire.TypeUnsuback:
 			c.mu.Lock()
 			ch := c.waiting[pk.id]
 			c.mu.Unlock()
 			if ch != nil {
 				ch <- pk
 			}
-		case typeDisconnect:
+		case mqttwire.TypeDisconnect:
 			c.fail(fmt.Errorf("the broker disconnected: %s", mqttwire.ReasonName(pk.reason)))
 			return
 		}
@@ -185,12 +185,12 @@ func (c *Conn) request(ctx context.Context, encode func(id uint16) []byte, want 
 			if ack.typ == want {
 				return ack, nil
 			}
-			if ack.typ == typePubrec && want == typePubcomp {
+			if ack.typ == mqttwire.TypePubrec && want == mqttwire.TypePubcomp {
 				// QoS 2, second step: release the message.
 				if ack.reason >= 0x80 {
 					return ack, fmt.Errorf("the broker did not accept the message: %s", mqttwire.ReasonName(ack.reason))
 				}
-				if err := c.writePacket(ackPacket(typePubrel, id)); err != nil {
+				if err := c.writePacket(ackPacket(mqttwire.TypePubrel, id)); err != nil {
 					return packet{}, err
 				}
 				continue
@@ -210,7 +210,7 @@ func (c *Conn) Subscribe(ctx context.Context, filter string, qos byte) (byte, er
 	if qos > 2 {
 		return 0, fmt.Errorf("qos %d is not 0, 1 or 2", qos)
 	}
-	ack, err := c.request(ctx, func(id uint16) []byte { return subscribePacket(c.version, id, filter, qos) }, typeSuback)
+	ack, err := c.request(ctx, func(id uint16) []byte { return subscribePacket(c.version, id, filter, qos) }, mqttwire.TypeSuback)
 	if err != nil {
 		return 0, fmt.Errorf("subscribe to %q: %w", filter, err)
 	}
@@ -233,11 +233,11 @@ func (c *Conn) Publish(ctx context.Context, topic string, payload []byte, qos by
 		err = c.writePacket(encode(0))
 	case 1:
 		var ack packet
-		if ack, err = c.request(ctx, encode, typePuback); err == nil && ack.reason >= 0x80 {
+		if ack, err = c.request(ctx, encode, mqttwire.TypePuback); err == nil && ack.reason >= 0x80 {
 			err = fmt.Errorf("the broker did not accept the message: %s", mqttwire.ReasonName(ack.reason))
 		}
 	case 2:
-		_, err = c.request(ctx, encode, typePubcomp)
+		_, err = c.request(ctx, encode, mqttwire.TypePubcomp)
 	default:
 		return fmt.Errorf("qos %d is not 0, 1 or 2", qos)
 	}
