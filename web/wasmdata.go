@@ -107,13 +107,19 @@ func joinSegments(body []byte) (out []byte, ok bool, err error) {
 	if len(segs) == count {
 		return nil, false, nil
 	}
-	out = wasmbin.AppendU32(nil, len(segs))
+	return activeSegments(segs...), true, nil
+}
+
+// activeSegments encodes the body of a data section holding segs, each
+// active in memory 0 at its address (mode 0, an i32.const offset).
+func activeSegments(segs ...segment) []byte {
+	b := wasmbin.AppendU32(nil, len(segs))
 	for _, s := range segs {
-		out = append(out, 0, 0x41)
-		out = wasmbin.AppendS32(out, s.addr)
-		out = append(out, 0x0b)
-		out = wasmbin.AppendU32(out, len(s.data))
-		out = append(out, s.data...)
+		b = append(b, 0, 0x41)
+		b = wasmbin.AppendS32(b, s.addr)
+		b = append(b, 0x0b)
+		b = wasmbin.AppendU32(b, len(s.data))
+		b = append(b, s.data...)
 	}
-	return out, true, nil
+	return b
 }

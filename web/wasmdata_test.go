@@ -24,20 +24,6 @@ func section(id byte, body []byte) []byte {
 	return append(wasmbin.AppendU32([]byte{id}, len(body)), body...)
 }
 
-// activeSegments encodes a data section body of active segments at the
-// given addresses.
-func activeSegments(segs ...segment) []byte {
-	b := wasmbin.AppendU32(nil, len(segs))
-	for _, s := range segs {
-		b = append(b, 0, 0x41)
-		b = wasmbin.AppendS32(b, s.addr)
-		b = append(b, 0x0b)
-		b = wasmbin.AppendU32(b, len(s.data))
-		b = append(b, s.data...)
-	}
-	return b
-}
-
 // memoryImage reads the data section of m into the bytes each address
 // starts with, and also returns the number of segments.
 func memoryImage(t *testing.T, m []byte) (map[int]byte, int) {

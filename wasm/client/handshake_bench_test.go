@@ -104,14 +104,7 @@ func handshakeOnce(b *testing.B, server *tls.Config, opts *TLSOptions, wantResum
 // broker's chain (leaf ← intermediate, root trusted) alone.
 func BenchmarkVerifyServer(b *testing.B) {
 	p := brokertest.NewPKI(b)
-	var chain []*x509.Certificate
-	for _, der := range p.Server.Certificate {
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			b.Fatal(err)
-		}
-		chain = append(chain, c)
-	}
+	chain := serverChain(b, p)
 	roots := p.CA.Pool()
 	now := time.Now()
 	b.ReportAllocs()
@@ -124,14 +117,7 @@ func BenchmarkVerifyServer(b *testing.B) {
 
 func TestVerifyOnce(t *testing.T) {
 	p := brokertest.NewPKI(t)
-	var chain []*x509.Certificate
-	for _, der := range p.Server.Certificate {
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		chain = append(chain, c)
-	}
+	chain := serverChain(t, p)
 	caPEM := string(p.CA.RootPEM())
 	good, empty := p.CA.Pool(), x509.NewCertPool()
 	now := time.Now()
@@ -171,4 +157,18 @@ func TestVerifyOnce(t *testing.T) {
 	if _, err := verifyOnce(true, other, chain, good, "localhost", now, nil, caPEM); err == nil || err.Error() != want.Error() {
 		t.Errorf("resumed after a failed check: %v, want %v", err, want)
 	}
+}
+
+// serverChain parses the chain of p's server certificate.
+func serverChain(tb testing.TB, p *brokertest.PKI) []*x509.Certificate {
+	tb.Helper()
+	var chain []*x509.Certificate
+	for _, der := range p.Server.Certificate {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		chain = append(chain, c)
+	}
+	return chain
 }
