@@ -38,7 +38,7 @@ export function listFilter(search: string): string {
   return keep.toString();
 }
 
-export function mountTracePage(_pg: Playground): void {
+export function mountTracePage(pg: Playground): void {
   const filter = listFilter(location.search);
   const listEl = $("conn-list")!;
   const status = $("trace-status");
@@ -197,6 +197,34 @@ export function mountTracePage(_pg: Playground): void {
     else view.show(t);
   };
   window.addEventListener("hashchange", followHash);
+  if (be.mode === "static") {
+    // This page's broker has only the connections this page makes.
+    const demo = h(
+      "button",
+      {
+        type: "button",
+        "data-testid": "static-demo",
+        onclick: async () => {
+          demo.disabled = true;
+          setStatus("Connecting to the broker in this page…", "busy");
+          try {
+            const c = await pg.connect({ listener: "mqtts" });
+            await c.subscribe("x/#");
+            await c.publish("x/hello", "hello from the broker view");
+            await c.nextMessage();
+            await c.close();
+            setStatus(`Made connection ${c.brokerKey()}: pick it on the left.`);
+          } catch (e) {
+            setStatus(`The connection failed: ${(e as Error).message}`, "bad");
+          } finally {
+            demo.disabled = false;
+          }
+        },
+      },
+      "Make a connection in this page",
+    );
+    listEl.before(h("div", { class: "buttons" }, demo));
+  }
   renderList();
   // The feed only speaks when the list changes: start from the list as it is.
   be.connections(filter)
