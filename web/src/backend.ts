@@ -44,7 +44,7 @@ export interface FollowHandlers {
 export interface Backend {
   /** "server": the HTTP routes of the server; "static": the in-page broker. */
   readonly mode: "server" | "static";
-  /** GET /healthz. */
+  /** GET /healthz, as it is now. */
   health(): Promise<Health>;
   /** GET /ca.pem: the root CA the broker's certificates lead to. */
   caPEM(): Promise<string>;
@@ -79,23 +79,17 @@ export function serverBackend(base: URL): Backend {
     if (!r.ok) throw new Error(`GET /${path}: ${r.status} ${(await r.text()).trim()}`);
     return (await r.json()) as T;
   };
-  let health: Promise<Health> | undefined;
-  let ca: Promise<string> | undefined;
   return {
     mode: "server",
-    health: () => {
-      health ??= fetch(url("healthz")).then((r) => {
-        if (!r.ok) throw new Error(`GET /healthz failed: ${r.status}`);
-        return r.json() as Promise<Health>;
-      });
-      return health;
+    health: async () => {
+      const r = await fetch(url("healthz"));
+      if (!r.ok) throw new Error(`GET /healthz failed: ${r.status}`);
+      return (await r.json()) as Health;
     },
-    caPEM: () => {
-      ca ??= fetch(url("ca.pem")).then((r) => {
-        if (!r.ok) throw new Error(`GET /ca.pem failed: ${r.status}`);
-        return r.text();
-      });
-      return ca;
+    caPEM: async () => {
+      const r = await fetch(url("ca.pem"));
+      if (!r.ok) throw new Error(`GET /ca.pem failed: ${r.status}`);
+      return r.text();
     },
     caURL: async () => url("ca.pem").href,
     connections: async (query = "") => (await getJSON<ConnList>(`trace${query ? `?${query}` : ""}`)).connections ?? [],

@@ -194,8 +194,11 @@ export function makePlayground(
     return ready;
   };
   const be = mode === "static" ? inPageBackend(start) : serverBackend(base);
-  const getHealth = (): Promise<Health> => be.health();
-  const getCA = (): Promise<string> => be.caPEM();
+  // The listeners and the CA, fetched once for the page's connections.
+  let health: Promise<Health> | undefined;
+  const getHealth = (): Promise<Health> => (health ??= be.health());
+  let ca: Promise<string> | undefined;
+  const getCA = (): Promise<string> => (ca ??= be.caPEM());
 
   if (!lazy) start();
 
