@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/lessons"
+	"github.com/mqtts-playground/playground/wasm/inpage"
 	"github.com/mqtts-playground/playground/web"
 )
 
@@ -252,12 +254,17 @@ func relPath(from, to string) string {
 }
 
 // inPageListeners are the listeners of the broker in the static build's
-// page, for the pages' listener lists.
-// TODO(bstatic): from broker/listenerset once merged.
+// page, for the pages' listener lists: those of the same broker package
+// the static wasm runs (wasm/inpage), made here once and closed.
 func inPageListeners() ([]broker.ListenerInfo, error) {
-	var ls []broker.ListenerInfo
-	for _, n := range []string{"mqtt", "mqtts", "mtls"} {
-		ls = append(ls, broker.ListenerInfo{Name: n, TLS: n != "mqtt", MTLS: n == "mtls"})
+	b, err := inpage.New(inpage.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("static: %w", err)
 	}
-	return ls, nil
+	defer b.Close()
+	var h Health
+	if err := json.Unmarshal([]byte(b.Health()), &h); err != nil {
+		return nil, fmt.Errorf("static: the in-page broker's health: %w", err)
+	}
+	return h.Listeners, nil
 }
