@@ -197,20 +197,7 @@ func TestBrowserWidget(t *testing.T) {
 // reports.
 func TestBrowserWidgetLesson(t *testing.T) {
 	t.Parallel()
-	var page string
-	app, ctx, hostURL := docsSite(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, page)
-	})
-	page = `<!DOCTYPE html><html><body><p>Docs.</p><mqtts-lesson id="l" lesson="tls-basics" step="2"></mqtts-lesson>
-<script src="http://` + app.httpAddr + `/widget.js"></script></body></html>`
-	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL)); err != nil {
-		t.Fatal(err)
-	}
-	waitJS(t, ctx, "the lesson frame to take its page's height", `(() => {
-		const f = document.getElementById("l").shadowRoot?.querySelector("iframe");
-		return !!f && f.style.height !== "480px" && parseInt(f.style.height) > 300;
-	})()`)
+	app, ctx := lessonWidget(t, "tls-basics", 2, "")
 	src := evalJS[string](t, ctx, `document.getElementById("l").shadowRoot.querySelector("iframe").src`)
 	if want := "http://" + app.httpAddr + "/lessons/tls-basics?embed=1#step-2"; src != want {
 		t.Errorf("frame src %q, want %q", src, want)
@@ -283,21 +270,7 @@ func TestBrowserWidgetStep(t *testing.T) {
 		t.Fatalf("%s: the takeaways step is not one of questions only", l.ID)
 	}
 	lesson, step := l.ID, tk.N
-	var page string
-	app, ctx, hostURL := docsSite(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, page)
-	})
-	page = fmt.Sprintf(`<!DOCTYPE html><html><body><p>Docs.</p><mqtts-lesson id="l" lesson="%s" step="%d"></mqtts-lesson>
-<script>window.steps = []; addEventListener("mqtts-step", (e) => steps.push({id: e.target.id, ...e.detail}));</script>
-<script src="http://%s/widget.js"></script></body></html>`, lesson, step, app.httpAddr)
-	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL)); err != nil {
-		t.Fatal(err)
-	}
-	waitJS(t, ctx, "the lesson frame to take its page's height", `(() => {
-		const f = document.getElementById("l").shadowRoot?.querySelector("iframe");
-		return !!f && f.style.height !== "480px" && parseInt(f.style.height) > 300;
-	})()`)
+	_, ctx := lessonWidget(t, lesson, step, `window.steps = []; addEventListener("mqtts-step", (e) => steps.push({id: e.target.id, ...e.detail}));`)
 	if n := evalJS[int](t, ctx, `steps.length`); n != 0 {
 		t.Fatalf("%d mqtts-step events before any step was done", n)
 	}
@@ -329,6 +302,28 @@ func TestBrowserWidgetStep(t *testing.T) {
 	if done := inFrame(t, ctx, "/lessons/"+lesson, fmt.Sprintf(`document.querySelector('[data-testid="step"][data-step="%d"]').dataset.done`, step)); done != "true" {
 		t.Errorf("in the frame the step is done=%q", done)
 	}
+}
+
+// lessonWidget opens a docs page of another origin holding
+// <mqtts-lesson id="l" lesson=lesson step=step> and the script js, and
+// waits until the lesson frame has taken its page's height.
+func lessonWidget(t *testing.T, lesson string, step int, js string) (*App, context.Context) {
+	t.Helper()
+	var page string
+	app, ctx, hostURL := docsSite(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	})
+	page = fmt.Sprintf(`<!DOCTYPE html><html><body><p>Docs.</p><mqtts-lesson id="l" lesson="%s" step="%d"></mqtts-lesson>
+<script>%s</script><script src="http://%s/widget.js"></script></body></html>`, lesson, step, js, app.httpAddr)
+	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the lesson frame to take its page's height", `(() => {
+		const f = document.getElementById("l").shadowRoot?.querySelector("iframe");
+		return !!f && f.style.height !== "480px" && parseInt(f.style.height) > 300;
+	})()`)
+	return app, ctx
 }
 
 // inFrame evaluates expr (its value a string) in the page's first frame
