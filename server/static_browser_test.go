@@ -118,8 +118,8 @@ const staticWalk = "myths-and-pitfalls"
 // lesson page and does its essential step (the overview path; steps
 // marked {server} instead say so and do not run), runs
 // the demo on the playground page, makes and opens a connection on the
-// broker view and opens the replay page. No request reaches anything but
-// the build's files.
+// broker view, opens the replay page and a lesson with ?embed=1. No request
+// reaches anything but the build's files.
 func TestBrowserStatic(t *testing.T) {
 	t.Parallel()
 	const prefix = "/docs/playground/"
@@ -215,6 +215,11 @@ func TestBrowserStatic(t *testing.T) {
 		href := lessonJS[string](t, ctx, `document.querySelector('[data-testid="lesson-link"]').href`)
 		if want := host.base + "lessons/" + c.Lessons[0].ID + "/"; href != want {
 			t.Errorf("course map links the first lesson as %s, want %s", href, want)
+		}
+		// ?embed=1: embed mode, started by the page itself.
+		openStatic(t, ctx, host.base+"lessons/"+c.Lessons[0].ID+"/?embed=1", true)
+		if !lessonJS[bool](t, ctx, `document.documentElement.hasAttribute("data-embed") && document.querySelector("header.site").offsetParent === null`) {
+			t.Error("?embed=1 on a static page: not in embed mode, or the navigation shows")
 		}
 		host.checkRequests(t, ctx, prefix)
 	})
