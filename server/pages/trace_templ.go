@@ -166,7 +166,7 @@ func StaticNote(a Assets) templ.Component {
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		if a.Static {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<p class=\"static-note\" data-testid=\"static-note\" role=\"note\"><strong>Static build:</strong> the broker runs inside this page; nothing you do here leaves your browser. Devices, command-line clients, workshops and the CA's files need the full playground: <code>go run ./server</code> (see the project's README).</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<p class=\"static-note\" data-testid=\"static-note\" role=\"note\"><strong>Static build:</strong> the broker runs inside this page; nothing you do here leaves your browser. Devices, command-line clients, workshops and the CA's files need the full playground, <code>go run ./server</code> on your machine: the commands in the lessons name it (localhost, its ports, the <code>ca.pem</code> it serves).</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
