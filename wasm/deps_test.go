@@ -63,3 +63,35 @@ func TestWasmDependencies(t *testing.T) {
 		}
 	}
 }
+
+// staticDenied are packages that must never end up in the static build's
+// wasm (./static, broker included): the server's and the tests', and the
+// HTTP stack the broker needs only for MQTT over WebSocket (see mochi's
+// PATCHES.md, patch 24).
+var staticDenied = []string{
+	"github.com/mqtts-playground/playground/server",
+	"github.com/mqtts-playground/playground/web",
+	"github.com/a-h/templ",
+	"github.com/evanw/esbuild",
+	"github.com/gorilla/websocket",
+	"github.com/coder/websocket",
+	"github.com/chromedp",
+	"testing",
+	"net/http",
+}
+
+func TestStaticWasmDependencies(t *testing.T) {
+	ds := deps(t, "./static")
+	for _, d := range ds {
+		for _, bad := range staticDenied {
+			if imports(d, bad) {
+				t.Errorf("the static wasm imports %s (denied: %s)", d, bad)
+			}
+		}
+	}
+	for _, must := range []string{"crypto/tls", "github.com/mqtts-playground/playground/broker", "github.com/mqtts-playground/playground/broker/listenerset", "github.com/mqtts-playground/playground/wasm/jsapi"} {
+		if !slices.Contains(ds, must) {
+			t.Errorf("the static wasm does not import %s", must)
+		}
+	}
+}

@@ -181,21 +181,28 @@ func Build(ctx context.Context, o Options) (*Assets, error) {
 
 // BuildWasm compiles the wasm client with WasmBuildFlags and returns it.
 func BuildWasm(ctx context.Context, root, outDir string, logf func(string, ...any)) ([]byte, error) {
-	out := filepath.Join(outDir, "client.wasm")
+	return buildWasmMain(ctx, root, outDir, "./wasm", "client.wasm", "wasm client", logf)
+}
+
+// buildWasmMain compiles the main package pkg for js/wasm with
+// WasmBuildFlags into outDir/file and returns it; what names it in
+// messages.
+func buildWasmMain(ctx context.Context, root, outDir, pkg, file, what string, logf func(string, ...any)) ([]byte, error) {
+	out := filepath.Join(outDir, file)
 	start := time.Now()
 	args := append([]string{"build"}, WasmBuildFlags...)
-	args = append(args, "-o", out, "./wasm")
+	args = append(args, "-o", out, pkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("web: building the wasm client failed: %v\n%s", err, msg)
+		return nil, fmt.Errorf("web: building the %s failed: %v\n%s", what, err, msg)
 	}
 	raw, err := os.ReadFile(out)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	logf("wasm client built in %s: %s raw", time.Since(start).Round(time.Millisecond), size(len(raw)))
+	logf("%s built in %s: %s raw", what, time.Since(start).Round(time.Millisecond), size(len(raw)))
 	return raw, nil
 }
 
