@@ -57,7 +57,7 @@ WebAssembly.instantiate(require("fs").readFileSync(process.env.WASM), go.importO
 func TestJavaScriptAPI(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatal("no node found: install Node.js (Debian: sudo apt-get install nodejs; .ci/run installs it)")
+		t.Fatal("no node found: install Node.js (Debian: sudo apt-get install nodejs; scripts/install-test-deps.sh, which .ci/run and ./task test run, installs it)")
 	}
 	goroot, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
@@ -80,20 +80,19 @@ func TestJavaScriptAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got struct {
-		Mode           string            `json:"mode"`
-		Methods        []string          `json:"methods"`
-		ClientMethods  []string          `json:"clientMethods"`
-		Names          []string          `json:"names"`
-		TraceConnThrew string            `json:"traceConnThrew"`
-		TLS            map[string]any    `json:"tls"`
-		BrokerEvents   int               `json:"brokerEvents"`
-		Listed         int               `json:"listed"`
-		Watched        int               `json:"watched"`
-		Expired        string            `json:"expired"`
-		CSR            string            `json:"csr"`
-		Revoke         string            `json:"revoke"`
-		Error          string            `json:"error"`
-		Extra          map[string]string `json:"-"`
+		Mode           string         `json:"mode"`
+		Methods        []string       `json:"methods"`
+		ClientMethods  []string       `json:"clientMethods"`
+		Names          []string       `json:"names"`
+		TraceConnThrew string         `json:"traceConnThrew"`
+		TLS            map[string]any `json:"tls"`
+		BrokerEvents   int            `json:"brokerEvents"`
+		Listed         int            `json:"listed"`
+		Watched        int            `json:"watched"`
+		Expired        string         `json:"expired"`
+		CSR            string         `json:"csr"`
+		Revoke         string         `json:"revoke"`
+		Error          string         `json:"error"`
 	}
 	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
