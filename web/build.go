@@ -145,12 +145,12 @@ func Build(ctx context.Context, o Options) (*Assets, error) {
 	var wg sync.WaitGroup
 	var wasmErr error
 	wg.Go(func() {
-		pkg, name := "./wasm", "client"
+		build, name := BuildWasm, "client"
 		if o.Static {
-			pkg, name = "./wasm/static", "static"
+			build, name = BuildStaticWasm, "static"
 		}
 		var raw []byte
-		raw, wasmErr = buildWasm(ctx, o.Root, o.CacheDir, pkg, name, logf)
+		raw, wasmErr = build(ctx, o.Root, o.CacheDir, logf)
 		if wasmErr == nil {
 			f := newAsset(name, ".wasm", raw)
 			a.Wasm = f.Name
@@ -189,12 +189,14 @@ func Build(ctx context.Context, o Options) (*Assets, error) {
 
 // BuildWasm compiles the wasm client with WasmBuildFlags and returns it.
 func BuildWasm(ctx context.Context, root, outDir string, logf func(string, ...any)) ([]byte, error) {
-	return buildWasm(ctx, root, outDir, "./wasm", "client", logf)
+	return buildWasmMain(ctx, root, outDir, "./wasm", "client.wasm", "wasm client", logf)
 }
 
-// buildWasm compiles the main package pkg for js/wasm into outDir/name.wasm.
-func buildWasm(ctx context.Context, root, outDir, pkg, name string, logf func(string, ...any)) ([]byte, error) {
-	out := filepath.Join(outDir, name+".wasm")
+// buildWasmMain compiles the main package pkg for js/wasm with
+// WasmBuildFlags into outDir/file and returns it; what names it in
+// messages.
+func buildWasmMain(ctx context.Context, root, outDir, pkg, file, what string, logf func(string, ...any)) ([]byte, error) {
+	out := filepath.Join(outDir, file)
 	start := time.Now()
 	args := append([]string{"build"}, WasmBuildFlags...)
 	args = append(args, "-o", out, pkg)
@@ -202,13 +204,13 @@ func buildWasm(ctx context.Context, root, outDir, pkg, name string, logf func(st
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("web: building %s for js/wasm failed: %v\n%s", pkg, err, msg)
+		return nil, fmt.Errorf("web: building the %s failed: %v\n%s", what, err, msg)
 	}
 	raw, err := os.ReadFile(out)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	logf("%s.wasm built in %s: %s raw", name, time.Since(start).Round(time.Millisecond), size(len(raw)))
+	logf("%s built in %s: %s raw", what, time.Since(start).Round(time.Millisecond), size(len(raw)))
 	return raw, nil
 }
 

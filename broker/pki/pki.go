@@ -1,6 +1,8 @@
 // Package pki is the playground's local certificate authority: a root CA and
 // an intermediate CA created on first start in the data folder and reused
-// after, and the server and client certificates they issue.
+// after, and the server and client certificates they issue. NewMemory
+// makes one that lives only in memory, for the static build, whose broker
+// runs inside the page with no file system.
 //
 // It writes private keys with mode 0600 and the folder with 0700. Besides
 // issuing certificates it signs client certificate requests (SignCSR),

@@ -74,8 +74,12 @@ func brokerObject(b *inpage.Broker) js.Value {
 				js.Global().Get("console").Call("error", "usage: watch(key, onEvents)")
 				return js.Undefined()
 			}
-			onEvents := args[1]
-			stop := b.Watch(arg(args, 0), func(json string) { onEvents.Invoke(json) })
+			// Each batch goes to onEvents in a task of its own (setTimeout):
+			// never during the call to watch, and what onEvents throws
+			// stays in JavaScript (thrown through Go, it would end the
+			// program).
+			onEvents, setTimeout := args[1], js.Global().Get("setTimeout")
+			stop := b.Watch(arg(args, 0), func(json string) { setTimeout.Invoke(onEvents, 0, json) })
 			var fn js.Func
 			fn = js.FuncOf(func(js.Value, []js.Value) any {
 				stop()
