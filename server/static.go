@@ -197,8 +197,9 @@ func relativeURLs(page []byte, file string, ps []staticPage, files map[string][]
 		switch {
 		case byURL[u.Path+"?"+u.RawQuery] != "" && u.RawQuery != "":
 			rel = relDir(from, byURL[u.Path+"?"+u.RawQuery])
-		case byURL[u.Path] != "":
-			// A query the page reads itself (/replay?src=) stays.
+		case byURL[u.Path] != "" && (u.RawQuery == "" || u.Path == "/replay"):
+			// The replay page reads its query (?src=) itself; any other
+			// query is the server's to answer, and has a page of its own.
 			rel = relDir(from, byURL[u.Path])
 			if u.RawQuery != "" {
 				rel += "?" + u.RawQuery

@@ -54,9 +54,9 @@ func fakeStaticAssets(t *testing.T) *web.Assets {
 var linkAttr = regexp.MustCompile(`\s(href|src|action|data-wasm)="([^"]*)"`)
 
 // TestStaticPages writes the static build's pages (with stand-in assets)
-// and follows every URL in them as a browser would from a sub-path: each
-// is relative, and each names a file of the build (a folder's
-// index.html). Every page says it is the static build.
+// and follows every URL in them as a browser would, from a host's root and
+// from a sub-path: each is relative, and each names a file of the build (a
+// folder's index.html). Every page says it is the static build.
 func TestStaticPages(t *testing.T) {
 	dir := t.TempDir()
 	cfg, err := parseConfig(nil, func(string) string { return "" }, os.Stderr)
@@ -78,7 +78,7 @@ func TestStaticPages(t *testing.T) {
 		}
 		return err == nil
 	}
-	site, _ := url.Parse("https://user.example.io/project/")
+	roots := []string{"https://docs.example.com/", "https://user.example.io/project/"}
 	pagesSeen, checked := 0, 0
 	err = filepath.WalkDir(dir, func(file string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(file, ".html") {
@@ -91,28 +91,31 @@ func TestStaticPages(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		page := site.ResolveReference(&url.URL{Path: rel})
-		for _, m := range linkAttr.FindAllStringSubmatch(string(b), -1) {
-			raw := strings.ReplaceAll(m[2], "&amp;", "&")
-			if strings.HasPrefix(raw, "#") || strings.HasPrefix(raw, "https://") || strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "mailto:") {
-				continue
-			}
-			if strings.HasPrefix(raw, "/") {
-				t.Errorf("%s: %s=%q is relative to the host's root, not to the page", rel, m[1], raw)
-				continue
-			}
-			u, err := page.Parse(raw)
-			if err != nil {
-				t.Errorf("%s: %s=%q: %v", rel, m[1], raw, err)
-				continue
-			}
-			if !strings.HasPrefix(u.Path, site.Path) {
-				t.Errorf("%s: %s=%q leaves the sub-path %s: %s", rel, m[1], raw, site.Path, u.Path)
-				continue
-			}
-			checked++
-			if target := strings.TrimPrefix(u.Path, site.Path); !exists(target) {
-				t.Errorf("%s: %s=%q names %s, which the build does not have", rel, m[1], raw, target)
+		for _, root := range roots {
+			site, _ := url.Parse(root)
+			page := site.ResolveReference(&url.URL{Path: rel})
+			for _, m := range linkAttr.FindAllStringSubmatch(string(b), -1) {
+				raw := strings.ReplaceAll(m[2], "&amp;", "&")
+				if strings.HasPrefix(raw, "#") || strings.HasPrefix(raw, "https://") || strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "mailto:") {
+					continue
+				}
+				if strings.HasPrefix(raw, "/") {
+					t.Errorf("%s: %s=%q is relative to the host's root, not to the page", rel, m[1], raw)
+					continue
+				}
+				u, err := page.Parse(raw)
+				if err != nil {
+					t.Errorf("%s: %s=%q: %v", rel, m[1], raw, err)
+					continue
+				}
+				if !strings.HasPrefix(u.Path, site.Path) {
+					t.Errorf("%s: %s=%q leaves the sub-path %s: %s", rel, m[1], raw, site.Path, u.Path)
+					continue
+				}
+				checked++
+				if target := strings.TrimPrefix(u.Path, site.Path); !exists(target) {
+					t.Errorf("%s: %s=%q names %s, which the build does not have", rel, m[1], raw, target)
+				}
 			}
 		}
 		doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(b)))
@@ -135,10 +138,49 @@ func TestStaticPages(t *testing.T) {
 			t.Errorf("the build has no %s", f)
 		}
 	}
-	if checked < 20*pagesSeen {
+	if checked < 2*20*pagesSeen {
 		t.Errorf("only %d URLs checked in %d pages", checked, pagesSeen)
 	}
 	if dst := os.Getenv("STATIC_KEEP"); dst != "" {
 		os.CopyFS(dst, os.DirFS(dir))
+	}
+}
+
+// TestRelativeURLs: each kind of root-relative URL a page holds, as the
+// static build rewrites it from a page at the root and from a lesson.
+func TestRelativeURLs(t *testing.T) {
+	ps := []staticPage{
+		{"/", "index.html"},
+		{"/lessons", "lessons/index.html"},
+		{"/lessons?path=overview", "lessons/overview/index.html"},
+		{"/lessons/x", "lessons/x/index.html"},
+		{"/lessons/y", "lessons/y/index.html"},
+		{"/replay", "replay/index.html"},
+	}
+	files := map[string][]byte{"/assets/main-1.js": {}, "/favicon.svg": {}}
+	for _, c := range []struct{ from, in, want, err string }{
+		{"index.html", `<a href="/">`, `<a href="./">`, ""},
+		{"index.html", `<a href="/lessons">`, `<a href="lessons/">`, ""},
+		{"index.html", `<script src="/assets/main-1.js" data-wasm="/assets/main-1.js">`, `<script src="assets/main-1.js" data-wasm="assets/main-1.js">`, ""},
+		{"lessons/x/index.html", `<a href="/">`, `<a href="../../">`, ""},
+		{"lessons/x/index.html", `<a href="/lessons/x">`, `<a href="./">`, ""},
+		{"lessons/x/index.html", `<a href="/lessons/y#step-2">`, `<a href="../y/#step-2">`, ""},
+		{"lessons/x/index.html", `<a href="/lessons?path=overview">`, `<a href="../overview/">`, ""},
+		{"lessons/x/index.html", `<link rel="icon" href="/favicon.svg">`, `<link rel="icon" href="../../favicon.svg">`, ""},
+		{"lessons/x/index.html", `<form action="/replay">`, `<form action="../../replay/">`, ""},
+		{"lessons/x/index.html", `<a href="/replay?src=%2Fs.json&amp;embed=1#event=c-1">`, `<a href="../../replay/?src=%2Fs.json&amp;embed=1#event=c-1">`, ""},
+		{"lessons/x/index.html", `<a href="#step-3"> <a href="https://example.com/a"> <a href="//cdn.example/x">`, `<a href="#step-3"> <a href="https://example.com/a"> <a href="//cdn.example/x">`, ""},
+		{"lessons/x/index.html", `<a href="/ca.pem"> <a href="/lessons?path=review">`, "", "lessons/x/index.html links to /ca.pem, /lessons?path=review, which the static build does not have"},
+	} {
+		got, err := relativeURLs([]byte(c.in), c.from, ps, files)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: %s: error %v, want %q", c.from, c.in, err, c.err)
+			}
+			continue
+		}
+		if err != nil || string(got) != c.want {
+			t.Errorf("%s: %s:\n got %s, %v\nwant %s", c.from, c.in, got, err, c.want)
+		}
 	}
 }

@@ -363,6 +363,8 @@ class Lesson implements LessonRunner {
   private readonly panel: TracePanel | undefined;
   /** The step whose code is running, for pg.download's link. */
   private current: StepState | undefined;
+  /** site.ca holds the in-page CA (static build; see siteCA). */
+  private caFilled = false;
 
   constructor(
     pg: Playground,
@@ -642,7 +644,6 @@ class Lesson implements LessonRunner {
     this.scope.site.ca = { ...this.scope.site.ca, pem, url };
     this.caFilled = true;
   }
-  private caFilled = false;
 
   /** Where line n (from 1) of step s's code is, for messages:
    * "lessons/02-tls-basics/handshake.ts:12", or the lesson file's line for
