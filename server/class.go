@@ -146,7 +146,7 @@ func newClassPages(s *classSession, assets pages.Assets, me func(*http.Request, 
 		// A learner going through steps reports a few a second at most;
 		// a script posting in a loop gets 429 after a burst of 30.
 		reports: newClientLimiter(200*time.Millisecond, 30, 10000),
-		feeds: &viewerLimit{total: 4096, perAttendee: 16, warn: newLogEvery(time.Minute), byAddr: map[string]int{}}}
+		feeds:   &viewerLimit{total: 4096, perAttendee: 16, warn: newLogEvery(time.Minute), byAddr: map[string]int{}}}
 }
 
 func (p *classPages) register(mux *http.ServeMux) {
