@@ -141,6 +141,15 @@ func TestStaticPages(t *testing.T) {
 	if checked < 2*20*pagesSeen {
 		t.Errorf("only %d URLs checked in %d pages", checked, pagesSeen)
 	}
+	// Commands for the learner's own clients name the full playground on
+	// their machine, as `go run ./server` starts it.
+	b, err := os.ReadFile(filepath.Join(dir, "lessons", "client-configuration", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "mosquitto_pub -h localhost -p 8883 --cafile ca.pem"; !strings.Contains(string(b), want) {
+		t.Errorf("the client-configuration lesson has no %q", want)
+	}
 	if dst := os.Getenv("STATIC_KEEP"); dst != "" {
 		os.CopyFS(dst, os.DirFS(dir))
 	}
