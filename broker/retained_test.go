@@ -56,3 +56,35 @@ func TestRetainedBudget(t *testing.T) {
 	}
 	late.none(t, "no fourth retained message (live/x was over the budget)")
 }
+
+// In a class each attendee's topics hold at most their share of retained
+// messages: one attendee cannot fill the budget the whole class shares.
+func TestRetainedShareOfAnAttendee(t *testing.T) {
+	const each = 100
+	size := len("ws/alice/00") + each + broker.RetainedOverhead
+	b, _, _ := classBroker(t, broker.Options{Class: &broker.ClassOptions{OwnerRetainedBytes: 2 * size}})
+	addr := brokertest.Addr(t, b, "mqtt")
+	alice := connectV5(t, dial(t, addr), login("alice", "pw-a"))
+	bob := connectV5(t, dial(t, addr), login("bob", "pw-b"))
+	body := []byte(strings.Repeat("x", each))
+	retain := func(c *v5, topic string, payload []byte) byte {
+		t.Helper()
+		return c.publish(t, &paho.Publish{Topic: topic, QoS: 1, Retain: true, Payload: payload}).ReasonCode
+	}
+	for i, want := range []byte{0, 0, 0x97} {
+		if got := retain(alice, fmt.Sprintf("ws/alice/%02d", i), body); got != want {
+			t.Errorf("alice's retained message %d: PUBACK %#x, want %#x", i, got, want)
+		}
+	}
+	if got := retain(bob, "ws/bob/000", body); got != 0 {
+		t.Errorf("bob's first retained message after alice filled her share: PUBACK %#x", got)
+	}
+	// Replacing one of hers fits, and so does a new one once one is cleared.
+	if got := retain(alice, "ws/alice/00", body); got != 0 {
+		t.Errorf("alice replacing a retained message: PUBACK %#x", got)
+	}
+	retain(alice, "ws/alice/01", nil)
+	if got := retain(alice, "ws/alice/02", body); got != 0 {
+		t.Errorf("alice after clearing one: PUBACK %#x", got)
+	}
+}

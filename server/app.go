@@ -148,7 +148,11 @@ func (a *App) classOptions() *broker.ClassOptions {
 	if conns == 0 {
 		conns = -1
 	}
-	return &broker.ClassOptions{Accounts: a.class, OwnerTopics: ownerTopics, OwnerConns: conns,
+	retained := a.cfg.AttendeeRetainedBytes
+	if retained == 0 {
+		retained = -1
+	}
+	return &broker.ClassOptions{Accounts: a.class, OwnerTopics: ownerTopics, OwnerConns: conns, OwnerRetainedBytes: retained,
 		OwnerRate: a.cfg.AttendeeMsgRate, OwnerBurst: max(1, int(5*a.cfg.AttendeeMsgRate)), Notify: a.class.Notice}
 }
 
