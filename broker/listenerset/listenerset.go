@@ -147,11 +147,11 @@ func addLessons(b *broker.Broker, c Config) error {
 			var kept *tls.Certificate
 			cert = &lazyCert{make: func() (*tls.Certificate, error) {
 				if kept == nil {
-					c, err := c.CA.Issue(pki.Leaf{CommonName: "MQTTS Playground broker (" + kt + ")", Names: c.Names, Server: true, KeyType: kt})
+					issued, err := c.CA.Issue(pki.Leaf{CommonName: "MQTTS Playground broker (" + kt + ")", Names: c.Names, Server: true, KeyType: kt})
 					if err != nil {
 						return nil, err
 					}
-					kept = &c
+					kept = &issued
 				}
 				return kept, nil
 			}}

@@ -39,6 +39,16 @@ globalThis.__playgroundGoReady = async () => {
     try { await g.connect({ listener: "expired", tunnelURL: "unused", tls: { caPEM: b.caPEM(), serverName: "localhost" } }); out.expired = "connected"; } catch (e) { out.expired = e.message; }
     try { await b.signCSR("not a request"); out.csr = "signed"; } catch (e) { out.csr = e.message; }
     try { await b.revoke("", "", ""); out.revoke = "revoked"; } catch (e) { out.revoke = e.message; }
+    // The identity lesson: a key in the page, a certificate from the CA in
+    // the page, mtls with it, a revocation the page proves, mtls refused.
+    const req = await g.newIdentity("node-device");
+    const idn = await g.setIdentityCert(req.id, await b.signCSR(req.csrPEM));
+    const mtls = { listener: "mtls", tunnelURL: "unused", clientId: "node-device", tls: { caPEM: b.caPEM(), serverName: "localhost", identity: idn.id } };
+    out.mtlsUser = (await g.connect(mtls)).clientId();
+    const when = String(Math.floor(Date.now() / 1000));
+    const proof = await g.signRevocation(idn.id, when);
+    out.revoked = await b.revoke(proof.certPEM, proof.proof, when);
+    try { await g.connect(mtls); out.afterRevoke = "connected"; } catch (e) { out.afterRevoke = e.message; }
   } catch (e) {
     out.error = String(e && e.stack || e);
   }
@@ -92,6 +102,9 @@ func TestJavaScriptAPI(t *testing.T) {
 		Expired        string         `json:"expired"`
 		CSR            string         `json:"csr"`
 		Revoke         string         `json:"revoke"`
+		MTLSUser       string         `json:"mtlsUser"`
+		Revoked        any            `json:"revoked"`
+		AfterRevoke    string         `json:"afterRevoke"`
 		Error          string         `json:"error"`
 	}
 	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
@@ -119,6 +132,9 @@ func TestJavaScriptAPI(t *testing.T) {
 		{"expired refused", strings.Contains(got.Expired, "has expired"), got.Expired, "the certificate error"},
 		{"signCSR rejects", strings.Contains(got.CSR, "no PEM block found"), got.CSR, "the CA's reason"},
 		{"revoke rejects", strings.Contains(got.Revoke, "as PEM"), got.Revoke, "the reason"},
+		{"mtls with the page's identity", got.MTLSUser == "node-device", got.MTLSUser, "node-device"},
+		{"revoke resolves with nothing", got.Revoked == nil, got.Revoked, nil},
+		{"mtls after revoking", strings.Contains(got.AfterRevoke, "revoked"), got.AfterRevoke, "refused: revoked"},
 	} {
 		if !c.ok {
 			t.Errorf("%s: got %v, want %v", c.what, c.got, c.want)
