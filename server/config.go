@@ -31,6 +31,7 @@ type Config struct {
 	AllowOrigins []string
 	TraceLimit   int
 	BuildAssets  string
+	BuildStatic  string // --build-static: where the static build goes
 	Dev          bool
 	CACert       string
 	CAKey        string
@@ -126,7 +127,7 @@ var placeholders = map[string]string{
 	"mqtt": "HOST:PORT", "mqtts": "HOST:PORT", "mtls": "HOST:PORT", "san": "NAMES", "allow-origin": "ORIGIN", "ca-cert": "FILE", "ca-key": "FILE",
 	"lesson-ports": "HOST:PORT", "instructor-token": "TOKEN", "instructor-token-file": "FILE", "trace-limit": "BYTES",
 	"max-packet-size": "BYTES", "session-expiry": "DURATION", "session-queue": "COUNT", "session-queue-bytes": "BYTES", "retained-bytes": "BYTES",
-	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER", "upstream": "NAME=HOST:PORT", "upstreams": "FILE",
+	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER", "build-static": "FOLDER", "upstream": "NAME=HOST:PORT", "upstreams": "FILE",
 	"keep-conns": "COUNT", "cert-requests": "COUNT", "tunnel-frame-limit": "BYTES", "attendee-conns": "COUNT",
 	"attendee-msg-rate": "PER-SECOND", "attendee-retained-bytes": "BYTES", "trusted-proxy": "CIDR", "pprof": "HOST:PORT",
 }
@@ -174,6 +175,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.Var(listFlag{&c.trustedProxies}, "trusted-proxy", "address or CIDR of a reverse proxy in front of the server: its X-Forwarded-For names the client (comma-separated, repeatable)")
 	fs.StringVar(&c.Pprof, "pprof", "", "serve Go's profiler (net/http/pprof) at this loopback address, for load tests (./task class-load -pprof)")
 	fs.StringVar(&c.BuildAssets, "build-assets", "", "build the web assets into this folder and exit (used by `./task build`)")
+	fs.StringVar(&c.BuildStatic, "build-static", "", "write the static build into this folder and exit: pages, script, stylesheet and a wasm that runs the broker inside the page, for any static file host, root or sub-path (used by `./task static`)")
 	fs.BoolVar(&c.Dev, "dev", false, "serve unminified scripts")
 	fs.Usage = func() {
 		fmt.Fprintf(out, `MQTTS Playground: a real MQTT broker with TLS listeners, a local CA and a web page

@@ -50,6 +50,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if cfg.BuildStatic != "" {
+		return buildStatic(ctx, cfg, stdout, log)
+	}
 	start := time.Now()
 	assets, err := loadAssets(ctx, cfg, log)
 	if err != nil {
