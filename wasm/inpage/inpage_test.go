@@ -342,6 +342,11 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 
 // BenchmarkSetup measures what the page waits for before its first
 // handshake: the CA, the broker certificate, the broker and its listeners.
+//
+// These tests and benchmarks also run as WebAssembly, under Node.js, as in
+// the page:
+//
+//	PATH=$PATH:$(go env GOROOT)/lib/wasm GOOS=js GOARCH=wasm go test -bench . ./wasm/inpage
 func BenchmarkSetup(b *testing.B) {
 	for b.Loop() {
 		p, err := inpage.New(inpage.Options{})

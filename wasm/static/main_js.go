@@ -42,10 +42,10 @@ func main() {
 // brokerObject is the value of window.__playgroundBroker.
 func brokerObject(b *inpage.Broker) js.Value {
 	str := func(f func(args []js.Value) (string, error)) any {
-		return throwing(js.FuncOf(func(this js.Value, args []js.Value) any {
+		return jsapi.Throwing(js.FuncOf(func(this js.Value, args []js.Value) any {
 			v, err := f(args)
 			if err != nil {
-				return jsError(err)
+				return jsapi.Error(err)
 			}
 			return v
 		}))
@@ -58,7 +58,7 @@ func brokerObject(b *inpage.Broker) js.Value {
 	}
 	settled := func(v any, err error) any {
 		if err != nil {
-			return js.Global().Get("Promise").Call("reject", jsError(err))
+			return js.Global().Get("Promise").Call("reject", jsapi.Error(err))
 		}
 		return js.Global().Get("Promise").Call("resolve", v)
 	}
@@ -98,23 +98,4 @@ func brokerObject(b *inpage.Broker) js.Value {
 		}),
 	}
 	return js.ValueOf(m)
-}
-
-func jsError(err error) js.Value { return js.Global().Get("Error").New(err.Error()) }
-
-// thrower makes a function that calls f and throws what f returns when it
-// is an Error. A Go function cannot throw to its JavaScript caller (a Go
-// panic ends the program), so a line of JavaScript does; a page whose
-// Content-Security-Policy forbids making it gets the Error returned instead.
-var thrower = func() js.Value {
-	defer func() { recover() }()
-	return js.Global().Get("Function").New("f", "return function(...a) { const r = f(...a); if (r instanceof Error) throw r; return r; };")
-}()
-
-// throwing wraps f with thrower, when there is one.
-func throwing(f js.Func) any {
-	if thrower.Type() != js.TypeFunction {
-		return f
-	}
-	return thrower.Invoke(f)
 }
