@@ -95,7 +95,7 @@ func tunnelError(listener string, status int, crossOrigin bool, err error) error
 func Install(dial Dialer, extra map[string]any) {
 	m := map[string]any{
 		"connect":         js.FuncOf(func(this js.Value, args []js.Value) any { return connect(dial, args) }),
-		"decode":          Throwing(js.FuncOf(decode)),
+		"decode":          js.FuncOf(decode),
 		"readCapture":     js.FuncOf(readCapture),
 		"newIdentity":     js.FuncOf(newIdentity),
 		"setIdentityCert": js.FuncOf(setIdentityCert),
@@ -244,13 +244,13 @@ func connObject(c *client.Conn) js.Value {
 		"recording": js.FuncOf(func(this js.Value, args []js.Value) any {
 			return jsonValue(recordingJSON(c.Recorder().Recording()))
 		}),
-		"pcapng": Throwing(js.FuncOf(func(this js.Value, args []js.Value) any {
+		"pcapng": js.FuncOf(func(this js.Value, args []js.Value) any {
 			var buf bytes.Buffer
 			if err := pcapng.Write(&buf, c.Recorder().Recording()); err != nil {
 				return Error(err)
 			}
 			return uint8Array(buf.Bytes())
-		})),
+		}),
 		"keylog": js.FuncOf(func(this js.Value, args []js.Value) any {
 			return c.Recorder().Recording().KeyLog
 		}),
@@ -354,7 +354,7 @@ func rejected(msg string) any {
 
 // decode(recording) → events: decodes a saved recording (a connection's
 // recording() or a server's /trace/{id}/recording), for replays. It
-// throws an Error for what is not a recording (see Throwing).
+// returns an Error for what is not a recording (see Error).
 func decode(this js.Value, args []js.Value) any {
 	if len(args) != 1 || args[0].Type() != js.TypeObject {
 		return js.Global().Get("Error").New("usage: decode(recording)")

@@ -76,7 +76,7 @@ func TestAPIMatchesTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range append(slices.Clone(ConnMethods), GlobalMethods...) {
-		if !regexp.MustCompile(`"` + m + `":\s+(Throwing\()?js\.FuncOf\(`).Match(js) {
+		if !regexp.MustCompile(`"` + m + `":\s+js\.FuncOf\(`).Match(js) {
 			t.Errorf("api_js.go does not define %s", m)
 		}
 	}

@@ -42,13 +42,13 @@ func main() {
 // brokerObject is the value of window.__playgroundBroker.
 func brokerObject(b *inpage.Broker) js.Value {
 	str := func(f func(args []js.Value) (string, error)) any {
-		return jsapi.Throwing(js.FuncOf(func(this js.Value, args []js.Value) any {
+		return js.FuncOf(func(this js.Value, args []js.Value) any {
 			v, err := f(args)
 			if err != nil {
-				return jsapi.Error(err)
+				return jsapi.Error(err) // thrown by the page's script (backend.ts)
 			}
 			return v
-		}))
+		})
 	}
 	arg := func(args []js.Value, i int) string {
 		if i < len(args) && args[i].Type() == js.TypeString {

@@ -14,14 +14,23 @@ import type { ConnList, ConnTrace } from "./gen/server";
  * route of the same meaning (see the brief's in-page API). */
 export interface InPageBroker {
   mode: "static";
-  health(): string;
-  caPEM(): string;
-  traceList(query: string): string;
-  traceConn(key: string): string;
-  recording(key: string): string;
+  // A Go function cannot throw: these return an Error when they fail
+  // (see thrown).
+  health(): string | Error;
+  caPEM(): string | Error;
+  traceList(query: string): string | Error;
+  traceConn(key: string): string | Error;
+  recording(key: string): string | Error;
   watch(key: string, onEvents: (json: string) => void): () => void;
   signCSR(csrPEM: string): Promise<string>;
   revoke(certPEM: string, proof: string, unixTime: string): Promise<void>;
+}
+
+/** v, or the Error the wasm returned in its place thrown: a Go function
+ * called from JavaScript cannot throw (wasm/jsapi/throw_js.go). */
+export function thrown<T>(v: T | Error): T {
+  if (v instanceof Error) throw v;
+  return v;
 }
 
 declare global {
@@ -159,19 +168,19 @@ export function inPageBackend(start: () => Promise<void>): Backend {
     return b;
   };
   let caURL: string | undefined;
-  const connections = async (query = "") => ((JSON.parse((await broker()).traceList(query)) as ConnList).connections ?? []);
+  const connections = async (query = "") => ((JSON.parse(thrown((await broker()).traceList(query))) as ConnList).connections ?? []);
   return {
     mode: "static",
-    health: async () => JSON.parse((await broker()).health()) as Health,
-    caPEM: async () => (await broker()).caPEM(),
+    health: async () => JSON.parse(thrown((await broker()).health())) as Health,
+    caPEM: async () => thrown((await broker()).caPEM()),
     // A URL of this page's own making: fetch(site.ca.url) works in step code.
-    caURL: async () => (caURL ??= URL.createObjectURL(new Blob([(await broker()).caPEM()], { type: "application/x-pem-file" }))),
+    caURL: async () => (caURL ??= URL.createObjectURL(new Blob([thrown((await broker()).caPEM())], { type: "application/x-pem-file" }))),
     connections,
-    conn: async (key) => JSON.parse((await broker()).traceConn(key)) as ConnTrace,
+    conn: async (key) => JSON.parse(thrown((await broker()).traceConn(key))) as ConnTrace,
     recording: async (key) => {
       if (!key) return null;
       try {
-        return JSON.parse((await broker()).recording(key)) as Recording;
+        return JSON.parse(thrown((await broker()).recording(key))) as Recording;
       } catch {
         return null;
       }

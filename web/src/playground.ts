@@ -2,14 +2,14 @@
 // (wasm/jsapi/api_js.go) with listener lookup and sane defaults.
 import type { ConnectError, ConnectOptions, Connection, Health, Identity, ListenerInfo, Playground, Recording, TraceEvent } from "./playground.d";
 import type { IdentityRequest, RevocationProof, SavedIdentity } from "./gen/wasm";
-import { inPageBackend, serverBackend, setBackend, staticBuild, type Backend } from "./backend";
+import { inPageBackend, serverBackend, setBackend, staticBuild, thrown, type Backend } from "./backend";
 
 /** The connection object of the Go global: ConnMethods in wasm/jsapi/api.go. */
-type GoConn = Omit<Connection, "listener" | "brokerTrace">;
+type GoConn = Omit<Connection, "listener" | "brokerTrace" | "pcapng"> & { pcapng(): Uint8Array | Error };
 /** The Go global (GlobalMethods in wasm/jsapi/api.go). */
 interface GoAPI {
   connect(options: object): Promise<GoConn>;
-  decode(recording: Recording): TraceEvent[];
+  decode(recording: Recording): TraceEvent[] | Error;
   readCapture(capture: Uint8Array, keylog: string): Promise<Recording>;
   newIdentity(name: string): Promise<IdentityRequest>;
   setIdentityCert(id: string, chainPEM: string): Promise<Identity>;
@@ -258,7 +258,7 @@ export function makePlayground(
       trace: () => [...g.trace(), ...brokerEvents()],
       checks: () => g.checks(),
       recording: () => g.recording(),
-      pcapng: () => g.pcapng(),
+      pcapng: () => thrown(g.pcapng()),
       keylog: () => g.keylog(),
       tlsInfo: () => g.tlsInfo(),
       close: () => g.close().finally(() => notify(conn, "close")),
@@ -274,7 +274,7 @@ export function makePlayground(
     listeners: () => getHealth().then((h): ListenerInfo[] => h.listeners),
     decode: async (rec) => {
       await start();
-      return window.__playgroundGo!.decode(rec);
+      return thrown(window.__playgroundGo!.decode(rec));
     },
     readCapture: async (capture, keylog) => {
       await start();
