@@ -137,7 +137,9 @@ type limitHook struct {
 
 func (h *limitHook) ID() string { return "playground-limits" }
 
-func (h *limitHook) Provides(b byte) bool { return b == mqtt.OnPublishDropped || b == mqtt.OnPublish }
+func (h *limitHook) Provides(b byte) bool {
+	return b == mqtt.OnPublishDropped || b == mqtt.OnPublish || b == mqtt.OnWill
+}
 
 // RetainedOverhead is what a retained message is counted for beyond its
 // topic and payload (the packet and the core's index of it), so that many
@@ -187,6 +189,33 @@ func (h *limitHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packe
 	if !pk.FixedHeader.Retain {
 		return pk, nil
 	}
+	what := h.retain(cl, pk.TopicName, pk.Payload)
+	if what == "" {
+		return pk, nil
+	}
+	if cl.Properties.ProtocolVersion == 5 && pk.FixedHeader.Qos > 0 {
+		return pk, packets.Code{Code: packets.ErrQuotaExceeded.Code, Reason: "quota exceeded: the broker keeps no more retained messages (" + what + ")"}
+	}
+	pk.FixedHeader.Retain = false // delivered now, not kept
+	return pk, nil
+}
+
+// OnWill runs as a client's will is about to go: a retained will counts
+// like a retained publish (a client connecting with a retained will on a
+// new topic and dropping, again and again, would otherwise fill the
+// broker's memory). One over the budget is delivered, not kept.
+func (h *limitHook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
+	if will.Retain && h.retain(cl, will.TopicName, will.Payload) != "" {
+		will.Retain = false
+	}
+	return will, nil
+}
+
+// retain counts a retained message for topic (an empty payload clears
+// the topic's) against Options.RetainedBytes and, in a class, the share of
+// the attendee whose topic it is. It returns "" when the message fits, or
+// else (having logged it) what is full.
+func (h *limitHook) retain(cl *mqtt.Client, topic string, payload []byte) (what string) {
 	budget := limit(int64(h.b.opts.RetainedBytes), DefaultRetainedBytes, math.MaxInt64)
 	class := h.b.opts.class()
 	share := limit(int64(class.OwnerRetainedBytes), DefaultOwnerRetainedBytes, math.MaxInt64)
@@ -197,13 +226,13 @@ func (h *limitHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packe
 	if r.owners == nil {
 		r.owners = map[string]int64{}
 	}
-	owner := topicOwner(pk.TopicName, class.OwnerTopics)
+	owner := topicOwner(topic, class.OwnerTopics)
 	var old int64
-	if o, ok := store.Get(pk.TopicName); ok {
+	if o, ok := store.Get(topic); ok {
 		old = retainedSize(o)
 	}
-	size := retainedSize(pk)
-	if len(pk.Payload) == 0 { // clears the topic's retained message
+	size := retainedSize(packets.Packet{TopicName: topic, Payload: payload})
+	if len(payload) == 0 { // clears the topic's retained message
 		size = 0
 	}
 	next, mine := r.used-old+size, r.owners[owner]-old+size
@@ -222,7 +251,7 @@ func (h *limitHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packe
 				delete(r.owners, owner)
 			}
 		}
-		return pk, nil
+		return ""
 	}
 	what, flag, lim := "retained messages fill their budget", "--retained-bytes", budget
 	if next <= budget {
@@ -230,14 +259,10 @@ func (h *limitHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packe
 	}
 	if h.b.drops.allow("retained") {
 		h.b.log.Warn("not keeping a retained message: "+what, "client", clientID(cl), "listener", cl.Net.Listener,
-			"topic", pk.TopicName, "limit", lim, "owner", owner,
+			"topic", topic, "limit", lim, "owner", owner,
 			"hint", "clear retained messages (publish an empty retained message to a topic) or raise "+flag)
 	}
-	if cl.Properties.ProtocolVersion == 5 && pk.FixedHeader.Qos > 0 {
-		return pk, packets.Code{Code: packets.ErrQuotaExceeded.Code, Reason: "quota exceeded: the broker keeps no more retained messages (" + what + ")"}
-	}
-	pk.FixedHeader.Retain = false // delivered now, not kept
-	return pk, nil
+	return what
 }
 
 // OnPublishDropped runs when a message for a client is dropped because its

@@ -5,6 +5,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,5 +147,50 @@ func TestAddNeedsConfig(t *testing.T) {
 	defer b.Close()
 	if err := listenerset.Add(b, listenerset.Config{}); err == nil || !strings.Contains(err.Error(), "needs a CA") {
 		t.Errorf("Add with no CA: %v", err)
+	}
+}
+
+// TestLazyCertificateConcurrentFirstHandshakes: handshakes that arrive
+// together before a lesson certificate exists all wait for the one that
+// makes it, and all get that one (run with -race).
+func TestLazyCertificateConcurrentFirstHandshakes(t *testing.T) {
+	b, _ := open(t, listenerset.Config{})
+	const n = 8
+	for _, name := range []string{"key-ed25519", "expired"} {
+		t.Run(name, func(t *testing.T) {
+			certs := make(chan []byte, n)
+			errs := make(chan error, n)
+			// The broker's side ends before the broker closes (a Serve
+			// still starting while Broker.Close runs races in the core).
+			var served sync.WaitGroup
+			defer served.Wait()
+			for range n {
+				go func() {
+					c, s := net.Pipe()
+					served.Go(func() { b.Serve(name, s) })
+					tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
+					defer tc.Close()
+					tc.SetDeadline(time.Now().Add(20 * time.Second))
+					if err := tc.Handshake(); err != nil {
+						errs <- err
+						return
+					}
+					certs <- tc.ConnectionState().PeerCertificates[0].Raw
+				}()
+			}
+			var first []byte
+			for range n {
+				select {
+				case err := <-errs:
+					t.Fatalf("handshake with %s: %v", name, err)
+				case c := <-certs:
+					if first == nil {
+						first = c
+					} else if string(c) != string(first) {
+						t.Fatal("concurrent first handshakes got different certificates: one must be made and kept")
+					}
+				}
+			}
+		})
 	}
 }
