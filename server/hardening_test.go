@@ -655,6 +655,7 @@ func TestPprofLoopbackHostOnly(t *testing.T) {
 	}{
 		{"127.0.0.1:6060", http.StatusOK},
 		{"[::1]:6060", http.StatusOK},
+		{"[::1]", http.StatusOK},
 		{"localhost:6060", http.StatusOK},
 		{"LOCALHOST", http.StatusOK},
 		{"127.0.0.1", http.StatusOK},

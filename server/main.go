@@ -105,6 +105,7 @@ func loopbackHostOnly(h http.Handler) http.Handler {
 		if hh, _, err := net.SplitHostPort(host); err == nil {
 			host = hh
 		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 		if ip, err := netip.ParseAddr(host); !strings.EqualFold(host, "localhost") && (err != nil || !ip.IsLoopback()) {
 			http.Error(w, "the profiler answers only to a loopback address or localhost as Host", http.StatusMisdirectedRequest)
 			return
