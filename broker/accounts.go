@@ -38,6 +38,11 @@ type ClassOptions struct {
 	// per second, with OwnerBurst at once (0: no limit).
 	OwnerRate  float64
 	OwnerBurst int
+	// OwnerRetainedBytes caps the retained messages on one attendee's
+	// topic spaces, counted as Options.RetainedBytes counts them
+	// (DefaultOwnerRetainedBytes; negative: only the broker's budget), so
+	// that one attendee cannot fill the whole class's budget.
+	OwnerRetainedBytes int
 	// Notify, when set, hears of connections that fail, are refused or hit
 	// a per-attendee limit (see Notice). It must not block.
 	Notify func(Notice)
@@ -169,6 +174,26 @@ func ownsTopic(topic, owner string, patterns []string) bool {
 		}
 	}
 	return false
+}
+
+// topicOwner is the attendee whose topic space (one of patterns) topic
+// lies in, or "" for a topic in nobody's space.
+func topicOwner(topic string, patterns []string) string {
+	for _, p := range patterns {
+		lit, _, ok := strings.Cut(p, "{owner}")
+		if !ok {
+			continue
+		}
+		rest, ok := strings.CutPrefix(topic, lit)
+		if !ok {
+			continue
+		}
+		owner, _, _ := strings.Cut(rest, "/")
+		if owner != "" && inSpace(topic, p, owner) {
+			return owner
+		}
+	}
+	return ""
 }
 
 // inSpace reports whether topic is the space pattern names for owner

@@ -41,3 +41,25 @@ func TestOwnsTopic(t *testing.T) {
 		t.Errorf("ownsTopic allocates %v times a call", n)
 	}
 }
+
+// topicOwner names the attendee whose space a retained message's topic is
+// in, for their share of the retained budget.
+func TestTopicOwner(t *testing.T) {
+	patterns := []string{"ws/{owner}", "lesson/{owner}", "x/{owner}/y/{owner}"}
+	for _, tc := range []struct{ topic, want string }{
+		{"ws/alice", "alice"},
+		{"ws/alice/a/b", "alice"},
+		{"lesson/bob/x", "bob"},
+		{"x/carol/y/carol/z", "carol"},
+		{"x/carol/y/dave", ""},
+		{"ws/", ""},
+		{"ws", ""},
+		{"wsx/alice", ""},
+		{"other/alice", ""},
+		{"$SYS/broker", ""},
+	} {
+		if got := topicOwner(tc.topic, patterns); got != tc.want {
+			t.Errorf("topicOwner(%q) = %q, want %q", tc.topic, got, tc.want)
+		}
+	}
+}

@@ -148,6 +148,8 @@ const (
 	DefaultConnsPerAddr      = 100
 	DefaultRetainedBytes     = 64 << 20
 	DefaultOwnerConns        = 20
+	// DefaultOwnerRetainedBytes is ClassOptions.OwnerRetainedBytes' default.
+	DefaultOwnerRetainedBytes = 1 << 20
 )
 
 // topicAliasMaximum is how many topic aliases a client may set up (each

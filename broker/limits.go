@@ -137,7 +137,9 @@ type limitHook struct {
 
 func (h *limitHook) ID() string { return "playground-limits" }
 
-func (h *limitHook) Provides(b byte) bool { return b == mqtt.OnPublishDropped || b == mqtt.OnPublish }
+func (h *limitHook) Provides(b byte) bool {
+	return b == mqtt.OnPublishDropped || b == mqtt.OnPublish || b == mqtt.OnWill
+}
 
 // RetainedOverhead is what a retained message is counted for beyond its
 // topic and payload (the packet and the core's index of it), so that many
@@ -150,6 +152,24 @@ type retainedBudget struct {
 	mu        sync.Mutex
 	used      int64
 	recounted time.Time // when used was last counted from the store
+	// owners is what each attendee's topic spaces hold (in a class).
+	owners map[string]int64
+}
+
+// recount counts used (and, in a class, each owner's share) exactly from
+// the store.
+func (r *retainedBudget) recount(store map[string]packets.Packet, ownerTopics []string) {
+	r.used, r.recounted = 0, time.Now()
+	clear(r.owners)
+	for topic, o := range store {
+		if coreTopic(topic) {
+			continue
+		}
+		r.used += retainedSize(o)
+		if owner := topicOwner(topic, ownerTopics); owner != "" {
+			r.owners[owner] += retainedSize(o)
+		}
+	}
 }
 
 // coreTopic tells whether the core publishes topic itself ($SYS, which no
@@ -169,46 +189,80 @@ func (h *limitHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packe
 	if !pk.FixedHeader.Retain {
 		return pk, nil
 	}
+	what := h.retain(cl, pk.TopicName, pk.Payload)
+	if what == "" {
+		return pk, nil
+	}
+	if cl.Properties.ProtocolVersion == 5 && pk.FixedHeader.Qos > 0 {
+		return pk, packets.Code{Code: packets.ErrQuotaExceeded.Code, Reason: "quota exceeded: the broker keeps no more retained messages (" + what + ")"}
+	}
+	pk.FixedHeader.Retain = false // delivered now, not kept
+	return pk, nil
+}
+
+// OnWill runs as a client's will is about to go: a retained will counts
+// like a retained publish (a client connecting with a retained will on a
+// new topic and dropping, again and again, would otherwise fill the
+// broker's memory). One over the budget is delivered, not kept.
+func (h *limitHook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
+	if will.Retain && h.retain(cl, will.TopicName, will.Payload) != "" {
+		will.Retain = false
+	}
+	return will, nil
+}
+
+// retain counts a retained message for topic (an empty payload clears
+// the topic's) against Options.RetainedBytes and, in a class, the share of
+// the attendee whose topic it is. It returns "" when the message fits, or
+// else (having logged it) what is full.
+func (h *limitHook) retain(cl *mqtt.Client, topic string, payload []byte) (what string) {
 	budget := limit(int64(h.b.opts.RetainedBytes), DefaultRetainedBytes, math.MaxInt64)
+	class := h.b.opts.class()
+	share := limit(int64(class.OwnerRetainedBytes), DefaultOwnerRetainedBytes, math.MaxInt64)
 	r := &h.b.retained
 	store := h.b.mq.Topics.Retained
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.owners == nil {
+		r.owners = map[string]int64{}
+	}
+	owner := topicOwner(topic, class.OwnerTopics)
 	var old int64
-	if o, ok := store.Get(pk.TopicName); ok {
+	if o, ok := store.Get(topic); ok {
 		old = retainedSize(o)
 	}
-	if len(pk.Payload) == 0 { // clears the topic's retained message
-		r.used = max(0, r.used-old)
-		return pk, nil
+	size := retainedSize(packets.Packet{TopicName: topic, Payload: payload})
+	if len(payload) == 0 { // clears the topic's retained message
+		size = 0
 	}
-	next := r.used - old + retainedSize(pk)
-	if next > budget && time.Since(r.recounted) > time.Second {
-		// The running count drifts up when messages leave by other ways
+	next, mine := r.used-old+size, r.owners[owner]-old+size
+	over := func() bool { return next > budget || owner != "" && mine > share }
+	if size > 0 && over() && time.Since(r.recounted) > time.Second {
+		// The running counts drift up when messages leave by other ways
 		// (expiry, a later hook refusing the message): count exactly, at
 		// most once a second.
-		var used int64
-		for topic, o := range store.GetAll() {
-			if !coreTopic(topic) {
-				used += retainedSize(o)
+		r.recount(store.GetAll(), class.OwnerTopics)
+		next, mine = r.used-old+size, r.owners[owner]-old+size
+	}
+	if size == 0 || !over() {
+		r.used = max(0, next)
+		if owner != "" {
+			if r.owners[owner] = max(0, mine); mine <= 0 {
+				delete(r.owners, owner)
 			}
 		}
-		r.used, r.recounted = used, time.Now()
-		next = r.used - old + retainedSize(pk)
+		return ""
 	}
+	what, flag, lim := "retained messages fill their budget", "--retained-bytes", budget
 	if next <= budget {
-		r.used = next
-		return pk, nil
+		what, flag, lim = "the attendee's retained messages fill their share", "--attendee-retained-bytes", share
 	}
 	if h.b.drops.allow("retained") {
-		h.b.log.Warn("not keeping a retained message: retained messages fill their budget", "client", clientID(cl), "listener", cl.Net.Listener,
-			"topic", pk.TopicName, "limit", budget, "hint", "clear retained messages (publish an empty retained message to a topic) or raise --retained-bytes")
+		h.b.log.Warn("not keeping a retained message: "+what, "client", clientID(cl), "listener", cl.Net.Listener,
+			"topic", topic, "limit", lim, "owner", owner,
+			"hint", "clear retained messages (publish an empty retained message to a topic) or raise "+flag)
 	}
-	if cl.Properties.ProtocolVersion == 5 && pk.FixedHeader.Qos > 0 {
-		return pk, packets.Code{Code: packets.ErrQuotaExceeded.Code, Reason: "quota exceeded: the broker keeps no more retained messages (--retained-bytes)"}
-	}
-	pk.FixedHeader.Retain = false // delivered now, not kept
-	return pk, nil
+	return what
 }
 
 // OnPublishDropped runs when a message for a client is dropped because its

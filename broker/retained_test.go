@@ -56,3 +56,71 @@ func TestRetainedBudget(t *testing.T) {
 	}
 	late.none(t, "no fourth retained message (live/x was over the budget)")
 }
+
+// In a class each attendee's topics hold at most their share of retained
+// messages: one attendee cannot fill the budget the whole class shares.
+func TestRetainedShareOfAnAttendee(t *testing.T) {
+	const each = 100
+	size := len("ws/alice/00") + each + broker.RetainedOverhead
+	b, _, _ := classBroker(t, broker.Options{Class: &broker.ClassOptions{OwnerRetainedBytes: 2 * size}})
+	addr := brokertest.Addr(t, b, "mqtt")
+	alice := connectV5(t, dial(t, addr), login("alice", "pw-a"))
+	bob := connectV5(t, dial(t, addr), login("bob", "pw-b"))
+	body := []byte(strings.Repeat("x", each))
+	retain := func(c *v5, topic string, payload []byte) byte {
+		t.Helper()
+		return c.publish(t, &paho.Publish{Topic: topic, QoS: 1, Retain: true, Payload: payload}).ReasonCode
+	}
+	for i, want := range []byte{0, 0, 0x97} {
+		if got := retain(alice, fmt.Sprintf("ws/alice/%02d", i), body); got != want {
+			t.Errorf("alice's retained message %d: PUBACK %#x, want %#x", i, got, want)
+		}
+	}
+	if got := retain(bob, "ws/bob/000", body); got != 0 {
+		t.Errorf("bob's first retained message after alice filled her share: PUBACK %#x", got)
+	}
+	// Replacing one of hers fits, and so does a new one once one is cleared.
+	if got := retain(alice, "ws/alice/00", body); got != 0 {
+		t.Errorf("alice replacing a retained message: PUBACK %#x", got)
+	}
+	retain(alice, "ws/alice/01", nil)
+	if got := retain(alice, "ws/alice/02", body); got != 0 {
+		t.Errorf("alice after clearing one: PUBACK %#x", got)
+	}
+}
+
+// Retained wills count against Options.RetainedBytes like retained
+// publishes: a client that connects with a retained will on a new topic
+// and drops, again and again, must not fill the broker's memory. A will
+// over the budget is still delivered live, not kept.
+func TestRetainedWillBudget(t *testing.T) {
+	const each = 100
+	size := len("w/00") + each + broker.RetainedOverhead
+	s := brokertest.New(t, brokertest.Options{Broker: broker.Options{RetainedBytes: 3 * size}, Listeners: []string{brokertest.MQTT}})
+	addr := s.Addrs[brokertest.MQTT]
+	watcher := connectV5(t, dial(t, addr), &paho.Connect{ClientID: "watcher", CleanStart: true})
+	watcher.subscribe(t, "w/#", 1)
+	for i := range 5 {
+		c := dial(t, addr)
+		pk := connectV(fmt.Sprintf("dropper-%d", i), 5)
+		pk.Connect.WillFlag, pk.Connect.WillTopic, pk.Connect.WillRetain = true, fmt.Sprintf("w/%02d", i), true
+		pk.Connect.WillPayload, pk.Connect.WillQos = []byte(strings.Repeat("x", each)), 1
+		if _, ack := rawConnect(t, c, pk); ack.ReasonCode != 0 {
+			t.Fatalf("dropper %d: CONNACK %#x", i, ack.ReasonCode)
+		}
+		c.Close() // no DISCONNECT: the will goes now
+		// Wait for it (kept or not) before the next one.
+		for watcher.next(t).Topic != pk.Connect.WillTopic {
+		}
+	}
+	late := connectV5(t, dial(t, addr), &paho.Connect{ClientID: "late", CleanStart: true})
+	late.subscribe(t, "w/#", 1)
+	got := map[string]bool{}
+	for range 3 {
+		got[late.next(t).Topic] = true
+	}
+	late.none(t, "a fourth retained will (over the budget)")
+	if !got["w/00"] || !got["w/01"] || !got["w/02"] {
+		t.Errorf("retained wills kept: %v, want the first three", got)
+	}
+}

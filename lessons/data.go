@@ -16,6 +16,10 @@ type Step struct {
 	Slug string `json:"slug,omitempty"`
 	// Essential steps make the overview path.
 	Essential bool `json:"essential,omitempty"`
+	// Server marks a step that needs the playground server ({server}: a
+	// device or command-line client of the learner's, the instructor, the
+	// server's files): the static build says so instead of running it.
+	Server bool `json:"server,omitempty"`
 	// Line is the heading's line in the file.
 	Line int `json:"line"`
 	// Prose is all of the step's Markdown outside its blocks, as HTML.

@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -137,6 +138,31 @@ func TestGoodMinimal(t *testing.T) {
 	ch := l.Steps[0].Checks()
 	if len(ch) != 1 || ch[0].Side != "client" || ch[0].Dir != "send" || ch[0].Type != "CONNECT" || ch[0].Count != 0 {
 		t.Errorf("checks %+v", ch)
+	}
+}
+
+// TestServerFlag: {server} marks a step that needs the playground server
+// (the static build says so instead of running it); it is in the step's
+// JSON for the page.
+func TestServerFlag(t *testing.T) {
+	md := goodHead + goodSteps[:strings.Index(goodSteps, "## Takeaways")] + "## Your own client {#cli server}\n\nRun mosquitto_sub.\n\n" + goodSteps[strings.Index(goodSteps, "## Takeaways"):]
+	c, err := LoadFS(fstest.MapFS{"01-good.md": {Data: []byte(md)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := c.Lessons[0].Steps
+	if len(steps) != 3 || steps[0].Server || !steps[1].Server || steps[1].Slug != "cli" || steps[2].Server {
+		t.Fatalf("steps %+v %+v %+v", steps[0], steps[1], steps[2])
+	}
+	b, err := json.Marshal(steps[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"server":true`) {
+		t.Errorf("the step's JSON %s does not say it needs the server", b)
+	}
+	if b, _ := json.Marshal(steps[0]); strings.Contains(string(b), `"server"`) {
+		t.Errorf("an unmarked step's JSON names server: %s", b)
 	}
 }
 

@@ -278,8 +278,10 @@ func (p *parser) heading(line string, ln int) *Step {
 			s.Slug = slug
 		case tok == "essential":
 			s.Essential = true
+		case tok == "server":
+			s.Server = true
 		default:
-			p.fail(ln, "unknown step flag %q (known: essential)", tok)
+			p.fail(ln, "unknown step flag %q (known: essential, server)", tok)
 		}
 	}
 	if s.Slug == "" && strings.EqualFold(s.Title, "takeaways") {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mqtts-playground/playground/broker"
+	"github.com/mqtts-playground/playground/broker/listenerset"
 	"github.com/mqtts-playground/playground/broker/pki"
 	"github.com/mqtts-playground/playground/lessons"
 	"github.com/mqtts-playground/playground/web"
@@ -147,7 +148,11 @@ func (a *App) classOptions() *broker.ClassOptions {
 	if conns == 0 {
 		conns = -1
 	}
-	return &broker.ClassOptions{Accounts: a.class, OwnerTopics: ownerTopics, OwnerConns: conns,
+	retained := a.cfg.AttendeeRetainedBytes
+	if retained == 0 {
+		retained = -1
+	}
+	return &broker.ClassOptions{Accounts: a.class, OwnerTopics: ownerTopics, OwnerConns: conns, OwnerRetainedBytes: retained,
 		OwnerRate: a.cfg.AttendeeMsgRate, OwnerBurst: max(1, int(5*a.cfg.AttendeeMsgRate)), Notify: a.class.Notice}
 }
 
@@ -179,41 +184,23 @@ func addrOrEmpty(a string) string {
 	return a
 }
 
+// addListeners opens the broker's listeners: those of package listenerset
+// (the static build opens the same), then MQTT over WebSocket on the web
+// port. A main listener set "off" has no port but is still reachable
+// through the tunnel.
 func (a *App) addListeners() error {
-	// GetCertificate, not Certificates: POST /pki/rotate swaps the
-	// certificate for new handshakes while connections stay up.
-	serverTLS := &tls.Config{GetCertificate: a.rot.GetCertificate, MinVersion: tls.VersionTLS12}
-	mtls := serverTLS.Clone()
-	mtls.ClientAuth = tls.RequireAndVerifyClientCert
-	mtls.ClientCAs = a.ca.Pool()
-	// Devices often send their certificate without the intermediate.
-	mtls.ClientCAs.AddCert(a.ca.Intermediate)
-	// Checked on every handshake, resumed ones included (which skip
-	// VerifyPeerCertificate), so a revocation takes effect at once.
-	mtls.VerifyConnection = func(cs tls.ConnectionState) error {
-		if len(cs.PeerCertificates) == 0 {
-			return nil
-		}
-		return a.ca.VerifyClient([][]byte{cs.PeerCertificates[0].Raw}, nil)
+	err := listenerset.Add(a.broker, listenerset.Config{
+		CA: a.ca, Rotator: a.rot, Names: a.names,
+		MQTT: addrOrEmpty(a.cfg.MQTT), MQTTS: addrOrEmpty(a.cfg.MQTTS), MTLS: addrOrEmpty(a.cfg.MTLS),
+		LessonPorts: a.cfg.LessonPorts,
+		// Start-up makes every lesson certificate, so that one that
+		// cannot be made stops the server at once.
+		Warm: true,
+	})
+	if err != nil {
+		return err
 	}
-	ls := []broker.Listener{
-		{Name: "mqtt", Addr: a.cfg.MQTT, About: "plain MQTT, no TLS: anyone on the path can read every byte, password included"},
-		{Name: "mqtts", Addr: a.cfg.MQTTS, TLS: serverTLS, About: "MQTT over TLS: the broker proves who it is with a certificate from the local CA"},
-		{Name: "mtls", Addr: a.cfg.MTLS, TLS: mtls, About: "MQTT over mutual TLS: clients must present a certificate issued by the local CA"},
-		{Name: "ws", NoTunnel: true, About: "MQTT over WebSocket at /mqtt on the web port, for MQTT.js and other browser clients"},
-	}
-	for _, l := range ls {
-		if l.Addr == "off" {
-			if l.Name == "mqtts" || l.Name == "mtls" || l.Name == "mqtt" {
-				// Still reachable through the tunnel, with no port of its own.
-				l.Addr = ""
-			}
-		}
-		if err := a.broker.Add(l); err != nil {
-			return err
-		}
-	}
-	return a.addLessonListeners()
+	return a.broker.Add(broker.Listener{Name: "ws", NoTunnel: true, About: "MQTT over WebSocket at /mqtt on the web port, for MQTT.js and other browser clients"})
 }
 
 // startWeb opens the web listeners, then serves the routes on them.

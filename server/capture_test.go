@@ -88,6 +88,13 @@ func TestBrowserReplayCapture(t *testing.T) {
 		t.Fatalf("editcap: %v\n%s", err, out)
 	}
 
+	// A recording whose bytes are not base64: the wasm's decode fails (an
+	// Error returned, thrown by the page's script), and the page says so.
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"side":"client","chunks":[{"dir":"send","data":"%%% not base64"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	ctx := newBrowser(t)
 	for _, tt := range []struct {
 		name    string
@@ -100,6 +107,7 @@ func TestBrowserReplayCapture(t *testing.T) {
 		{"pcapng with embedded secrets", []string{withSecrets}, true, "from mqtt-dsb.pcapng, secrets embedded", ""},
 		{"pcap alone", []string{pcap}, false, "from mqtt.pcap", "mqtt.pcap holds no TLS secrets (no Decryption Secrets Block) and no key log was given"},
 		{"key log alone", []string{keylog}, false, "Nothing to show", "a TLS key log alone shows nothing"},
+		{"a recording that does not decode", []string{bad}, false, "", "Could not decode bad.json: decode: "},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/replay")); err != nil {

@@ -123,6 +123,9 @@ type classPages struct {
 	// playground's CA (no --tls-cert).
 	localCA bool
 	joins   *clientLimiter
+	// reports limits each attendee's progress reports: each one that
+	// changes something is a write to the store.
+	reports *clientLimiter
 	feeds   *viewerLimit
 	// steps are the course's lessons and their number of steps: a
 	// report of any other is refused, so that an attendee's record (written
@@ -140,7 +143,10 @@ func newClassPages(s *classSession, assets pages.Assets, me func(*http.Request, 
 		// A room behind one address joins at once: a burst of 500, then
 		// one a second.
 		joins: newClientLimiter(time.Second, 500, 10000),
-		feeds: &viewerLimit{total: 4096, perAttendee: 16, warn: newLogEvery(time.Minute), byAddr: map[string]int{}}}
+		// A learner going through steps reports a few a second at most;
+		// a script posting in a loop gets 429 after a burst of 30.
+		reports: newClientLimiter(200*time.Millisecond, 30, 10000),
+		feeds:   &viewerLimit{total: 4096, perAttendee: 16, warn: newLogEvery(time.Minute), byAddr: map[string]int{}}}
 }
 
 func (p *classPages) register(mux *http.ServeMux) {
@@ -234,6 +240,11 @@ func (p *classPages) progress(w http.ResponseWriter, r *http.Request) {
 	a, _, ok := p.s.attendee(r)
 	if !ok {
 		http.Error(w, errNotJoined.Error(), http.StatusUnauthorized)
+		return
+	}
+	if ok, wait := p.reports.allowKey(a.ID); !ok {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		http.Error(w, "workshop: too many progress reports just now (at most five a second after a burst of 30); the page sends them as steps are done", http.StatusTooManyRequests)
 		return
 	}
 	var rep workshop.ProgressReport

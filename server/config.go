@@ -31,6 +31,7 @@ type Config struct {
 	AllowOrigins []string
 	TraceLimit   int
 	BuildAssets  string
+	BuildStatic  string // --build-static: where the static build goes
 	Dev          bool
 	CACert       string
 	CAKey        string
@@ -63,8 +64,9 @@ type Config struct {
 	// the instructor gets a dashboard (see package workshop).
 	Workshop bool
 	// Per-attendee limits of a class (0: no limit).
-	AttendeeConns   int
-	AttendeeMsgRate float64
+	AttendeeConns         int
+	AttendeeMsgRate       float64
+	AttendeeRetainedBytes int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For (and
 	// X-Forwarded-Proto) the server believes.
 	TrustedProxies []netip.Prefix
@@ -125,9 +127,9 @@ var placeholders = map[string]string{
 	"mqtt": "HOST:PORT", "mqtts": "HOST:PORT", "mtls": "HOST:PORT", "san": "NAMES", "allow-origin": "ORIGIN", "ca-cert": "FILE", "ca-key": "FILE",
 	"lesson-ports": "HOST:PORT", "instructor-token": "TOKEN", "instructor-token-file": "FILE", "trace-limit": "BYTES",
 	"max-packet-size": "BYTES", "session-expiry": "DURATION", "session-queue": "COUNT", "session-queue-bytes": "BYTES", "retained-bytes": "BYTES",
-	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER", "upstream": "NAME=HOST:PORT", "upstreams": "FILE",
+	"max-conns-per-addr": "COUNT", "build-assets": "FOLDER", "build-static": "FOLDER", "upstream": "NAME=HOST:PORT", "upstreams": "FILE",
 	"keep-conns": "COUNT", "cert-requests": "COUNT", "tunnel-frame-limit": "BYTES", "attendee-conns": "COUNT",
-	"attendee-msg-rate": "PER-SECOND", "trusted-proxy": "CIDR", "pprof": "HOST:PORT",
+	"attendee-msg-rate": "PER-SECOND", "attendee-retained-bytes": "BYTES", "trusted-proxy": "CIDR", "pprof": "HOST:PORT",
 }
 
 // parseConfig reads flags, then environment variables for flags not given.
@@ -169,9 +171,11 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.BoolVar(&c.Workshop, "workshop", false, "run a class: attendees join at /join with a name and get credentials, a topic space (ws/ID/#) and a trace of their own; the instructor opens the printed /instructor URL. Implies --listen-all unless addresses are given")
 	fs.IntVar(&c.AttendeeConns, "attendee-conns", broker.DefaultOwnerConns, "open connections one attendee may have, their page's tunnels and their devices together (--workshop; 0: no limit)")
 	fs.Float64Var(&c.AttendeeMsgRate, "attendee-msg-rate", 20, "messages a second one attendee's clients may publish together, with five seconds' worth at once (--workshop; 0: no limit)")
+	fs.IntVar(&c.AttendeeRetainedBytes, "attendee-retained-bytes", broker.DefaultOwnerRetainedBytes, "bytes of retained messages kept on one attendee's topics, counted as --retained-bytes counts them, so that one attendee cannot fill the class's budget (--workshop; 0: only --retained-bytes)")
 	fs.Var(listFlag{&c.trustedProxies}, "trusted-proxy", "address or CIDR of a reverse proxy in front of the server: its X-Forwarded-For names the client (comma-separated, repeatable)")
 	fs.StringVar(&c.Pprof, "pprof", "", "serve Go's profiler (net/http/pprof) at this loopback address, for load tests (./task class-load -pprof)")
 	fs.StringVar(&c.BuildAssets, "build-assets", "", "build the web assets into this folder and exit (used by `./task build`)")
+	fs.StringVar(&c.BuildStatic, "build-static", "", "write the static build into this folder and exit: pages, script, stylesheet and a wasm that runs the broker inside the page, for any static file host, root or sub-path (used by `./task static`)")
 	fs.BoolVar(&c.Dev, "dev", false, "serve unminified scripts")
 	fs.Usage = func() {
 		fmt.Fprintf(out, `MQTTS Playground: a real MQTT broker with TLS listeners, a local CA and a web page
@@ -277,7 +281,8 @@ Every flag can also be set with an environment variable, shown in brackets.
 	}
 	for name, v := range map[string]int64{"max-packet-size": int64(c.MaxPacketSize), "session-expiry": int64(c.SessionExpiry), "session-queue": int64(c.SessionQueue),
 		"session-queue-bytes": int64(c.SessionQueueBytes), "retained-bytes": int64(c.RetainedBytes), "max-conns-per-addr": int64(c.MaxConnsPerAddr), "keep-conns": int64(c.KeepConns),
-		"cert-requests": int64(c.CertRequests), "tunnel-frame-limit": int64(c.TunnelFrameLimit), "attendee-conns": int64(c.AttendeeConns), "attendee-msg-rate": int64(c.AttendeeMsgRate)} {
+		"cert-requests": int64(c.CertRequests), "tunnel-frame-limit": int64(c.TunnelFrameLimit), "attendee-conns": int64(c.AttendeeConns), "attendee-msg-rate": int64(c.AttendeeMsgRate),
+		"attendee-retained-bytes": int64(c.AttendeeRetainedBytes)} {
 		if v < 0 {
 			return c, fmt.Errorf("--%s must not be negative (0: no limit)", name)
 		}

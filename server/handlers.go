@@ -181,10 +181,19 @@ func (c *caCert) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type indexPage struct {
 	assets    pages.Assets
 	listeners func() []broker.ListenerInfo
+	// vars names the host and CA URL of the page's commands; nil: the
+	// request's (requestVars).
+	vars func(*http.Request) lessons.Vars
 }
 
 func newIndexPage(assets pages.Assets, listeners func() []broker.ListenerInfo) *indexPage {
-	return &indexPage{assets: assets, listeners: listeners}
+	return &indexPage{assets: assets, listeners: listeners, vars: requestVars}
+}
+
+// withVars sets where the host and CA URL of the commands come from.
+func (h *indexPage) withVars(f func(*http.Request) lessons.Vars) *indexPage {
+	h.vars = f
+	return h
 }
 
 // mainListenerWhat says in a few words what the main listeners are; a
@@ -202,7 +211,7 @@ func (h *indexPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Commands name the host this page was reached by: a device that
 	// reached the page can reach the broker there too.
-	vars := requestVars(r)
+	vars := h.vars(r)
 	near := vars["host"]
 	d := pages.Index{Assets: h.assets, CAURL: vars["ca.url"]}
 	for _, l := range h.listeners() {

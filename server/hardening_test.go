@@ -644,3 +644,31 @@ func TestBrowserExportFillsKeyLog(t *testing.T) {
 		t.Errorf("the exported broker side does not decrypt: %d events, no CONNECT", len(events))
 	}
 }
+
+// The profiler answers only to a loopback Host: a page of another site that
+// resolves its own name to 127.0.0.1 (DNS rebinding) gets nothing.
+func TestPprofLoopbackHostOnly(t *testing.T) {
+	h := loopbackHostOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "profile") }))
+	for _, tt := range []struct {
+		host string
+		want int
+	}{
+		{"127.0.0.1:6060", http.StatusOK},
+		{"[::1]:6060", http.StatusOK},
+		{"[::1]", http.StatusOK},
+		{"localhost:6060", http.StatusOK},
+		{"LOCALHOST", http.StatusOK},
+		{"127.0.0.1", http.StatusOK},
+		{"rebind.example.com:6060", http.StatusMisdirectedRequest},
+		{"192.168.1.10:6060", http.StatusMisdirectedRequest},
+		{"", http.StatusMisdirectedRequest},
+	} {
+		r := httptest.NewRequest("GET", "/debug/pprof/", nil)
+		r.Host = tt.host
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tt.want {
+			t.Errorf("Host %q: %d, want %d", tt.host, w.Code, tt.want)
+		}
+	}
+}

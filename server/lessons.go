@@ -244,7 +244,7 @@ func (p *lessonPages) lesson(w http.ResponseWriter, r *http.Request) {
 	d := pages.LessonPage{Assets: p.assets, Lesson: l, Path: path, CourseURL: courseURL, Data: LessonData{ID: l.ID, File: l.File, Steps: l.Steps, Vars: vars}}
 	for _, s := range l.Steps {
 		a := stepAction(s)
-		d.Steps = append(d.Steps, pages.LessonStep{Step: s, Action: a, Label: actionLabels[a], Hidden: path == "overview" && !s.Essential})
+		d.Steps = append(d.Steps, pages.LessonStep{Step: s, Action: a, Label: actionLabels[a], Hidden: path == "overview" && !s.Essential, NeedsServer: p.assets.Static && s.Server})
 	}
 	if prev != nil {
 		d.PrevHref, d.PrevTitle = lessonHref(prev, path), prev.Title

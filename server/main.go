@@ -16,10 +16,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -48,6 +50,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if cfg.BuildStatic != "" {
+		return buildStatic(ctx, cfg, stdout, log)
+	}
 	start := time.Now()
 	assets, err := loadAssets(ctx, cfg, log)
 	if err != nil {
@@ -87,8 +92,26 @@ func servePprof(addr string, log *slog.Logger) error {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	log.Info("serving the profiler", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
-	go (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	go (&http.Server{Handler: loopbackHostOnly(mux), ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
 	return nil
+}
+
+// loopbackHostOnly refuses requests whose Host is not a loopback address or
+// localhost: a page on another site could otherwise reach a loopback port
+// through a name of its own that resolves to 127.0.0.1 (DNS rebinding).
+func loopbackHostOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if hh, _, err := net.SplitHostPort(host); err == nil {
+			host = hh
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if ip, err := netip.ParseAddr(host); !strings.EqualFold(host, "localhost") && (err != nil || !ip.IsLoopback()) {
+			http.Error(w, "the profiler answers only to a loopback address or localhost as Host", http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // loadAssets uses the assets embedded in this binary, or builds them from

@@ -189,7 +189,7 @@ func TestHelp(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("error %v", err)
 	}
-	for _, want := range []string{"--data FOLDER  [PLAYGROUND_DATA]", "--listen-all  [PLAYGROUND_LISTEN_ALL]", "--mtls HOST:PORT", "--tls-cert FILE", "--session-expiry DURATION", "go run ./server"} {
+	for _, want := range []string{"--data FOLDER  [PLAYGROUND_DATA]", "--listen-all  [PLAYGROUND_LISTEN_ALL]", "--mtls HOST:PORT", "--tls-cert FILE", "--session-expiry DURATION", "--build-static FOLDER", "go run ./server"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--help lacks %q:\n%s", want, out.String())
 		}

@@ -1,13 +1,7 @@
 package main
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -16,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -210,10 +203,8 @@ func (p *pkiAPI) signCSR(w http.ResponseWriter, r *http.Request) {
 }
 
 // RevokeProofPrefix starts the text a key holder signs to prove possession
-// when revoking without TLS client authentication (the browser's keys live
-// in the page, not in the browser's TLS stack): the prefix, the serial in
-// hex, a space and the Unix time.
-const RevokeProofPrefix = "mqtts-playground revoke "
+// (see pki.RevokeProofPrefix).
+const RevokeProofPrefix = pki.RevokeProofPrefix
 
 // revoke answers POST /pki/revoke: body the PEM certificate to revoke. It is
 // allowed when the request proves possession of the certificate's key — as
@@ -226,20 +217,13 @@ func (p *pkiAPI) revoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	block, _ := pem.Decode(body)
-	if block == nil || block.Type != "CERTIFICATE" {
-		http.Error(w, "pki: send the certificate to revoke as PEM (-----BEGIN CERTIFICATE-----)", http.StatusBadRequest)
-		return
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
+	cert, err := pki.ParseRevocable(body)
 	if err != nil {
-		http.Error(w, "pki: the certificate does not parse: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	if !slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageClientAuth) || slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageServerAuth) {
-		// The broker's own certificate is the instructor's to rotate, not
-		// anyone's to revoke: revoked, it would break every TLS listener.
-		http.Error(w, fmt.Sprintf("pki: %q is not a client certificate: only client certificates can be revoked here (the broker's own certificate is replaced with POST /pki/rotate)", cert.Subject.CommonName), http.StatusForbidden)
+		code := http.StatusBadRequest
+		if errors.Is(err, pki.ErrNotClientCertificate) {
+			code = http.StatusForbidden
+		}
+		http.Error(w, err.Error(), code)
 		return
 	}
 	how, err := p.authorizeRevoke(r, cert)
@@ -284,36 +268,10 @@ func (p *pkiAPI) authorizeRevoke(r *http.Request, cert *x509.Certificate) (strin
 	return "", errors.New("pki: prove you hold the certificate's key (present it as the TLS client certificate: curl --cert c.pem --key c.key https://…/pki/revoke, or sign a revocation proof), or send the instructor token")
 }
 
-// checkProof verifies a possession proof: a base64 signature by the
-// certificate's key over RevokeProofPrefix + hex serial + " " + unix time,
-// made within five minutes of now.
+// checkProof verifies a possession proof (see pki.CheckRevokeProof) made
+// within five minutes of now.
 func (p *pkiAPI) checkProof(cert *x509.Certificate, proof, when string) error {
-	ts, err := strconv.ParseInt(when, 10, 64)
-	if err != nil {
-		return errors.New("pki: X-Revoke-Time must be the Unix time the proof was signed")
-	}
-	if d := p.now().Sub(time.Unix(ts, 0)); d > 5*time.Minute || d < -5*time.Minute {
-		return errors.New("pki: the revocation proof is more than five minutes old or ahead: sign a fresh one (and check the clock)")
-	}
-	sig, err := base64.StdEncoding.DecodeString(proof)
-	if err != nil {
-		return errors.New("pki: X-Revoke-Proof must be base64")
-	}
-	msg := []byte(RevokeProofPrefix + cert.SerialNumber.Text(16) + " " + when)
-	sum := sha256.Sum256(msg)
-	ok := false
-	switch pub := cert.PublicKey.(type) {
-	case *ecdsa.PublicKey:
-		ok = ecdsa.VerifyASN1(pub, sum[:], sig)
-	case ed25519.PublicKey:
-		ok = ed25519.Verify(pub, msg, sig)
-	case *rsa.PublicKey:
-		ok = rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig) == nil
-	}
-	if !ok {
-		return errors.New("pki: the revocation proof was not signed by this certificate's key")
-	}
-	return nil
+	return pki.CheckRevokeProof(cert, proof, when, p.now())
 }
 
 func (p *pkiAPI) crl(w http.ResponseWriter, r *http.Request) {

@@ -62,31 +62,12 @@ func (t *traceAPI) keep(w http.ResponseWriter, r *http.Request) (keep func(*brok
 			return nil, "", false
 		}
 	}
-	q := r.URL.Query()
-	attendee, listener, client, outcome := q.Get("attendee"), q.Get("listener"), q.Get("client"), q.Get("outcome")
-	switch outcome {
-	case "", "open", "ok", "failed":
-	default:
-		http.Error(w, fmt.Sprintf("trace: ?outcome=%q: give open, ok or failed", outcome), http.StatusBadRequest)
+	f, err := broker.ParseConnFilter(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return nil, "", false
 	}
-	if attendee == "" && listener == "" && client == "" && outcome == "" {
-		return keep, viewer, true
-	}
-	scoped := keep
-	return func(c *broker.ConnInfo) bool {
-		switch {
-		case scoped != nil && !scoped(c),
-			attendee != "" && c.Owner != attendee,
-			listener != "" && c.Listener != listener,
-			client != "" && c.ClientID != client,
-			outcome == "open" && !c.Ended.IsZero(),
-			outcome == "ok" && (c.Ended.IsZero() || c.Err != ""),
-			outcome == "failed" && c.Err == "":
-			return false
-		}
-		return true
-	}, viewer, true
+	return f.Keep(keep), viewer, true
 }
 
 func newTraceAPI(b *broker.Broker, boss instructor, log *slog.Logger) *traceAPI {

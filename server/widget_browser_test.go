@@ -11,9 +11,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -194,20 +197,7 @@ func TestBrowserWidget(t *testing.T) {
 // reports.
 func TestBrowserWidgetLesson(t *testing.T) {
 	t.Parallel()
-	var page string
-	app, ctx, hostURL := docsSite(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, page)
-	})
-	page = `<!DOCTYPE html><html><body><p>Docs.</p><mqtts-lesson id="l" lesson="tls-basics" step="2"></mqtts-lesson>
-<script src="http://` + app.httpAddr + `/widget.js"></script></body></html>`
-	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL)); err != nil {
-		t.Fatal(err)
-	}
-	waitJS(t, ctx, "the lesson frame to take its page's height", `(() => {
-		const f = document.getElementById("l").shadowRoot?.querySelector("iframe");
-		return !!f && f.style.height !== "480px" && parseInt(f.style.height) > 300;
-	})()`)
+	app, ctx := lessonWidget(t, "tls-basics", 2, "")
 	src := evalJS[string](t, ctx, `document.getElementById("l").shadowRoot.querySelector("iframe").src`)
 	if want := "http://" + app.httpAddr + "/lessons/tls-basics?embed=1#step-2"; src != want {
 		t.Errorf("frame src %q, want %q", src, want)
@@ -260,4 +250,128 @@ func serveExample(w http.ResponseWriter, file string, app *App) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Write(bytes.ReplaceAll(b, []byte("http://127.0.0.1:8080"), []byte("http://"+app.httpAddr)))
+}
+
+// TestBrowserWidgetStep: a docs page with <mqtts-lesson> hears mqtts-step
+// once a step is done inside the lesson frame (another origin): the
+// step's questions are answered in the frame by clicks, as the learner
+// would, and the frame's message reaches the page as the widget's event.
+func TestBrowserWidgetStep(t *testing.T) {
+	t.Parallel()
+	// The first lesson's takeaways: a step done once its questions are
+	// answered right.
+	c, err := loadLessons()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Lessons[0]
+	tk := l.Takeaways()
+	if tk == nil || stepAction(tk) != "none" || len(tk.Quizzes()) == 0 {
+		t.Fatalf("%s: the takeaways step is not one of questions only", l.ID)
+	}
+	lesson, step := l.ID, tk.N
+	_, ctx := lessonWidget(t, lesson, step, `window.steps = []; addEventListener("mqtts-step", (e) => steps.push({id: e.target.id, ...e.detail}));`)
+	if n := evalJS[int](t, ctx, `steps.length`); n != 0 {
+		t.Fatalf("%d mqtts-step events before any step was done", n)
+	}
+	// The frame is of another origin: its DOM is reached through a world of
+	// the test's own in that frame (the page's script, lessonRunner
+	// included, is not visible there; its buttons are).
+	var answer strings.Builder
+	for _, q := range tk.Quizzes() {
+		fmt.Fprintf(&answer, `document.querySelector('[data-testid="step"][data-step="%d"] [data-testid="quiz"][data-index="%d"] [data-testid="quiz-option"][value="%d"]').click();`, step, q.Index, q.Right())
+	}
+	answer.WriteString(`"clicked"`)
+	heard := false
+	for i := 0; i < 50 && !heard; i++ {
+		inFrame(t, ctx, "/lessons/"+lesson, answer.String())
+		time.Sleep(200 * time.Millisecond)
+		heard = evalJS[int](t, ctx, `steps.length`) > 0
+	}
+	type stepEvent struct {
+		ID     string `json:"id"`
+		Lesson string `json:"lesson"`
+		Step   int    `json:"step"`
+		Done   bool   `json:"done"`
+	}
+	got := evalJS[[]stepEvent](t, ctx, `steps`)
+	want := []stepEvent{{ID: "l", Lesson: lesson, Step: step, Done: true}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("mqtts-step events %+v, want %+v", got, want)
+	}
+	if done := inFrame(t, ctx, "/lessons/"+lesson, fmt.Sprintf(`document.querySelector('[data-testid="step"][data-step="%d"]').dataset.done`, step)); done != "true" {
+		t.Errorf("in the frame the step is done=%q", done)
+	}
+}
+
+// lessonWidget opens a docs page of another origin holding
+// <mqtts-lesson id="l" lesson=lesson step=step> and the script js, and
+// waits until the lesson frame has taken its page's height.
+func lessonWidget(t *testing.T, lesson string, step int, js string) (*App, context.Context) {
+	t.Helper()
+	var page string
+	app, ctx, hostURL := docsSite(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	})
+	page = fmt.Sprintf(`<!DOCTYPE html><html><body><p>Docs.</p><mqtts-lesson id="l" lesson="%s" step="%d"></mqtts-lesson>
+<script>%s</script><script src="http://%s/widget.js"></script></body></html>`, lesson, step, js, app.httpAddr)
+	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the lesson frame to take its page's height", `(() => {
+		const f = document.getElementById("l").shadowRoot?.querySelector("iframe");
+		return !!f && f.style.height !== "480px" && parseInt(f.style.height) > 300;
+	})()`)
+	return app, ctx
+}
+
+// inFrame evaluates expr (its value a string) in the page's first frame
+// whose URL holds urlPart, in an isolated world: the frame's DOM, not its
+// script's globals.
+func inFrame(t *testing.T, ctx context.Context, urlPart, expr string) string {
+	t.Helper()
+	var out string
+	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		tree, err := cdp.Call(ctx, tg, page.GetFrameTree, cdp.Empty{})
+		if err != nil {
+			return err
+		}
+		var find func(ft *page.FrameTree) *cdp.Frame
+		find = func(ft *page.FrameTree) *cdp.Frame {
+			if strings.Contains(ft.Frame.URL, urlPart) {
+				return ft.Frame
+			}
+			for _, c := range ft.ChildFrames {
+				if f := find(c); f != nil {
+					return f
+				}
+			}
+			return nil
+		}
+		f := find(tree.FrameTree)
+		if f == nil {
+			return fmt.Errorf("no frame of %s", urlPart)
+		}
+		world, err := cdp.Call(ctx, tg, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: f.ID, WorldName: "test"})
+		if err != nil {
+			return err
+		}
+		byValue := true
+		res, err := cdp.Call(ctx, tg, runtime.Evaluate, runtime.EvaluateParams{Expression: expr, ContextID: world.ExecutionContextID, ReturnByValue: &byValue})
+		if err != nil {
+			return err
+		}
+		if e := res.ExceptionDetails; e != nil {
+			if e.Exception != nil {
+				return fmt.Errorf("%s: %s %s", expr, e.Text, e.Exception.Description)
+			}
+			return fmt.Errorf("%s: %s", expr, e.Text)
+		}
+		return json.Unmarshal(res.Result.Value, &out)
+	}))
+	if err != nil {
+		t.Fatalf("in the frame of %s: %v", urlPart, err)
+	}
+	return out
 }

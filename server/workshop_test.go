@@ -748,3 +748,42 @@ func TestProgressOfTheCourseOnly(t *testing.T) {
 		}
 	}
 }
+
+// Progress reports are limited per attendee (each one that changes
+// something is a write to the store): a script posting in a loop gets 429
+// with Retry-After after the burst, and another attendee is not held back.
+func TestProgressRateLimited(t *testing.T) {
+	app := startApp(t, classConfig(t), false)
+	ada, bob := join(t, app, "Ada"), join(t, app, "Bob")
+	l := app.course.Lessons[0]
+	post := func(a *attendee, step int) *http.Response {
+		t.Helper()
+		body := fmt.Sprintf(`{"lesson":%q,"step":%d}`, l.ID, step)
+		req, _ := http.NewRequest("POST", "http://"+app.httpAddr+"/workshop/progress", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := a.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	var refused *http.Response
+	for i := range 60 {
+		if resp := post(ada, 1+i%2); resp.StatusCode == http.StatusTooManyRequests {
+			refused = resp
+			break
+		} else if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("report %d: %d", i, resp.StatusCode)
+		}
+	}
+	if refused == nil {
+		t.Fatal("60 reports in a row were all taken: no limit")
+	}
+	if refused.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	if resp := post(bob, 1); resp.StatusCode != http.StatusNoContent {
+		t.Errorf("another attendee's report: %d, want 204", resp.StatusCode)
+	}
+}

@@ -57,3 +57,28 @@ func TestWasmDependencies(t *testing.T) {
 		}
 	}
 }
+
+// staticDenied are the packages denied to the client but what the broker
+// needs: the static build's wasm (./static) carries the broker, so the
+// server's packages, the tests' and the HTTP stack (which the broker needs
+// only for MQTT over WebSocket, see mochi's PATCHES.md, patch 24) must stay
+// out of it.
+var staticDenied = slices.DeleteFunc(slices.Clone(denied), func(p string) bool {
+	return p == "github.com/mqtts-playground/playground/broker" || p == "github.com/mochi-mqtt/server/v2" || p == "encoding/json"
+})
+
+func TestStaticWasmDependencies(t *testing.T) {
+	ds := deps(t, "./static")
+	for _, d := range ds {
+		for _, bad := range staticDenied {
+			if imports(d, bad) {
+				t.Errorf("the static wasm imports %s (denied: %s)", d, bad)
+			}
+		}
+	}
+	for _, must := range []string{"crypto/tls", "github.com/mqtts-playground/playground/broker", "github.com/mqtts-playground/playground/broker/listenerset", "github.com/mqtts-playground/playground/wasm/jsapi"} {
+		if !slices.Contains(ds, must) {
+			t.Errorf("the static wasm does not import %s", must)
+		}
+	}
+}

@@ -103,6 +103,10 @@ type Options struct {
 	// NoBrotli skips the brotli form of the wasm client (tens of seconds
 	// of CPU when not cached): gzip only. For tests.
 	NoBrotli bool
+	// Static builds the static build's wasm (./wasm/static: the broker,
+	// its listeners and CA, and the client, all inside the page) in place
+	// of the wasm client; its asset is named static-HASH.wasm.
+	Static bool
 }
 
 // Root finds the module's source folder: the folder of this file at build
@@ -153,10 +157,14 @@ func Build(ctx context.Context, o Options) (*Assets, error) {
 	var wg sync.WaitGroup
 	var wasmErr error
 	wg.Go(func() {
+		build, name := BuildWasm, "client"
+		if o.Static {
+			build, name = BuildStaticWasm, "static"
+		}
 		var raw []byte
-		raw, wasmErr = BuildWasm(ctx, o.Root, o.CacheDir, logf)
+		raw, wasmErr = build(ctx, o.Root, o.CacheDir, logf)
 		if wasmErr == nil {
-			f := newAsset("client", ".wasm", raw)
+			f := newAsset(name, ".wasm", raw)
 			a.Wasm = f.Name
 			if o.NoBrotli {
 				f.Gzip = gzipBytes(f.Raw)
@@ -194,24 +202,31 @@ func Build(ctx context.Context, o Options) (*Assets, error) {
 // BuildWasm compiles the wasm client with WasmBuildFlags and returns it
 // with its data segments joined (see compactData).
 func BuildWasm(ctx context.Context, root, outDir string, logf func(string, ...any)) ([]byte, error) {
-	out := filepath.Join(outDir, "client.wasm")
+	return buildWasmMain(ctx, root, outDir, "./wasm", "client.wasm", "wasm client", logf)
+}
+
+// buildWasmMain compiles the main package pkg for js/wasm with
+// WasmBuildFlags into outDir/file and returns it with its data segments
+// joined (see compactData); what names it in messages.
+func buildWasmMain(ctx context.Context, root, outDir, pkg, file, what string, logf func(string, ...any)) ([]byte, error) {
+	out := filepath.Join(outDir, file)
 	start := time.Now()
 	args := append([]string{"build"}, WasmBuildFlags...)
-	args = append(args, "-o", out, "./wasm")
+	args = append(args, "-o", out, pkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("web: building the wasm client failed: %v\n%s", err, msg)
+		return nil, fmt.Errorf("web: building the %s failed: %v\n%s", what, err, msg)
 	}
 	raw, err := os.ReadFile(out)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if raw, err = compactData(raw); err != nil {
-		return nil, fmt.Errorf("web: the wasm client as built: %w", err)
+		return nil, fmt.Errorf("web: the %s as built: %w", what, err)
 	}
-	logf("wasm client built in %s: %s raw", time.Since(start).Round(time.Millisecond), size(len(raw)))
+	logf("%s built in %s: %s raw", what, time.Since(start).Round(time.Millisecond), size(len(raw)))
 	return raw, nil
 }
 

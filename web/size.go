@@ -12,21 +12,27 @@ import (
 // BuildSize is how big one release build is, in bytes: as served raw, and
 // in the gzip and brotli forms the server sends to browsers that take them.
 type BuildSize struct {
-	// Name is the build: "client.wasm", "main.js", "main.css".
+	// Name is the build: "client.wasm", "static.wasm" (the static
+	// build's, broker included), "main.js", "main.css".
 	Name   string
 	Raw    int
 	Gzip   int
 	Brotli int // 0 when not measured (brotli takes tens of seconds of CPU)
 }
 
-// Measure builds the release wasm client (into outDir) and the page bundle
-// and returns their sizes; withBrotli adds the brotli size.
+// Measure builds the release wasm client and the static build's wasm (into
+// outDir) and the page bundle, and returns their sizes; withBrotli adds
+// the brotli size.
 func Measure(ctx context.Context, root, outDir string, withBrotli bool, logf func(string, ...any)) ([]BuildSize, error) {
 	raw, err := BuildWasm(ctx, root, outDir, logf)
 	if err != nil {
 		return nil, err
 	}
-	files := []*Asset{{Name: "client.wasm", Raw: raw}}
+	static, err := BuildStaticWasm(ctx, root, outDir, logf)
+	if err != nil {
+		return nil, err
+	}
+	files := []*Asset{{Name: "client.wasm", Raw: raw}, {Name: "static.wasm", Raw: static}}
 	page, err := bundle(root, true)
 	if err != nil {
 		return nil, err

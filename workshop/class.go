@@ -278,11 +278,17 @@ func (c *Class) Report(id string, p ProgressReport) error {
 		lp = &LessonProgress{}
 		r.Progress[p.Lesson] = lp
 	}
+	c.seen[id] = c.now()
+	i, found := slices.BinarySearch(lp.Done, p.Step)
+	if lp.Last == p.Step && (found || !p.Done) {
+		// Nothing new to keep: no write to the store (the time of the
+		// last report stays the stored one).
+		return nil
+	}
 	lp.Last, lp.Updated = p.Step, c.now().UTC()
-	if i, found := slices.BinarySearch(lp.Done, p.Step); p.Done && !found {
+	if p.Done && !found {
 		lp.Done = slices.Insert(lp.Done, i, p.Step)
 	}
-	c.seen[id] = c.now()
 	c.changed()
 	return c.st.putAttendee(r)
 }

@@ -243,3 +243,40 @@ func TestStoreBuckets(t *testing.T) {
 		return nil
 	})
 }
+
+// A report that changes nothing (the page sends the same step again) is
+// not written to the store; one that changes the last step or adds a done
+// step is.
+func TestReportWritesOnlyChanges(t *testing.T) {
+	c := open(t, t.TempDir(), "")
+	defer c.Close()
+	a, _, err := c.Join("Ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := func() int64 { s := c.st.db.Stats(); return s.TxStats.GetWrite() }
+	for _, tt := range []struct {
+		rep   ProgressReport
+		write bool
+	}{
+		{ProgressReport{Lesson: "tls-basics", Step: 2}, true},
+		{ProgressReport{Lesson: "tls-basics", Step: 2}, false},
+		{ProgressReport{Lesson: "tls-basics", Step: 2, Done: true}, true},
+		{ProgressReport{Lesson: "tls-basics", Step: 2, Done: true}, false},
+		{ProgressReport{Lesson: "tls-basics", Step: 2}, false},
+		{ProgressReport{Lesson: "tls-basics", Step: 3}, true},
+		{ProgressReport{Lesson: "mqtt-basics", Step: 3}, true},
+	} {
+		before := writes()
+		if err := c.Report(a.ID, tt.rep); err != nil {
+			t.Fatal(err)
+		}
+		if wrote := writes() > before; wrote != tt.write {
+			t.Errorf("report %+v: written %v, want %v", tt.rep, wrote, tt.write)
+		}
+	}
+	lp := c.attendees[a.ID].Progress["tls-basics"]
+	if lp.Last != 3 || !slices.Equal(lp.Done, []int{2}) {
+		t.Errorf("progress %+v, want last 3, done [2]", lp)
+	}
+}

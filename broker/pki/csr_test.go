@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -335,7 +336,7 @@ func FuzzSignCSR(f *testing.F) {
 				t.Fatal("no leaf or chain without an error")
 			}
 			cn := leaf.Subject.CommonName
-			if !clientName.MatchString(cn) || strings.EqualFold(cn, "admin") || strings.EqualFold(cn, "broker") {
+			if !clientNameRE.MatchString(cn) || strings.EqualFold(cn, "admin") || strings.EqualFold(cn, "broker") {
 				t.Fatalf("signed a certificate for %q", cn)
 			}
 			if leaf.IsCA || len(leaf.DNSNames)+len(leaf.IPAddresses)+len(leaf.EmailAddresses) != 0 ||
@@ -347,6 +348,30 @@ func FuzzSignCSR(f *testing.F) {
 					t.Fatalf("copied URI %q", u)
 				}
 			}
+		}
+	})
+}
+
+// clientNameRE is the rule isClientName checks by hand.
+var clientNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+func TestIsClientName(t *testing.T) {
+	for _, cn := range []string{
+		"", "a", "device-1", "A.b_c-d", "-lead", ".lead", "_lead", "9lives", "sp ace", "üser", "a\n", "a$", "$SYS",
+		strings.Repeat("x", 64), strings.Repeat("x", 65), "x" + strings.Repeat("-", 63), "trailing\x00",
+	} {
+		if got, want := isClientName(cn), clientNameRE.MatchString(cn); got != want {
+			t.Errorf("isClientName(%q) = %v, the rule says %v", cn, got, want)
+		}
+	}
+}
+
+func FuzzIsClientName(f *testing.F) {
+	f.Add("device-1")
+	f.Add("-x")
+	f.Fuzz(func(t *testing.T, cn string) {
+		if got, want := isClientName(cn), clientNameRE.MatchString(cn); got != want {
+			t.Fatalf("isClientName(%q) = %v, the rule says %v", cn, got, want)
 		}
 	})
 }

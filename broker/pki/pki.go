@@ -1,6 +1,8 @@
 // Package pki is the playground's local certificate authority: a root CA and
 // an intermediate CA created on first start in the data folder and reused
-// after, and the server and client certificates they issue.
+// after, and the server and client certificates they issue. NewMemory
+// makes one that lives only in memory, for the static build, whose broker
+// runs inside the page with no file system.
 //
 // It writes private keys with mode 0600 and the folder with 0700. Besides
 // issuing certificates it signs client certificate requests (SignCSR),
@@ -69,6 +71,7 @@ type CA struct {
 	rootKey         crypto.Signer // nil for an external intermediate
 	intermediateKey crypto.Signer
 	dir             string
+	mem             *memFiles // the CA's files, for a CA made by NewMemory; nil: they are in dir
 	now             func() time.Time
 
 	// external is set by LoadExternal; extChain is then what follows a
@@ -93,6 +96,27 @@ type CA struct {
 func LoadOrCreate(dir string) (ca *CA, created bool, err error) {
 	ca, rep, err := LoadOrCreateWith(dir, Options{})
 	return ca, rep.Created, err
+}
+
+// NewMemory makes a new root and intermediate CA that live only in memory,
+// for a broker with no file system (the static build, where the broker
+// runs inside the page): nothing is read or written, the broker
+// certificate, lesson CAs and revocations are kept in memory and are gone
+// when the process ends. Dir returns "" for it. Everything else works as
+// for a CA made by LoadOrCreate.
+func NewMemory() (*CA, error) {
+	ca := &CA{mem: &memFiles{files: map[string][]byte{}}, now: time.Now}
+	ca.revoked.Store(&map[string]Revocation{})
+	if err := ca.create(); err != nil {
+		return nil, err
+	}
+	return ca, nil
+}
+
+// memFiles holds the files of a CA made by NewMemory, by name.
+type memFiles struct {
+	mu    sync.Mutex
+	files map[string][]byte
 }
 
 // Options change what LoadOrCreateWith may do to the data folder.
@@ -146,7 +170,7 @@ func loadOrCreate(dir string, opts Options, rep *Report) (ca *CA, err error) {
 		return nil, fmt.Errorf("pki: create data folder: %w", err)
 	}
 	ca = &CA{dir: dir, now: time.Now}
-	root, rootKey, err := loadPair(dir, RootCertFile, RootKeyFile)
+	root, rootKey, err := ca.loadPair(RootCertFile, RootKeyFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Half a root (a lost key or certificate) is reported, not replaced:
@@ -163,7 +187,7 @@ func loadOrCreate(dir string, opts Options, rep *Report) (ca *CA, err error) {
 		return nil, err
 	}
 	ca.Root, ca.rootKey = root[0], rootKey
-	inter, interKey, err := loadPair(dir, IntermediateCertFile, IntermediateKeyFile)
+	inter, interKey, err := ca.loadPair(IntermediateCertFile, IntermediateKeyFile)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
@@ -270,7 +294,7 @@ func bothMissing(dir, a, b, fix string) error {
 	return nil
 }
 
-// Dir is the folder the CA lives in.
+// Dir is the folder the CA lives in; "" for a CA made by NewMemory.
 func (ca *CA) Dir() string { return ca.dir }
 
 // RootPEM returns the root certificate in PEM form: the file clients trust.
@@ -303,7 +327,7 @@ func (ca *CA) create() error {
 		return err
 	}
 	ca.Root, ca.rootKey = root, key
-	if err := writePair(ca.dir, RootCertFile, RootKeyFile, []*x509.Certificate{root}, key); err != nil {
+	if err := ca.writePair(RootCertFile, RootKeyFile, []*x509.Certificate{root}, key); err != nil {
 		return err
 	}
 	return ca.newIntermediate()
@@ -329,7 +353,7 @@ func (ca *CA) newIntermediate() error {
 		return err
 	}
 	ca.Intermediate, ca.intermediateKey = inter, key
-	return writePair(ca.dir, IntermediateCertFile, IntermediateKeyFile, []*x509.Certificate{inter}, key)
+	return ca.writePair(IntermediateCertFile, IntermediateKeyFile, []*x509.Certificate{inter}, key)
 }
 
 // ServerCertificate returns the broker's certificate for names (DNS names
@@ -337,7 +361,7 @@ func (ca *CA) newIntermediate() error {
 // covers every name, is signed by the current intermediate and is not close
 // to expiry, and issuing and storing a new one otherwise.
 func (ca *CA) ServerCertificate(names []string) (cert tls.Certificate, issued bool, err error) {
-	chain, key, err := loadPair(ca.dir, ServerCertFile, ServerKeyFile)
+	chain, key, err := ca.loadPair(ServerCertFile, ServerKeyFile)
 	if err == nil && ca.stillGood(chain[0], names) {
 		return tlsCert(chain, key), false, nil
 	}
@@ -348,7 +372,7 @@ func (ca *CA) ServerCertificate(names []string) (cert tls.Certificate, issued bo
 	if err != nil {
 		return tls.Certificate{}, false, err
 	}
-	if err := writePair(ca.dir, ServerCertFile, ServerKeyFile, certsOf(cert), cert.PrivateKey.(crypto.Signer)); err != nil {
+	if err := ca.writePair(ServerCertFile, ServerKeyFile, certsOf(cert), cert.PrivateKey.(crypto.Signer)); err != nil {
 		return tls.Certificate{}, false, err
 	}
 	return cert, true, nil
@@ -524,12 +548,13 @@ func minTime(a, b time.Time) time.Time {
 }
 
 // loadPair reads a PEM certificate chain and its PEM private key.
-func loadPair(dir, certFile, keyFile string) ([]*x509.Certificate, crypto.Signer, error) {
-	certPEMBytes, err := os.ReadFile(filepath.Join(dir, certFile))
+func (ca *CA) loadPair(certFile, keyFile string) ([]*x509.Certificate, crypto.Signer, error) {
+	dir := ca.dir
+	certPEMBytes, err := ca.readFile(certFile)
 	if err != nil {
 		return nil, nil, err
 	}
-	keyPEMBytes, err := os.ReadFile(filepath.Join(dir, keyFile))
+	keyPEMBytes, err := ca.readFile(keyFile)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -564,15 +589,42 @@ func publicKeysEqual(a, b crypto.PublicKey) bool {
 }
 
 // writePair stores a certificate chain (0644) and its key (0600).
-func writePair(dir, certFile, keyFile string, chain []*x509.Certificate, key crypto.Signer) error {
+func (ca *CA) writePair(certFile, keyFile string, chain []*x509.Certificate, key crypto.Signer) error {
 	kp, err := KeyPEM(key)
 	if err != nil {
 		return err
 	}
-	if err := writeFile(filepath.Join(dir, keyFile), kp, 0o600); err != nil {
+	if err := ca.storeFile(keyFile, kp, 0o600); err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, certFile), CertPEM(chain...), 0o644)
+	return ca.storeFile(certFile, CertPEM(chain...), 0o644)
+}
+
+// readFile reads one of the CA's files (RootCertFile …): from the data
+// folder, or from memory for a CA made by NewMemory.
+func (ca *CA) readFile(name string) ([]byte, error) {
+	if ca.mem == nil {
+		return os.ReadFile(filepath.Join(ca.dir, name))
+	}
+	ca.mem.mu.Lock()
+	defer ca.mem.mu.Unlock()
+	data, ok := ca.mem.files[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+	}
+	return data, nil
+}
+
+// storeFile replaces one of the CA's files, in the data folder with mode
+// perm, or in memory for a CA made by NewMemory.
+func (ca *CA) storeFile(name string, data []byte, perm os.FileMode) error {
+	if ca.mem == nil {
+		return writeFile(filepath.Join(ca.dir, name), data, perm)
+	}
+	ca.mem.mu.Lock()
+	defer ca.mem.mu.Unlock()
+	ca.mem.files[name] = slices.Clone(data)
+	return nil
 }
 
 // writeFile replaces path atomically, creating it with mode perm.

@@ -297,7 +297,7 @@ func TestIntermediateRenewedBeforeExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writePair(ca.Dir(), IntermediateCertFile, IntermediateKeyFile, []*x509.Certificate{short}, key); err != nil {
+	if err := ca.writePair(IntermediateCertFile, IntermediateKeyFile, []*x509.Certificate{short}, key); err != nil {
 		t.Fatal(err)
 	}
 	ca2, created, err := LoadOrCreate(ca.Dir())

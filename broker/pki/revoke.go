@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -90,7 +89,7 @@ func serialKey(s *big.Int) string { return s.Text(16) }
 func (ca *CA) loadRevocations() error {
 	m := map[string]Revocation{}
 	path := filepath.Join(ca.dir, RevokedFile)
-	data, err := os.ReadFile(path)
+	data, err := ca.readFile(RevokedFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		ca.revoked.Store(&m)
@@ -124,7 +123,7 @@ func (ca *CA) saveRevocations(m map[string]Revocation, crlNum int64) error {
 	if err != nil {
 		return fmt.Errorf("pki: encode the revocation list: %w", err)
 	}
-	return writeFile(filepath.Join(ca.dir, RevokedFile), append(data, '\n'), 0o644)
+	return ca.storeFile(RevokedFile, append(data, '\n'), 0o644)
 }
 
 func sortedRevocations(m map[string]Revocation) []Revocation {

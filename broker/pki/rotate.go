@@ -75,7 +75,7 @@ func (ca *CA) Rotate(r *Rotator, names []string) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writePair(ca.dir, ServerCertFile, ServerKeyFile, certsOf(cert), cert.PrivateKey.(crypto.Signer)); err != nil {
+	if err := ca.writePair(ServerCertFile, ServerKeyFile, certsOf(cert), cert.PrivateKey.(crypto.Signer)); err != nil {
 		return nil, err
 	}
 	r.Set(cert)

@@ -110,6 +110,22 @@ var scenarioInfo = map[string]struct{ about, expect string }{
 		""},
 }
 
+// ScenarioInfo returns the Scenario called name without its certificate
+// (Chain is empty): what a listener needs to be described and configured
+// before its first handshake, at no cost. It fails for a name that is not
+// one of ScenarioNames.
+func ScenarioInfo(name string) (Scenario, error) {
+	info, ok := scenarioInfo[name]
+	if !ok {
+		return Scenario{}, fmt.Errorf("pki: unknown scenario %q: use one of %s", name, strings.Join(ScenarioNames, ", "))
+	}
+	s := Scenario{Name: name, About: info.about, ExpectClientError: info.expect}
+	if name == ScenarioTLS12Only {
+		s.MaxVersion = tls.VersionTLS12
+	}
+	return s, nil
+}
+
 // scenarioTTL is how long a made scenario is reused: short enough that
 // not-yet-valid stays in the future and expired stays in the past.
 const scenarioTTL = 6 * time.Hour
@@ -125,9 +141,9 @@ type cachedScenario struct {
 // and remade after some hours or when names change; only the impostor and
 // legacy CAs are stored in the data folder.
 func (ca *CA) Scenario(name string, names []string) (Scenario, error) {
-	info, ok := scenarioInfo[name]
-	if !ok {
-		return Scenario{}, fmt.Errorf("pki: unknown scenario %q: use one of %s", name, strings.Join(ScenarioNames, ", "))
+	s, err := ScenarioInfo(name)
+	if err != nil {
+		return Scenario{}, err
 	}
 	if len(names) == 0 {
 		return Scenario{}, fmt.Errorf("pki: scenario %q needs the names the broker is reached by: pass HostNames()", name)
@@ -143,10 +159,7 @@ func (ca *CA) Scenario(name string, names []string) (Scenario, error) {
 	if err != nil {
 		return Scenario{}, err
 	}
-	s := Scenario{Name: name, About: info.about, Chain: chain, ExpectClientError: info.expect}
-	if name == ScenarioTLS12Only {
-		s.MaxVersion = tls.VersionTLS12
-	}
+	s.Chain = chain
 	if ca.scenario == nil {
 		ca.scenario = map[string]cachedScenario{}
 	}
@@ -390,7 +403,7 @@ func (ca *CA) legacyCA() (*x509.Certificate, crypto.Signer, []*x509.Certificate,
 // another CA) or when it is close to expiry. Damaged files are reported.
 func (ca *CA) lessonCA(certFile, keyFile string, ok func(*x509.Certificate) bool, create func(time.Time) (*x509.Certificate, crypto.Signer, error)) (*x509.Certificate, crypto.Signer, error) {
 	now := ca.now()
-	chain, key, err := loadPair(ca.dir, certFile, keyFile)
+	chain, key, err := ca.loadPair(certFile, keyFile)
 	switch {
 	case err == nil && ok(chain[0]) && now.Add(renewBefore).Before(chain[0].NotAfter):
 		return chain[0], key, nil
@@ -401,7 +414,7 @@ func (ca *CA) lessonCA(certFile, keyFile string, ok func(*x509.Certificate) bool
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := writePair(ca.dir, certFile, keyFile, []*x509.Certificate{c}, k); err != nil {
+	if err := ca.writePair(certFile, keyFile, []*x509.Certificate{c}, k); err != nil {
 		return nil, nil, err
 	}
 	return c, k, nil

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -312,5 +313,28 @@ func TestScenarioCacheAndErrors(t *testing.T) {
 		if _, err := ca.Scenario(tt.name, tt.names); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Scenario(%q, %q): %v, want %q", tt.name, tt.names, err, tt.want)
 		}
+	}
+}
+
+// TestScenarioInfo checks that ScenarioInfo is Scenario without the
+// certificate, for every scenario, and refuses an unknown name.
+func TestScenarioInfo(t *testing.T) {
+	ca := newCA(t)
+	for _, name := range ScenarioNames {
+		info, err := ScenarioInfo(name)
+		if err != nil {
+			t.Fatalf("ScenarioInfo(%s): %v", name, err)
+		}
+		full, err := ca.Scenario(name, []string{"localhost"})
+		if err != nil {
+			t.Fatalf("Scenario(%s): %v", name, err)
+		}
+		full.Chain = tls.Certificate{}
+		if !reflect.DeepEqual(info, full) {
+			t.Errorf("ScenarioInfo(%s) = %+v, want %+v", name, info, full)
+		}
+	}
+	if _, err := ScenarioInfo("no-such"); err == nil || !strings.Contains(err.Error(), "unknown scenario") {
+		t.Errorf("ScenarioInfo(no-such): err %v, want unknown scenario", err)
 	}
 }

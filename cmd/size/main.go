@@ -1,5 +1,6 @@
 // Command size prints how big each release build of the page is (the wasm
-// client, the script and the stylesheet): raw, gzip and brotli, beside the
+// client, the static build's wasm with the broker, the script and the
+// stylesheet): raw, gzip and brotli, beside the
 // budgets recorded in web/testdata/size-budget.txt, which TestSizeBudget
 // (./web) enforces with 10 % of slack. With -where it also shows where the
 // wasm client's bytes go: its sections, and its code by Go package, read

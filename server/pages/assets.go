@@ -11,4 +11,8 @@ type Assets struct {
 	// Class is true in a class (--workshop): the page script then shows
 	// the class bar and follows the instructor's notes and pushes.
 	Class bool
+	// Static is true in the static build (--build-static): the broker runs
+	// inside the page, <html data-build="static"> tells the page script so,
+	// and every page says so (StaticNote).
+	Static bool
 }

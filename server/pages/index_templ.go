@@ -123,20 +123,35 @@ func IndexPage(d Index) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</select><p class=\"listener-fault\" data-testid=\"listener-fault\" hidden></p><div class=\"pair\"><div><label for=\"client-id\">Client id</label> <input id=\"client-id\" data-testid=\"client-id\" data-setting=\"clientId\" placeholder=\"random\" autocomplete=\"off\"></div><div><label for=\"mqtt-version\">MQTT version</label> <select id=\"mqtt-version\" data-testid=\"mqtt-version\" data-setting=\"mqttVersion\"><option value=\"5\" selected>5.0</option> <option value=\"4\">3.1.1</option></select></div></div><div class=\"pair\"><div><label for=\"username\">User name</label> <input id=\"username\" data-testid=\"username\" data-setting=\"username\" placeholder=\"optional\" autocomplete=\"off\"></div><div><label for=\"password\">Password</label> <input id=\"password\" data-testid=\"password\" type=\"password\" placeholder=\"optional\" autocomplete=\"off\"></div></div><div class=\"buttons\"><button class=\"primary\" data-testid=\"demo\">Run the demo</button> <button data-testid=\"connect\">Connect</button> <button data-testid=\"disconnect\">Disconnect</button></div><p class=\"status\" data-testid=\"status\" role=\"status\">Loading the Go wasm client…</p><div class=\"offer\" data-testid=\"mtls-offer\" hidden><p>This listener asks for a client certificate, and none is chosen in the TLS panel.</p><div class=\"buttons\"><button class=\"primary\" data-testid=\"offer-create\">Create one and connect</button> <button data-testid=\"offer-without\">Connect without one</button></div></div><div class=\"advice\" data-testid=\"fault\" hidden></div><p class=\"advice\" data-testid=\"broker-said\" hidden></p><p class=\"note\" data-testid=\"conn-note\" hidden></p><div class=\"buttons small\"><input id=\"profile-name\" data-testid=\"profile-name\" placeholder=\"name this connection\" aria-label=\"name for the saved connection\"> <button data-testid=\"profile-save\" title=\"keep these settings in this browser (no password, no private key)\">Save</button> <button data-testid=\"profile-delete\" title=\"forget the chosen saved connection\">Forget</button></div></section><section class=\"panel tls-panel\" data-testid=\"tls\"><h2>TLS</h2><label for=\"tls-server-name\">Server name (SNI and the name check)</label> <input id=\"tls-server-name\" data-testid=\"tls-server-name\" data-setting=\"serverName\" placeholder=\"default: this page's host, else localhost\" autocomplete=\"off\"> <label for=\"tls-trust\">Trust</label> <select id=\"tls-trust\" data-testid=\"tls-trust\" data-setting=\"trust\"><option value=\"ca\" selected>the playground CA (/ca.pem)</option> <option value=\"pem\">a CA I paste (PEM)</option> <option value=\"none\">no CA at all</option></select> <textarea id=\"tls-ca-pem\" data-testid=\"tls-ca-pem\" data-setting=\"caPEM\" rows=\"3\" placeholder=\"-----BEGIN CERTIFICATE-----\" aria-label=\"CA certificate to trust, PEM\" hidden></textarea> <label class=\"check\"><input type=\"checkbox\" data-testid=\"tls-skip\" data-setting=\"skip\"> Skip verification</label><p class=\"warn-box\" data-testid=\"tls-skip-warning\" hidden>This is the man-in-the-middle lesson: the client now accepts any certificate, an attacker's too (try the rogue-relay listener). The checks still run and show what was ignored.</p><label for=\"tls-identity\">Client certificate (for mtls)</label> <select id=\"tls-identity\" data-testid=\"tls-identity\" data-setting=\"identity\"><option value=\"\" selected>none</option> <option value=\"paste\">paste a certificate and key…</option></select><div class=\"pair identity-new\"><input id=\"identity-name\" data-testid=\"identity-name\" placeholder=\"name (CN), e.g. sensor-1\" aria-label=\"name of the new identity\" autocomplete=\"off\"> <button data-testid=\"identity-create\" title=\"make a key pair in this page and have the playground CA sign it\">Create identity</button></div><div data-testid=\"tls-paste\" hidden><textarea data-testid=\"tls-cert-pem\" data-setting=\"certPEM\" rows=\"3\" placeholder=\"-----BEGIN CERTIFICATE-----\" aria-label=\"client certificate chain, PEM\"></textarea> <textarea data-testid=\"tls-key-pem\" rows=\"3\" placeholder=\"-----BEGIN PRIVATE KEY-----\" aria-label=\"client private key, PEM (stays in this page)\"></textarea></div><div class=\"pair\"><div><label for=\"tls-min\">Lowest version</label> <select id=\"tls-min\" data-testid=\"tls-min\" data-setting=\"minVersion\"><option value=\"\" selected>TLS 1.2</option> <option value=\"1.3\">TLS 1.3</option></select></div><div><label for=\"tls-max\">Highest version</label> <select id=\"tls-max\" data-testid=\"tls-max\" data-setting=\"maxVersion\"><option value=\"\" selected>TLS 1.3</option> <option value=\"1.2\">TLS 1.2</option></select></div></div><label for=\"tls-groups\">Key exchange groups</label> <select id=\"tls-groups\" data-testid=\"tls-groups\" data-setting=\"groups\"><option value=\"\" selected>Go's default: X25519MLKEM768, X25519</option> <option value=\"classic\">without ML-KEM: X25519, P-256</option> <option value=\"pq\">ML-KEM only: X25519MLKEM768</option> <option value=\"p256\">P-256 only</option></select> <label class=\"check\"><input type=\"checkbox\" data-testid=\"tls-resume\" data-setting=\"resume\" checked> Resume an earlier session when possible</label><p class=\"hint\">The address bar keeps these settings, to share them; pasted certificates, keys and the password stay out of it.</p></section></div><section class=\"panel\"><h2>Publish and subscribe</h2><label for=\"filter\">Subscribe to</label> <input id=\"filter\" data-testid=\"filter\" value=\"x/#\"> <label for=\"topic\">Publish to</label> <input id=\"topic\" data-testid=\"topic\" value=\"x/hello\"> <label for=\"payload\">Payload</label> <input id=\"payload\" data-testid=\"payload\" value=\"hello from the browser\"><div class=\"buttons\"><button data-testid=\"subscribe\">Subscribe</button> <button data-testid=\"publish\">Publish</button></div></section><section class=\"panel\"><h2>Certificate checks</h2><ul class=\"checks\" data-testid=\"checks\"><li class=\"hint\">None yet: they run during a TLS handshake.</li></ul></section><section class=\"panel\"><h2>Messages received</h2><ul class=\"messages\" data-testid=\"messages\"></ul></section><details class=\"panel listeners\" data-testid=\"listeners\"><summary><h2>Listeners (")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</select><p class=\"listener-fault\" data-testid=\"listener-fault\" hidden></p><div class=\"pair\"><div><label for=\"client-id\">Client id</label> <input id=\"client-id\" data-testid=\"client-id\" data-setting=\"clientId\" placeholder=\"random\" autocomplete=\"off\"></div><div><label for=\"mqtt-version\">MQTT version</label> <select id=\"mqtt-version\" data-testid=\"mqtt-version\" data-setting=\"mqttVersion\"><option value=\"5\" selected>5.0</option> <option value=\"4\">3.1.1</option></select></div></div><div class=\"pair\"><div><label for=\"username\">User name</label> <input id=\"username\" data-testid=\"username\" data-setting=\"username\" placeholder=\"optional\" autocomplete=\"off\"></div><div><label for=\"password\">Password</label> <input id=\"password\" data-testid=\"password\" type=\"password\" placeholder=\"optional\" autocomplete=\"off\"></div></div><div class=\"buttons\"><button class=\"primary\" data-testid=\"demo\">Run the demo</button> <button data-testid=\"connect\">Connect</button> <button data-testid=\"disconnect\">Disconnect</button></div><p class=\"status\" data-testid=\"status\" role=\"status\">Loading the Go wasm client…</p><div class=\"offer\" data-testid=\"mtls-offer\" hidden><p>This listener asks for a client certificate, and none is chosen in the TLS panel.</p><div class=\"buttons\"><button class=\"primary\" data-testid=\"offer-create\">Create one and connect</button> <button data-testid=\"offer-without\">Connect without one</button></div></div><div class=\"advice\" data-testid=\"fault\" hidden></div><p class=\"advice\" data-testid=\"broker-said\" hidden></p><p class=\"note\" data-testid=\"conn-note\" hidden></p><div class=\"buttons small\"><input id=\"profile-name\" data-testid=\"profile-name\" placeholder=\"name this connection\" aria-label=\"name for the saved connection\"> <button data-testid=\"profile-save\" title=\"keep these settings in this browser (no password, no private key)\">Save</button> <button data-testid=\"profile-delete\" title=\"forget the chosen saved connection\">Forget</button></div></section><section class=\"panel tls-panel\" data-testid=\"tls\"><h2>TLS</h2><label for=\"tls-server-name\">Server name (SNI and the name check)</label> <input id=\"tls-server-name\" data-testid=\"tls-server-name\" data-setting=\"serverName\" placeholder=\"default: this page's host, else localhost\" autocomplete=\"off\"> <label for=\"tls-trust\">Trust</label> <select id=\"tls-trust\" data-testid=\"tls-trust\" data-setting=\"trust\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if d.Static {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<option value=\"ca\" selected>the CA of the broker in this page</option> ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			} else {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<option value=\"ca\" selected>the playground CA (/ca.pem)</option> ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<option value=\"pem\">a CA I paste (PEM)</option> <option value=\"none\">no CA at all</option></select> <textarea id=\"tls-ca-pem\" data-testid=\"tls-ca-pem\" data-setting=\"caPEM\" rows=\"3\" placeholder=\"-----BEGIN CERTIFICATE-----\" aria-label=\"CA certificate to trust, PEM\" hidden></textarea> <label class=\"check\"><input type=\"checkbox\" data-testid=\"tls-skip\" data-setting=\"skip\"> Skip verification</label><p class=\"warn-box\" data-testid=\"tls-skip-warning\" hidden>This is the man-in-the-middle lesson: the client now accepts any certificate, an attacker's too (try the rogue-relay listener). The checks still run and show what was ignored.</p><label for=\"tls-identity\">Client certificate (for mtls)</label> <select id=\"tls-identity\" data-testid=\"tls-identity\" data-setting=\"identity\"><option value=\"\" selected>none</option> <option value=\"paste\">paste a certificate and key…</option></select><div class=\"pair identity-new\"><input id=\"identity-name\" data-testid=\"identity-name\" placeholder=\"name (CN), e.g. sensor-1\" aria-label=\"name of the new identity\" autocomplete=\"off\"> <button data-testid=\"identity-create\" title=\"make a key pair in this page and have the playground CA sign it\">Create identity</button></div><div data-testid=\"tls-paste\" hidden><textarea data-testid=\"tls-cert-pem\" data-setting=\"certPEM\" rows=\"3\" placeholder=\"-----BEGIN CERTIFICATE-----\" aria-label=\"client certificate chain, PEM\"></textarea> <textarea data-testid=\"tls-key-pem\" rows=\"3\" placeholder=\"-----BEGIN PRIVATE KEY-----\" aria-label=\"client private key, PEM (stays in this page)\"></textarea></div><div class=\"pair\"><div><label for=\"tls-min\">Lowest version</label> <select id=\"tls-min\" data-testid=\"tls-min\" data-setting=\"minVersion\"><option value=\"\" selected>TLS 1.2</option> <option value=\"1.3\">TLS 1.3</option></select></div><div><label for=\"tls-max\">Highest version</label> <select id=\"tls-max\" data-testid=\"tls-max\" data-setting=\"maxVersion\"><option value=\"\" selected>TLS 1.3</option> <option value=\"1.2\">TLS 1.2</option></select></div></div><label for=\"tls-groups\">Key exchange groups</label> <select id=\"tls-groups\" data-testid=\"tls-groups\" data-setting=\"groups\"><option value=\"\" selected>Go's default: X25519MLKEM768, X25519</option> <option value=\"classic\">without ML-KEM: X25519, P-256</option> <option value=\"pq\">ML-KEM only: X25519MLKEM768</option> <option value=\"p256\">P-256 only</option></select> <label class=\"check\"><input type=\"checkbox\" data-testid=\"tls-resume\" data-setting=\"resume\" checked> Resume an earlier session when possible</label><p class=\"hint\">The address bar keeps these settings, to share them; pasted certificates, keys and the password stay out of it.</p></section></div><section class=\"panel\"><h2>Publish and subscribe</h2><label for=\"filter\">Subscribe to</label> <input id=\"filter\" data-testid=\"filter\" value=\"x/#\"> <label for=\"topic\">Publish to</label> <input id=\"topic\" data-testid=\"topic\" value=\"x/hello\"> <label for=\"payload\">Payload</label> <input id=\"payload\" data-testid=\"payload\" value=\"hello from the browser\"><div class=\"buttons\"><button data-testid=\"subscribe\">Subscribe</button> <button data-testid=\"publish\">Publish</button></div></section><section class=\"panel\"><h2>Certificate checks</h2><ul class=\"checks\" data-testid=\"checks\"><li class=\"hint\">None yet: they run during a TLS handshake.</li></ul></section><section class=\"panel\"><h2>Messages received</h2><ul class=\"messages\" data-testid=\"messages\"></ul></section><details class=\"panel listeners\" data-testid=\"listeners\"><summary><h2>Listeners (")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(len(d.Listeners)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 183, Col: 61}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 187, Col: 61}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, ")</h2></summary><table class=\"listener-table\"><thead><tr><th scope=\"col\">name</th><th scope=\"col\">port</th><th scope=\"col\">what it is</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, ")</h2></summary><table class=\"listener-table\"><thead><tr><th scope=\"col\">name</th><th scope=\"col\">port</th><th scope=\"col\">what it is</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -145,20 +160,20 @@ func IndexPage(d Index) templ.Component {
 					templ_7745c5c3_ElementWriter := templ_7745c5c3_Buffer
 					templ_7745c5c3_Buffer := templ.GetBuffer()
 					var templ_7745c5c3_ElementScripts []templ.ComponentScript
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<tr data-testid=\"listener-info\" data-name=\"")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<tr data-testid=\"listener-info\" data-name=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var6 string
 					templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(l.Name).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 188, Col: 58}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 192, Col: 58}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "\" class=\"")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\" class=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -176,20 +191,20 @@ func IndexPage(d Index) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\" title=\"")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "\" title=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var9 string
 					templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(l.About).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 188, Col: 115}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 192, Col: 115}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var9)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "\"")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -203,71 +218,86 @@ func IndexPage(d Index) templ.Component {
 					}
 					templ.ReleaseBuffer(templ_7745c5c3_Buffer)
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "><td><code>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "><td><code>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var10 string
 				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(l.Name)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 189, Col: 27}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 193, Col: 27}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</code></td><td>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</code></td><td>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var11 string
 				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(l.Port)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 190, Col: 21}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 194, Col: 21}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</td><td>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</td><td>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var12 string
 				templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(l.What)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 191, Col: 21}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 195, Col: 21}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</td></tr>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</td></tr>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</tbody></table><p class=\"hint\">Lesson listeners (")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</tbody></table><p class=\"hint\">Lesson listeners (")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var13 string
 			templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(d.LessonListeners))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 196, Col: 72}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 200, Col: 72}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, ") are broken on purpose: the <a href=\"/lessons\">lessons</a> explain each.</p></details><section class=\"panel\" data-testid=\"cli\"><h2>Connect your own client</h2><p class=\"hint\">The same broker takes devices and command-line clients. Fetch the CA certificate, then subscribe:</p><pre><code>curl -O ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, ") are broken on purpose: the <a href=\"/lessons\">lessons</a> explain each.</p></details><section class=\"panel\" data-testid=\"cli\"><h2>Connect your own client</h2>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if d.Static {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<p class=\"hint\" data-testid=\"cli-static\">The broker of this page has no port: devices and command-line clients need the full playground. Run it on your machine with <code>go run ./server</code>, then fetch its CA certificate and subscribe:</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			} else {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<p class=\"hint\">The same broker takes devices and command-line clients. Fetch the CA certificate, then subscribe:</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<pre><code>curl -O ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var14 string
 			templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(d.CAURL)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 201, Col: 33}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 209, Col: 33}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 			if templ_7745c5c3_Err != nil {
@@ -276,39 +306,39 @@ func IndexPage(d Index) templ.Component {
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs("\n")
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 201, Col: 41}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 209, Col: 41}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "mosquitto_sub -h ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "mosquitto_sub -h ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var16 string
 			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(d.MQTTSHost)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 201, Col: 73}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 209, Col: 73}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, " -p ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, " -p ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var17 string
 			templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(d.MQTTSPort)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 201, Col: 92}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `index.templ`, Line: 209, Col: 92}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, " --cafile ca.pem -t 'x/#' -v</code></pre></section></div><section class=\"panel trace-panel full\"><h2>Trace</h2><div data-testid=\"trace\"></div></section></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, " --cafile ca.pem -t 'x/#' -v</code></pre></section></div><section class=\"panel trace-panel full\"><h2>Trace</h2><div data-testid=\"trace\"></div></section></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -247,7 +247,7 @@ func connObject(c *client.Conn) js.Value {
 		"pcapng": js.FuncOf(func(this js.Value, args []js.Value) any {
 			var buf bytes.Buffer
 			if err := pcapng.Write(&buf, c.Recorder().Recording()); err != nil {
-				panic(js.Global().Get("Error").New(err.Error()))
+				return Error(err)
 			}
 			return uint8Array(buf.Bytes())
 		}),
@@ -353,14 +353,15 @@ func rejected(msg string) any {
 }
 
 // decode(recording) → events: decodes a saved recording (a connection's
-// recording() or a server's /trace/{id}/recording), for replays.
+// recording() or a server's /trace/{id}/recording), for replays. It
+// returns an Error for what is not a recording (see Error).
 func decode(this js.Value, args []js.Value) any {
 	if len(args) != 1 || args[0].Type() != js.TypeObject {
-		panic(js.Global().Get("Error").New("usage: decode(recording)"))
+		return js.Global().Get("Error").New("usage: decode(recording)")
 	}
 	rec, err := readRecording(Object(args[0]))
 	if err != nil {
-		panic(js.Global().Get("Error").New("decode: " + err.Error()))
+		return js.Global().Get("Error").New("decode: " + err.Error())
 	}
 	return jsonValue(events(trace.Decode(rec)))
 }

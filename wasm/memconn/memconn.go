@@ -17,6 +17,7 @@
 package memconn
 
 import (
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -166,6 +167,12 @@ func Pipe(local, remote net.Addr) (*Conn, *Conn) {
 func (c *Conn) Read(p []byte) (int, error) { return c.in.Read(p) }
 
 // Write queues p for the other end; it never waits for the reader.
+//
+// Once the other end is closed, writes succeed and the bytes are dropped,
+// as a TCP write succeeds after the peer closed: the writer learns of the
+// close by reading, the peer's last bytes first. That is how a TLS client
+// whose certificate the server refuses after the client's Finished (TLS
+// 1.3) reads the server's alert: its next write must not fail first.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	closed, dl := c.closed, c.writeDeadline
@@ -176,11 +183,15 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if !dl.IsZero() && !time.Now().Before(dl) {
 		return 0, os.ErrDeadlineExceeded
 	}
-	return c.out.Write(p)
+	n, err := c.out.Write(p)
+	if errors.Is(err, io.ErrClosedPipe) {
+		return len(p), nil
+	}
+	return n, err
 }
 
 // Close ends both directions: the other end reads what was written before,
-// then io.EOF; its writes fail from now on.
+// then io.EOF; what it writes from now on is dropped (see Write).
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

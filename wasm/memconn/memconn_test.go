@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -50,11 +51,19 @@ func TestEnds(t *testing.T) {
 			_, err := b.Read(buf)
 			return err
 		}, io.EOF},
-		{"writing to a closed peer", func(a, b *Conn) error {
+		{"writing to a closed peer succeeds, reading tells", func(a, b *Conn) error {
+			b.Write([]byte("alert"))
 			b.Close()
-			_, err := a.Write([]byte("x"))
+			if n, err := a.Write([]byte("x")); n != 1 || err != nil {
+				return fmt.Errorf("write after the peer closed: %d, %v; want it taken, as TCP does", n, err)
+			}
+			buf := make([]byte, 8)
+			if n, err := a.Read(buf); string(buf[:n]) != "alert" || err != nil {
+				return fmt.Errorf("read %q, %v: want the peer's last bytes", buf[:n], err)
+			}
+			_, err := a.Read(buf)
 			return err
-		}, io.ErrClosedPipe},
+		}, io.EOF},
 		{"reading a closed end", func(a, b *Conn) error {
 			a.Close()
 			_, err := a.Read(make([]byte, 1))

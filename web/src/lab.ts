@@ -5,7 +5,7 @@
 // short and about its lesson.
 import type { ConnectError, ConnectOptions, Connection, Field, Playground, TraceEvent } from "./playground.d";
 import type { ConnInfo } from "./gen/broker";
-import type { ConnList, ConnTrace } from "./gen/server";
+import { backend } from "./backend";
 import type { Cost, Lab, Pick, RecordedConnection, Site } from "./scope";
 import { aeadOpen, hkdfExpandLabel } from "./tlscrypto";
 
@@ -107,12 +107,6 @@ export function cost(c: Connection): Cost {
   };
 }
 
-async function getJSON<T>(url: string): Promise<T> {
-  const r = await fetch(url, { headers: { Accept: "application/json" } });
-  if (!r.ok) throw new Error(`GET ${url}: ${r.status} ${(await r.text()).trim()}`);
-  return (await r.json()) as T;
-}
-
 /** Makes pg: the playground plus the lesson helpers. log prints a line in
  * the running step's log (for download links). */
 export function makeLab(pg: Playground, links: (a: HTMLAnchorElement) => void): Lab {
@@ -134,14 +128,14 @@ export function makeLab(pg: Playground, links: (a: HTMLAnchorElement) => void): 
       return failed;
     },
     brokerSaw: (conn, type, dir) => conn.brokerTrace({ until: dir ? { type, dir } : { type } }),
-    connections: async () => (await getJSON<ConnList>("/trace")).connections,
+    connections: () => backend().connections(),
     async brokerEntry(conn) {
       const random = conn.tlsInfo()?.clientRandom;
       const list = await lab.connections();
       return random ? list.find((c) => c.clientRandom === random) : list.find((c) => c.clientId === conn.clientId());
     },
-    brokerRecord: (id) => getJSON<ConnTrace>(`/trace/${encodeURIComponent(id)}`),
-    health: () => getJSON("/healthz"),
+    brokerRecord: (id) => backend().conn(id),
+    health: () => backend().health(),
     find: (from, pick) => eventsOf(from).find(picks(pick)),
     findAll: (from, pick) => eventsOf(from).filter(picks(pick)),
     value: (e, field) => e?.fields.find((f) => fieldMatches(f, field))?.value ?? "",
@@ -175,25 +169,28 @@ export function makeLab(pg: Playground, links: (a: HTMLAnchorElement) => void): 
     row: (cells, widths) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i] ?? 0) : String(c).padStart(widths[i] ?? 0))).join(" "),
     waitForClient(clientId, timeoutMs) {
       const since = Date.now() - 2000;
-      // GET /trace/stream sends the broker's list of connections on every
+      // The broker's feed (GET /trace/stream) sends its list of connections on every
       // change: wait for one of this client id to end, so that its whole
       // session is recorded.
       return new Promise<ConnInfo | undefined>((resolve) => {
-        const stream = new EventSource("/trace/stream");
         let newest: ConnInfo | undefined;
         const end = () => {
           clearTimeout(timer);
-          stream.close();
+          stop();
           resolve(newest?.ended ? newest : undefined);
         };
         const timer = setTimeout(end, timeoutMs);
-        stream.addEventListener("connections", (m) => {
-          const list = (JSON.parse((m as MessageEvent<string>).data) as ConnList).connections;
-          newest = list
-            .filter((c) => c.clientId === clientId && Date.parse(c.started) >= since)
-            .sort((a, b) => Date.parse(b.started) - Date.parse(a.started))[0];
-          if (newest?.ended) end();
-        });
+        const stop = backend().follow(
+          {},
+          {
+            connections: (list) => {
+              newest = list
+                .filter((c) => c.clientId === clientId && Date.parse(c.started) >= since)
+                .sort((a, b) => Date.parse(b.started) - Date.parse(a.started))[0];
+              if (newest?.ended) end();
+            },
+          },
+        );
       });
     },
     download(bytes, filename) {

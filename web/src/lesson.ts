@@ -13,6 +13,10 @@ import { TraceView } from "./traceview";
 import { reportStep } from "./classfeed";
 import { fieldMatches, hex, isRecorded, makeLab, recorded, siteOf, sleep, text } from "./lab";
 import type { Lab, Site } from "./scope";
+import { backend } from "./backend";
+
+/** What a step marked {server} says in the static build instead of running. */
+const NEEDS_SERVER = "This step needs the full playground server (go run ./server): the broker inside this page cannot do it.";
 
 /** What window.lessonRunner offers (the browser tests drive it). */
 export interface LessonRunner {
@@ -345,6 +349,9 @@ interface StepState {
   running: boolean;
   /** The last run on this page failed. */
   failed: boolean;
+  /** The step needs the server, and this is the static build: it says so
+   * instead of running (its questions stay open). */
+  needsServer: boolean;
   /** The step's do block, and the editor holding its code. */
   code?: BlockData;
   editor?: HTMLTextAreaElement;
@@ -356,6 +363,8 @@ class Lesson implements LessonRunner {
   private readonly panel: TracePanel | undefined;
   /** The step whose code is running, for pg.download's link. */
   private current: StepState | undefined;
+  /** site.ca holds the in-page CA (static build; see siteCA). */
+  private caFilled = false;
 
   constructor(
     pg: Playground,
@@ -391,6 +400,7 @@ class Lesson implements LessonRunner {
         answers: {},
         running: false,
         failed: false,
+        needsServer: el.querySelector('[data-testid="needs-server"]') !== null,
         code: d.blocks.find((b) => b.kind === "do"),
       };
       this.steps.set(d.n, s);
@@ -533,17 +543,17 @@ class Lesson implements LessonRunner {
   /** Brings a step's buttons, state attributes and status line up to date. */
   private update(s: StepState, status?: string, kind?: "ok" | "bad" | "busy"): void {
     const done = this.done(s);
-    const state = s.running ? "running" : s.failed ? "failed" : done ? (s.earlier ? "done-earlier" : "done") : "todo";
+    const state = s.running ? "running" : s.failed ? "failed" : done ? (s.earlier ? "done-earlier" : "done") : s.needsServer ? "needs-server" : "todo";
     s.el.dataset.state = state;
     s.el.dataset.done = String(done);
     const needPrediction = !!s.predict && s.prediction === undefined;
     s.el.querySelectorAll<HTMLButtonElement>('[data-testid="run"]').forEach((b) => {
-      b.disabled = s.running || needPrediction;
-      b.title = needPrediction ? "Make a prediction first" : "";
+      b.disabled = s.running || needPrediction || s.needsServer;
+      b.title = s.needsServer ? NEEDS_SERVER : needPrediction ? "Make a prediction first" : "";
       const base = s.action === "do" ? "Do it" : s.action === "check" ? "Check" : "Mark as read";
       b.textContent = s.actionDone && s.action !== "read" ? (s.action === "do" ? "Run again" : "Check again") : base;
     });
-    const quizOpen = s.action === "none" || s.actionDone;
+    const quizOpen = s.action === "none" || s.actionDone || s.needsServer;
     s.el.querySelectorAll<HTMLFieldSetElement>('[data-testid="quiz"]').forEach((q) => {
       q.disabled = !quizOpen;
       q.title = quizOpen ? "" : "Do the step first";
@@ -553,6 +563,9 @@ class Lesson implements LessonRunner {
       if (status !== undefined) {
         line.textContent = status;
         line.className = `step-status ${kind ?? ""}`;
+      } else if (state === "needs-server") {
+        line.textContent = NEEDS_SERVER;
+        line.className = "step-status";
       } else if (state === "done-earlier") {
         line.textContent = s.action === "do" ? "Done earlier: run again to see it live." : "Done earlier.";
         line.className = "step-status ok";
@@ -578,6 +591,7 @@ class Lesson implements LessonRunner {
     const s = this.steps.get(n);
     if (!s) return { ok: false, error: `this lesson has no step ${n}` };
     if (s.running) return { ok: false, error: `step ${n} is already running` };
+    if (s.needsServer) return { ok: false, error: NEEDS_SERVER };
     if (s.predict && s.prediction === undefined) return { ok: false, error: "make a prediction first" };
     if (s.action === "none") return { ok: true };
     s.running = true;
@@ -590,6 +604,7 @@ class Lesson implements LessonRunner {
     s.el.querySelectorAll<HTMLElement>('[data-testid="check"]').forEach((c) => (c.dataset.status = "pending"));
     this.update(s, s.action === "do" ? "Running…" : "Checking…", "busy");
     try {
+      await this.siteCA();
       const code = s.editor?.value ?? s.code?.code;
       if (code !== undefined) await this.runDo(s, code);
       this.revealPrediction(s);
@@ -618,6 +633,16 @@ class Lesson implements LessonRunner {
       reportStep(this.data.id, n, false);
       return { ok: false, error: msg };
     }
+  }
+
+  /** In the static build the CA is the page's own broker's, known once its
+   * wasm runs: site.ca.pem is it, and site.ca.url a URL of it in the page. */
+  private async siteCA(): Promise<void> {
+    const be = backend();
+    if (be.mode !== "static" || this.caFilled) return;
+    const [pem, url] = await Promise.all([be.caPEM(), be.caURL()]);
+    this.scope.site.ca = { ...this.scope.site.ca, pem, url };
+    this.caFilled = true;
   }
 
   /** Where line n (from 1) of step s's code is, for messages:
@@ -709,7 +734,7 @@ class Lesson implements LessonRunner {
     const fs = s?.el.querySelector<HTMLElement>(`[data-testid="quiz"][data-index="${quizIndex}"]`);
     if (!s || !q || !fs) return { ok: false, error: `step ${n} has no quiz ${quizIndex}` };
     if (!q.answers?.[answerIndex]) return { ok: false, error: `quiz ${quizIndex} of step ${n} has no answer ${answerIndex}` };
-    if (!(s.action === "none" || s.actionDone)) return { ok: false, error: "do the step first" };
+    if (!(s.action === "none" || s.actionDone || s.needsServer)) return { ok: false, error: "do the step first" };
     const r = showQuizAnswer(fs, answerIndex);
     s.answers[quizIndex] = answerIndex;
     saveStep(this.data.id, n, { answers: { [quizIndex]: answerIndex } });

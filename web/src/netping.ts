@@ -3,7 +3,10 @@
 // the request to the first byte of the answer, on a kept-alive
 // connection). The trace view subtracts it, and the broker's own time,
 // from the round trips the wasm client sees through the WebSocket tunnel;
-// what is left is the tunnel and the page's own work.
+// what is left is the tunnel and the page's own work. In the static build
+// the broker runs in the page: the network's part is 0.
+
+import { backend } from "./backend";
 
 let measured: number | undefined;
 let running: Promise<number | undefined> | undefined;
@@ -11,6 +14,8 @@ const waiting: (() => void)[] = [];
 
 /** The best of a few round trips to GET /healthz, in ms; undefined when the browser gives no timing. */
 async function measure(): Promise<number | undefined> {
+  // The static build's broker is in the page: no network between them.
+  if (backend().mode === "static") return 0;
   let best = Infinity;
   for (let i = 0; i < 4; i++) {
     const url = new URL(`/healthz?ping=${Date.now()}-${i}`, location.href).href;

@@ -2,14 +2,14 @@
 // (wasm/jsapi/api_js.go) with listener lookup and sane defaults.
 import type { ConnectError, ConnectOptions, Connection, Health, Identity, ListenerInfo, Playground, Recording, TraceEvent } from "./playground.d";
 import type { IdentityRequest, RevocationProof, SavedIdentity } from "./gen/wasm";
-import type { ConnTrace } from "./gen/server";
+import { inPageBackend, serverBackend, setBackend, staticBuild, thrown, type Backend } from "./backend";
 
 /** The connection object of the Go global: ConnMethods in wasm/jsapi/api.go. */
-type GoConn = Omit<Connection, "listener" | "brokerTrace">;
+type GoConn = Omit<Connection, "listener" | "brokerTrace" | "pcapng"> & { pcapng(): Uint8Array | Error };
 /** The Go global (GlobalMethods in wasm/jsapi/api.go). */
 interface GoAPI {
   connect(options: object): Promise<GoConn>;
-  decode(recording: Recording): TraceEvent[];
+  decode(recording: Recording): TraceEvent[] | Error;
   readCapture(capture: Uint8Array, keylog: string): Promise<Recording>;
   newIdentity(name: string): Promise<IdentityRequest>;
   setIdentityCert(id: string, chainPEM: string): Promise<Identity>;
@@ -71,10 +71,11 @@ function hostOf(addr: string): string {
 type BrokerTraceWait = NonNullable<Parameters<Connection["brokerTrace"]>[0]>;
 
 /** Resolves once the broker has recorded an event of the connection key
- * matching wait.until with a seq above wait.after: GET /trace/stream?conn=key
- * sends the events recorded so far and then each new batch. Rejects after
+ * matching wait.until with a seq above wait.after: the feed of key
+ * (GET /trace/stream?conn=key) sends the events recorded so far and then each
+ * new batch. Rejects after
  * wait.timeoutMs with what it waited for and what it saw. */
-function waitForBroker(base: URL, key: string, wait: BrokerTraceWait): Promise<void> {
+function waitForBroker(be: Backend, key: string, wait: BrokerTraceWait): Promise<void> {
   const after = wait.after ?? 0;
   const timeoutMs = wait.timeoutMs ?? 5000;
   const until = wait.until;
@@ -87,10 +88,9 @@ function waitForBroker(base: URL, key: string, wait: BrokerTraceWait): Promise<v
       return;
     }
     const seen: TraceEvent[] = [];
-    const stream = new EventSource(new URL(`trace/stream?conn=${encodeURIComponent(key)}`, base));
     const end = (err?: Error) => {
       clearTimeout(timer);
-      stream.close();
+      stop();
       if (err) reject(err);
       else resolve();
     };
@@ -99,38 +99,50 @@ function waitForBroker(base: URL, key: string, wait: BrokerTraceWait): Promise<v
       end(new Error(`brokerTrace: the broker recorded no ${what} after seq ${after} of connection ${key} within ${timeoutMs} ms` +
         ` (it has ${seen.length} events${last.length ? `, the last: ${last.join(", ")}` : ""})`));
     }, timeoutMs);
-    stream.addEventListener("events", (m) => {
-      const batch = (JSON.parse((m as MessageEvent<string>).data) as { events: TraceEvent[] }).events;
-      seen.push(...batch);
-      if (batch.some((e) => e.seq > after && matches(e))) end();
-    });
+    const stop = be.follow(
+      { conn: key },
+      {
+        events: ({ events: batch }) => {
+          seen.push(...batch);
+          if (batch.some((e) => e.seq > after && matches(e))) end();
+        },
+      },
+    );
   });
 }
 
 /** The broker's side of the connection the broker knows as key(): the
  * events as last fetched (GET /trace/{key}), and brokerTrace to fetch them,
  * waiting first when asked to. */
-function brokerSide(base: URL, key: () => string): { brokerTrace: Connection["brokerTrace"]; events: () => TraceEvent[] } {
+function brokerSide(be: Backend, key: () => string): { brokerTrace: Connection["brokerTrace"]; events: () => TraceEvent[] } {
   let events: TraceEvent[] = [];
   const fetchEvents = async (): Promise<TraceEvent[]> => {
     const k = key();
     if (!k) return events;
-    const r = await fetch(new URL(`trace/${encodeURIComponent(k)}`, base));
-    if (r.ok) events = ((await r.json()) as ConnTrace).events;
+    events = await be.conn(k).then(
+      (t) => t.events,
+      () => events,
+    );
     return events;
   };
   return {
     events: () => events,
     brokerTrace: async (wait) => {
-      if (wait) await waitForBroker(base, key(), wait);
+      if (wait) await waitForBroker(be, key(), wait);
       return fetchEvents();
     },
   };
 }
 
+/** Installs window.playground for the page the script runs in: with the
+ * server's routes, or in the static build (<html data-build="static">)
+ * with the broker inside the page, whose wasm URL is relative to the page. */
 export function installPlayground(script: HTMLScriptElement | null): Playground {
+  const inPage = staticBuild();
   const base = serverBase(script);
-  const { api } = makePlayground(base, new URL(script?.dataset.wasm ?? "", base), false);
+  const wasm = new URL(script?.dataset.wasm ?? "", inPage ? location.href : base);
+  const { api, backend } = makePlayground(base, wasm, false, inPage ? "static" : "server");
+  setBackend(backend);
   window.playground = api;
   return api;
 }
@@ -139,9 +151,16 @@ export function installPlayground(script: HTMLScriptElement | null): Playground 
  * The playground API of the server at base, whose wasm client is at
  * wasmURL. Lazy, nothing is fetched until start is called (or a method
  * needs the client): the widget script starts it when a widget that needs
- * it comes into view. Either way the page has one wasm instance.
+ * it comes into view. Either way the page has one wasm instance. In the
+ * static mode the broker runs in the same wasm (see backend.ts), and base is
+ * not used.
  */
-export function makePlayground(base: URL, wasmURL: URL, lazy: boolean): { api: Playground; start: () => Promise<void> } {
+export function makePlayground(
+  base: URL,
+  wasmURL: URL,
+  lazy: boolean,
+  mode: "server" | "static" = "server",
+): { api: Playground; start: () => Promise<void>; backend: Backend } {
   let load!: () => void;
   const ready = new Promise<void>((resolve, reject) => {
     window.__playgroundGoReady = () => {
@@ -167,28 +186,19 @@ export function makePlayground(base: URL, wasmURL: URL, lazy: boolean): { api: P
       started = true;
       load();
       // What the first connect needs, fetched while the wasm compiles.
-      getHealth().catch(() => {});
-      getCA().catch(() => {});
+      if (mode === "server") {
+        getHealth().catch(() => {});
+        getCA().catch(() => {});
+      }
     }
     return ready;
   };
-
+  const be = mode === "static" ? inPageBackend(start) : serverBackend(base);
+  // The listeners and the CA, fetched once for the page's connections.
   let health: Promise<Health> | undefined;
-  const getHealth = (): Promise<Health> => {
-    health ??= fetch(new URL("healthz", base)).then((r) => {
-      if (!r.ok) throw new Error(`GET /healthz failed: ${r.status}`);
-      return r.json() as Promise<Health>;
-    });
-    return health;
-  };
+  const getHealth = (): Promise<Health> => (health ??= be.health());
   let ca: Promise<string> | undefined;
-  const getCA = (): Promise<string> => {
-    ca ??= fetch(new URL("ca.pem", base)).then((r) => {
-      if (!r.ok) throw new Error(`GET /ca.pem failed: ${r.status}`);
-      return r.text();
-    });
-    return ca;
-  };
+  const getCA = (): Promise<string> => (ca ??= be.caPEM());
 
   if (!lazy) start();
 
@@ -219,11 +229,10 @@ export function makePlayground(base: URL, wasmURL: URL, lazy: boolean): { api: P
     } else if (l.tls) {
       tls = { ...opts.tls };
       tls.caPEM ??= await getCA();
-      tls.serverName ??= h.names.includes(base.hostname) ? base.hostname : (h.names[0] ?? "localhost");
+      const host = mode === "static" ? location.hostname : base.hostname;
+      tls.serverName ??= h.names.includes(host) ? host : (h.names[0] ?? "localhost");
     }
-    const tunnelURL = new URL("tunnel", base);
-    tunnelURL.protocol = base.protocol === "https:" ? "wss:" : "ws:";
-    const goOpts = { ...opts, listener: name, tls, tunnelURL: tunnelURL.href };
+    const goOpts = { ...opts, listener: name, tls, tunnelURL: be.tunnelURL() };
     let g: GoConn;
     try {
       g = await window.__playgroundGo!.connect(goOpts);
@@ -232,12 +241,12 @@ export function makePlayground(base: URL, wasmURL: URL, lazy: boolean): { api: P
       const err = e as ConnectError;
       const key = err.brokerKey ?? "";
       err.listener = name;
-      err.brokerTrace = brokerSide(base, () => key).brokerTrace;
+      err.brokerTrace = brokerSide(be, () => key).brokerTrace;
       throw err;
     }
     // The broker records its side of the same connection; Go names it
     // (the client random of our handshake, or without TLS our client id).
-    const { brokerTrace, events: brokerEvents } = brokerSide(base, () => g.brokerKey());
+    const { brokerTrace, events: brokerEvents } = brokerSide(be, () => g.brokerKey());
     const conn: Connection = {
       listener: name,
       clientId: () => g.clientId(),
@@ -249,7 +258,7 @@ export function makePlayground(base: URL, wasmURL: URL, lazy: boolean): { api: P
       trace: () => [...g.trace(), ...brokerEvents()],
       checks: () => g.checks(),
       recording: () => g.recording(),
-      pcapng: () => g.pcapng(),
+      pcapng: () => thrown(g.pcapng()),
       keylog: () => g.keylog(),
       tlsInfo: () => g.tlsInfo(),
       close: () => g.close().finally(() => notify(conn, "close")),
@@ -265,7 +274,7 @@ export function makePlayground(base: URL, wasmURL: URL, lazy: boolean): { api: P
     listeners: () => getHealth().then((h): ListenerInfo[] => h.listeners),
     decode: async (rec) => {
       await start();
-      return window.__playgroundGo!.decode(rec);
+      return thrown(window.__playgroundGo!.decode(rec));
     },
     readCapture: async (capture, keylog) => {
       await start();
@@ -274,10 +283,10 @@ export function makePlayground(base: URL, wasmURL: URL, lazy: boolean): { api: P
     createIdentity: async (name) => {
       await start();
       const { id, csrPEM } = await window.__playgroundGo!.newIdentity(name);
-      const r = await fetch(new URL("pki/csr", base), { method: "POST", headers: { "Content-Type": "application/pkcs10" }, body: csrPEM });
-      const body = await r.text();
-      if (!r.ok) throw new Error(`the CA refused the request: ${body.trim()}`);
-      return window.__playgroundGo!.setIdentityCert(id, body);
+      const chain = await be.signCSR(csrPEM).catch((e: Error) => {
+        throw new Error(`the CA refused the request: ${e.message}`);
+      });
+      return window.__playgroundGo!.setIdentityCert(id, chain);
     },
     saveIdentity: async (id) => {
       await start();
@@ -295,16 +304,13 @@ export function makePlayground(base: URL, wasmURL: URL, lazy: boolean): { api: P
       await start();
       const when = String(Math.floor(Date.now() / 1000));
       const { certPEM, proof } = await window.__playgroundGo!.signRevocation(id, when);
-      const r = await fetch(new URL("pki/revoke", base), {
-        method: "POST",
-        headers: { "Content-Type": "application/x-pem-file", "X-Revoke-Proof": proof, "X-Revoke-Time": when },
-        body: certPEM,
+      await be.revoke(certPEM, proof, when).catch((e: Error) => {
+        throw new Error(`the CA did not revoke it: ${e.message}`);
       });
-      if (!r.ok) throw new Error(`the CA did not revoke it: ${(await r.text()).trim()}`);
     },
     forgetIdentity: async (name) => {
       await idb("readwrite", (s) => s.delete(name));
     },
   };
-  return { api, start };
+  return { api, start, backend: be };
 }

@@ -1,8 +1,8 @@
 // Saving and loading sessions: the raw recordings of both ends of one
 // connection, as "Export session JSON" writes them and /replay reads them.
 import type { Recording, TraceEvent } from "./playground.d";
-import type { ConnTrace } from "./gen/server";
 import { h } from "./dom";
+import { backend } from "./backend";
 
 /** What "Export session JSON" saves: each end's recording, or null when that end is not known. */
 export interface Session {
@@ -22,14 +22,8 @@ export function download(name: string, data: string | Uint8Array, type: string):
 }
 
 /** The broker's recording of a connection (GET /trace/{key}/recording), or null when the broker has none. */
-export async function brokerRecording(key: string): Promise<Recording | null> {
-  if (!key) return null;
-  try {
-    const r = await fetch(`/trace/${encodeURIComponent(key)}/recording`);
-    return r.ok ? ((await r.json()) as Recording) : null;
-  } catch {
-    return null;
-  }
+export function brokerRecording(key: string): Promise<Recording | null> {
+  return backend().recording(key);
 }
 
 /** What the broker recorded about the connection it names key (GET
@@ -37,12 +31,10 @@ export async function brokerRecording(key: string): Promise<Recording | null> {
  * has no such connection or no error. */
 export async function brokerSaid(key: string): Promise<string> {
   if (!key) return "";
-  try {
-    const r = await fetch(`/trace/${encodeURIComponent(key)}`);
-    return r.ok ? (((await r.json()) as ConnTrace).connection.error ?? "") : "";
-  } catch {
-    return "";
-  }
+  return backend().conn(key).then(
+    (t) => t.connection.error ?? "",
+    () => "",
+  );
 }
 
 export function downloadSession(s: Session, name: string): void {

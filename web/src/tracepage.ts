@@ -1,10 +1,11 @@
 // The broker view (/trace): the broker's recent connections, live, and the
 // events of the one picked, as the broker recorded them. Everything comes
-// from the trace API: GET /trace/{id} and the server-sent events of
-// /trace/stream.
+// from the trace API (backend.ts): GET /trace/{id} and the server-sent
+// events of /trace/stream, or in the static build the broker in this page.
 import type { Playground, Recording, TraceEvent } from "./playground.d";
 import type { ConnInfo } from "./gen/broker";
-import type { ConnList, ConnTrace } from "./gen/server";
+import type { ConnTrace } from "./gen/server";
+import { backend } from "./backend";
 import { TraceView } from "./traceview";
 import { parseHash, writeHash } from "./links";
 import { brokerRecording, downloadSession } from "./session";
@@ -37,7 +38,7 @@ export function listFilter(search: string): string {
   return keep.toString();
 }
 
-export function mountTracePage(_pg: Playground): void {
+export function mountTracePage(pg: Playground): void {
   const filter = listFilter(location.search);
   const listEl = $("conn-list")!;
   const status = $("trace-status");
@@ -45,11 +46,12 @@ export function mountTracePage(_pg: Playground): void {
   let conns: ConnInfo[] = [];
   let openId: string | undefined;
   let events: TraceEvent[] = [];
-  let feed: EventSource | undefined;
+  let stopFeed: (() => void) | undefined;
+  const be = backend();
   let opening = 0;
 
   const view = new TraceView($("trace")!, {
-    lanes: { client: "client (not recorded here)", broker: "broker (this server)" },
+    lanes: { client: "client (not recorded here)", broker: be.mode === "static" ? "broker (in this page)" : "broker (this server)" },
     emptyText: "Pick a connection to see its messages.",
     onSelect: (t) => writeHash({ conn: openId, ...t }),
   });
@@ -84,7 +86,15 @@ export function mountTracePage(_pg: Playground): void {
   const renderList = () => {
     clear(listEl);
     if (!conns.length) {
-      listEl.append(h("li", { class: "hint" }, "No connections yet. Run the demo on the playground page, or connect a device: they show up here as they happen."));
+      listEl.append(
+        h(
+          "li",
+          { class: "hint" },
+          be.mode === "static"
+            ? "No connections yet. In the static build every page runs a broker of its own: this view shows the connections made by this page's broker (the playground and the lesson pages show theirs in their own trace panels)."
+            : "No connections yet. Run the demo on the playground page, or connect a device: they show up here as they happen.",
+        ),
+      );
       return;
     }
     for (const c of [...conns].reverse()) {
@@ -116,34 +126,40 @@ export function mountTracePage(_pg: Playground): void {
   const showInfo = (c: ConnInfo | undefined) => {
     if (title) title.textContent = c ? `Connection ${c.id}${c.clientId ? ` · ${c.clientId}` : ""}` : "Trace";
     const id = c?.id;
-    pcap.hidden = replay.hidden = exportButton.hidden = !id;
-    if (id) {
-      pcap.setAttribute("href", `/trace/${encodeURIComponent(id)}.pcapng`);
-      replay.setAttribute("href", `/replay?src=${encodeURIComponent(`/trace/${id}/recording`)}`);
-    }
+    exportButton.hidden = !id;
+    // Files only the server makes: none in the static build.
+    const pcapURL = id ? be.pcapngURL(id) : undefined;
+    const replayURL = id ? be.replayURL(id) : undefined;
+    pcap.hidden = !pcapURL;
+    replay.hidden = !replayURL;
+    if (pcapURL) pcap.setAttribute("href", pcapURL);
+    if (replayURL) replay.setAttribute("href", replayURL);
   };
 
-  const follow = (url: string) => {
-    feed?.close();
-    feed = new EventSource(url);
-    feed.addEventListener("connections", (ev) => {
-      conns = (JSON.parse((ev as MessageEvent<string>).data) as ConnList).connections ?? [];
-      renderList();
-      if (!openId) setStatus(`Live: ${conns.length} recent connection${conns.length === 1 ? "" : "s"}.`);
-    });
-    feed.addEventListener("events", (ev) => {
-      const t = JSON.parse((ev as MessageEvent<string>).data) as ConnTrace;
-      if (t.connection.id !== openId) return;
-      // After a reconnect the feed may repeat events: keep the new ones.
-      const last = events.length ? events[events.length - 1].seq : 0;
-      const fresh = t.events.filter((e) => e.seq > last);
-      showInfo(t.connection);
-      if (!fresh.length) return;
-      events = [...events, ...fresh];
-      view.update(events);
-      setStatus(`Following ${t.connection.id} live: ${events.length} events.`);
-    });
-    feed.onerror = () => setStatus("The live feed stopped; the browser tries again by itself.", "busy");
+  const follow = (what: { conn?: string; after?: number }) => {
+    stopFeed?.();
+    stopFeed = be.follow(
+      { ...what, filter },
+      {
+        connections: (list) => {
+          conns = list;
+          renderList();
+          if (!openId) setStatus(`Live: ${conns.length} recent connection${conns.length === 1 ? "" : "s"}.`);
+        },
+        events: (t: ConnTrace) => {
+          if (t.connection.id !== openId) return;
+          // After a reconnect the feed may repeat events: keep the new ones.
+          const last = events.length ? events[events.length - 1].seq : 0;
+          const fresh = t.events.filter((e) => e.seq > last);
+          showInfo(t.connection);
+          if (!fresh.length) return;
+          events = [...events, ...fresh];
+          view.update(events);
+          setStatus(`Following ${t.connection.id} live: ${events.length} events.`);
+        },
+        error: () => setStatus("The live feed stopped; the browser tries again by itself.", "busy"),
+      },
+    );
   };
 
   const open = async (id: string, target = parseHash()) => {
@@ -151,19 +167,20 @@ export function mountTracePage(_pg: Playground): void {
     openId = id;
     renderList();
     setStatus(`Loading ${id}…`, "busy");
-    const r = await fetch(`/trace/${encodeURIComponent(id)}`).catch(() => undefined);
-    if (ticket !== opening) return;
-    if (!r || !r.ok) {
-      setStatus(r ? (await r.text()).trim() : `Could not load ${id}.`, "bad");
+    let t: ConnTrace;
+    try {
+      t = await be.conn(id);
+    } catch (e) {
+      if (ticket !== opening) return;
+      setStatus((e as Error).message || `Could not load ${id}.`, "bad");
       openId = undefined;
       events = [];
       view.update(events);
       showInfo(undefined);
       renderList();
-      follow(`/trace/stream${filter ? `?${filter}` : ""}`);
+      follow({});
       return;
     }
-    const t = (await r.json()) as ConnTrace;
     if (ticket !== opening) return;
     events = t.events ?? [];
     showInfo(t.connection);
@@ -171,7 +188,7 @@ export function mountTracePage(_pg: Playground): void {
     writeHash(target.conn === id ? target : { conn: id });
     if (target.conn === id) view.show(target);
     setStatus(`${id}: ${events.length} events${t.connection.ended ? "" : "; following it live"}.`);
-    follow(`/trace/stream?conn=${encodeURIComponent(id)}&after=${events.length}${filter ? `&${filter}` : ""}`);
+    follow({ conn: id, after: events.length });
   };
 
   const followHash = () => {
@@ -180,13 +197,40 @@ export function mountTracePage(_pg: Playground): void {
     else view.show(t);
   };
   window.addEventListener("hashchange", followHash);
+  if (be.mode === "static") {
+    // This page's broker has only the connections this page makes.
+    const demo = h(
+      "button",
+      {
+        type: "button",
+        "data-testid": "static-demo",
+        onclick: async () => {
+          demo.disabled = true;
+          setStatus("Connecting to the broker in this page…", "busy");
+          try {
+            const c = await pg.connect({ listener: "mqtts" });
+            await c.subscribe("x/#");
+            await c.publish("x/hello", "hello from the broker view");
+            await c.nextMessage();
+            await c.close();
+            setStatus(`Made connection ${c.brokerKey()}: pick it on the left.`);
+          } catch (e) {
+            setStatus(`The connection failed: ${(e as Error).message}`, "bad");
+          } finally {
+            demo.disabled = false;
+          }
+        },
+      },
+      "Make a connection in this page",
+    );
+    listEl.before(h("div", { class: "buttons" }, demo));
+  }
   renderList();
   // The feed only speaks when the list changes: start from the list as it is.
-  fetch(`/trace${filter ? `?${filter}` : ""}`, { headers: { Accept: "application/json" } })
-    .then((r) => (r.ok ? (r.json() as Promise<ConnList>) : Promise.reject(new Error(`GET /trace: ${r.status}`))))
+  be.connections(filter)
     .then(
       (l) => {
-        if (!conns.length) conns = l.connections ?? [];
+        if (!conns.length) conns = l;
         renderList();
         if (!openId) setStatus(`Live: ${conns.length} recent connection${conns.length === 1 ? "" : "s"}.`);
       },
@@ -194,5 +238,5 @@ export function mountTracePage(_pg: Playground): void {
     );
   const first = parseHash();
   if (first.conn) open(first.conn, first);
-  else follow(`/trace/stream${filter ? `?${filter}` : ""}`);
+  else follow({});
 }

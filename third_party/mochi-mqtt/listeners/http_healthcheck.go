@@ -1,3 +1,6 @@
+// PATCH(playground): not in js/wasm builds (see http_js.go).
+//go:build !js
+
 // SPDX-License-Identifier: MIT
 // SPDX-FileCopyrightText: 2023 mochi-mqtt, mochi-co
 // SPDX-FileContributor: Derek Duncan

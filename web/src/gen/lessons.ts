@@ -22,6 +22,12 @@ export interface Step {
    */
   essential?: boolean;
   /**
+   * Server marks a step that needs the playground server ({server}: a
+   * device or command-line client of the learner's, the instructor, the
+   * server's files): the static build says so instead of running it.
+   */
+  server?: boolean;
+  /**
    * Line is the heading's line in the file.
    */
   line: number /* int */;

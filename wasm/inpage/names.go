@@ -1,0 +1,19 @@
+package inpage
+
+// The names the static build's JavaScript relies on (see
+// /work/brief/inpage-api.md's InPageBroker): ./wasm/static sets them. This
+// file has no syscall/js so that plain `go test` can compare them with
+// the page's TypeScript.
+
+// GlobalName is the global object ./wasm/static sets before the client's
+// API (jsapi.GlobalName) and its ready callback.
+const GlobalName = "__playgroundBroker"
+
+// Mode is the value of the global's mode property.
+const Mode = "static"
+
+// Methods are the global's methods: health, caPEM, traceList, traceConn
+// and recording return the JSON (or PEM) body of the server's route of the
+// same meaning and throw an Error on failure; watch(key, onEvents) returns
+// the function that stops watching; signCSR and revoke return Promises.
+var Methods = []string{"health", "caPEM", "traceList", "traceConn", "recording", "watch", "signCSR", "revoke"}
