@@ -187,7 +187,9 @@ export function inPageBackend(start: () => Promise<void>): Backend {
     },
     follow: ({ conn, after = 0, filter = "" }, on) => {
       let stopped = false;
-      const stops: (() => void)[] = [];
+      // The list's next poll, and the broker's watch of conn: what stop ends.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let unwatch: (() => void) | undefined;
       let list: ConnInfo[] = [];
       let seen = "";
       const poll = async () => {
@@ -202,7 +204,7 @@ export function inPageBackend(start: () => Promise<void>): Backend {
         } catch {
           on.error?.();
         }
-        if (!stopped) stops.push(clearTimeout.bind(null, setTimeout(poll, LIST_EVERY_MS)));
+        if (!stopped) timer = setTimeout(poll, LIST_EVERY_MS);
       };
       if (on.connections) void poll();
       if (conn && on.events) {
@@ -211,21 +213,25 @@ export function inPageBackend(start: () => Promise<void>): Backend {
         broker().then(
           (b) => {
             if (stopped) return;
-            stops.push(
-              b.watch(conn, (json) => {
-                const all = (JSON.parse(json) as { events: TraceEvent[] }).events ?? [];
-                const fresh = all.filter(() => ++n > after);
-                const info = list.find((c) => c.id === conn) ?? ({ id: conn } as ConnInfo);
-                if (fresh.length) f({ connection: info, events: fresh });
-              }),
-            );
+            unwatch = b.watch(conn, (json) => {
+              // A batch the wasm queued before stop: not for this caller.
+              if (stopped) return;
+              const all = (JSON.parse(json) as { events: TraceEvent[] }).events ?? [];
+              const fresh = all.filter(() => ++n > after);
+              const info = list.find((c) => c.id === conn) ?? ({ id: conn } as ConnInfo);
+              if (fresh.length) f({ connection: info, events: fresh });
+            });
           },
           () => on.error?.(),
         );
       }
+      // Once only: the wasm's stop function is released when called, and
+      // calling a released Go function ends the wasm (the page's broker).
       return () => {
+        if (stopped) return;
         stopped = true;
-        stops.forEach((s) => s());
+        clearTimeout(timer);
+        unwatch?.();
       };
     },
     signCSR: async (csrPEM) => (await broker()).signCSR(csrPEM),
