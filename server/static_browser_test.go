@@ -209,6 +209,9 @@ func TestBrowserStatic(t *testing.T) {
 		if hidden := lessonJS[bool](t, ctx, `document.querySelector('[data-testid="download-pcapng"]').hidden && document.querySelector('[data-testid="open-replay"]').hidden`); !hidden {
 			t.Error("the broker view links to the server's .pcapng or replay of a connection")
 		}
+		// A list filter the broker refuses: the view says the broker's reason.
+		openStatic(t, ctx, host.base+"trace/?outcome=bogus", false)
+		waitJS(t, ctx, "the broker's reason for the filter", `/The broker view stopped: .*give open, ok or failed/.test(document.querySelector('[data-testid="trace-status"]').textContent)`)
 		// The replay page asks for a file.
 		openStatic(t, ctx, host.base+"replay/", false)
 		waitJS(t, ctx, "the replay page", `/Give a session/.test(document.querySelector('[data-testid="replay-status"]').textContent)`)

@@ -45,8 +45,9 @@ export interface FollowHandlers {
   connections?: (list: ConnInfo[]) => void;
   /** New events of the followed connection (conn), with its info. */
   events?: (t: ConnTrace) => void;
-  /** The feed stopped (the server build retries by itself). */
-  error?: () => void;
+  /** The feed stopped (the server build retries by itself); the static
+   * build says why (err), and looks again. */
+  error?: (err?: Error) => void;
 }
 
 /** The broker as the page's code sees it, wherever it runs. */
@@ -128,7 +129,10 @@ export function serverBackend(base: URL): Backend {
         const f = on.events;
         feed.addEventListener("events", (ev) => f(JSON.parse((ev as MessageEvent<string>).data) as ConnTrace));
       }
-      if (on.error) feed.onerror = on.error;
+      if (on.error) {
+        const f = on.error;
+        feed.onerror = () => f();
+      }
       return () => feed.close();
     },
     signCSR: async (csrPEM) => {
@@ -201,8 +205,8 @@ export function inPageBackend(start: () => Promise<void>): Backend {
             seen = now;
             on.connections?.(list);
           }
-        } catch {
-          on.error?.();
+        } catch (e) {
+          on.error?.(e as Error);
         }
         if (!stopped) timer = setTimeout(poll, LIST_EVERY_MS);
       };
@@ -222,7 +226,7 @@ export function inPageBackend(start: () => Promise<void>): Backend {
               if (fresh.length) f({ connection: info, events: fresh });
             });
           },
-          () => on.error?.(),
+          (e: Error) => on.error?.(e),
         );
       }
       // Once only: the wasm's stop function is released when called, and
