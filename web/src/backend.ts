@@ -45,8 +45,9 @@ export interface FollowHandlers {
   connections?: (list: ConnInfo[]) => void;
   /** New events of the followed connection (conn), with its info. */
   events?: (t: ConnTrace) => void;
-  /** The feed stopped (the server build retries by itself). */
-  error?: () => void;
+  /** The feed stopped (the server build retries by itself); the static
+   * build says why (err), and looks again. */
+  error?: (err?: Error) => void;
 }
 
 /** The broker as the page's code sees it, wherever it runs. */
@@ -128,7 +129,10 @@ export function serverBackend(base: URL): Backend {
         const f = on.events;
         feed.addEventListener("events", (ev) => f(JSON.parse((ev as MessageEvent<string>).data) as ConnTrace));
       }
-      if (on.error) feed.onerror = on.error;
+      if (on.error) {
+        const f = on.error;
+        feed.onerror = () => f();
+      }
       return () => feed.close();
     },
     signCSR: async (csrPEM) => {
@@ -187,7 +191,9 @@ export function inPageBackend(start: () => Promise<void>): Backend {
     },
     follow: ({ conn, after = 0, filter = "" }, on) => {
       let stopped = false;
-      const stops: (() => void)[] = [];
+      // The list's next poll, and the broker's watch of conn: what stop ends.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let unwatch: (() => void) | undefined;
       let list: ConnInfo[] = [];
       let seen = "";
       const poll = async () => {
@@ -199,10 +205,10 @@ export function inPageBackend(start: () => Promise<void>): Backend {
             seen = now;
             on.connections?.(list);
           }
-        } catch {
-          on.error?.();
+        } catch (e) {
+          on.error?.(e as Error);
         }
-        if (!stopped) stops.push(clearTimeout.bind(null, setTimeout(poll, LIST_EVERY_MS)));
+        if (!stopped) timer = setTimeout(poll, LIST_EVERY_MS);
       };
       if (on.connections) void poll();
       if (conn && on.events) {
@@ -211,21 +217,25 @@ export function inPageBackend(start: () => Promise<void>): Backend {
         broker().then(
           (b) => {
             if (stopped) return;
-            stops.push(
-              b.watch(conn, (json) => {
-                const all = (JSON.parse(json) as { events: TraceEvent[] }).events ?? [];
-                const fresh = all.filter(() => ++n > after);
-                const info = list.find((c) => c.id === conn) ?? ({ id: conn } as ConnInfo);
-                if (fresh.length) f({ connection: info, events: fresh });
-              }),
-            );
+            unwatch = b.watch(conn, (json) => {
+              // A batch the wasm queued before stop: not for this caller.
+              if (stopped) return;
+              const all = (JSON.parse(json) as { events: TraceEvent[] }).events ?? [];
+              const fresh = all.filter(() => ++n > after);
+              const info = list.find((c) => c.id === conn) ?? ({ id: conn } as ConnInfo);
+              if (fresh.length) f({ connection: info, events: fresh });
+            });
           },
-          () => on.error?.(),
+          (e: Error) => on.error?.(e),
         );
       }
+      // Once only: the wasm's stop function is released when called, and
+      // calling a released Go function ends the wasm (the page's broker).
       return () => {
+        if (stopped) return;
         stopped = true;
-        stops.forEach((s) => s());
+        clearTimeout(timer);
+        unwatch?.();
       };
     },
     signCSR: async (csrPEM) => (await broker()).signCSR(csrPEM),
