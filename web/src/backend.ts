@@ -36,6 +36,8 @@ export function thrown<T>(v: T | Error): T {
 declare global {
   interface Window {
     __playgroundBroker?: InPageBroker;
+    /** Why the broker in the page did not start (wasm/inpage ErrorName). */
+    __playgroundBrokerError?: string;
   }
 }
 
@@ -168,7 +170,7 @@ export function inPageBackend(start: () => Promise<void>): Backend {
   const broker = async (): Promise<InPageBroker> => {
     await start();
     const b = window.__playgroundBroker;
-    if (!b) throw new Error("the static wasm did not set window.__playgroundBroker: is this page's wasm the static build's?");
+    if (!b) throw new Error(window.__playgroundBrokerError ?? "the static wasm did not set window.__playgroundBroker: is this page's wasm the static build's?");
     return b;
   };
   let caURL: string | undefined;
