@@ -146,6 +146,10 @@ func (h *limitHook) Provides(b byte) bool {
 // empty-bodied messages on distinct topics count too.
 const RetainedOverhead = 512
 
+// recountEvery is how often the retained messages are counted exactly
+// even when the running count says there is room.
+const recountEvery = 10 * time.Second
+
 // retainedBudget counts the memory of retained messages against
 // Options.RetainedBytes.
 type retainedBudget struct {
@@ -237,10 +241,12 @@ func (h *limitHook) retain(cl *mqtt.Client, topic string, payload []byte) (what 
 	}
 	next, mine := r.used-old+size, r.owners[owner]-old+size
 	over := func() bool { return next > budget || owner != "" && mine > share }
-	if size > 0 && over() && time.Since(r.recounted) > time.Second {
+	if size > 0 && (over() && time.Since(r.recounted) > time.Second || time.Since(r.recounted) > recountEvery) {
 		// The running counts drift up when messages leave by other ways
-		// (expiry, a later hook refusing the message): count exactly, at
-		// most once a second.
+		// (expiry, a later hook refusing the message), and down when two
+		// clients race on one topic (the store changes after this hook):
+		// count exactly, at most once a second when over, and every
+		// recountEvery anyway.
 		r.recount(store.GetAll(), class.OwnerTopics)
 		next, mine = r.used-old+size, r.owners[owner]-old+size
 	}

@@ -76,3 +76,58 @@ func TestCapabilities(t *testing.T) {
 		t.Errorf("1 ms: %d s", c.MaximumSessionExpiryInterval)
 	}
 }
+
+// The running count of retained bytes is made exact every recountEvery
+// even when it says there is room: a count that drifted low (two clients
+// racing on one topic) must not let the real memory pass the budget.
+func TestRetainedCountDriftLow(t *testing.T) {
+	b, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Add(Listener{Name: "mqtt", Addr: "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	cl := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + b.Listeners()[0].Addr).SetClientID("pub").SetAutoReconnect(false))
+	if tok := cl.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer cl.Disconnect(0)
+	publish := func(topic string) {
+		t.Helper()
+		if tok := cl.Publish(topic, 1, true, "0123456789"); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish: %v", tok.Error())
+		}
+	}
+	publish("r/a")
+	publish("r/b")
+	size := int64(len("r/a") + 10 + RetainedOverhead) // each message's count
+	used := func() int64 {
+		b.retained.mu.Lock()
+		defer b.retained.mu.Unlock()
+		return b.retained.used
+	}
+	if got := used(); got != 2*size {
+		t.Fatalf("count %d, want %d", got, 2*size)
+	}
+	for _, tt := range []struct {
+		age  time.Duration
+		want int64
+	}{
+		// Counted exactly a second ago: the drifted count (1) is kept
+		// and grows by the new message r/c.
+		{time.Second, 1 + size},
+		// Counted longer ago than recountEvery: counted again, exactly
+		// (r/a, r/b and the r/c now replaced).
+		{recountEvery + time.Second, 3 * size},
+	} {
+		b.retained.mu.Lock()
+		b.retained.used, b.retained.recounted = 1, time.Now().Add(-tt.age)
+		b.retained.mu.Unlock()
+		publish("r/c")
+		if got := used(); got != tt.want {
+			t.Errorf("last exact count %v ago: count %d, want %d", tt.age, got, tt.want)
+		}
+	}
+}

@@ -166,6 +166,33 @@ func TestServerFlag(t *testing.T) {
 	}
 }
 
+// TestServerStepsMarked: a step whose code asks the server the page came
+// from (fetch of a root path: /pki/crl, /ca.pem …) or waits for a client of
+// the learner's own (waitForClient) is marked {server}. The static build
+// has no server: it says so for a marked step instead of running it, and
+// its browser test runs only the essential steps of most lessons.
+func TestServerStepsMarked(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	needs := regexp.MustCompile("fetch\\(\\s*[\"'`]/|waitForClient\\(")
+	for _, l := range c.Lessons {
+		for _, s := range l.Steps {
+			var code []string
+			for _, b := range s.Blocks {
+				code = append(code, b.Code, b.Solution)
+				for _, ch := range b.Checks {
+					code = append(code, ch.JS)
+				}
+			}
+			if m := needs.FindString(strings.Join(code, "\n")); m != "" && !s.Server {
+				t.Errorf("%s:%d step %d %q: its code has %s… but the step is not marked {server}", l.File, s.Line, s.N, s.Title, m)
+			}
+		}
+	}
+}
+
 // TestReadmeExample parses the example lesson of README.md, so the spec and
 // the parser cannot drift apart.
 func TestReadmeExample(t *testing.T) {

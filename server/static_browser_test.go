@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 // request it gets.
 type staticHost struct {
 	base string // the build's URL, ending in "/"
+	dir  string // the build's folder
 	mu   sync.Mutex
 	got  []string // "GET /path 200"
 }
@@ -45,7 +47,7 @@ func startStaticHost(t *testing.T, prefix string) *staticHost {
 		t.Fatalf("--build-static: %v\n%s", err, errs.String())
 	}
 	t.Logf("--build-static took %s: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(out.String()))
-	h := &staticHost{}
+	h := &staticHost{dir: dir}
 	files := http.StripPrefix(strings.TrimSuffix(prefix, "/"), http.FileServer(http.Dir(dir)))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
@@ -207,6 +209,9 @@ func TestBrowserStatic(t *testing.T) {
 		if hidden := lessonJS[bool](t, ctx, `document.querySelector('[data-testid="download-pcapng"]').hidden && document.querySelector('[data-testid="open-replay"]').hidden`); !hidden {
 			t.Error("the broker view links to the server's .pcapng or replay of a connection")
 		}
+		// A list filter the broker refuses: the view says the broker's reason.
+		openStatic(t, ctx, host.base+"trace/?outcome=bogus", false)
+		waitJS(t, ctx, "the broker's reason for the filter", `/The broker view stopped: .*give open, ok or failed/.test(document.querySelector('[data-testid="trace-status"]').textContent)`)
 		// The replay page asks for a file.
 		openStatic(t, ctx, host.base+"replay/", false)
 		waitJS(t, ctx, "the replay page", `/Give a session/.test(document.querySelector('[data-testid="replay-status"]').textContent)`)
@@ -222,5 +227,14 @@ func TestBrowserStatic(t *testing.T) {
 			t.Error("?embed=1 on a static page: not in embed mode, or the navigation shows")
 		}
 		host.checkRequests(t, ctx, prefix)
+		// Opened as a file, no browser loads the wasm: the page says how
+		// to serve the build.
+		if err := chromedp.Do(ctx, chromedp.Navigate("file://"+filepath.ToSlash(host.dir)+"/index.html")); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`playground.ready.then(() => "loaded", (e) => e.message)`, chromedp.EvalAwaitPromise))
+		if err != nil || !strings.Contains(msg, "python3 -m http.server") {
+			t.Errorf("the static build opened from a file: ready gave %q, %v; want how to serve it", msg, err)
+		}
 	})
 }

@@ -3,7 +3,10 @@ import type { Scope } from "../../web/src/scope";
 export default async function ({ pg, me, log, state, conn }: Scope) {
   const health = await pg.health();
   state.https = health.https ? `https://${location.hostname}:${health.https.split(":").pop()}/` : "";
-  log(`this page: ${location.origin}; over HTTPS: ${state.https || "disabled on this server"}`);
+  const none = document.documentElement.dataset.build === "static"
+    ? "none here: this static page came from its host, and its broker runs inside the page"
+    : "disabled on this server";
+  log(`this page: ${location.origin}; over HTTPS: ${state.https || none}`);
   const nav = performance.getEntriesByType("navigation").filter((e) => e instanceof PerformanceNavigationTiming)[0];
   if (location.protocol === "https:" && nav && nav.secureConnectionStart > 0) {
     log(`your browser's handshake for this page took ${Math.round(nav.connectEnd - nav.secureConnectionStart)} ms; ALPN chose ${nav.nextHopProtocol}`);

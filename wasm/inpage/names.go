@@ -1,13 +1,17 @@
 package inpage
 
-// The names the static build's JavaScript relies on (see
-// /work/brief/inpage-api.md's InPageBroker): ./wasm/static sets them. This
+// The names the static build's JavaScript relies on (see InPageBroker in
+// web/src/backend.ts): ./wasm/static sets them. This
 // file has no syscall/js so that plain `go test` can compare them with
 // the page's TypeScript.
 
 // GlobalName is the global object ./wasm/static sets before the client's
 // API (jsapi.GlobalName) and its ready callback.
 const GlobalName = "__playgroundBroker"
+
+// ErrorName is the global the static build's wasm sets, instead of
+// GlobalName, to why the broker in the page did not start.
+const ErrorName = "__playgroundBrokerError"
 
 // Mode is the value of the global's mode property.
 const Mode = "static"

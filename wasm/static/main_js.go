@@ -26,9 +26,10 @@ func main() {
 	}
 	b, err := inpage.New(inpage.Options{Names: names})
 	if err != nil {
-		// No broker: the page finds no __playgroundBroker, and connect
-		// says why.
+		// No broker: the page finds no __playgroundBroker but the reason
+		// (inpage.ErrorName), and connect says why.
 		js.Global().Get("console").Call("error", "static: the broker in the page did not start: "+err.Error())
+		js.Global().Set(inpage.ErrorName, "the broker in the page did not start: "+err.Error())
 		jsapi.Install(func(context.Context, string, string) (net.Conn, error) {
 			return nil, fmt.Errorf("the broker in the page did not start: %w", err)
 		}, nil)

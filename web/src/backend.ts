@@ -36,6 +36,8 @@ export function thrown<T>(v: T | Error): T {
 declare global {
   interface Window {
     __playgroundBroker?: InPageBroker;
+    /** Why the broker in the page did not start (wasm/inpage ErrorName). */
+    __playgroundBrokerError?: string;
   }
 }
 
@@ -45,8 +47,9 @@ export interface FollowHandlers {
   connections?: (list: ConnInfo[]) => void;
   /** New events of the followed connection (conn), with its info. */
   events?: (t: ConnTrace) => void;
-  /** The feed stopped (the server build retries by itself). */
-  error?: () => void;
+  /** The feed stopped (the server build retries by itself); the static
+   * build says why (err), and looks again. */
+  error?: (err?: Error) => void;
 }
 
 /** The broker as the page's code sees it, wherever it runs. */
@@ -128,7 +131,10 @@ export function serverBackend(base: URL): Backend {
         const f = on.events;
         feed.addEventListener("events", (ev) => f(JSON.parse((ev as MessageEvent<string>).data) as ConnTrace));
       }
-      if (on.error) feed.onerror = on.error;
+      if (on.error) {
+        const f = on.error;
+        feed.onerror = () => f();
+      }
       return () => feed.close();
     },
     signCSR: async (csrPEM) => {
@@ -164,7 +170,7 @@ export function inPageBackend(start: () => Promise<void>): Backend {
   const broker = async (): Promise<InPageBroker> => {
     await start();
     const b = window.__playgroundBroker;
-    if (!b) throw new Error("the static wasm did not set window.__playgroundBroker: is this page's wasm the static build's?");
+    if (!b) throw new Error(window.__playgroundBrokerError ?? "the static wasm did not set window.__playgroundBroker: is this page's wasm the static build's?");
     return b;
   };
   let caURL: string | undefined;
@@ -187,7 +193,9 @@ export function inPageBackend(start: () => Promise<void>): Backend {
     },
     follow: ({ conn, after = 0, filter = "" }, on) => {
       let stopped = false;
-      const stops: (() => void)[] = [];
+      // The list's next poll, and the broker's watch of conn: what stop ends.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let unwatch: (() => void) | undefined;
       let list: ConnInfo[] = [];
       let seen = "";
       const poll = async () => {
@@ -199,10 +207,10 @@ export function inPageBackend(start: () => Promise<void>): Backend {
             seen = now;
             on.connections?.(list);
           }
-        } catch {
-          on.error?.();
+        } catch (e) {
+          on.error?.(e as Error);
         }
-        if (!stopped) stops.push(clearTimeout.bind(null, setTimeout(poll, LIST_EVERY_MS)));
+        if (!stopped) timer = setTimeout(poll, LIST_EVERY_MS);
       };
       if (on.connections) void poll();
       if (conn && on.events) {
@@ -211,21 +219,25 @@ export function inPageBackend(start: () => Promise<void>): Backend {
         broker().then(
           (b) => {
             if (stopped) return;
-            stops.push(
-              b.watch(conn, (json) => {
-                const all = (JSON.parse(json) as { events: TraceEvent[] }).events ?? [];
-                const fresh = all.filter(() => ++n > after);
-                const info = list.find((c) => c.id === conn) ?? ({ id: conn } as ConnInfo);
-                if (fresh.length) f({ connection: info, events: fresh });
-              }),
-            );
+            unwatch = b.watch(conn, (json) => {
+              // A batch the wasm queued before stop: not for this caller.
+              if (stopped) return;
+              const all = (JSON.parse(json) as { events: TraceEvent[] }).events ?? [];
+              const fresh = all.filter(() => ++n > after);
+              const info = list.find((c) => c.id === conn) ?? ({ id: conn } as ConnInfo);
+              if (fresh.length) f({ connection: info, events: fresh });
+            });
           },
-          () => on.error?.(),
+          (e: Error) => on.error?.(e),
         );
       }
+      // Once only: the wasm's stop function is released when called, and
+      // calling a released Go function ends the wasm (the page's broker).
       return () => {
+        if (stopped) return;
         stopped = true;
-        stops.forEach((s) => s());
+        clearTimeout(timer);
+        unwatch?.();
       };
     },
     signCSR: async (csrPEM) => (await broker()).signCSR(csrPEM),

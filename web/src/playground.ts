@@ -134,6 +134,15 @@ function brokerSide(be: Backend, key: () => string): { brokerTrace: Connection["
   };
 }
 
+/** What to do when the static build's wasm does not load: browsers load
+ * no wasm for a page opened as a file, and compile none a host sends with
+ * another type than application/wasm. */
+function staticServeHint(): string {
+  return location.protocol === "file:"
+    ? ". Browsers do not load it for a page opened from a file: serve the static build's folder over HTTP (e.g. python3 -m http.server -d FOLDER) and open the page from there."
+    : ". Serve the static build's folder as it was written, every file with its type (.wasm as application/wasm); python3 -m http.server -d FOLDER does.";
+}
+
 /** Installs window.playground for the page the script runs in: with the
  * server's routes, or in the static build (<html data-build="static">)
  * with the broker inside the page, whose wasm URL is relative to the page. */
@@ -178,7 +187,7 @@ export function makePlayground(
             go.run(inst).catch((e: unknown) => console.error("wasm client stopped:", e));
           });
         })
-        .catch((e: unknown) => reject(new Error(`could not load the wasm client from ${wasmURL}: ${e}`)));
+        .catch((e: unknown) => reject(new Error(`could not load the wasm client from ${wasmURL}: ${e}${mode === "static" ? staticServeHint() : ""}`)));
   });
   let started = false;
   const start = (): Promise<void> => {

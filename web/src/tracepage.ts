@@ -157,7 +157,10 @@ export function mountTracePage(pg: Playground): void {
           view.update(events);
           setStatus(`Following ${t.connection.id} live: ${events.length} events.`);
         },
-        error: () => setStatus("The live feed stopped; the browser tries again by itself.", "busy"),
+        error: (err) =>
+          err
+            ? setStatus(`The broker view stopped: ${err.message}`, "bad")
+            : setStatus("The live feed stopped; the browser tries again by itself.", "busy"),
       },
     );
   };
