@@ -31,7 +31,7 @@ var denied = []string{
 	"github.com/mqtts-playground/playground/broker",
 	"github.com/mqtts-playground/playground/server",
 	"github.com/mqtts-playground/playground/web",
-	"github.com/mochi-mqtt/server/v2", // the broker core; only its packets codec may come along
+	"github.com/mochi-mqtt/server/v2", // the broker core, and its packets codec: the client encodes its own packets
 	"github.com/a-h/templ",
 	"github.com/evanw/esbuild",
 	"github.com/gorilla/websocket",
@@ -42,22 +42,16 @@ var denied = []string{
 	"net/http",
 }
 
-// allowed are the parts of a denied package that may come along.
-var allowed = []string{"github.com/mochi-mqtt/server/v2/packets", "github.com/mochi-mqtt/server/v2/mempool"}
-
 func TestWasmDependencies(t *testing.T) {
 	ds := deps(t, ".")
 	for _, d := range ds {
-		if slices.ContainsFunc(allowed, func(a string) bool { return imports(d, a) }) {
-			continue
-		}
 		for _, bad := range denied {
 			if imports(d, bad) {
 				t.Errorf("the wasm client imports %s (denied: %s)", d, bad)
 			}
 		}
 	}
-	for _, must := range []string{"crypto/tls", "github.com/mqtts-playground/playground/wasm/wsconn", "github.com/mochi-mqtt/server/v2/packets"} {
+	for _, must := range []string{"crypto/tls", "github.com/mqtts-playground/playground/wasm/wsconn", "github.com/mqtts-playground/playground/trace/mqttwire"} {
 		if !slices.Contains(ds, must) {
 			t.Errorf("the wasm client does not import %s", must)
 		}

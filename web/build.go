@@ -73,9 +73,21 @@ func (a *Assets) add(f *Asset) {
 }
 
 // WasmBuildFlags are the go build flags of the wasm client: no paths and no
-// symbol tables in the binary, which saves about a fifth of its size. The
-// size test builds with the same flags.
-var WasmBuildFlags = []string{"-trimpath", "-ldflags=-s -w"}
+// symbol tables in the binary, which saves about a fifth of its size; and no
+// inlining outside the code that runs hot in a handshake or a trace decode:
+// the runtime, maps, sync, math/big and the crypto primitives
+// (crypto/internal/...). Inlined copies of the rest cost 147 KB of the
+// brotli form (1,723,113 → 1,576,446 bytes, with compactData) for no
+// speed-up that the wasm benchmarks could tell from their noise
+// (BenchmarkHandshake, BenchmarkVerifyServer, trace's BenchmarkDecode under
+// node); without the runtime's inlining they ran 3 to 5 times slower, so
+// it stays. The size test builds with the same flags. A later -gcflags
+// pattern wins over an earlier one for the packages it matches.
+var WasmBuildFlags = []string{"-trimpath", "-ldflags=-s -w",
+	"-gcflags=all=-l",
+	"-gcflags=runtime=", "-gcflags=internal/runtime/...=", "-gcflags=internal/sync=", "-gcflags=sync/...=",
+	"-gcflags=math/big=", "-gcflags=math/bits=", "-gcflags=crypto/internal/...=",
+}
 
 // Options configure Build.
 type Options struct {
@@ -187,14 +199,15 @@ func Build(ctx context.Context, o Options) (*Assets, error) {
 	return a, nil
 }
 
-// BuildWasm compiles the wasm client with WasmBuildFlags and returns it.
+// BuildWasm compiles the wasm client with WasmBuildFlags and returns it
+// with its data segments joined (see compactData).
 func BuildWasm(ctx context.Context, root, outDir string, logf func(string, ...any)) ([]byte, error) {
 	return buildWasmMain(ctx, root, outDir, "./wasm", "client.wasm", "wasm client", logf)
 }
 
 // buildWasmMain compiles the main package pkg for js/wasm with
-// WasmBuildFlags into outDir/file and returns it; what names it in
-// messages.
+// WasmBuildFlags into outDir/file and returns it with its data segments
+// joined (see compactData); what names it in messages.
 func buildWasmMain(ctx context.Context, root, outDir, pkg, file, what string, logf func(string, ...any)) ([]byte, error) {
 	out := filepath.Join(outDir, file)
 	start := time.Now()
@@ -209,6 +222,9 @@ func buildWasmMain(ctx context.Context, root, outDir, pkg, file, what string, lo
 	raw, err := os.ReadFile(out)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
+	}
+	if raw, err = compactData(raw); err != nil {
+		return nil, fmt.Errorf("web: the %s as built: %w", what, err)
 	}
 	logf("%s built in %s: %s raw", what, time.Since(start).Round(time.Millisecond), size(len(raw)))
 	return raw, nil

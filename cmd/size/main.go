@@ -92,11 +92,18 @@ func n(v int) string {
 	return s
 }
 
-// whereBytesGo builds the wasm client with its symbols (the release build
-// strips them) and prints its sections and its code by package.
+// whereBytesGo builds the wasm client with the release flags but its
+// symbols (the release build strips them) and prints its sections and its
+// code by package.
 func whereBytesGo(ctx context.Context, root, dir string, top int) error {
 	out := filepath.Join(dir, "client-symbols.wasm")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./wasm")
+	args := []string{"build"}
+	for _, f := range web.WasmBuildFlags {
+		if !strings.HasPrefix(f, "-ldflags=") { // keep the symbols
+			args = append(args, f)
+		}
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "-o", out, "./wasm")...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {

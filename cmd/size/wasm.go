@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mqtts-playground/playground/internal/wasmbin"
 )
 
 // The WebAssembly binary format, as far as counting where a module's bytes
@@ -32,108 +34,56 @@ type wasmFunc struct {
 
 var sectionNames = []string{"custom", "type", "import", "function", "table", "memory", "global", "export", "start", "element", "code", "data", "datacount"}
 
-// wasmReader reads LEB128 numbers and byte strings, remembering the first
-// error.
-type wasmReader struct {
-	b   []byte
-	off int
-	err error
-}
-
-func (r *wasmReader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("size: wasm: offset %d: %s", r.off, fmt.Sprintf(format, args...))
-	}
-}
-
-func (r *wasmReader) u32() int {
-	var v uint64
-	for shift := 0; shift < 35; shift += 7 {
-		if r.err != nil {
-			return 0
-		}
-		if r.off >= len(r.b) {
-			r.fail("a number runs past the end")
-			return 0
-		}
-		c := r.b[r.off]
-		r.off++
-		v |= uint64(c&0x7f) << shift
-		if c&0x80 == 0 {
-			if v > 1<<32-1 {
-				r.fail("number %d does not fit 32 bits", v)
-				return 0
-			}
-			return int(v)
-		}
-	}
-	r.fail("a number longer than 5 bytes")
-	return 0
-}
-
-func (r *wasmReader) bytes(n int) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n < 0 || n > len(r.b)-r.off {
-		r.fail("%d bytes wanted, %d left", n, len(r.b)-r.off)
-		return nil
-	}
-	b := r.b[r.off : r.off+n]
-	r.off += n
-	return b
-}
-
 // readWasm reads a module's sections, function sizes and names.
 func readWasm(b []byte) (*wasmModule, error) {
 	if len(b) < 8 || !bytes.Equal(b[:4], []byte("\x00asm")) {
 		return nil, errors.New("size: wasm: not a WebAssembly module (no \\0asm magic)")
 	}
 	m := &wasmModule{sections: map[string]int{}}
-	r := &wasmReader{b: b, off: 8}
+	r := &wasmbin.Reader{B: b, Off: 8, Prefix: "size: wasm"}
 	imported := 0
 	names := map[int]string{}
-	for r.off < len(b) && r.err == nil {
-		start := r.off
-		head := r.bytes(1)
-		if r.err != nil {
+	for r.Off < len(b) && r.Err == nil {
+		start := r.Off
+		head := r.Bytes(1)
+		if r.Err != nil {
 			break
 		}
 		id := int(head[0])
-		n := r.u32()
-		body := r.bytes(n)
-		if r.err != nil {
+		n := r.U32()
+		body := r.Bytes(n)
+		if r.Err != nil {
 			break
 		}
 		name := fmt.Sprintf("unknown(%d)", id)
 		if id < len(sectionNames) {
 			name = sectionNames[id]
 		}
-		s := &wasmReader{b: body}
+		s := &wasmbin.Reader{B: body, Prefix: "size: wasm"}
 		switch id {
 		case 0:
-			name = "custom:" + string(s.bytes(s.u32()))
+			name = "custom:" + string(s.Bytes(s.U32()))
 			if name == "custom:name" {
 				readNames(s, names)
 			}
 		case 2:
 			imported = countFuncImports(s)
 		case 10:
-			count := s.u32()
-			for i := 0; i < count && s.err == nil; i++ {
-				size := s.u32()
-				s.bytes(size)
+			count := s.U32()
+			for i := 0; i < count && s.Err == nil; i++ {
+				size := s.U32()
+				s.Bytes(size)
 				m.funcs = append(m.funcs, wasmFunc{size: size})
 			}
 		}
-		if s.err != nil {
-			r.err = fmt.Errorf("size: wasm: %s section at offset %d: %s", name, start, strings.TrimPrefix(s.err.Error(), "size: wasm: "))
+		if s.Err != nil {
+			r.Err = fmt.Errorf("size: wasm: %s section at offset %d: %s", name, start, strings.TrimPrefix(s.Err.Error(), "size: wasm: "))
 			break
 		}
-		m.sections[name] += r.off - start
+		m.sections[name] += r.Off - start
 	}
-	if r.err != nil {
-		return nil, r.err
+	if r.Err != nil {
+		return nil, r.Err
 	}
 	for i := range m.funcs {
 		m.funcs[i].name = names[imported+i]
@@ -143,56 +93,56 @@ func readWasm(b []byte) (*wasmModule, error) {
 
 // countFuncImports counts the imported functions: they come first in the
 // function index space, before the code section's.
-func countFuncImports(s *wasmReader) int {
-	n, funcs := s.u32(), 0
-	for i := 0; i < n && s.err == nil; i++ {
-		s.bytes(s.u32()) // module
-		s.bytes(s.u32()) // name
-		kind := s.bytes(1)
-		if s.err != nil {
+func countFuncImports(s *wasmbin.Reader) int {
+	n, funcs := s.U32(), 0
+	for i := 0; i < n && s.Err == nil; i++ {
+		s.Bytes(s.U32()) // module
+		s.Bytes(s.U32()) // name
+		kind := s.Bytes(1)
+		if s.Err != nil {
 			break
 		}
 		switch kind[0] {
 		case 0: // function: type index
-			s.u32()
+			s.U32()
 			funcs++
 		case 1: // table: element type, limits
-			s.bytes(1)
+			s.Bytes(1)
 			readLimits(s)
 		case 2: // memory: limits
 			readLimits(s)
 		case 3: // global: value type, mutability
-			s.bytes(2)
+			s.Bytes(2)
 		default:
-			s.fail("import of kind %d", kind[0])
+			s.Fail("import of kind %d", kind[0])
 		}
 	}
 	return funcs
 }
 
-func readLimits(s *wasmReader) {
-	flags := s.bytes(1)
-	s.u32()
+func readLimits(s *wasmbin.Reader) {
+	flags := s.Bytes(1)
+	s.U32()
 	if len(flags) == 1 && flags[0]&1 != 0 {
-		s.u32()
+		s.U32()
 	}
 }
 
 // readNames reads the function names subsection (id 1) of a name section.
-func readNames(s *wasmReader, names map[int]string) {
-	for s.off < len(s.b) && s.err == nil {
-		id := s.bytes(1)
-		sub := &wasmReader{b: s.bytes(s.u32())}
-		if s.err != nil || id[0] != 1 {
+func readNames(s *wasmbin.Reader, names map[int]string) {
+	for s.Off < len(s.B) && s.Err == nil {
+		id := s.Bytes(1)
+		sub := &wasmbin.Reader{B: s.Bytes(s.U32()), Prefix: "size: wasm"}
+		if s.Err != nil || id[0] != 1 {
 			continue
 		}
-		n := sub.u32()
-		for i := 0; i < n && sub.err == nil; i++ {
-			idx := sub.u32()
-			names[idx] = string(sub.bytes(sub.u32()))
+		n := sub.U32()
+		for i := 0; i < n && sub.Err == nil; i++ {
+			idx := sub.U32()
+			names[idx] = string(sub.Bytes(sub.U32()))
 		}
-		if sub.err != nil {
-			s.err = sub.err
+		if sub.Err != nil {
+			s.Err = sub.Err
 		}
 	}
 }

@@ -21,7 +21,7 @@ func (d *decoder) connect() bool {
 	if !ok || !d.keepAliveField() {
 		return false
 	}
-	if d.ver == 5 && !d.properties(typeConnect, "Properties") {
+	if d.ver == 5 && !d.properties(TypeConnect, "Properties") {
 		return false
 	}
 	return d.connectPayload(fl)

@@ -9,7 +9,7 @@ import (
 // decode decodes the packet whose fixed header announced rl bytes after a
 // vlen-byte remaining length.
 func (d *decoder) decode(vlen, rl int) {
-	if d.typ == typeConnect {
+	if d.typ == TypeConnect {
 		d.peekLevel(1 + vlen)
 	}
 	d.p.Version = d.ver
@@ -70,7 +70,7 @@ func (d *decoder) packetSec() string {
 		return d.sec("2.2.1", "2.1.2")
 	}
 	s := packetSec311[d.typ]
-	if d.typ == typeAuth {
+	if d.typ == TypeAuth {
 		s = "3.15"
 	}
 	return d.sec(s, s)
@@ -97,11 +97,11 @@ func (d *decoder) fixedHeader(vlen, rl int) bool {
 // PUBLISH, and the conformance IDs of the rule that sets them.
 func (d *decoder) wantFlags() (want byte, id311, id5 string) {
 	switch d.typ {
-	case typePubrel:
+	case TypePubrel:
 		return 2, "3.6.1-1", "3.6.1-1"
-	case typeSubscribe:
+	case TypeSubscribe:
 		return 2, "3.8.1-1", "3.8.1-1"
-	case typeUnsubscribe:
+	case TypeUnsubscribe:
 		return 2, "3.10.1-1", "3.10.1-1"
 	}
 	return 0, "2.2.2-1", "2.1.3-1"
@@ -112,7 +112,7 @@ func (d *decoder) flagFields() {
 	f := d.flags
 	flags := field.Field{Name: "Flags", Value: fmt.Sprintf("0b%04b", f), Start: 0, End: 1, Spec: d.sec("2.2.2", "2.1.3")}
 	switch {
-	case d.typ == typePublish:
+	case d.typ == TypePublish:
 		d.qos = (f >> 1) & 3
 		d.p.QoS = d.qos
 		flags.About = "Low 4 bits of the first byte: for PUBLISH they hold DUP, QoS and RETAIN."
@@ -144,15 +144,15 @@ func (d *decoder) checkFlags() bool {
 	f := d.flags
 	want, id311, id5 := d.wantFlags()
 	switch {
-	case reserved(d.typ, d.ver) && d.typ == typeAuth:
+	case reserved(d.typ, d.ver) && d.typ == TypeAuth:
 		return d.fail("packet type 15 is reserved before MQTT 5.0")
 	case reserved(d.typ, d.ver):
 		return d.fail("packet type 0 is reserved")
-	case d.typ == typePublish && d.qos == 3:
+	case d.typ == TypePublish && d.qos == 3:
 		return d.fail("PUBLISH has both QoS bits set: QoS 3 does not exist%s", d.rule("3.3.1-4", "3.3.1-4"))
-	case d.typ == typePublish && d.qos == 0 && f&8 != 0:
+	case d.typ == TypePublish && d.qos == 0 && f&8 != 0:
 		d.violate("PUBLISH with QoS 0 has the DUP flag set%s", d.rule("3.3.1-2", "3.3.1-2"))
-	case d.typ != typePublish && f != want:
+	case d.typ != TypePublish && f != want:
 		d.violate("%s fixed header flags are %s but must be 0b%04b%s", typeName(d.typ, d.ver), fmt.Sprintf("0b%04b", f), want, d.rule(id311, id5))
 	}
 	return true
@@ -161,25 +161,25 @@ func (d *decoder) checkFlags() bool {
 // body decodes the variable header and payload of the packet.
 func (d *decoder) body() bool {
 	switch d.typ {
-	case typeConnect:
+	case TypeConnect:
 		return d.connect()
-	case typeConnack:
+	case TypeConnack:
 		return d.connack()
-	case typePublish:
+	case TypePublish:
 		return d.publish()
-	case typePuback, typePubrec, typePubrel, typePubcomp:
+	case TypePuback, TypePubrec, TypePubrel, TypePubcomp:
 		return d.pubAck()
-	case typeSubscribe:
+	case TypeSubscribe:
 		return d.subscribe()
-	case typeSuback:
+	case TypeSuback:
 		return d.suback()
-	case typeUnsubscribe:
+	case TypeUnsubscribe:
 		return d.unsubscribe()
-	case typeUnsuback:
+	case TypeUnsuback:
 		return d.unsuback()
-	case typeDisconnect:
+	case TypeDisconnect:
 		return d.disconnect()
-	case typeAuth:
+	case TypeAuth:
 		return d.auth()
 	}
 	return true // PINGREQ, PINGRESP: no variable header and no payload

@@ -1407,40 +1407,40 @@ func TestReasonCodes(t *testing.T) {
 		name string
 	}
 	for _, u := range []use{
-		{0x00, typeConnack, "Success"}, {0x00, typePuback, "Success"}, {0x00, typePubrec, "Success"},
-		{0x00, typePubrel, "Success"}, {0x00, typePubcomp, "Success"}, {0x00, typeUnsuback, "Success"},
-		{0x00, typeAuth, "Success"}, {0x00, typeDisconnect, "Normal disconnection"}, {0x00, typeSuback, "Granted QoS 0"},
-		{0x01, typeSuback, "Granted QoS 1"}, {0x02, typeSuback, "Granted QoS 2"},
-		{0x04, typeDisconnect, "Disconnect with Will Message"},
-		{0x10, typePuback, "No matching subscribers"}, {0x10, typePubrec, "No matching subscribers"},
-		{0x11, typeUnsuback, "No subscription existed"},
-		{0x18, typeAuth, "Continue authentication"}, {0x19, typeAuth, "Re-authenticate"},
-		{0x80, typeConnack, "Unspecified error"}, {0x80, typeSuback, "Unspecified error"},
-		{0x81, typeConnack, "Malformed Packet"}, {0x81, typeDisconnect, "Malformed Packet"},
-		{0x82, typeDisconnect, "Protocol Error"}, {0x83, typePubrec, "Implementation specific error"},
-		{0x84, typeConnack, "Unsupported Protocol Version"}, {0x85, typeConnack, "Client Identifier not valid"},
-		{0x86, typeConnack, "Bad User Name or Password"}, {0x87, typeUnsuback, "Not authorized"},
-		{0x88, typeConnack, "Server unavailable"}, {0x89, typeDisconnect, "Server busy"}, {0x8A, typeConnack, "Banned"},
-		{0x8B, typeDisconnect, "Server shutting down"}, {0x8C, typeConnack, "Bad authentication method"},
-		{0x8D, typeDisconnect, "Keep Alive timeout"}, {0x8E, typeDisconnect, "Session taken over"},
-		{0x8F, typeSuback, "Topic Filter invalid"}, {0x90, typePuback, "Topic Name invalid"},
-		{0x91, typeSuback, "Packet Identifier in use"}, {0x92, typePubcomp, "Packet Identifier not found"},
-		{0x93, typeDisconnect, "Receive Maximum exceeded"}, {0x94, typeDisconnect, "Topic Alias invalid"},
-		{0x95, typeConnack, "Packet too large"}, {0x96, typeDisconnect, "Message rate too high"},
-		{0x97, typePuback, "Quota exceeded"}, {0x98, typeDisconnect, "Administrative action"},
-		{0x99, typePubrec, "Payload format invalid"}, {0x9A, typeConnack, "Retain not supported"},
-		{0x9B, typeDisconnect, "QoS not supported"}, {0x9C, typeConnack, "Use another server"},
-		{0x9D, typeDisconnect, "Server moved"}, {0x9E, typeSuback, "Shared Subscriptions not supported"},
-		{0x9F, typeConnack, "Connection rate exceeded"}, {0xA0, typeDisconnect, "Maximum connect time"},
-		{0xA1, typeSuback, "Subscription Identifiers not supported"}, {0xA2, typeDisconnect, "Wildcard Subscriptions not supported"},
+		{0x00, TypeConnack, "Success"}, {0x00, TypePuback, "Success"}, {0x00, TypePubrec, "Success"},
+		{0x00, TypePubrel, "Success"}, {0x00, TypePubcomp, "Success"}, {0x00, TypeUnsuback, "Success"},
+		{0x00, TypeAuth, "Success"}, {0x00, TypeDisconnect, "Normal disconnection"}, {0x00, TypeSuback, "Granted QoS 0"},
+		{0x01, TypeSuback, "Granted QoS 1"}, {0x02, TypeSuback, "Granted QoS 2"},
+		{0x04, TypeDisconnect, "Disconnect with Will Message"},
+		{0x10, TypePuback, "No matching subscribers"}, {0x10, TypePubrec, "No matching subscribers"},
+		{0x11, TypeUnsuback, "No subscription existed"},
+		{0x18, TypeAuth, "Continue authentication"}, {0x19, TypeAuth, "Re-authenticate"},
+		{0x80, TypeConnack, "Unspecified error"}, {0x80, TypeSuback, "Unspecified error"},
+		{0x81, TypeConnack, "Malformed Packet"}, {0x81, TypeDisconnect, "Malformed Packet"},
+		{0x82, TypeDisconnect, "Protocol Error"}, {0x83, TypePubrec, "Implementation specific error"},
+		{0x84, TypeConnack, "Unsupported Protocol Version"}, {0x85, TypeConnack, "Client Identifier not valid"},
+		{0x86, TypeConnack, "Bad User Name or Password"}, {0x87, TypeUnsuback, "Not authorized"},
+		{0x88, TypeConnack, "Server unavailable"}, {0x89, TypeDisconnect, "Server busy"}, {0x8A, TypeConnack, "Banned"},
+		{0x8B, TypeDisconnect, "Server shutting down"}, {0x8C, TypeConnack, "Bad authentication method"},
+		{0x8D, TypeDisconnect, "Keep Alive timeout"}, {0x8E, TypeDisconnect, "Session taken over"},
+		{0x8F, TypeSuback, "Topic Filter invalid"}, {0x90, TypePuback, "Topic Name invalid"},
+		{0x91, TypeSuback, "Packet Identifier in use"}, {0x92, TypePubcomp, "Packet Identifier not found"},
+		{0x93, TypeDisconnect, "Receive Maximum exceeded"}, {0x94, TypeDisconnect, "Topic Alias invalid"},
+		{0x95, TypeConnack, "Packet too large"}, {0x96, TypeDisconnect, "Message rate too high"},
+		{0x97, TypePuback, "Quota exceeded"}, {0x98, TypeDisconnect, "Administrative action"},
+		{0x99, TypePubrec, "Payload format invalid"}, {0x9A, TypeConnack, "Retain not supported"},
+		{0x9B, TypeDisconnect, "QoS not supported"}, {0x9C, TypeConnack, "Use another server"},
+		{0x9D, TypeDisconnect, "Server moved"}, {0x9E, TypeSuback, "Shared Subscriptions not supported"},
+		{0x9F, TypeConnack, "Connection rate exceeded"}, {0xA0, TypeDisconnect, "Maximum connect time"},
+		{0xA1, TypeSuback, "Subscription Identifiers not supported"}, {0xA2, TypeDisconnect, "Wildcard Subscriptions not supported"},
 	} {
 		name, ok := reasonName(u.code, u.typ)
 		if name != u.name || !ok {
 			t.Errorf("reason 0x%02X in %s: got %q, allowed %v; want %q, allowed", u.code, typeNames[u.typ], name, ok, u.name)
 		}
 	}
-	for _, u := range []use{{0x01, typeConnack, ""}, {0x04, typePuback, ""}, {0x80, typePubrel, ""}, {0x92, typePuback, ""},
-		{0x82, typeSuback, ""}, {0x18, typeDisconnect, ""}, {0x03, typePuback, ""}} {
+	for _, u := range []use{{0x01, TypeConnack, ""}, {0x04, TypePuback, ""}, {0x80, TypePubrel, ""}, {0x92, TypePuback, ""},
+		{0x82, TypeSuback, ""}, {0x18, TypeDisconnect, ""}, {0x03, TypePuback, ""}} {
 		if name, ok := reasonName(u.code, u.typ); ok {
 			t.Errorf("reason 0x%02X (%s) allowed in %s, want refused", u.code, name, typeNames[u.typ])
 		}

@@ -113,23 +113,24 @@ func remainingLength(b []byte) (vlen, rl int, err error) {
 	}
 }
 
-// MQTT control packet types (the high nibble of the first byte).
+// MQTT control packet types: the high nibble of the first byte (MQTT 5.0
+// §2.1.2), also what the playground's client sends and expects by.
 const (
-	typeConnect     byte = 1
-	typeConnack     byte = 2
-	typePublish     byte = 3
-	typePuback      byte = 4
-	typePubrec      byte = 5
-	typePubrel      byte = 6
-	typePubcomp     byte = 7
-	typeSubscribe   byte = 8
-	typeSuback      byte = 9
-	typeUnsubscribe byte = 10
-	typeUnsuback    byte = 11
-	typePingreq     byte = 12
-	typePingresp    byte = 13
-	typeDisconnect  byte = 14
-	typeAuth        byte = 15
+	TypeConnect     byte = 1
+	TypeConnack     byte = 2
+	TypePublish     byte = 3
+	TypePuback      byte = 4
+	TypePubrec      byte = 5
+	TypePubrel      byte = 6
+	TypePubcomp     byte = 7
+	TypeSubscribe   byte = 8
+	TypeSuback      byte = 9
+	TypeUnsubscribe byte = 10
+	TypeUnsuback    byte = 11
+	TypePingreq     byte = 12
+	TypePingresp    byte = 13
+	TypeDisconnect  byte = 14
+	TypeAuth        byte = 15
 
 	// typeWill stands for the Will Properties of a CONNECT payload where a
 	// packet type is expected (property tables).
@@ -162,7 +163,7 @@ var typeAbout = [16]string{
 }
 
 // reserved reports whether packet type t is reserved in version ver.
-func reserved(t, ver byte) bool { return t == 0 || (t == typeAuth && ver != 5) }
+func reserved(t, ver byte) bool { return t == 0 || (t == TypeAuth && ver != 5) }
 
 func typeName(t, ver byte) string {
 	if reserved(t, ver) {

@@ -60,7 +60,7 @@ func (d *decoder) connack() bool {
 	if c != 0 && d.sessPres {
 		d.violate("CONNACK refuses the connection but sets Session Present%s", d.rule("3.2.2-4", "3.2.2-6"))
 	}
-	return d.ver != 5 || d.properties(typeConnack, "Properties")
+	return d.ver != 5 || d.properties(TypeConnack, "Properties")
 }
 
 // publish decodes a PUBLISH (MQTT 3.1.1 §3.3, MQTT 5.0 §3.3).
@@ -84,7 +84,7 @@ func (d *decoder) publish() bool {
 		return false
 	}
 	if d.ver == 5 {
-		if !d.properties(typePublish, "Properties") {
+		if !d.properties(TypePublish, "Properties") {
 			return false
 		}
 		if d.p.Topic == "" && d.alias == 0 {
@@ -104,10 +104,10 @@ func (d *decoder) publish() bool {
 // pubAckAbout says what the Packet Identifier of PUBACK, PUBREC, PUBREL
 // and PUBCOMP identifies.
 var pubAckAbout = map[byte]string{
-	typePuback:  "Identifier of the QoS 1 PUBLISH this packet acknowledges.",
-	typePubrec:  "Identifier of the QoS 2 PUBLISH that has been received.",
-	typePubrel:  "Identifier of the QoS 2 PUBLISH whose delivery is released.",
-	typePubcomp: "Identifier of the QoS 2 exchange that is now complete.",
+	TypePuback:  "Identifier of the QoS 1 PUBLISH this packet acknowledges.",
+	TypePubrec:  "Identifier of the QoS 2 PUBLISH that has been received.",
+	TypePubrel:  "Identifier of the QoS 2 PUBLISH whose delivery is released.",
+	TypePubcomp: "Identifier of the QoS 2 exchange that is now complete.",
 }
 
 // pubAck decodes PUBACK, PUBREC, PUBREL and PUBCOMP, which share a layout
@@ -138,7 +138,7 @@ func (d *decoder) subscribe() bool {
 	if !d.packetID("Number the SUBACK will carry back, pairing it with this request.", d.sec("3.8.2", "3.8.2"), true) {
 		return false
 	}
-	if d.ver == 5 && !d.properties(typeSubscribe, "Properties") {
+	if d.ver == 5 && !d.properties(TypeSubscribe, "Properties") {
 		return false
 	}
 	for d.pos < d.end {
@@ -244,7 +244,7 @@ func (d *decoder) suback() bool {
 	if !d.packetID("Identifier of the SUBSCRIBE this packet answers.", d.sec("3.9.2", "3.9.2"), false) {
 		return false
 	}
-	if d.ver == 5 && !d.properties(typeSuback, "Properties") {
+	if d.ver == 5 && !d.properties(TypeSuback, "Properties") {
 		return false
 	}
 	code := field.Field{Name: "Reason Code",
@@ -284,7 +284,7 @@ func (d *decoder) unsubscribe() bool {
 	if !d.packetID("Number the UNSUBACK will carry back, pairing it with this request.", d.sec("3.10.2", "3.10.2"), true) {
 		return false
 	}
-	if d.ver == 5 && !d.properties(typeUnsubscribe, "Properties") {
+	if d.ver == 5 && !d.properties(TypeUnsubscribe, "Properties") {
 		return false
 	}
 	for d.pos < d.end {
@@ -314,7 +314,7 @@ func (d *decoder) unsuback() bool {
 	if d.ver != 5 {
 		return true
 	}
-	if !d.properties(typeUnsuback, "Properties") {
+	if !d.properties(TypeUnsuback, "Properties") {
 		return false
 	}
 	for i := 0; d.pos < d.end; i++ {

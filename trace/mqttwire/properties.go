@@ -77,20 +77,20 @@ var propSections = map[byte]struct {
 	sec string
 	ids []byte
 }{
-	typeConnect:     {"3.1.2.11", []byte{0x11, 0x21, 0x27, 0x22, 0x19, 0x17, 0x26, 0x15, 0x16}},
+	TypeConnect:     {"3.1.2.11", []byte{0x11, 0x21, 0x27, 0x22, 0x19, 0x17, 0x26, 0x15, 0x16}},
 	typeWill:        {"3.1.3.2", []byte{0x18, 0x01, 0x02, 0x03, 0x08, 0x09, 0x26}},
-	typeConnack:     {"3.2.2.3", []byte{0x11, 0x21, 0x24, 0x25, 0x27, 0x12, 0x22, 0x1F, 0x26, 0x28, 0x29, 0x2A, 0x13, 0x1A, 0x1C, 0x15, 0x16}},
-	typePublish:     {"3.3.2.3", []byte{0x01, 0x02, 0x23, 0x08, 0x09, 0x26, 0x0B, 0x03}},
-	typePuback:      {"3.4.2.2", []byte{0x1F, 0x26}},
-	typePubrec:      {"3.5.2.2", []byte{0x1F, 0x26}},
-	typePubrel:      {"3.6.2.2", []byte{0x1F, 0x26}},
-	typePubcomp:     {"3.7.2.2", []byte{0x1F, 0x26}},
-	typeSubscribe:   {"3.8.2.1", []byte{0x0B, 0x26}},
-	typeSuback:      {"3.9.2.1", []byte{0x1F, 0x26}},
-	typeUnsubscribe: {"3.10.2.1", []byte{0x26}},
-	typeUnsuback:    {"3.11.2.1", []byte{0x1F, 0x26}},
-	typeDisconnect:  {"3.14.2.2", []byte{0x11, 0x1F, 0x26, 0x1C}},
-	typeAuth:        {"3.15.2.2", []byte{0x15, 0x16, 0x1F, 0x26}},
+	TypeConnack:     {"3.2.2.3", []byte{0x11, 0x21, 0x24, 0x25, 0x27, 0x12, 0x22, 0x1F, 0x26, 0x28, 0x29, 0x2A, 0x13, 0x1A, 0x1C, 0x15, 0x16}},
+	TypePublish:     {"3.3.2.3", []byte{0x01, 0x02, 0x23, 0x08, 0x09, 0x26, 0x0B, 0x03}},
+	TypePuback:      {"3.4.2.2", []byte{0x1F, 0x26}},
+	TypePubrec:      {"3.5.2.2", []byte{0x1F, 0x26}},
+	TypePubrel:      {"3.6.2.2", []byte{0x1F, 0x26}},
+	TypePubcomp:     {"3.7.2.2", []byte{0x1F, 0x26}},
+	TypeSubscribe:   {"3.8.2.1", []byte{0x0B, 0x26}},
+	TypeSuback:      {"3.9.2.1", []byte{0x1F, 0x26}},
+	TypeUnsubscribe: {"3.10.2.1", []byte{0x26}},
+	TypeUnsuback:    {"3.11.2.1", []byte{0x1F, 0x26}},
+	TypeDisconnect:  {"3.14.2.2", []byte{0x11, 0x1F, 0x26, 0x1C}},
+	TypeAuth:        {"3.15.2.2", []byte{0x15, 0x16, 0x1F, 0x26}},
 }
 
 // properties decodes an MQTT 5 property block named name: a Property
@@ -178,7 +178,7 @@ func (d *decoder) property(ctx byte, seen map[byte]bool) bool {
 	case def.rule == nonZero && n == 0:
 		d.violate("property %s at offset %d must not be 0", def.name, start)
 	}
-	if id == 0x23 && ctx == typePublish {
+	if id == 0x23 && ctx == TypePublish {
 		d.alias = uint16(n)
 	}
 	return true
@@ -204,7 +204,7 @@ func (d *decoder) checkProperty(ctx, id byte, def propDef, seen map[byte]bool) s
 	if !okHere {
 		d.violate("property %s (0x%02X) at offset %d is not allowed in %s", def.name, id, start, where)
 	}
-	if seen[id] && id != 0x26 && !(id == 0x0B && ctx == typePublish) {
+	if seen[id] && id != 0x26 && !(id == 0x0B && ctx == TypePublish) {
 		d.violate("property %s (0x%02X) at offset %d appears more than once in %s", def.name, id, start, where)
 	}
 	seen[id] = true

@@ -22,55 +22,55 @@ func carriedBy(types ...byte) uint16 {
 }
 
 var (
-	commonErr = carriedBy(typeConnack, typePuback, typePubrec, typeSuback, typeUnsuback, typeDisconnect)
-	connDisc  = carriedBy(typeConnack, typeDisconnect)
+	commonErr = carriedBy(TypeConnack, TypePuback, TypePubrec, TypeSuback, TypeUnsuback, TypeDisconnect)
+	connDisc  = carriedBy(TypeConnack, TypeDisconnect)
 
 	// reasons lists the MQTT 5.0 reason codes (§2.4); 0x00 is named per
 	// packet type by reasonName.
 	reasons = map[byte]reason{
-		0x00: {"Success", carriedBy(typeConnack, typePuback, typePubrec, typePubrel, typePubcomp, typeSuback, typeUnsuback, typeDisconnect, typeAuth)},
-		0x01: {"Granted QoS 1", carriedBy(typeSuback)},
-		0x02: {"Granted QoS 2", carriedBy(typeSuback)},
-		0x04: {"Disconnect with Will Message", carriedBy(typeDisconnect)},
-		0x10: {"No matching subscribers", carriedBy(typePuback, typePubrec)},
-		0x11: {"No subscription existed", carriedBy(typeUnsuback)},
-		0x18: {"Continue authentication", carriedBy(typeAuth)},
-		0x19: {"Re-authenticate", carriedBy(typeAuth)},
+		0x00: {"Success", carriedBy(TypeConnack, TypePuback, TypePubrec, TypePubrel, TypePubcomp, TypeSuback, TypeUnsuback, TypeDisconnect, TypeAuth)},
+		0x01: {"Granted QoS 1", carriedBy(TypeSuback)},
+		0x02: {"Granted QoS 2", carriedBy(TypeSuback)},
+		0x04: {"Disconnect with Will Message", carriedBy(TypeDisconnect)},
+		0x10: {"No matching subscribers", carriedBy(TypePuback, TypePubrec)},
+		0x11: {"No subscription existed", carriedBy(TypeUnsuback)},
+		0x18: {"Continue authentication", carriedBy(TypeAuth)},
+		0x19: {"Re-authenticate", carriedBy(TypeAuth)},
 		0x80: {"Unspecified error", commonErr},
 		0x81: {"Malformed Packet", connDisc},
 		0x82: {"Protocol Error", connDisc},
 		0x83: {"Implementation specific error", commonErr},
-		0x84: {"Unsupported Protocol Version", carriedBy(typeConnack)},
-		0x85: {"Client Identifier not valid", carriedBy(typeConnack)},
-		0x86: {"Bad User Name or Password", carriedBy(typeConnack)},
+		0x84: {"Unsupported Protocol Version", carriedBy(TypeConnack)},
+		0x85: {"Client Identifier not valid", carriedBy(TypeConnack)},
+		0x86: {"Bad User Name or Password", carriedBy(TypeConnack)},
 		0x87: {"Not authorized", commonErr},
-		0x88: {"Server unavailable", carriedBy(typeConnack)},
+		0x88: {"Server unavailable", carriedBy(TypeConnack)},
 		0x89: {"Server busy", connDisc},
-		0x8A: {"Banned", carriedBy(typeConnack)},
-		0x8B: {"Server shutting down", carriedBy(typeDisconnect)},
+		0x8A: {"Banned", carriedBy(TypeConnack)},
+		0x8B: {"Server shutting down", carriedBy(TypeDisconnect)},
 		0x8C: {"Bad authentication method", connDisc},
-		0x8D: {"Keep Alive timeout", carriedBy(typeDisconnect)},
-		0x8E: {"Session taken over", carriedBy(typeDisconnect)},
-		0x8F: {"Topic Filter invalid", carriedBy(typeSuback, typeUnsuback, typeDisconnect)},
-		0x90: {"Topic Name invalid", carriedBy(typeConnack, typePuback, typePubrec, typeDisconnect)},
-		0x91: {"Packet Identifier in use", carriedBy(typePuback, typePubrec, typeSuback, typeUnsuback)},
-		0x92: {"Packet Identifier not found", carriedBy(typePubrel, typePubcomp)},
-		0x93: {"Receive Maximum exceeded", carriedBy(typeDisconnect)},
-		0x94: {"Topic Alias invalid", carriedBy(typeDisconnect)},
+		0x8D: {"Keep Alive timeout", carriedBy(TypeDisconnect)},
+		0x8E: {"Session taken over", carriedBy(TypeDisconnect)},
+		0x8F: {"Topic Filter invalid", carriedBy(TypeSuback, TypeUnsuback, TypeDisconnect)},
+		0x90: {"Topic Name invalid", carriedBy(TypeConnack, TypePuback, TypePubrec, TypeDisconnect)},
+		0x91: {"Packet Identifier in use", carriedBy(TypePuback, TypePubrec, TypeSuback, TypeUnsuback)},
+		0x92: {"Packet Identifier not found", carriedBy(TypePubrel, TypePubcomp)},
+		0x93: {"Receive Maximum exceeded", carriedBy(TypeDisconnect)},
+		0x94: {"Topic Alias invalid", carriedBy(TypeDisconnect)},
 		0x95: {"Packet too large", connDisc},
-		0x96: {"Message rate too high", carriedBy(typeDisconnect)},
-		0x97: {"Quota exceeded", carriedBy(typeConnack, typePuback, typePubrec, typeSuback, typeDisconnect)},
-		0x98: {"Administrative action", carriedBy(typeDisconnect)},
-		0x99: {"Payload format invalid", carriedBy(typeConnack, typePuback, typePubrec, typeDisconnect)},
+		0x96: {"Message rate too high", carriedBy(TypeDisconnect)},
+		0x97: {"Quota exceeded", carriedBy(TypeConnack, TypePuback, TypePubrec, TypeSuback, TypeDisconnect)},
+		0x98: {"Administrative action", carriedBy(TypeDisconnect)},
+		0x99: {"Payload format invalid", carriedBy(TypeConnack, TypePuback, TypePubrec, TypeDisconnect)},
 		0x9A: {"Retain not supported", connDisc},
 		0x9B: {"QoS not supported", connDisc},
 		0x9C: {"Use another server", connDisc},
 		0x9D: {"Server moved", connDisc},
-		0x9E: {"Shared Subscriptions not supported", carriedBy(typeSuback, typeDisconnect)},
+		0x9E: {"Shared Subscriptions not supported", carriedBy(TypeSuback, TypeDisconnect)},
 		0x9F: {"Connection rate exceeded", connDisc},
-		0xA0: {"Maximum connect time", carriedBy(typeDisconnect)},
-		0xA1: {"Subscription Identifiers not supported", carriedBy(typeSuback, typeDisconnect)},
-		0xA2: {"Wildcard Subscriptions not supported", carriedBy(typeSuback, typeDisconnect)},
+		0xA0: {"Maximum connect time", carriedBy(TypeDisconnect)},
+		0xA1: {"Subscription Identifiers not supported", carriedBy(TypeSuback, TypeDisconnect)},
+		0xA2: {"Wildcard Subscriptions not supported", carriedBy(TypeSuback, TypeDisconnect)},
 	}
 )
 
@@ -83,9 +83,9 @@ func reasonName(code, t byte) (string, bool) {
 	}
 	if code == 0 {
 		switch t {
-		case typeSuback:
+		case TypeSuback:
 			return "Granted QoS 0", true
-		case typeDisconnect:
+		case TypeDisconnect:
 			return "Normal disconnection", true
 		}
 	}
@@ -99,7 +99,7 @@ func (d *decoder) reasonField(code byte, at int, about, sec5 string) string {
 	if !ok {
 		v += fmt.Sprintf(" (not valid in %s)", d.p.Type)
 		id := ""
-		if d.typ == typeConnack {
+		if d.typ == TypeConnack {
 			id = " [MQTT-3.2.2-8]"
 		}
 		d.violate("reason code 0x%02X at offset %d is not valid in %s%s", code, at, d.p.Type, id)
@@ -114,6 +114,6 @@ func ReasonName(code byte) string {
 	if _, ok := reasons[code]; !ok {
 		return fmt.Sprintf("unknown reason code 0x%02x", code)
 	}
-	name, _ := reasonName(code, typeConnack)
+	name, _ := reasonName(code, TypeConnack)
 	return name
 }

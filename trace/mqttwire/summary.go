@@ -10,15 +10,15 @@ func (d *decoder) summary() string {
 	var b strings.Builder
 	b.WriteString(d.p.Type)
 	switch d.typ {
-	case typeConnect:
+	case TypeConnect:
 		d.connectSummary(&b)
-	case typeConnack:
+	case TypeConnack:
 		d.connackSummary(&b)
-	case typePublish:
+	case TypePublish:
 		d.publishSummary(&b)
-	case typePuback, typePubrec, typePubrel, typePubcomp, typeSubscribe, typeSuback, typeUnsubscribe, typeUnsuback:
+	case TypePuback, TypePubrec, TypePubrel, TypePubcomp, TypeSubscribe, TypeSuback, TypeUnsubscribe, TypeUnsuback:
 		d.ackSummary(&b)
-	case typeDisconnect, typeAuth:
+	case TypeDisconnect, TypeAuth:
 		d.reasonSummary(&b)
 	}
 	if d.p.Err != nil {

@@ -26,7 +26,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/mqtts-playground/playground/trace"
 	"github.com/mqtts-playground/playground/trace/explain"
 	"github.com/mqtts-playground/playground/trace/mqttwire"
@@ -150,8 +149,8 @@ type Conn struct {
 
 	mu       sync.Mutex
 	nextID   uint16
-	waiting  map[uint16]chan packets.Packet // acks awaited by packet id
-	inbound  map[uint16]Message             // QoS 2 messages awaiting PUBREL
+	waiting  map[uint16]chan packet // acks awaited by packet id
+	inbound  map[uint16]Message     // QoS 2 messages awaiting PUBREL
 	closeErr error
 
 	reader   *bufio.Reader
@@ -210,7 +209,7 @@ func dial(ctx context.Context, raw net.Conn, rec *trace.Recorder, opts Options) 
 	}
 	c := &Conn{
 		rec: rec, raw: raw, version: byte(opts.MQTTVersion), clientID: opts.ClientID,
-		waiting: map[uint16]chan packets.Packet{}, inbound: map[uint16]Message{},
+		waiting: map[uint16]chan packet{}, inbound: map[uint16]Message{},
 		messages: make(chan Message, 1024), done: make(chan struct{}),
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
@@ -222,15 +221,10 @@ func dial(ctx context.Context, raw net.Conn, rec *trace.Recorder, opts Options) 
 			raw.Close()
 			return nil, err
 		}
-		tc := tls.Client(c.conn, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
+		if err := c.handshake(ctx, cfg); err != nil {
 			raw.Close()
-			return c, c.explainHandshake(err, ctx)
+			return c, err
 		}
-		st := tc.ConnectionState()
-		c.state, c.tls = &st, tc
-		c.clientRandom = helloRandom(rec.Recording())
-		c.conn = rec.App(tc)
 	}
 	if err := c.connect(ctx, opts); err != nil {
 		raw.Close()
@@ -239,6 +233,20 @@ func dial(ctx context.Context, raw net.Conn, rec *trace.Recorder, opts Options) 
 	go c.readLoop()
 	go c.keepAlive(time.Duration(opts.KeepAlive) * time.Second)
 	return c, nil
+}
+
+// handshake runs the TLS handshake over c.conn with cfg (from tlsConfig)
+// and puts MQTT inside it; errors are explained.
+func (c *Conn) handshake(ctx context.Context, cfg *tls.Config) error {
+	tc := tls.Client(c.conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return c.explainHandshake(err, ctx)
+	}
+	st := tc.ConnectionState()
+	c.state, c.tls = &st, tc
+	c.clientRandom = helloRandom(c.rec.Recording())
+	c.conn = c.rec.App(tc)
+	return nil
 }
 
 // Recorder returns the connection's recorder.
@@ -356,8 +364,9 @@ func (c *Conn) tlsConfig(o *TLSOptions) (*tls.Config, error) {
 		return new(tls.Certificate), nil
 	}
 	skip := o.InsecureSkipVerify
+	trust := trustKey(o.CAPEM, o.IntermediatesPEM, name)
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-		checks, err := VerifyServer(cs.PeerCertificates, roots, name, time.Now(), extra...)
+		checks, err := verifyOnce(cs.DidResume, trust, cs.PeerCertificates, roots, name, time.Now(), extra, o.CAPEM)
 		if len(cs.OCSPResponse) > 0 && len(cs.PeerCertificates) > 0 {
 			ch, serr := checkStaple(cs.OCSPResponse, cs.PeerCertificates, extra, time.Now())
 			checks = append(checks, ch)
@@ -425,139 +434,23 @@ func parseVersion(s, field string) (uint16, error) {
 	return 0, fmt.Errorf("tls.%s %q is not a TLS version: use \"1.2\" or \"1.3\"", field, s)
 }
 
-func (c *Conn) writePacket(pk packets.Packet) error {
-	pk.ProtocolVersion = c.version
-	var buf bytes.Buffer
-	var err error
-	switch pk.FixedHeader.Type {
-	case packets.Connect:
-		err = pk.ConnectEncode(&buf)
-	case packets.Publish:
-		err = pk.PublishEncode(&buf)
-	case packets.Puback:
-		err = pk.PubackEncode(&buf)
-	case packets.Pubrec:
-		err = pk.PubrecEncode(&buf)
-	case packets.Pubrel:
-		err = pk.PubrelEncode(&buf)
-	case packets.Pubcomp:
-		err = pk.PubcompEncode(&buf)
-	case packets.Subscribe:
-		err = pk.SubscribeEncode(&buf)
-	case packets.Unsubscribe:
-		err = pk.UnsubscribeEncode(&buf)
-	case packets.Pingreq:
-		err = pk.PingreqEncode(&buf)
-	case packets.Disconnect:
-		err = pk.DisconnectEncode(&buf)
-	default:
-		err = fmt.Errorf("packet type %d cannot be sent by a client", pk.FixedHeader.Type)
-	}
-	if err != nil {
-		return err
-	}
+// writePacket writes one whole encoded packet.
+func (c *Conn) writePacket(pk []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_, err = c.conn.Write(buf.Bytes())
+	_, err := c.conn.Write(pk)
 	return err
 }
 
-// readPacket reads one whole packet.
-func readPacket(r *bufio.Reader, version byte) (packets.Packet, error) {
-	b, err := r.ReadByte()
-	if err != nil {
-		return packets.Packet{}, err
-	}
-	var fh packets.FixedHeader
-	if err := fh.Decode(b); err != nil {
-		return packets.Packet{}, fmt.Errorf("broker sent a malformed packet header: %w", err)
-	}
-	n, mult := 0, 1
-	for i := 0; ; i++ {
-		if i == 4 {
-			return packets.Packet{}, errors.New("broker sent a malformed remaining length")
-		}
-		d, err := r.ReadByte()
-		if err != nil {
-			return packets.Packet{}, err
-		}
-		n += int(d&0x7f) * mult
-		mult *= 128
-		if d&0x80 == 0 {
-			break
-		}
-	}
-	if n > maxPacket {
-		return packets.Packet{}, fmt.Errorf("broker sent a %d-byte packet, more than the %d this client accepts", n, maxPacket)
-	}
-	fh.Remaining = n
-	body := make([]byte, n)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return packets.Packet{}, err
-	}
-	pk := packets.Packet{FixedHeader: fh, ProtocolVersion: version}
-	switch fh.Type {
-	case packets.Connack:
-		err = pk.ConnackDecode(body)
-	case packets.Publish:
-		err = pk.PublishDecode(body)
-	case packets.Puback:
-		err = pk.PubackDecode(body)
-	case packets.Pubrec:
-		err = pk.PubrecDecode(body)
-	case packets.Pubrel:
-		err = pk.PubrelDecode(body)
-	case packets.Pubcomp:
-		err = pk.PubcompDecode(body)
-	case packets.Suback:
-		err = pk.SubackDecode(body)
-	case packets.Unsuback:
-		err = pk.UnsubackDecode(body)
-	case packets.Pingresp:
-	case packets.Disconnect:
-		err = pk.DisconnectDecode(body)
-	default:
-		err = fmt.Errorf("packet type %d is not one a broker sends", fh.Type)
-	}
-	if err != nil {
-		return packets.Packet{}, fmt.Errorf("broker sent a malformed packet: %w", err)
-	}
-	return pk, nil
-}
-
 func (c *Conn) connect(ctx context.Context, o Options) error {
-	pk := packets.Packet{
-		FixedHeader: packets.FixedHeader{Type: packets.Connect},
-		Connect: packets.ConnectParams{
-			ProtocolName:     []byte("MQTT"),
-			Clean:            o.CleanStart == nil || *o.CleanStart,
-			Keepalive:        uint16(o.KeepAlive),
-			ClientIdentifier: o.ClientID,
-		},
-	}
-	if o.SessionExpiry > 0 {
-		pk.Properties.SessionExpiryInterval, pk.Properties.SessionExpiryIntervalFlag = uint32(o.SessionExpiry), true
-	}
-	pk.Properties.AuthenticationMethod = o.AuthMethod
-	if w := o.Will; w != nil {
-		if w.QoS < 0 || w.QoS > 2 {
-			return fmt.Errorf("will.qos %d is not 0, 1 or 2", w.QoS)
-		}
-		pk.Connect.WillFlag, pk.Connect.WillTopic, pk.Connect.WillPayload = true, w.Topic, []byte(w.Payload)
-		pk.Connect.WillQos, pk.Connect.WillRetain = byte(w.QoS), w.Retain
-		pk.Connect.WillProperties.WillDelayInterval = uint32(max(w.Delay, 0))
-	}
-	if o.Username != "" {
-		pk.Connect.UsernameFlag, pk.Connect.Username = true, []byte(o.Username)
-	}
-	if o.Password != "" {
-		pk.Connect.PasswordFlag, pk.Connect.Password = true, []byte(o.Password)
+	if w := o.Will; w != nil && (w.QoS < 0 || w.QoS > 2) {
+		return fmt.Errorf("will.qos %d is not 0, 1 or 2", w.QoS)
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		c.conn.SetDeadline(dl)
 		defer c.conn.SetDeadline(time.Time{})
 	}
-	if err := c.writePacket(pk); err != nil {
+	if err := c.writePacket(connectPacket(c.version, o)); err != nil {
 		return fmt.Errorf("sending CONNECT failed: %w", err)
 	}
 	r := bufio.NewReader(c.conn)
@@ -571,11 +464,11 @@ func (c *Conn) connect(ctx context.Context, o Options) error {
 		}
 		return &wordsError{words: "waiting for CONNACK failed: " + explain.Ended(err, "the broker"), err: err}
 	}
-	if ack.FixedHeader.Type != packets.Connack {
-		return fmt.Errorf("the broker answered CONNECT with packet type %d instead of CONNACK", ack.FixedHeader.Type)
+	if ack.typ != mqttwire.TypeConnack {
+		return fmt.Errorf("the broker answered CONNECT with packet type %d instead of CONNACK", ack.typ)
 	}
-	if ack.ReasonCode != 0 {
-		return fmt.Errorf("broker refused the MQTT connection: %s", connackReason(c.version, ack.ReasonCode))
+	if ack.reason != 0 {
+		return fmt.Errorf("broker refused the MQTT connection: %s", connackReason(c.version, ack.reason))
 	}
 	c.reader = r
 	return nil

@@ -601,7 +601,11 @@ func TestResumption(t *testing.T) {
 	if !second.TLSState().DidResume {
 		t.Fatal("second connection did not resume")
 	}
-	// Resumption still runs (and records) the certificate checks.
+	// Resumption still shows the certificate checks: those of the full
+	// handshake that began the session, word for word.
+	if !slices.Equal(second.Checks(), first.Checks()) {
+		t.Errorf("resumed checks %+v, want those of the full handshake %+v", second.Checks(), first.Checks())
+	}
 	if !slices.Equal(steps(second.Checks()), allSteps) {
 		t.Errorf("steps %q, want %q", steps(second.Checks()), allSteps)
 	}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/mqtts-playground/playground/trace/explain"
 	"github.com/mqtts-playground/playground/trace/mqttwire"
 )
@@ -87,40 +86,40 @@ func (c *Conn) readLoop() {
 			c.fail(c.lost(err))
 			return
 		}
-		switch pk.FixedHeader.Type {
-		case packets.Publish:
-			m := Message{Topic: pk.TopicName, Payload: append([]byte(nil), pk.Payload...), QoS: pk.FixedHeader.Qos, Retain: pk.FixedHeader.Retain}
+		switch pk.typ {
+		case mqttwire.TypePublish:
+			m := Message{Topic: pk.topic, Payload: pk.payload, QoS: pk.qos, Retain: pk.retain}
 			switch m.QoS {
 			case 0:
 				c.deliver(m)
 			case 1:
 				c.deliver(m)
-				c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: pk.PacketID})
+				c.writePacket(ackPacket(mqttwire.TypePuback, pk.id))
 			case 2:
 				// Exactly once: hold the message until PUBREL, then deliver.
 				c.mu.Lock()
-				c.inbound[pk.PacketID] = m
+				c.inbound[pk.id] = m
 				c.mu.Unlock()
-				c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrec}, PacketID: pk.PacketID})
+				c.writePacket(ackPacket(mqttwire.TypePubrec, pk.id))
 			}
-		case packets.Pubrel:
+		case mqttwire.TypePubrel:
 			c.mu.Lock()
-			m, ok := c.inbound[pk.PacketID]
-			delete(c.inbound, pk.PacketID)
+			m, ok := c.inbound[pk.id]
+			delete(c.inbound, pk.id)
 			c.mu.Unlock()
 			if ok {
 				c.deliver(m)
 			}
-			c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubcomp}, PacketID: pk.PacketID})
-		case packets.Puback, packets.Pubrec, packets.Pubcomp, packets.Suback, packets.Unsuback:
+			c.writePacket(ackPacket(mqttwire.TypePubcomp, pk.id))
+		case mqttwire.TypePuback, mqttwire.TypePubrec, mqttwire.TypePubcomp, mqttwire.TypeSuback, mqttwire.TypeUnsuback:
 			c.mu.Lock()
-			ch := c.waiting[pk.PacketID]
+			ch := c.waiting[pk.id]
 			c.mu.Unlock()
 			if ch != nil {
 				ch <- pk
 			}
-		case packets.Disconnect:
-			c.fail(fmt.Errorf("the broker disconnected: %s", mqttwire.ReasonName(pk.ReasonCode)))
+		case mqttwire.TypeDisconnect:
+			c.fail(fmt.Errorf("the broker disconnected: %s", mqttwire.ReasonName(pk.reason)))
 			return
 		}
 	}
@@ -147,7 +146,7 @@ func (c *Conn) keepAlive(every time.Duration) {
 		case <-c.done:
 			return
 		case <-t.C:
-			if err := c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}}); err != nil {
+			if err := c.writePacket(pingreqPacket()); err != nil {
 				c.fail(fmt.Errorf("sending PINGREQ failed: %w", err))
 				return
 			}
@@ -155,10 +154,10 @@ func (c *Conn) keepAlive(every time.Duration) {
 	}
 }
 
-// request sends pk with a fresh packet id and waits for the acknowledgement
-// of type want.
-func (c *Conn) request(ctx context.Context, pk packets.Packet, want byte) (packets.Packet, error) {
-	ch := make(chan packets.Packet, 1)
+// request sends the packet encode makes with a fresh packet id and waits
+// for the acknowledgement of type want.
+func (c *Conn) request(ctx context.Context, encode func(id uint16) []byte, want byte) (packet, error) {
+	ch := make(chan packet, 1)
 	c.mu.Lock()
 	for {
 		c.nextID++
@@ -177,31 +176,30 @@ func (c *Conn) request(ctx context.Context, pk packets.Packet, want byte) (packe
 		delete(c.waiting, id)
 		c.mu.Unlock()
 	}()
-	pk.PacketID = id
-	if err := c.writePacket(pk); err != nil {
-		return packets.Packet{}, c.lost(err)
+	if err := c.writePacket(encode(id)); err != nil {
+		return packet{}, c.lost(err)
 	}
 	for {
 		select {
 		case ack := <-ch:
-			if ack.FixedHeader.Type == want {
+			if ack.typ == want {
 				return ack, nil
 			}
-			if ack.FixedHeader.Type == packets.Pubrec && want == packets.Pubcomp {
+			if ack.typ == mqttwire.TypePubrec && want == mqttwire.TypePubcomp {
 				// QoS 2, second step: release the message.
-				if ack.ReasonCode >= 0x80 {
-					return ack, fmt.Errorf("the broker did not accept the message: %s", mqttwire.ReasonName(ack.ReasonCode))
+				if ack.reason >= 0x80 {
+					return ack, fmt.Errorf("the broker did not accept the message: %s", mqttwire.ReasonName(ack.reason))
 				}
-				if err := c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrel, Qos: 1}, PacketID: id}); err != nil {
-					return packets.Packet{}, err
+				if err := c.writePacket(ackPacket(mqttwire.TypePubrel, id)); err != nil {
+					return packet{}, err
 				}
 				continue
 			}
-			return ack, fmt.Errorf("expected packet type %d, got %d", want, ack.FixedHeader.Type)
+			return ack, fmt.Errorf("expected packet type %d, got %d", want, ack.typ)
 		case <-c.done:
-			return packets.Packet{}, c.Err()
+			return packet{}, c.Err()
 		case <-ctx.Done():
-			return packets.Packet{}, &wordsError{words: "no acknowledgement from the broker in time", err: ctx.Err()}
+			return packet{}, &wordsError{words: "no acknowledgement from the broker in time", err: ctx.Err()}
 		}
 	}
 }
@@ -212,41 +210,34 @@ func (c *Conn) Subscribe(ctx context.Context, filter string, qos byte) (byte, er
 	if qos > 2 {
 		return 0, fmt.Errorf("qos %d is not 0, 1 or 2", qos)
 	}
-	ack, err := c.request(ctx, packets.Packet{
-		FixedHeader: packets.FixedHeader{Type: packets.Subscribe, Qos: 1},
-		Filters:     packets.Subscriptions{{Filter: filter, Qos: qos}},
-	}, packets.Suback)
+	ack, err := c.request(ctx, func(id uint16) []byte { return subscribePacket(c.version, id, filter, qos) }, mqttwire.TypeSuback)
 	if err != nil {
 		return 0, fmt.Errorf("subscribe to %q: %w", filter, err)
 	}
-	if len(ack.ReasonCodes) != 1 {
-		return 0, fmt.Errorf("subscribe to %q: SUBACK holds %d codes, want 1", filter, len(ack.ReasonCodes))
+	if len(ack.reasons) != 1 {
+		return 0, fmt.Errorf("subscribe to %q: SUBACK holds %d codes, want 1", filter, len(ack.reasons))
 	}
-	if code := ack.ReasonCodes[0]; code >= 0x80 {
+	if code := ack.reasons[0]; code >= 0x80 {
 		return 0, fmt.Errorf("the broker refused the subscription to %q: %s", filter, mqttwire.ReasonName(code))
 	}
-	return ack.ReasonCodes[0], nil
+	return ack.reasons[0], nil
 }
 
 // Publish sends a message and, for QoS 1 and 2, waits until the broker has
 // acknowledged it.
 func (c *Conn) Publish(ctx context.Context, topic string, payload []byte, qos byte, retain bool) error {
-	pk := packets.Packet{
-		FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: qos, Retain: retain},
-		TopicName:   topic,
-		Payload:     payload,
-	}
+	encode := func(id uint16) []byte { return publishPacket(c.version, topic, payload, qos, retain, id) }
 	var err error
 	switch qos {
 	case 0:
-		err = c.writePacket(pk)
+		err = c.writePacket(encode(0))
 	case 1:
-		var ack packets.Packet
-		if ack, err = c.request(ctx, pk, packets.Puback); err == nil && ack.ReasonCode >= 0x80 {
-			err = fmt.Errorf("the broker did not accept the message: %s", mqttwire.ReasonName(ack.ReasonCode))
+		var ack packet
+		if ack, err = c.request(ctx, encode, mqttwire.TypePuback); err == nil && ack.reason >= 0x80 {
+			err = fmt.Errorf("the broker did not accept the message: %s", mqttwire.ReasonName(ack.reason))
 		}
 	case 2:
-		_, err = c.request(ctx, pk, packets.Pubcomp)
+		_, err = c.request(ctx, encode, mqttwire.TypePubcomp)
 	default:
 		return fmt.Errorf("qos %d is not 0, 1 or 2", qos)
 	}
@@ -289,7 +280,7 @@ func (c *Conn) Close() error {
 	if !c.finish(ErrClosed) {
 		return nil
 	}
-	err := c.writePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Disconnect}})
+	err := c.writePacket(disconnectPacket(c.version))
 	if c.tls != nil {
 		c.tls.Close() // sends close_notify
 	}

@@ -5,14 +5,18 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mqtts-playground/playground/trace"
@@ -281,4 +285,91 @@ func keyStrength(leaf *x509.Certificate) Check {
 		c.Detail = fmt.Sprintf("%T key", k)
 	}
 	return c
+}
+
+// A resumed TLS 1.3 handshake carries no certificate: the session ticket
+// stands for the chain the client checked when the session began, and
+// crypto/tls hands VerifyConnection that chain again. Checking its
+// signatures again costs as much as the rest of the resumed handshake
+// (BenchmarkVerifyServer: about 3 ms of wasm), so a resumed handshake
+// takes the outcome of the full one instead, as crypto/tls does for its
+// own verified sessions, when the chain, the trust settings and the server
+// name are the same and every certificate involved is still inside its
+// validity window: the checks then come out the same, word for word. A
+// full handshake always checks in full.
+
+// verifiedChain is the outcome of VerifyServer for one chain and trust.
+type verifiedChain struct {
+	checks      []Check
+	err         error
+	from, until time.Time // when every certificate involved is valid
+}
+
+var (
+	verifiedMu sync.Mutex
+	verified   = map[[32]byte]verifiedChain{}
+)
+
+// maxVerified bounds the remembered outcomes (a learner meets a handful of
+// chains); past it they are forgotten at once.
+const maxVerified = 64
+
+// trustKey digests what a check depends on besides the chain and the time.
+func trustKey(caPEM, intermediatesPEM, serverName string) [32]byte {
+	h := sha256.New()
+	for _, s := range []string{caPEM, intermediatesPEM, serverName} {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(s))))
+		h.Write([]byte(s))
+	}
+	return [32]byte(h.Sum(nil))
+}
+
+// chainKey adds the chain to trust.
+func chainKey(trust [32]byte, chain []*x509.Certificate) [32]byte {
+	h := sha256.New()
+	h.Write(trust[:])
+	for _, c := range chain {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(c.Raw))))
+		h.Write(c.Raw)
+	}
+	return [32]byte(h.Sum(nil))
+}
+
+// verifyOnce is VerifyServer, except that a resumed handshake reuses the
+// outcome of the full handshake that checked the same chain with the same
+// trust (see above). caPEM gives the trusted certificates' validity.
+func verifyOnce(resumed bool, trust [32]byte, chain []*x509.Certificate, roots *x509.CertPool, serverName string, now time.Time, extra []*x509.Certificate, caPEM string) ([]Check, error) {
+	key := chainKey(trust, chain)
+	if resumed {
+		verifiedMu.Lock()
+		v, ok := verified[key]
+		verifiedMu.Unlock()
+		if ok && !now.Before(v.from) && !now.After(v.until) {
+			return append([]Check(nil), v.checks...), v.err
+		}
+	}
+	checks, err := VerifyServer(chain, roots, serverName, now, extra...)
+	if len(chain) == 0 {
+		return checks, err
+	}
+	trusted, _ := parseCerts(caPEM) // those AppendCertsFromPEM took; unreadable ones play no part
+	v := verifiedChain{checks: checks, err: err, from: chain[0].NotBefore, until: chain[0].NotAfter}
+	for _, c := range slices.Concat(chain, extra, trusted) {
+		if c.NotBefore.After(v.from) {
+			v.from = c.NotBefore
+		}
+		if c.NotAfter.Before(v.until) {
+			v.until = c.NotAfter
+		}
+	}
+	if now.Before(v.from) || now.After(v.until) {
+		return checks, err // the outcome depends on the time: not kept
+	}
+	verifiedMu.Lock()
+	if len(verified) >= maxVerified {
+		clear(verified)
+	}
+	verified[key] = verifiedChain{checks: append([]Check(nil), checks...), err: err, from: v.from, until: v.until}
+	verifiedMu.Unlock()
+	return checks, err
 }
