@@ -151,8 +151,12 @@ func walkStep(t *testing.T, ctx context.Context, l *lessons.Lesson, s *lessons.S
 		}
 	}
 	if len(s.Looks()) > 0 {
-		if n := lessonJS[int](t, ctx, `document.querySelectorAll('[data-testid="lesson-trace"] [data-testid="trace-event"][data-look="true"]').length`); n == 0 {
-			t.Errorf("%s: no trace event highlighted for %v", where, s.Looks())
+		// The broker's side of a connection arrives after the step (the
+		// page fetches it, and the panel redraws at the latest every
+		// 1.5 s): a look at it is highlighted a moment later.
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('[data-testid="lesson-trace"] [data-testid="trace-event"][data-look="true"]').length > 0`,
+			chromedp.WithPollingTimeout(5*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			t.Errorf("%s: no trace event highlighted for %v within 5 s: %v", where, s.Looks(), err)
 		}
 	}
 	if n := lessonJS[int](t, ctx, `document.querySelectorAll('`+sel+` [data-testid="check"][data-status="pass"]').length`); n != len(s.Checks()) {
