@@ -7,21 +7,20 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
-// Retained messages stay until cleared: one retained two days ago is still
-// delivered after the core's expiry sweep (upstream mochi deletes retained
-// messages older than 24 h).
-func TestRetainedKeptUntilCleared(t *testing.T) {
-	t.Parallel()
+// plainBroker is a broker with one plain listener, and a function that
+// connects a paho client to it.
+func plainBroker(t *testing.T) (*Broker, func(id string) paho.Client) {
+	t.Helper()
 	b, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	t.Cleanup(func() { b.Close() })
 	if err := b.Add(Listener{Name: "mqtt", Addr: "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
 	}
 	url := "tcp://" + b.Listeners()[0].Addr
-	connect := func(id string) paho.Client {
+	return b, func(id string) paho.Client {
 		t.Helper()
 		cl := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(id).SetAutoReconnect(false))
 		if tok := cl.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
@@ -29,6 +28,14 @@ func TestRetainedKeptUntilCleared(t *testing.T) {
 		}
 		return cl
 	}
+}
+
+// Retained messages stay until cleared: one retained two days ago is still
+// delivered after the core's expiry sweep (upstream mochi deletes retained
+// messages older than 24 h).
+func TestRetainedKeptUntilCleared(t *testing.T) {
+	t.Parallel()
+	b, connect := plainBroker(t)
 	pub := connect("pub")
 	if tok := pub.Publish("r/kept", 1, true, "still here"); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("publish: %v", tok.Error())
@@ -81,18 +88,8 @@ func TestCapabilities(t *testing.T) {
 // even when it says there is room: a count that drifted low (two clients
 // racing on one topic) must not let the real memory pass the budget.
 func TestRetainedCountDriftLow(t *testing.T) {
-	b, err := New(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.Add(Listener{Name: "mqtt", Addr: "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	cl := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + b.Listeners()[0].Addr).SetClientID("pub").SetAutoReconnect(false))
-	if tok := cl.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("connect: %v", tok.Error())
-	}
+	b, connect := plainBroker(t)
+	cl := connect("pub")
 	defer cl.Disconnect(0)
 	publish := func(topic string) {
 		t.Helper()
