@@ -227,6 +227,11 @@ func (h *indexPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.Listeners = append(d.Listeners, pages.Listener{Name: l.Name, Addr: l.Addr, Port: port, TLS: l.TLS, MTLS: l.MTLS, Lesson: l.Lesson, About: l.About, What: what})
 		if l.Name == "mqtts" {
 			d.MQTTSHost, d.MQTTSPort = dialHost(l.Addr, near)
+			if d.MQTTSPort == "" {
+				// No port of its own (the static build's broker, or
+				// --mqtts off): the host and port the lessons name.
+				d.MQTTSHost, d.MQTTSPort = vars["host"], vars["port.mqtts"]
+			}
 		}
 	}
 	render(w, http.StatusOK, pages.IndexPage(d), r)

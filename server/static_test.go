@@ -150,6 +150,13 @@ func TestStaticPages(t *testing.T) {
 	if want := "mosquitto_pub -h localhost -p 8883 --cafile ca.pem"; !strings.Contains(string(b), want) {
 		t.Errorf("the client-configuration lesson has no %q", want)
 	}
+	// So does the playground page's "Connect your own client".
+	if b, err = os.ReadFile(filepath.Join(dir, "index.html")); err != nil {
+		t.Fatal(err)
+	}
+	if want := "curl -O http://localhost:8080/ca.pem\nmosquitto_sub -h localhost -p 8883 --cafile ca.pem"; !strings.Contains(string(b), want) {
+		t.Errorf("the playground page has no %q", want)
+	}
 	if dst := os.Getenv("STATIC_KEEP"); dst != "" {
 		os.CopyFS(dst, os.DirFS(dir))
 	}
