@@ -3,6 +3,7 @@ package broker
 import (
 	"time"
 
+	"github.com/mqtts-playground/playground/trace"
 	"github.com/mqtts-playground/playground/trace/explain"
 )
 
@@ -84,4 +85,31 @@ type ConnInfo struct {
 	// (workshop mode); empty outside one, for the instructor, and until
 	// the owner is known.
 	Owner string `json:"owner,omitempty"`
+}
+
+// Health is the body of GET /healthz, of the server and of the static
+// build's broker in the page.
+type Health struct {
+	// Listeners are the broker's listeners.
+	Listeners []ListenerInfo `json:"listeners"`
+	// HTTP and HTTPS are the web server's addresses ("host:port"), empty
+	// when it does not serve that scheme (and in the static build).
+	HTTP  string `json:"http"`
+	HTTPS string `json:"https"`
+	// Names are the names the broker certificate covers.
+	Names []string `json:"names"`
+}
+
+// ConnList is the body of GET /trace, and of the "connections" events of
+// GET /trace/stream: the broker's recent connections, newest first.
+type ConnList struct {
+	Connections []ConnInfo `json:"connections"`
+}
+
+// ConnTrace is the body of GET /trace/{id}, and of the "events" events of
+// GET /trace/stream: a connection and the events the broker recorded of
+// it.
+type ConnTrace struct {
+	Connection ConnInfo      `json:"connection"`
+	Events     []trace.Event `json:"events"`
 }

@@ -98,7 +98,7 @@ func TestHealthz(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("status %d type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	var h Health
+	var h broker.Health
 	if err := json.Unmarshal(body, &h); err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func (a *App) routes() http.Handler {
 		return class.gate(h)
 	}
 	mux.Handle("GET /{$}", gate(newIndexPage(assets, a.listeners)))
-	mux.Handle("GET /healthz", newHealthz(a.listeners, Health{HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names}))
+	mux.Handle("GET /healthz", newHealthz(a.listeners, broker.Health{HTTP: a.httpAddr, HTTPS: a.httpsAddr, Names: a.names}))
 	mux.Handle("GET /ca.pem", newCACert(a.ca.RootPEM()))
 	pkiAPI := newPKIAPI(a.ca, a.rot, a.names, boss, a.log).withWritable(a.writable).withBurst(a.cfg.CertRequests)
 	tunnel := newTunnel(a.broker, a.up, 1024, a.log).withFrameLimit(a.cfg.TunnelFrameLimit).allowOrigins(a.origins)
@@ -139,10 +139,10 @@ func writeJSON(w http.ResponseWriter, v any) {
 // and the rest of health, fixed at start.
 type healthz struct {
 	listeners func() []broker.ListenerInfo
-	fixed     Health
+	fixed     broker.Health
 }
 
-func newHealthz(listeners func() []broker.ListenerInfo, fixed Health) *healthz {
+func newHealthz(listeners func() []broker.ListenerInfo, fixed broker.Health) *healthz {
 	return &healthz{listeners: listeners, fixed: fixed}
 }
 

@@ -86,7 +86,7 @@ func TestHandlers(t *testing.T) {
 	const html = "text/html; charset=utf-8"
 	const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 	for _, tt := range []handlerCase{
-		{name: "healthz", h: newHealthz(listeners("127.0.0.1:8883"), Health{HTTP: "127.0.0.1:8080", HTTPS: "127.0.0.1:8443", Names: []string{"localhost"}}),
+		{name: "healthz", h: newHealthz(listeners("127.0.0.1:8883"), broker.Health{HTTP: "127.0.0.1:8080", HTTPS: "127.0.0.1:8443", Names: []string{"localhost"}}),
 			target: "/healthz", status: 200,
 			headers: map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"},
 			body:    []string{`"listeners":[{"name":"mqtt","addr":"127.0.0.1:1883"`, `"http":"127.0.0.1:8080","https":"127.0.0.1:8443","names":["localhost"]}`}},

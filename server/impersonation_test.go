@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/broker/pki"
 	"github.com/mqtts-playground/playground/trace"
 )
@@ -54,7 +55,7 @@ func TestMTLSResumptionFromPublishedSecrets(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for id == "" && time.Now().Before(deadline) {
 		_, body := get(t, base+"/trace")
-		var list ConnList
+		var list broker.ConnList
 		if err := json.Unmarshal(body, &list); err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +83,7 @@ func TestMTLSResumptionFromPublishedSecrets(t *testing.T) {
 		}
 	}
 	_, body = get(t, base+"/trace/"+id)
-	var ct ConnTrace
+	var ct broker.ConnTrace
 	if err := json.Unmarshal(body, &ct); err != nil {
 		t.Fatal(err)
 	}

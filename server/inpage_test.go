@@ -8,14 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/trace"
 	"github.com/mqtts-playground/playground/wasm/client"
 	"github.com/mqtts-playground/playground/wasm/inpage"
 )
 
 // TestInPageBodies checks that the static build's broker (package inpage)
-// answers with the bodies of this server's types: each decodes into the
-// server's type with no field left over, and encodes back to the same
+// answers with the bodies this server answers with (the broker's types,
+// broker/info.go): each decodes into its type with no field left over, and
+// encodes back to the same
 // bytes, so the page parses both with the same generated types.
 func TestInPageBodies(t *testing.T) {
 	b, err := inpage.New(inpage.Options{})
@@ -48,15 +50,15 @@ func TestInPageBodies(t *testing.T) {
 		body string
 		into any
 	}{
-		{"health", b.Health(), new(Health)},
-		{"traceList", list, new(ConnList)},
-		{"traceConn", conn, new(ConnTrace)},
+		{"health", b.Health(), new(broker.Health)},
+		{"traceList", list, new(broker.ConnList)},
+		{"traceConn", conn, new(broker.ConnTrace)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dec := json.NewDecoder(bytes.NewReader([]byte(tt.body)))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(tt.into); err != nil {
-				t.Fatalf("the server's type does not read %s: %v", tt.name, err)
+				t.Fatalf("the type does not read %s: %v", tt.name, err)
 			}
 			var again bytes.Buffer
 			json.NewEncoder(&again).Encode(tt.into)

@@ -263,7 +263,7 @@ func inPageListeners() ([]broker.ListenerInfo, error) {
 		return nil, fmt.Errorf("static: %w", err)
 	}
 	defer b.Close()
-	var h Health
+	var h broker.Health
 	if err := json.Unmarshal([]byte(b.Health()), &h); err != nil {
 		return nil, fmt.Errorf("static: the in-page broker's health: %w", err)
 	}

@@ -102,7 +102,7 @@ func (t *traceAPI) list(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, ConnList{Connections: t.b.ConnsOf(keep)})
+	writeJSON(w, broker.ConnList{Connections: t.b.ConnsOf(keep)})
 }
 
 // find finds the connection named by the {id} path value (without a
@@ -168,7 +168,7 @@ func (t *traceAPI) conn(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("trace: connection %s was not recorded (recording is off: --trace-limit)", info.ID), http.StatusNotFound)
 		return
 	}
-	writeJSON(w, ConnTrace{Connection: info, Events: events})
+	writeJSON(w, broker.ConnTrace{Connection: info, Events: events})
 }
 
 func (t *traceAPI) recording(w http.ResponseWriter, r *http.Request) {
@@ -280,7 +280,7 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 			conns := t.b.ConnsOf(keep)
 			if sig := connsSignature(conns); sig != last {
 				last = sig
-				if !send("connections", ConnList{Connections: conns}) {
+				if !send("connections", broker.ConnList{Connections: conns}) {
 					return
 				}
 			}
@@ -296,7 +296,7 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 			if id != "" {
 				if events, ok := t.decodes.events(id, t.every); ok && len(events) > after {
 					if info, ok := t.b.FindOf(id, keep); ok {
-						if !send("events", ConnTrace{Connection: info, Events: events[after:]}) {
+						if !send("events", broker.ConnTrace{Connection: info, Events: events[after:]}) {
 							return
 						}
 						after = len(events)

@@ -32,7 +32,7 @@ func TestTraceAPI(t *testing.T) {
 	random := strings.Fields(rec.Recording().KeyLog)[1]
 
 	_, body := get(t, base+"/trace")
-	var list ConnList
+	var list broker.ConnList
 	if err := json.Unmarshal(body, &list); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestTraceAPI(t *testing.T) {
 	}
 	for _, key := range []string{id, random} {
 		resp, body := get(t, base+"/trace/"+key)
-		var ct ConnTrace
+		var ct broker.ConnTrace
 		if resp.StatusCode != 200 || json.Unmarshal(body, &ct) != nil || ct.Connection.ID != id {
 			t.Fatalf("GET /trace/%s: %d %s", key, resp.StatusCode, body)
 		}
@@ -117,7 +117,7 @@ func TestTraceStream(t *testing.T) {
 		case strings.HasPrefix(line, "data: "):
 			seen[event]++
 			if event == "events" {
-				var ct ConnTrace
+				var ct broker.ConnTrace
 				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ct); err != nil {
 					t.Fatal(err)
 				}
@@ -182,7 +182,7 @@ func TestTraceEndsInPlainWords(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		_, body := get(t, base+"/trace")
-		var list ConnList
+		var list broker.ConnList
 		if err := json.Unmarshal(body, &list); err != nil {
 			t.Fatal(err)
 		}

@@ -80,7 +80,7 @@ func TestUpstreamMosquitto(t *testing.T) {
 
 	// /healthz lists the upstreams like listeners.
 	_, body := get(t, "http://"+app.httpAddr+"/healthz")
-	var h Health
+	var h broker.Health
 	if err := json.Unmarshal(body, &h); err != nil {
 		t.Fatal(err)
 	}

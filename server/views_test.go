@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/mqtts-playground/playground/broker"
 )
 
 // fetchPage GETs url with the given Accept header.
@@ -92,7 +93,7 @@ func TestTracePageOrJSON(t *testing.T) {
 			t.Errorf("Accept %q: %d %q", accept, resp.StatusCode, resp.Header.Get("Content-Type"))
 			continue
 		}
-		var list ConnList
+		var list broker.ConnList
 		if err := json.Unmarshal(body, &list); err != nil || !bytes.HasPrefix(body, []byte(`{"connections":`)) {
 			t.Errorf("Accept %q: body %s (%v)", accept, body, err)
 		}

@@ -147,7 +147,7 @@ func (a *attendee) page(t *testing.T, path string) *goquery.Document {
 // conns lists the connections /trace shows the attendee.
 func (a *attendee) conns(t *testing.T) []broker.ConnInfo {
 	t.Helper()
-	var l ConnList
+	var l broker.ConnList
 	if err := json.Unmarshal(a.get(t, "/trace", http.StatusOK), &l); err != nil {
 		t.Fatal(err)
 	}
@@ -696,7 +696,7 @@ func TestInstructorBrokerViewFilters(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var l ConnList
+		var l broker.ConnList
 		if err := json.NewDecoder(resp.Body).Decode(&l); err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET /trace?%s: %d %v", query, resp.StatusCode, err)
 		}

@@ -195,7 +195,7 @@ func TestGeneratedTypesMatchJSON(t *testing.T) {
 		{"tlswire.ts", map[string]any{"CertInfo": tlswire.CertInfo{}}},
 		{"explain.ts", map[string]any{"Fault": explain.Fault{}}},
 		{"recording.ts", map[string]any{"Recording": trace.Recording{}, "Chunk": trace.Chunk{}, "RecordStart": trace.RecordStart{}}},
-		{"broker.ts", map[string]any{"ListenerInfo": broker.ListenerInfo{}, "ConnInfo": broker.ConnInfo{}}},
+		{"broker.ts", map[string]any{"ListenerInfo": broker.ListenerInfo{}, "ConnInfo": broker.ConnInfo{}, "Health": broker.Health{}, "ConnList": broker.ConnList{}, "ConnTrace": broker.ConnTrace{}}},
 		{"lessons.ts", map[string]any{"Step": lessons.Step{}, "Block": lessons.Block{}, "Answer": lessons.Answer{}, "Target": lessons.Target{}, "Check": lessons.Check{}}},
 		{"client.ts", map[string]any{"Check": client.Check{}}},
 	} {

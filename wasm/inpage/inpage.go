@@ -119,29 +119,6 @@ func (p *Broker) Dial(ctx context.Context, listener, _ string) (net.Conn, error)
 	return client, nil
 }
 
-// The bodies, with the server's JSON types' fields and names (server/api.go,
-// generated into web/src/gen/server.ts); a test in package server checks
-// that they stay the same.
-
-// health is the body of GET /healthz.
-type health struct {
-	Listeners []broker.ListenerInfo `json:"listeners"`
-	HTTP      string                `json:"http"`
-	HTTPS     string                `json:"https"`
-	Names     []string              `json:"names"`
-}
-
-// connList is the body of GET /trace.
-type connList struct {
-	Connections []broker.ConnInfo `json:"connections"`
-}
-
-// connTrace is the body of GET /trace/{id}.
-type connTrace struct {
-	Connection broker.ConnInfo `json:"connection"`
-	Events     []trace.Event   `json:"events"`
-}
-
 // eventsBody is what Watch passes on.
 type eventsBody struct {
 	Events []trace.Event `json:"events"`
@@ -161,7 +138,7 @@ func body(v any) string {
 // the page, none with an address) and the names the broker certificate
 // covers; no web server.
 func (p *Broker) Health() string {
-	return body(health{Listeners: p.b.Listeners(), Names: p.names})
+	return body(broker.Health{Listeners: p.b.Listeners(), Names: p.names})
 }
 
 // CAPEM is the body of GET /ca.pem: the root certificate.
@@ -179,7 +156,7 @@ func (p *Broker) TraceList(query string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return body(connList{Connections: p.b.ConnsOf(f.Keep(nil))}), nil
+	return body(broker.ConnList{Connections: p.b.ConnsOf(f.Keep(nil))}), nil
 }
 
 // find finds a recent connection by id, hex client random or client id.
@@ -203,7 +180,7 @@ func (p *Broker) TraceConn(key string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return body(connTrace{Connection: info, Events: decode(rec)}), nil
+	return body(broker.ConnTrace{Connection: info, Events: decode(rec)}), nil
 }
 
 // decode decodes a recording; never nil, as the server sends [].

@@ -3,8 +3,7 @@
 // certificate made in the page. The credentials and snippets are rendered
 // by the server.
 import type { Playground } from "./playground.d";
-import type { ConnInfo } from "./gen/broker";
-import type { ConnList } from "./gen/server";
+import type { ConnInfo, ConnList } from "./gen/broker";
 import { clear, h } from "./dom";
 
 function $(id: string): HTMLElement | null {

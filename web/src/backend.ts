@@ -6,8 +6,7 @@
 // in the static wasm (wasm/static), which sets window.__playgroundBroker:
 // the same answers, as the same JSON, and no request leaves the page.
 import type { Health, Recording, TraceEvent } from "./playground.d";
-import type { ConnInfo } from "./gen/broker";
-import type { ConnList, ConnTrace } from "./gen/server";
+import type { ConnInfo, ConnList, ConnTrace } from "./gen/broker";
 
 /** The broker inside the page (static build), set by wasm/static before it
  * calls __playgroundGoReady. Every string is the JSON body of the server

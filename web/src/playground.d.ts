@@ -6,8 +6,7 @@
 // here mirror wasm/jsapi/api.go and the options wasm/client/client.go; a Go test
 // (wasm/api_test.go) keeps names and shapes in step.
 import type { Check } from "./gen/client";
-import type { ListenerInfo } from "./gen/broker";
-import type { Health } from "./gen/server";
+import type { Health, ListenerInfo } from "./gen/broker";
 import type { CertInfo, Chunk, Event, Field, Recording, RecordStart } from "./gen/trace";
 import type { Identity, Message, TLSInfo } from "./gen/wasm";
 

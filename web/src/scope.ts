@@ -3,8 +3,7 @@
 // and tsc checks them against it with the page. web/src/lab.ts makes the
 // values; lessons/stepcode.go lists the same names (ScopeNames).
 import type { ConnectOptions, Connection, Health, Playground, TraceEvent } from "./playground.d";
-import type { ConnInfo } from "./gen/broker";
-import type { ConnTrace } from "./gen/server";
+import type { ConnInfo, ConnTrace } from "./gen/broker";
 
 export type { Connection, ConnectOptions, TraceEvent };
 

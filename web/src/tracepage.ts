@@ -3,8 +3,7 @@
 // from the trace API (backend.ts): GET /trace/{id} and the server-sent
 // events of /trace/stream, or in the static build the broker in this page.
 import type { Playground, Recording, TraceEvent } from "./playground.d";
-import type { ConnInfo } from "./gen/broker";
-import type { ConnTrace } from "./gen/server";
+import type { ConnInfo, ConnTrace } from "./gen/broker";
 import { backend } from "./backend";
 import { TraceView } from "./traceview";
 import { parseHash, writeHash } from "./links";
