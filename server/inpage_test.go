@@ -16,9 +16,9 @@ import (
 
 // TestInPageBodies checks that the static build's broker (package inpage)
 // answers with the bodies this server answers with (the broker's types,
-// broker/info.go): each decodes into its type with no field left over, and
-// encodes back to the same
-// bytes, so the page parses both with the same generated types.
+// broker/info.go): each decodes into its type with no field left over,
+// and encodes back to the same bytes, so the page parses both with the
+// same generated types.
 func TestInPageBodies(t *testing.T) {
 	b, err := inpage.New(inpage.Options{})
 	if err != nil {
