@@ -3,8 +3,9 @@
 # (browser tests), mosquitto-clients (external-client tests), the mosquitto
 # broker (the --upstream test and the benchmark's comparison), Python paho
 # (python3-paho-mqtt, interop tests), tshark (pcapng export checks), tcpdump
-# (captures opened on /replay) and node/npm (MQTT.js interop tests, the
-# TypeScript type check). Debian and Ubuntu only (apt-get); it uses sudo when
+# (captures opened on /replay), node/npm (MQTT.js interop tests, the
+# TypeScript type check) and hugo and mkdocs (the docs examples, built by
+# their browser test). Debian and Ubuntu only (apt-get); it uses sudo when
 # not run as root. `./task test` runs it before `go test ./...`; with
 # everything present it does nothing. (MQTT.js itself is installed by its
 # test, with npm ci, into broker/testdata/mqttjs/node_modules.)
@@ -22,6 +23,8 @@ have tshark || need+=(tshark)
 have tcpdump || need+=(tcpdump)
 have openssl || need+=(openssl)
 have npx || need+=(nodejs npm)
+have hugo || need+=(hugo)
+have mkdocs || need+=(mkdocs)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if ! have apt-get; then

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -216,17 +219,96 @@ func TestBrowserWidgetExample(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL+"/widget.html")); err != nil {
 		t.Fatal(err)
 	}
-	evalJS[bool](t, ctx, `new Promise((resolve) => addEventListener("mqtts-connected", () => resolve(true), {once: true}) ||
-		customElements.whenDefined("mqtts-connect").then(() => {
-			const w = document.querySelector('[data-testid="connect-widget"]');
-			w.scrollIntoView();
-			w.shadowRoot.querySelector('[data-testid="widget-connect"]').click();
-		}))`)
+	checkEmbed(t, ctx, `document.querySelector('[data-testid="connect-widget"]')`,
+		`document.querySelector('[data-testid="lesson-widget"]').shadowRoot.querySelector("iframe")`)
+}
+
+// checkEmbed checks a docs page open in ctx that embeds the playground:
+// the <mqtts-connect> widget connect (a JS expression; none when "")
+// connects when clicked (mqtts-connected, then the live trace's rows), and
+// the lesson frame frame (a JS expression) takes the height its page
+// posts instead of the 480 px the examples start it with.
+func checkEmbed(t *testing.T, ctx context.Context, connect, frame string) {
+	t.Helper()
+	rows := "true"
+	if connect != "" {
+		evalJS[bool](t, ctx, `new Promise((resolve) => addEventListener("mqtts-connected", () => resolve(true), {once: true}) ||
+			customElements.whenDefined("mqtts-connect").then(() => {
+				const w = `+connect+`;
+				w.scrollIntoView();
+				w.shadowRoot.querySelector('[data-testid="widget-connect"]').click();
+			}))`)
+		rows = connect + `.shadowRoot.querySelectorAll("li.ev").length >= 4`
+	}
 	waitJS(t, ctx, "the live trace and the lesson frame's height", `(() => {
-		const c = document.querySelector('[data-testid="connect-widget"]').shadowRoot;
-		const f = document.querySelector('[data-testid="lesson-widget"]').shadowRoot.querySelector("iframe");
-		return c.querySelectorAll("li.ev").length >= 4 && parseInt(f.style.height) > 300 && f.style.height !== "480px";
+		const f = `+frame+`;
+		return `+rows+` && !!f && parseInt(f.style.height) > 300 && f.style.height !== "480px";
 	})()`)
+}
+
+// TestBrowserDocsExamples builds examples/hugo and examples/mkdocs with
+// the real hugo and mkdocs, pointed at a running playground, and serves
+// each build with a plain file server from another origin: on the Hugo
+// page the widget connects and the shortcode's frame takes its page's
+// height; on the MkDocs page the frame takes its height.
+func TestBrowserDocsExamples(t *testing.T) {
+	t.Parallel()
+	t.Run("hugo", func(t *testing.T) {
+		t.Parallel()
+		hugo := need(t, "hugo", "apt-get install hugo mkdocs")
+		tmp := t.TempDir()
+		ctx := builtExample(t, "/mqtt-over-tls/", func(playground, out string) *exec.Cmd {
+			cmd := exec.Command(hugo, "--source", "../examples/hugo", "--destination", out,
+				"--noBuildLock", "--cacheDir", filepath.Join(tmp, "cache"), "--quiet", "--panicOnWarning")
+			cmd.Env = append(os.Environ(), "HUGO_PARAMS_MQTTSPLAYGROUND="+playground, "HUGO_RESOURCEDIR="+filepath.Join(tmp, "resources"))
+			return cmd
+		})
+		checkEmbed(t, ctx, `document.querySelector("mqtts-connect")`, `document.querySelector("iframe")`)
+	})
+	t.Run("mkdocs", func(t *testing.T) {
+		t.Parallel()
+		mkdocs := need(t, "mkdocs", "apt-get install hugo mkdocs")
+		src := t.TempDir()
+		ctx := builtExample(t, "/mqtt-over-tls/", func(playground, out string) *exec.Cmd {
+			// A copy of the example with the playground's address in its frames.
+			err := filepath.WalkDir("../examples/mkdocs", func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				dst := filepath.Join(src, strings.TrimPrefix(p, "../examples/mkdocs"))
+				if d.IsDir() {
+					return os.MkdirAll(dst, 0o755)
+				}
+				b, err := os.ReadFile(p) // the resize script is a link: its content
+				if err != nil {
+					return err
+				}
+				return os.WriteFile(dst, bytes.ReplaceAll(b, []byte("https://playground.example.com"), []byte(playground)), 0o644)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return exec.Command(mkdocs, "build", "--strict", "--quiet", "--config-file", filepath.Join(src, "mkdocs.yml"), "--site-dir", out)
+		})
+		checkEmbed(t, ctx, "", `document.querySelector('iframe[src*="/lessons/tls-basics"]')`)
+	})
+}
+
+// builtExample starts a playground and a docs site of another origin, a
+// plain file server of a folder that build(playground's URL, folder)
+// fills, runs the build, and opens page of the site in a browser.
+func builtExample(t *testing.T, page string, build func(playground, out string) *exec.Cmd) context.Context {
+	t.Helper()
+	out := t.TempDir()
+	app, ctx, hostURL := docsSite(t, http.FileServer(http.Dir(out)).ServeHTTP)
+	cmd := build("http://"+app.httpAddr, out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", cmd, err, b)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL+page)); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
 }
 
 // docsSite starts a documentation site of another origin, served by serve,
