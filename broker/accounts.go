@@ -141,11 +141,8 @@ func (b *Broker) DisconnectOwner(owner string) int {
 	if owner == "" {
 		return 0
 	}
-	for _, cl := range b.mq.Clients.GetAll() {
-		if bc, ok := cl.Net.Conn.(*brokerConn); ok && bc.info.principal().Owner == owner && !cl.Closed() && cl.Properties.ProtocolVersion == 5 {
-			b.mq.DisconnectClient(cl, packets.ErrNotAuthorized)
-		}
-	}
+	// The connections are counted before any is told to go: a DISCONNECT
+	// ends its connection, which then leaves b.live by itself.
 	b.mu.Lock()
 	var ends []*endpoint
 	for e := range b.live {
@@ -154,6 +151,11 @@ func (b *Broker) DisconnectOwner(owner string) int {
 		}
 	}
 	b.mu.Unlock()
+	for _, cl := range b.mq.Clients.GetAll() {
+		if bc, ok := cl.Net.Conn.(*brokerConn); ok && bc.info.principal().Owner == owner && !cl.Closed() && cl.Properties.ProtocolVersion == 5 {
+			b.mq.DisconnectClient(cl, packets.ErrNotAuthorized)
+		}
+	}
 	for _, e := range ends {
 		e.close(shutdownLinger)
 	}

@@ -467,6 +467,10 @@ func (b *Broker) open(l *listener, raw net.Conn, closed func(), who Principal) (
 			closed()
 		}
 	}
+	conn := &Conn{info: ConnInfo{ID: "c" + strconv.FormatUint(b.nextID.Add(1), 10), Listener: l.Name, Remote: raw.RemoteAddr().String(), Started: time.Now(), Owner: who.Owner},
+		lesson: l.Lesson, who: who, changed: &b.changes}
+	// Set before the endpoint is live: DisconnectOwner reads it under b.mu.
+	end.conn = conn
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -475,9 +479,6 @@ func (b *Broker) open(l *listener, raw net.Conn, closed func(), who Principal) (
 	}
 	b.live[end] = struct{}{}
 	b.mu.Unlock()
-	conn := &Conn{info: ConnInfo{ID: "c" + strconv.FormatUint(b.nextID.Add(1), 10), Listener: l.Name, Remote: raw.RemoteAddr().String(), Started: time.Now(), Owner: who.Owner},
-		lesson: l.Lesson, who: who, changed: &b.changes}
-	end.conn = conn
 	if _, ok := raw.(*tunnelConn); ok {
 		conn.info.Tunnel = true
 	}
