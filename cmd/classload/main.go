@@ -130,28 +130,23 @@ func run(o options) error {
 		return err
 	}
 	defer srv.Stop()
-	web, err := serverproc.FreePort()
-	if err != nil {
-		return err
-	}
-	mqtts, err := serverproc.FreePort()
-	if err != nil {
-		return err
-	}
-	args := []string{"--workshop", "--http", web, "--https", "off", "--mqtt", "off", "--mqtts", mqtts, "--mtls", "off", "--lesson-ports", "off"}
-	if o.traceLimit != 0 {
-		args = append(args, "--trace-limit", strconv.Itoa(o.traceLimit))
-	}
-	var pprofAddr string
-	if o.pprof != "" {
-		if pprofAddr, err = serverproc.FreePort(); err != nil {
-			return err
-		}
-		args = append(args, "--pprof", pprofAddr)
-	}
 	fmt.Println("starting the server with --workshop (the first start builds the page and the wasm client) …")
-	if err := srv.Start(5*time.Minute, args...); err != nil {
+	addrs, err := srv.StartOnFreePorts(5*time.Minute, 3, func(a []string) []string {
+		args := []string{"--workshop", "--http", a[0], "--https", "off", "--mqtt", "off", "--mqtts", a[1], "--mtls", "off", "--lesson-ports", "off"}
+		if o.traceLimit != 0 {
+			args = append(args, "--trace-limit", strconv.Itoa(o.traceLimit))
+		}
+		if o.pprof != "" {
+			args = append(args, "--pprof", a[2])
+		}
+		return args
+	})
+	if err != nil {
 		return err
+	}
+	web, mqtts, pprofAddr := addrs[0], addrs[1], ""
+	if o.pprof != "" {
+		pprofAddr = addrs[2]
 	}
 	caPEM, err := os.ReadFile(filepath.Join(srv.Data, "ca.pem"))
 	if err != nil {

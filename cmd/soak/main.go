@@ -69,20 +69,18 @@ func run(duration time.Duration, rssLimit, burstN, slowN int) error {
 		return err
 	}
 	defer srv.Stop()
-	var p ports
-	for _, a := range []*string{&p.http, &p.mqtt, &p.mqtts} {
-		if *a, err = serverproc.FreePort(); err != nil {
-			return err
-		}
-	}
 	data := srv.Data
 	fmt.Println("starting the server (the first start builds the page and the wasm client) …")
-	if err := srv.Start(5*time.Minute, "--http", p.http, "--https", "off", "--mqtt", p.mqtt, "--mqtts", p.mqtts,
-		"--mtls", "off", "--lesson-ports", "off",
-		// The attacks come from one address; a real room has many.
-		"--max-conns-per-addr", strconv.Itoa(burstN+2*slowN+200)); err != nil {
+	addrs, err := srv.StartOnFreePorts(5*time.Minute, 3, func(a []string) []string {
+		return []string{"--http", a[0], "--https", "off", "--mqtt", a[1], "--mqtts", a[2],
+			"--mtls", "off", "--lesson-ports", "off",
+			// The attacks come from one address; a real room has many.
+			"--max-conns-per-addr", strconv.Itoa(burstN + 2*slowN + 200)}
+	})
+	if err != nil {
 		return err
 	}
+	p := ports{http: addrs[0], mqtt: addrs[1], mqtts: addrs[2]}
 	cmd := srv.Cmd
 	caPEM, err := os.ReadFile(filepath.Join(data, "ca.pem"))
 	if err != nil {

@@ -89,6 +89,32 @@ func (s *Server) Start(limit time.Duration, args ...string) error {
 	return nil
 }
 
+// StartOnFreePorts starts the server on n free loopback addresses, which
+// args places among its flags. A port found free may be taken by another
+// process before the server binds it ("address already in use"): then it
+// tries again with new ones, three times at most. It returns the addresses.
+func (s *Server) StartOnFreePorts(limit time.Duration, n int, args func(addrs []string) []string) ([]string, error) {
+	var err error
+	for try := range 3 {
+		addrs := make([]string, n)
+		for i := range addrs {
+			if addrs[i], err = FreePort(); err != nil {
+				return nil, err
+			}
+		}
+		if try > 0 {
+			s.Cmd = exec.Command(s.Cmd.Path)
+		}
+		if err = s.Start(limit, args(addrs)...); err == nil {
+			return addrs, nil
+		}
+		if !strings.Contains(err.Error(), "address already in use") {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
 // Exited returns the server's exit error if it has exited.
 func (s *Server) Exited() (error, bool) {
 	select {
