@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -70,6 +72,36 @@ func (h *staticHost) requests() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), h.got...)
+}
+
+// noWebSockets fails the test, at its end, for any WebSocket the tab
+// opened: the resource list checkRequests reads has none.
+func noWebSockets(t *testing.T, ctx context.Context) {
+	t.Helper()
+	var mu sync.Mutex
+	var opened []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventWebSocketCreated); ok {
+			mu.Lock()
+			opened = append(opened, e.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(opened) > 0 {
+			t.Errorf("the static build opened WebSockets (it has no server to reach): %v", opened)
+		}
+	})
 }
 
 // checkRequests fails the test for a request outside the build's sub-path
@@ -135,6 +167,7 @@ func TestBrowserStatic(t *testing.T) {
 			t.Fatalf("no lesson %s", staticWalk)
 		}
 		ctx := newBrowser(t)
+		noWebSockets(t, ctx)
 		openStatic(t, ctx, host.base+"lessons/"+l.ID+"/", true)
 		start := time.Now()
 		for _, s := range l.Steps {
@@ -150,6 +183,7 @@ func TestBrowserStatic(t *testing.T) {
 	t.Run("lessons", func(t *testing.T) {
 		t.Parallel()
 		ctx := newBrowser(t)
+		noWebSockets(t, ctx)
 		marked := 0
 		for _, l := range c.Lessons {
 			openStatic(t, ctx, host.base+"lessons/"+l.ID+"/", true)
@@ -193,6 +227,7 @@ func TestBrowserStatic(t *testing.T) {
 	t.Run("pages", func(t *testing.T) {
 		t.Parallel()
 		ctx := newBrowser(t)
+		noWebSockets(t, ctx)
 		// The playground: the demo's handshake, publish and subscribe, with
 		// the in-page broker's side lined up.
 		openStatic(t, ctx, host.base, false)
