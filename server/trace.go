@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
@@ -221,11 +220,6 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "trace: streaming unsupported", http.StatusInternalServerError)
-		return
-	}
 	keep, viewer, ok := t.keep(w, r)
 	if !ok {
 		return
@@ -244,72 +238,56 @@ func (t *traceAPI) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer done()
-	// A stream lives longer than the server's write timeout allows a
-	// response; each write gets its own deadline instead.
-	liftDeadlines(w)
-	rc := http.NewResponseController(w)
 	// Someone is watching: the broker records new connections in full.
 	stop := t.b.Watch()
 	defer stop()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
 	after := sq.after
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Minute)
 	defer cancel()
-	send := func(event string, v any) bool {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return false
-		}
-		rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
-			return false
-		}
-		flusher.Flush()
-		return true
-	}
-	last := "\x00" // no list sent yet: the first one always goes out
-	var seen uint64
-	var id string // the watched connection's, once found
-	tick := time.NewTicker(t.every)
-	defer tick.Stop()
-	for first := true; ; first = false {
-		// The list is read again only when something changed.
-		if n := t.b.Changes(); first || n != seen {
-			seen = n
-			conns := t.b.ConnsOf(keep)
-			if sig := connsSignature(conns); sig != last {
-				last = sig
-				if !send("connections", broker.ConnList{Connections: conns}) {
-					return
-				}
-			}
-		}
-		if sq.conn != "" {
-			// The connection is looked up (a walk over every recent one)
-			// until found, and again only when there is news to send.
-			if id == "" {
-				if info, ok := t.b.FindOf(sq.conn, keep); ok {
-					id = info.ID
-				}
-			}
-			if id != "" {
-				if events, ok := t.decodes.events(id, t.every); ok && len(events) > after {
-					if info, ok := t.b.FindOf(id, keep); ok {
-						if !send("events", broker.ConnTrace{Connection: info, Events: events[after:]}) {
-							return
-						}
-						after = len(events)
+	sse(w, r, func(send func(string, any) bool) {
+		last := "\x00" // no list sent yet: the first one always goes out
+		var seen uint64
+		var id string // the watched connection's, once found
+		tick := time.NewTicker(t.every)
+		defer tick.Stop()
+		for first := true; ; first = false {
+			// The list is read again only when something changed.
+			if n := t.b.Changes(); first || n != seen {
+				seen = n
+				conns := t.b.ConnsOf(keep)
+				if sig := connsSignature(conns); sig != last {
+					last = sig
+					if !send("connections", broker.ConnList{Connections: conns}) {
+						return
 					}
 				}
 			}
+			if sq.conn != "" {
+				// The connection is looked up (a walk over every recent one)
+				// until found, and again only when there is news to send.
+				if id == "" {
+					if info, ok := t.b.FindOf(sq.conn, keep); ok {
+						id = info.ID
+					}
+				}
+				if id != "" {
+					if events, ok := t.decodes.events(id, t.every); ok && len(events) > after {
+						if info, ok := t.b.FindOf(id, keep); ok {
+							if !send("events", broker.ConnTrace{Connection: info, Events: events[after:]}) {
+								return
+							}
+							after = len(events)
+						}
+					}
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	})
 }
 
 // streamWriteTimeout bounds one write of a stream: a viewer that stops
