@@ -121,12 +121,9 @@ func (b *Broker) AdmitOwner(via string, p Principal) (release func(), err error)
 // whatever user name it sends, and only a client certificate of p's own is
 // accepted. Outside a class p is zero.
 func (b *Broker) ServeAs(name string, c net.Conn, p Principal) error {
-	b.mu.Lock()
-	l, ok := b.listeners[name]
-	b.mu.Unlock()
-	if !ok {
-		c.Close()
-		return fmt.Errorf("%w %q", ErrUnknownListener, name)
+	l, err := b.listenerFor(name, c)
+	if err != nil {
+		return err
 	}
 	return b.serveAs(l, &tunnelConn{c}, nil, p)
 }

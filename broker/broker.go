@@ -409,14 +409,24 @@ func (b *Broker) accept(l *listener) {
 // Serve runs the named listener's pipeline on c (a tunnelled or WebSocket
 // connection) and returns when the connection ends. It closes c.
 func (b *Broker) Serve(name string, c net.Conn) error {
+	l, err := b.listenerFor(name, c)
+	if err != nil {
+		return err
+	}
+	return b.serve(l, c, nil)
+}
+
+// listenerFor is the named listener, for a connection c to it; when there
+// is none, c is closed.
+func (b *Broker) listenerFor(name string, c net.Conn) (*listener, error) {
 	b.mu.Lock()
 	l, ok := b.listeners[name]
 	b.mu.Unlock()
 	if !ok {
 		c.Close()
-		return fmt.Errorf("%w %q", ErrUnknownListener, name)
+		return nil, fmt.Errorf("%w %q", ErrUnknownListener, name)
 	}
-	return b.serve(l, c, nil)
+	return l, nil
 }
 
 // serve runs l's pipeline on raw; closed, if not nil, runs once raw is closed.
