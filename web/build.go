@@ -200,14 +200,14 @@ func Build(ctx context.Context, o Options) (*Assets, error) {
 }
 
 // BuildWasm compiles the wasm client with WasmBuildFlags and returns it
-// with its data segments joined (see compactData).
+// with its data segments rewritten (see compactData).
 func BuildWasm(ctx context.Context, root, outDir string, logf func(string, ...any)) ([]byte, error) {
 	return buildWasmMain(ctx, root, outDir, "./wasm", "client.wasm", "wasm client", logf)
 }
 
 // buildWasmMain compiles the main package pkg for js/wasm with
 // WasmBuildFlags into outDir/file and returns it with its data segments
-// joined (see compactData); what names it in messages.
+// joined and packed (see compactData); what names it in messages.
 func buildWasmMain(ctx context.Context, root, outDir, pkg, file, what string, logf func(string, ...any)) ([]byte, error) {
 	out := filepath.Join(outDir, file)
 	start := time.Now()

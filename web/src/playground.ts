@@ -3,6 +3,7 @@
 import type { ConnectError, ConnectOptions, Connection, Health, Identity, ListenerInfo, Playground, Recording, TraceEvent } from "./playground.d";
 import type { IdentityRequest, RevocationProof, SavedIdentity } from "./gen/wasm";
 import { inPageBackend, serverBackend, setBackend, staticBuild, thrown, type Backend } from "./backend";
+import { unpackData } from "./wasmdata";
 
 /** The connection object of the Go global: ConnMethods in wasm/jsapi/api.go. */
 type GoConn = Omit<Connection, "listener" | "brokerTrace" | "pcapng"> & { pcapng(): Uint8Array | Error };
@@ -184,6 +185,7 @@ export function makePlayground(
           performance.mark("playground:wasm-compiled");
           const go = new Go();
           return WebAssembly.instantiate(mod, go.importObject).then((inst) => {
+            unpackData(mod, inst.exports.mem as WebAssembly.Memory);
             go.run(inst).catch((e: unknown) => console.error("wasm client stopped:", e));
           });
         })
