@@ -248,9 +248,8 @@ func checkEmbed(t *testing.T, ctx context.Context, connect, frame string) {
 
 // TestBrowserDocsExamples builds examples/hugo and examples/mkdocs with
 // the real hugo and mkdocs, pointed at a running playground, and serves
-// each build with a plain file server from another origin: on the Hugo
-// page the widget connects and the shortcode's frame takes its page's
-// height; on the MkDocs page the frame takes its height.
+// each build with a plain file server from another origin: on each page
+// the widget connects and the lesson frame takes its page's height.
 func TestBrowserDocsExamples(t *testing.T) {
 	t.Parallel()
 	t.Run("hugo", func(t *testing.T) {
@@ -290,7 +289,7 @@ func TestBrowserDocsExamples(t *testing.T) {
 			}
 			return exec.Command(mkdocs, "build", "--strict", "--quiet", "--config-file", filepath.Join(src, "mkdocs.yml"), "--site-dir", out)
 		})
-		checkEmbed(t, ctx, "", `document.querySelector('iframe[src*="/lessons/tls-basics"]')`)
+		checkEmbed(t, ctx, `document.querySelector("mqtts-connect")`, `document.querySelector('iframe[src*="/lessons/tls-basics"]')`)
 	})
 }
 
