@@ -145,26 +145,64 @@ func (Addr) Network() string { return "mem" }
 
 func (a Addr) String() string { return string(a) }
 
+// Deadlines gives a net.Conn whose writes never wait its deadline
+// methods: the read deadline is the one of In, the queue it reads from;
+// the write deadline only matters once it has passed (WriteTimedOut).
+type Deadlines struct {
+	In *Queue
+
+	mu    sync.Mutex
+	write time.Time
+}
+
+// SetDeadline sets the read and write deadlines.
+func (d *Deadlines) SetDeadline(t time.Time) error {
+	d.In.SetReadDeadline(t)
+	return d.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets the read deadline.
+func (d *Deadlines) SetReadDeadline(t time.Time) error {
+	d.In.SetReadDeadline(t)
+	return nil
+}
+
+// SetWriteDeadline sets the write deadline.
+func (d *Deadlines) SetWriteDeadline(t time.Time) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.write = t
+	return nil
+}
+
+// WriteTimedOut reports whether the write deadline has passed: a write
+// must then fail with os.ErrDeadlineExceeded.
+func (d *Deadlines) WriteTimedOut() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return !d.write.IsZero() && !time.Now().Before(d.write)
+}
+
 // Conn is one end of an in-memory connection (see Pipe).
 type Conn struct {
-	in, out       *Queue
+	Deadlines
+	out           *Queue
 	local, remote net.Addr
 
-	mu            sync.Mutex
-	writeDeadline time.Time
-	closed        bool
+	mu     sync.Mutex
+	closed bool
 }
 
 // Pipe returns the two ends of a new connection; local and remote name the
 // first end's addresses (the second's are the reverse).
 func Pipe(local, remote net.Addr) (*Conn, *Conn) {
 	ab, ba := NewQueue(), NewQueue()
-	return &Conn{in: ba, out: ab, local: local, remote: remote},
-		&Conn{in: ab, out: ba, local: remote, remote: local}
+	return &Conn{Deadlines: Deadlines{In: ba}, out: ab, local: local, remote: remote},
+		&Conn{Deadlines: Deadlines{In: ab}, out: ba, local: remote, remote: local}
 }
 
 // Read reads what the other end wrote.
-func (c *Conn) Read(p []byte) (int, error) { return c.in.Read(p) }
+func (c *Conn) Read(p []byte) (int, error) { return c.In.Read(p) }
 
 // Write queues p for the other end; it never waits for the reader.
 //
@@ -175,12 +213,12 @@ func (c *Conn) Read(p []byte) (int, error) { return c.in.Read(p) }
 // 1.3) reads the server's alert: its next write must not fail first.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
-	closed, dl := c.closed, c.writeDeadline
+	closed := c.closed
 	c.mu.Unlock()
 	if closed {
 		return 0, net.ErrClosed
 	}
-	if !dl.IsZero() && !time.Now().Before(dl) {
+	if c.WriteTimedOut() {
 		return 0, os.ErrDeadlineExceeded
 	}
 	n, err := c.out.Write(p)
@@ -200,7 +238,7 @@ func (c *Conn) Close() error {
 	}
 	c.closed = true
 	c.out.CloseWrite()
-	c.in.CloseRead()
+	c.In.CloseRead()
 	return nil
 }
 
@@ -209,24 +247,3 @@ func (c *Conn) LocalAddr() net.Addr { return c.local }
 
 // RemoteAddr returns the other end's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.remote }
-
-// SetDeadline sets the read and write deadlines.
-func (c *Conn) SetDeadline(t time.Time) error {
-	c.SetReadDeadline(t)
-	return c.SetWriteDeadline(t)
-}
-
-// SetReadDeadline sets the read deadline.
-func (c *Conn) SetReadDeadline(t time.Time) error {
-	c.in.SetReadDeadline(t)
-	return nil
-}
-
-// SetWriteDeadline sets the write deadline. Writes never wait, so only a
-// deadline already past matters.
-func (c *Conn) SetWriteDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.writeDeadline = t
-	return nil
-}

@@ -78,6 +78,24 @@ func TestEnds(t *testing.T) {
 			_, err := a.Read(make([]byte, 1))
 			return err
 		}, os.ErrDeadlineExceeded},
+		{"write deadline passed", func(a, b *Conn) error {
+			a.SetWriteDeadline(time.Now().Add(-time.Second))
+			_, err := a.Write([]byte("x"))
+			return err
+		}, os.ErrDeadlineExceeded},
+		{"write deadline to come", func(a, b *Conn) error {
+			a.SetWriteDeadline(time.Now().Add(time.Hour))
+			_, err := a.Write([]byte("x"))
+			return err
+		}, nil},
+		{"both deadlines at once", func(a, b *Conn) error {
+			a.SetDeadline(time.Now().Add(-time.Second))
+			if _, err := a.Write([]byte("x")); !errors.Is(err, os.ErrDeadlineExceeded) {
+				return fmt.Errorf("write: %v, want a timeout", err)
+			}
+			_, err := a.Read(make([]byte, 1))
+			return err
+		}, os.ErrDeadlineExceeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,22 +10,20 @@ import (
 	"os"
 	"sync"
 	"syscall/js"
-	"time"
 
 	"github.com/mqtts-playground/playground/wasm/memconn"
 )
 
 // Conn is an open WebSocket as a net.Conn.
 type Conn struct {
-	ws    js.Value
-	url   string
-	in    *memconn.Queue
-	funcs []listener
+	memconn.Deadlines // of the queue of received messages
+	ws                js.Value
+	url               string
+	funcs             []listener
 
-	mu            sync.Mutex
-	writeDeadline time.Time
-	closed        bool
-	closeErr      error // why the socket closed, for writes after it
+	mu       sync.Mutex
+	closed   bool
+	closeErr error // why the socket closed, for writes after it
 }
 
 type listener struct {
@@ -44,7 +42,7 @@ func Dial(ctx context.Context, url string) (_ *Conn, err error) {
 	}()
 	ws := js.Global().Get("WebSocket").New(url)
 	ws.Set("binaryType", "arraybuffer")
-	c := &Conn{ws: ws, url: url, in: memconn.NewQueue()}
+	c := &Conn{Deadlines: memconn.Deadlines{In: memconn.NewQueue()}, ws: ws, url: url}
 	opened := make(chan error, 1)
 	on := func(event string, f func(ev js.Value)) {
 		fn := js.FuncOf(func(this js.Value, args []js.Value) any {
@@ -69,7 +67,7 @@ func Dial(ctx context.Context, url string) (_ *Conn, err error) {
 		}
 		b := make([]byte, data.Get("byteLength").Int())
 		js.CopyBytesToGo(b, uint8Array.New(data))
-		c.in.Write(b)
+		c.In.Write(b)
 	})
 	on("close", func(ev js.Value) {
 		err := fmt.Errorf("wsconn: the WebSocket closed (code %d%s)", ev.Get("code").Int(), reason(ev))
@@ -82,7 +80,7 @@ func Dial(ctx context.Context, url string) (_ *Conn, err error) {
 			c.closeErr = err
 		}
 		c.mu.Unlock()
-		c.in.CloseWrite()
+		c.In.CloseWrite()
 		c.release()
 	})
 	// The browser tells no more than "error" (on purpose: no probing of
@@ -113,7 +111,7 @@ func (c *Conn) fail(err error) {
 		c.closeErr = err
 	}
 	c.mu.Unlock()
-	c.in.CloseWrite()
+	c.In.CloseWrite()
 	c.ws.Call("close", 1003, "binary messages only")
 }
 
@@ -135,20 +133,20 @@ func (c *Conn) release() {
 
 // Read reads the bytes of the messages received, in order; io.EOF once the
 // socket has closed and everything was read.
-func (c *Conn) Read(p []byte) (int, error) { return c.in.Read(p) }
+func (c *Conn) Read(p []byte) (int, error) { return c.In.Read(p) }
 
 // Write sends p as one binary message. The browser queues it; it does not
 // wait for the network.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
-	closed, closeErr, dl := c.closed, c.closeErr, c.writeDeadline
+	closed, closeErr := c.closed, c.closeErr
 	c.mu.Unlock()
 	switch {
 	case closed:
 		return 0, net.ErrClosed
 	case closeErr != nil:
 		return 0, closeErr
-	case !dl.IsZero() && !time.Now().Before(dl):
+	case c.WriteTimedOut():
 		return 0, os.ErrDeadlineExceeded
 	}
 	a := js.Global().Get("Uint8Array").New(len(p))
@@ -167,7 +165,7 @@ func (c *Conn) Close() error {
 	c.closed = true
 	c.mu.Unlock()
 	c.ws.Call("close", 1000)
-	c.in.CloseRead()
+	c.In.CloseRead()
 	return nil
 }
 
@@ -176,24 +174,3 @@ func (c *Conn) LocalAddr() net.Addr { return memconn.Addr("browser") }
 
 // RemoteAddr is the WebSocket's URL.
 func (c *Conn) RemoteAddr() net.Addr { return memconn.Addr(c.url) }
-
-// SetDeadline sets the read and write deadlines.
-func (c *Conn) SetDeadline(t time.Time) error {
-	c.in.SetReadDeadline(t)
-	return c.SetWriteDeadline(t)
-}
-
-// SetReadDeadline sets the read deadline.
-func (c *Conn) SetReadDeadline(t time.Time) error {
-	c.in.SetReadDeadline(t)
-	return nil
-}
-
-// SetWriteDeadline sets the write deadline; writes never wait, so only a
-// deadline already past matters.
-func (c *Conn) SetWriteDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.writeDeadline = t
-	return nil
-}
