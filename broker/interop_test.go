@@ -24,6 +24,7 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/broker/brokertest"
+	"github.com/mqtts-playground/playground/internal/nodejs"
 )
 
 // interopBroker runs a broker with a plain listener "mqtt" (for the test's
@@ -109,10 +110,7 @@ func runScript(t *testing.T, name string, args ...string) map[string]scriptStep 
 // (ignored by git) when that holds another version or none.
 func mqttJS(t *testing.T) (node, script string) {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node not found: install Node.js and npm (apt-get install nodejs npm; scripts/install-test-deps.sh does)")
-	}
+	node = nodejs.Path(t)
 	dir, err := filepath.Abs(filepath.Join("testdata", "mqttjs"))
 	if err != nil {
 		t.Fatal(err)

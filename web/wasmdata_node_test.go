@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/evanw/esbuild/pkg/api"
+	"github.com/mqtts-playground/playground/internal/nodejs"
 	"github.com/mqtts-playground/playground/internal/wasmbin"
 )
 
@@ -53,10 +53,7 @@ const load = async (file) => {
 // unpackData, starts with the memory the linker's module starts with; and
 // unpackData refuses broken sections with what is wrong.
 func TestUnpackDataInNode(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("no node found: install Node.js (Debian: sudo apt-get install nodejs; scripts/install-test-deps.sh, which .ci/run and ./task test run, installs it)")
-	}
+	nodejs.Path(t) // before building anything
 	dir := t.TempDir()
 	src, err := os.ReadFile("src/wasmdata.ts")
 	if err != nil {
@@ -111,15 +108,7 @@ func TestUnpackDataInNode(t *testing.T) {
 		write("cut.wasm", broken(func(b []byte) []byte { return b[:len(b)-3] })),
 		write("extra.wasm", broken(func(b []byte) []byte { return append(b, 0) })),
 	}
-	run := exec.Command(node, append([]string{"-e", unpackScript}, files...)...)
-	run.Env = append(os.Environ(), "UNPACK="+unpack)
-	out, err := run.Output()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		t.Fatalf("node: %v\n%s", err, ee.Stderr)
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	out := nodejs.Run(t, unpackScript, []string{"UNPACK=" + unpack}, files...)
 	var got []struct {
 		Same      bool   `json:"same"`
 		FirstDiff int    `json:"firstDiff"`

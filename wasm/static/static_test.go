@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mqtts-playground/playground/internal/nodejs"
 	"github.com/mqtts-playground/playground/wasm/inpage"
 	"github.com/mqtts-playground/playground/wasm/jsapi"
 )
@@ -71,10 +71,7 @@ WebAssembly.instantiate(require("fs").readFileSync(process.env.WASM), go.importO
 // broker in the same wasm, the broker's trace of it. (The page in
 // Chromium is tested with the static build's pages.)
 func TestJavaScriptAPI(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("no node found: install Node.js (Debian: sudo apt-get install nodejs; scripts/install-test-deps.sh, which .ci/run and ./task test run, installs it)")
-	}
+	nodejs.Path(t) // before building anything
 	goroot, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -85,16 +82,8 @@ func TestJavaScriptAPI(t *testing.T) {
 	if msg, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, msg)
 	}
-	run := exec.Command(node, "-e", script)
-	run.Env = append(os.Environ(), "WASM="+wasm, "WASM_EXEC="+filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
-		"BROKER="+inpage.GlobalName, "CLIENT="+jsapi.GlobalName)
-	raw, err := run.Output()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		t.Fatalf("node: %v\n%s", err, ee.Stderr)
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	raw := nodejs.Run(t, script, []string{"WASM=" + wasm, "WASM_EXEC=" + filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
+		"BROKER=" + inpage.GlobalName, "CLIENT=" + jsapi.GlobalName})
 	var got struct {
 		Mode           string         `json:"mode"`
 		Methods        []string       `json:"methods"`
