@@ -55,21 +55,35 @@ const measurePage = `(async () => {
 // BenchmarkPageToHandshake loads the playground page in headless Chromium
 // and connects to mqtts as soon as the wasm client runs; it reports the
 // medians of the times of pageTimes (ms/…) over the loads, and the slowest
-// page → handshake. "cold" loads with the
-// browser cache off (a first visit), "warm" from the cache (a return; the
-// browser may also reuse its compiled wasm). Run it with
+// page → handshake. "cold" loads with the browser cache cleared (a first
+// visit), "warm" from the cache (a return; the browser may also reuse its
+// compiled wasm). Run it with
 //
 //	go test ./server -run '^$' -bench PageToHandshake -benchtime 10x
 //
 // and read the figures beside the machine's load: they are wall-clock.
+// BenchmarkStaticPageToHandshake does the same for the static build.
 func BenchmarkPageToHandshake(b *testing.B) {
 	app := startApp(b, testConfig(b), true)
+	benchPageLoads(b, "http://"+app.httpAddr+"/")
+}
+
+// BenchmarkStaticPageToHandshake is BenchmarkPageToHandshake on the static
+// build's playground page, served by a plain file server: the broker and
+// its CA start in the page before the first connect.
+func BenchmarkStaticPageToHandshake(b *testing.B) {
+	benchPageLoads(b, startStaticHost(b, "/").base)
+}
+
+// benchPageLoads loads url cold and warm b.N times each (see
+// BenchmarkPageToHandshake) and reports the figures of pageTimes.
+func benchPageLoads(b *testing.B, url string) {
 	for _, mode := range []string{"cold", "warm"} {
 		b.Run(mode, func(b *testing.B) {
 			ctx := newBrowser(b)
 			// DevTools' network domain (chromedp turns it on) keeps a copy of
-			// every response for the inspector: it made the 10 MB wasm's
-			// download about twice as slow (measured), which a visitor without
+			// every response for the inspector: it made the wasm's download
+			// about twice as slow (measured), which a visitor without
 			// DevTools open does not pay. Off; a cold load clears the cache
 			// instead of turning it off.
 			if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -88,7 +102,7 @@ func BenchmarkPageToHandshake(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				if err := chromedp.Do(ctx, chromedp.Navigate("http://"+app.httpAddr+"/")); err != nil {
+				if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 					b.Fatal(err)
 				}
 				t, err := chromedp.Run(ctx, chromedp.Evaluate[pageTimes](measurePage, chromedp.EvalAwaitPromise))

@@ -40,7 +40,7 @@ func (w *statusWriter) WriteHeader(code int) {
 
 // startStaticHost writes the static build with the server's own flag
 // (--build-static) into a fresh folder and serves it under prefix.
-func startStaticHost(t *testing.T, prefix string) *staticHost {
+func startStaticHost(t testing.TB, prefix string) *staticHost {
 	t.Helper()
 	dir := t.TempDir()
 	var out, errs bytes.Buffer
