@@ -113,3 +113,13 @@ type ConnTrace struct {
 	Connection ConnInfo      `json:"connection"`
 	Events     []trace.Event `json:"events"`
 }
+
+// Rotated answers POST /pki/rotate (and the static build's rotate): the
+// broker's new certificate. Connections already up keep the one they
+// were shown.
+type Rotated struct {
+	// Serial is the new certificate's serial number, hex.
+	Serial string `json:"serial"`
+	// NotAfter is when it expires.
+	NotAfter time.Time `json:"notAfter"`
+}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mqtts-playground/playground/broker"
 	"github.com/mqtts-playground/playground/broker/pki"
 	"github.com/mqtts-playground/playground/workshop"
 	"golang.org/x/time/rate"
@@ -307,5 +308,5 @@ func (p *pkiAPI) rotateCert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.log.Info("rotated the broker certificate", "serial", leaf.SerialNumber.Text(16))
-	writeJSON(w, map[string]string{"serial": leaf.SerialNumber.Text(16), "notAfter": leaf.NotAfter.UTC().Format(time.RFC3339)})
+	writeJSON(w, broker.Rotated{Serial: leaf.SerialNumber.Text(16), NotAfter: leaf.NotAfter.UTC()})
 }

@@ -3,8 +3,8 @@
 // options and listeners as the server's (package listenerset), a Dial
 // that joins a client to a listener over an in-memory buffered connection,
 // and the answers of the server's routes the page reads (GET /healthz,
-// /ca.pem, /trace …, POST /pki/csr and /pki/revoke) as the same JSON
-// bodies.
+// /ca.pem, /trace …, POST /pki/csr, /pki/revoke and /pki/rotate) as the
+// same JSON bodies.
 //
 // The client and the broker meet only on that connection: real TLS
 // between two crypto/tls ends, real MQTT through the broker's core. The
@@ -54,6 +54,7 @@ type Options struct {
 // Broker is the CA, the broker and its listeners, in the page.
 type Broker struct {
 	ca    *pki.CA
+	rot   *pki.Rotator // the broker certificate mqtts and mtls serve
 	b     *broker.Broker
 	names []string
 	every time.Duration
@@ -83,7 +84,8 @@ func New(opts Options) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := listenerset.Add(b, listenerset.Config{CA: ca, Rotator: pki.NewRotator(cert), Names: names}); err != nil {
+	rot := pki.NewRotator(cert)
+	if err := listenerset.Add(b, listenerset.Config{CA: ca, Rotator: rot, Names: names}); err != nil {
 		b.Close()
 		return nil, err
 	}
@@ -94,7 +96,7 @@ func New(opts Options) (*Broker, error) {
 	if every <= 0 {
 		every = 250 * time.Millisecond
 	}
-	return &Broker{ca: ca, b: b, names: names, every: every}, nil
+	return &Broker{ca: ca, rot: rot, b: b, names: names, every: every}, nil
 }
 
 // Close ends every connection and stops the broker.
@@ -243,6 +245,18 @@ func (p *Broker) SignCSR(csrPEM string) (string, error) {
 		return "", err
 	}
 	return string(chain), nil
+}
+
+// Rotate answers POST /pki/rotate: the broker gets a new certificate (new
+// key, new serial, the same names) for the handshakes from now on;
+// connections already up keep theirs. The JSON of broker.Rotated.
+func (p *Broker) Rotate() (string, error) {
+	leaf, err := p.ca.Rotate(p.rot, p.names)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(broker.Rotated{Serial: leaf.SerialNumber.Text(16), NotAfter: leaf.NotAfter.UTC()})
+	return string(b), err
 }
 
 // Revoke answers POST /pki/revoke with the proof of possession the page

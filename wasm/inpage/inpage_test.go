@@ -387,3 +387,42 @@ func BenchmarkHandshake(b *testing.B) {
 		c.Close()
 	}
 }
+
+// TestRotate: after Rotate, a new handshake on mqtts is shown the
+// certificate of the serial Rotate answered (a new one, from the same CA);
+// the connection made before keeps working.
+func TestRotate(t *testing.T) {
+	b := newBroker(t)
+	noResume := func() client.Options {
+		tl, off := trusting(b), false
+		tl.Resume = &off
+		return client.Options{TLS: tl}
+	}
+	leafSerial := func(c *client.Conn) string {
+		return c.TLSState().PeerCertificates[0].SerialNumber.Text(16)
+	}
+	before, err := dial(t, b, "mqtts", noResume())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := b.Rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r broker.Rotated
+	if err := json.Unmarshal([]byte(body), &r); err != nil || r.Serial == "" || r.NotAfter.Before(time.Now()) {
+		t.Fatalf("Rotate answered %s (%v), want a serial and a notAfter to come", body, err)
+	}
+	after, err := dial(t, b, "mqtts", noResume())
+	if err != nil {
+		t.Fatalf("a handshake after the rotation: %v", err)
+	}
+	if got := leafSerial(after); got != r.Serial || got == leafSerial(before) {
+		t.Errorf("serials: before %s, after %s, Rotate said %s; want the new one after", leafSerial(before), got, r.Serial)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if err := before.Publish(ctx, "rotation/still-up", []byte("x"), 1, false); err != nil {
+		t.Errorf("the connection made before the rotation: %v", err)
+	}
+}

@@ -19,5 +19,6 @@ const Mode = "static"
 // Methods are the global's methods: health, caPEM, traceList, traceConn
 // and recording return the JSON (or PEM) body of the server's route of the
 // same meaning and throw an Error on failure; watch(key, onEvents) returns
-// the function that stops watching; signCSR and revoke return Promises.
-var Methods = []string{"health", "caPEM", "traceList", "traceConn", "recording", "watch", "signCSR", "revoke"}
+// the function that stops watching; signCSR, revoke and rotate return
+// Promises.
+var Methods = []string{"health", "caPEM", "traceList", "traceConn", "recording", "watch", "signCSR", "revoke", "rotate"}

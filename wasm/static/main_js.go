@@ -97,6 +97,9 @@ func brokerObject(b *inpage.Broker) js.Value {
 		"revoke": js.FuncOf(func(this js.Value, args []js.Value) any {
 			return settled(js.Undefined(), b.Revoke(arg(args, 0), arg(args, 1), arg(args, 2)))
 		}),
+		"rotate": js.FuncOf(func(this js.Value, args []js.Value) any {
+			return settled(b.Rotate())
+		}),
 	}
 	return js.ValueOf(m)
 }

@@ -6,7 +6,7 @@
 // in the static wasm (wasm/static), which sets window.__playgroundBroker:
 // the same answers, as the same JSON, and no request leaves the page.
 import type { Health, Recording, TraceEvent } from "./playground.d";
-import type { ConnInfo, ConnList, ConnTrace } from "./gen/broker";
+import type { ConnInfo, ConnList, ConnTrace, Rotated } from "./gen/broker";
 
 /** The broker inside the page (static build), set by wasm/static before it
  * calls __playgroundGoReady. Every string is the JSON body of the server
@@ -23,6 +23,7 @@ export interface InPageBroker {
   watch(key: string, onEvents: (json: string) => void): () => void;
   signCSR(csrPEM: string): Promise<string>;
   revoke(certPEM: string, proof: string, unixTime: string): Promise<void>;
+  rotate(): Promise<string>;
 }
 
 /** v, or the Error the wasm returned in its place thrown: a Go function
@@ -74,6 +75,9 @@ export interface Backend {
   signCSR(csrPEM: string): Promise<string>;
   /** POST /pki/revoke with the proof of possession. */
   revoke(certPEM: string, proof: string, unixTime: string): Promise<void>;
+  /** POST /pki/rotate: the broker's new certificate. The server allows
+   * one rotation every few seconds: a 429 is waited out (up to 15 s). */
+  rotate(): Promise<Rotated>;
   /** The tunnel's WebSocket URL (ignored by the static wasm). */
   tunnelURL(): string;
   /** Links to files only the server makes (a connection's .pcapng, its
@@ -149,6 +153,15 @@ export function serverBackend(base: URL): Backend {
         body: certPEM,
       });
       if (!r.ok) throw new Error((await r.text()).trim());
+    },
+    rotate: async () => {
+      let r = await fetch(url("pki/rotate"), { method: "POST" });
+      for (let i = 0; i < 15 && r.status === 429; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        r = await fetch(url("pki/rotate"), { method: "POST" });
+      }
+      if (!r.ok) throw new Error(`POST /pki/rotate: ${r.status} ${(await r.text()).trim()}`);
+      return (await r.json()) as Rotated;
     },
     tunnelURL: () => {
       const t = url("tunnel");
@@ -241,6 +254,7 @@ export function inPageBackend(start: () => Promise<void>): Backend {
     },
     signCSR: async (csrPEM) => (await broker()).signCSR(csrPEM),
     revoke: async (certPEM, proof, unixTime) => (await broker()).revoke(certPEM, proof, unixTime),
+    rotate: async () => JSON.parse(await (await broker()).rotate()) as Rotated,
     tunnelURL: () => "in-page",
     pcapngURL: () => undefined,
     replayURL: () => undefined,

@@ -136,6 +136,7 @@ export function makeLab(pg: Playground, links: (a: HTMLAnchorElement) => void): 
     },
     brokerRecord: (id) => backend().conn(id),
     health: () => backend().health(),
+    rotateBrokerCert: () => backend().rotate(),
     find: (from, pick) => eventsOf(from).find(picks(pick)),
     findAll: (from, pick) => eventsOf(from).filter(picks(pick)),
     value: (e, field) => e?.fields.find((f) => fieldMatches(f, field))?.value ?? "",

@@ -3,7 +3,7 @@
 // and tsc checks them against it with the page. web/src/lab.ts makes the
 // values; lessons/stepcode.go lists the same names (ScopeNames).
 import type { ConnectOptions, Connection, Health, Playground, TraceEvent } from "./playground.d";
-import type { ConnInfo, ConnTrace } from "./gen/broker";
+import type { ConnInfo, ConnTrace, Rotated } from "./gen/broker";
 
 export type { Connection, ConnectOptions, TraceEvent };
 
@@ -80,6 +80,11 @@ export interface Lab extends Playground {
   brokerRecord(id: string): Promise<ConnTrace>;
   /** GET /healthz: the listeners and their figures. */
   health(): Promise<Health>;
+  /** POST /pki/rotate: gives the broker a new certificate (new key and
+   * serial, same names, same CA) for the handshakes that follow; waits
+   * out the server's "just rotated" answer. In the static build the
+   * broker in the page rotates. */
+  rotateBrokerCert(): Promise<Rotated>;
   /** The first event of conn's trace (or of a list of events) that matches. */
   find(from: Connection | TraceEvent[], pick: Pick | string): TraceEvent | undefined;
   /** Every event that matches, in order. */

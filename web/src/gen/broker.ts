@@ -170,3 +170,18 @@ export interface ConnTrace {
   connection: ConnInfo;
   events: Event[];
 }
+/**
+ * Rotated answers POST /pki/rotate (and the static build's rotate): the
+ * broker's new certificate. Connections already up keep the one they
+ * were shown.
+ */
+export interface Rotated {
+  /**
+   * Serial is the new certificate's serial number, hex.
+   */
+  serial: string;
+  /**
+   * NotAfter is when it expires.
+   */
+  notAfter: string /* RFC 3339 */;
+}
