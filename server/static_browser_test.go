@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -250,6 +251,17 @@ func TestBrowserStatic(t *testing.T) {
 		// The replay page asks for a file.
 		openStatic(t, ctx, host.base+"replay/", false)
 		waitJS(t, ctx, "the replay page", `/Give a session/.test(document.querySelector('[data-testid="replay-status"]').textContent)`)
+		// Embedded with a session beside the build (?embed=1&src=), it shows
+		// the session alone, as the server's page does: no file form.
+		rec := evalJS[string](t, ctx, `playground.connect({listener: "mqtts"}).then(async (c) => { const r = JSON.stringify(c.recording()); await c.close(); return r; })`)
+		if err := os.WriteFile(filepath.Join(host.dir, "session.json"), []byte(rec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		openStatic(t, ctx, host.base+"replay/?embed=1&src=../session.json", false)
+		waitJS(t, ctx, "the embedded replay of a session", `document.querySelectorAll('[data-testid="trace-event"]').length >= 5`)
+		if got := lessonJS[string](t, ctx, `[...document.querySelectorAll('[data-testid="replay"] form, #replay-file, [data-testid="replay-local"]')].filter((e) => e.offsetParent !== null).length + " shown; from " + document.querySelector('[data-testid="replay-src"]')?.textContent`); got != "0 shown; from ../session.json" {
+			t.Errorf("the embedded static replay: %s; want no file form, and where the session comes from", got)
+		}
 		// The course map links to the lesson folders.
 		openStatic(t, ctx, host.base+"lessons/", false)
 		href := lessonJS[string](t, ctx, `document.querySelector('[data-testid="lesson-link"]').href`)

@@ -4,9 +4,27 @@ import type { Playground, Recording, TraceEvent } from "./playground.d";
 import { TraceView } from "./traceview";
 import { parseHash, writeHash } from "./links";
 import { sessionParts, type Part } from "./session";
+import { embedded } from "./embed";
 
 function $(id: string): HTMLElement | null {
   return document.querySelector(`[data-testid="${id}"]`);
+}
+
+/** Says where the session comes from, and embedded (?embed=1) shows it
+ * alone: what the server's page does for ?src= (server/pages/replay.templ)
+ * when the page is the same file for every query (the static build). */
+function showSrc(src: string): void {
+  const panel = $("replay");
+  if (!panel) return;
+  const p = document.createElement("p");
+  p.className = "src";
+  const code = document.createElement("code");
+  code.dataset.testid = "replay-src";
+  code.textContent = src;
+  p.append("From ", code);
+  panel.querySelector("h2")?.after(p);
+  if (!embedded()) return;
+  for (const el of panel.querySelectorAll<HTMLElement>('form, label[for="replay-file"], #replay-file, p.hint')) el.hidden = true;
 }
 
 /**
@@ -145,6 +163,7 @@ export function mountReplay(pg: Playground): void {
     setStatus("Give a session to replay: ?src=URL of an exported session JSON (or a recording), or open a file below.");
     return;
   }
+  if (!$("replay-src")) showSrc(src);
   let url: URL;
   try {
     url = checkSrc(src);
