@@ -92,6 +92,13 @@ func benchPageLoads(b *testing.B, url string) {
 			})); err != nil {
 				b.Fatal(err)
 			}
+			// On again for whoever gets the tab next (chromedp expects it).
+			b.Cleanup(func() {
+				chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					_, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{})
+					return err
+				}))
+			})
 			var all []pageTimes
 			for b.Loop() {
 				if mode == "cold" {
