@@ -57,7 +57,8 @@ const PackedDataSection = "mqtts.data"
 // compactData returns module with its data segments joined (see above), or
 // module itself when it has nothing to join or uses what this does not
 // rewrite: passive or multi-memory segments, offsets that are not constants,
-// or a data count section.
+// a data count section, or a start function (it runs while the module is
+// instantiated, before a loader could write PackedDataSection).
 func compactData(module []byte) ([]byte, error) {
 	r := &wasmbin.Reader{B: module, Prefix: "web: wasm"}
 	if len(module) < 8 || string(module[:4]) != "\x00asm" {
@@ -76,6 +77,8 @@ func compactData(module []byte) ([]byte, error) {
 		}
 		switch {
 		case id == 12: // data count: segments are counted elsewhere too
+			return module, nil
+		case id == 8: // start: would run before the packed segments are written
 			return module, nil
 		case id == 11 && out == nil:
 			data, p, ok, err := joinSegments(body)

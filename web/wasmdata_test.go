@@ -170,6 +170,10 @@ func TestCompactDataUnchanged(t *testing.T) {
 		{"nothing to join or pack", testModule(section(11, activeSegments(segment{0, []byte("abcdefghi")}, segment{5000, []byte("jklmnopqr")})))},
 		{"a data count section", testModule(section(12, []byte{2}), section(11, one))},
 		{"a passive segment", testModule(section(11, passive))},
+		// A start function runs at instantiation, before the page writes
+		// the packed segments: it would see them missing.
+		{"a start function", testModule(section(3, []byte{1, 0}), section(8, []byte{0}), section(10, []byte{1, 2, 0, 0x0b}),
+			section(11, activeSegments(segment{0, []byte("a")}, segment{2, []byte("b")})))},
 		// Joining writes zeros, packing writes last: either would change
 		// what the overlapped bytes end as.
 		{"overlapping segments", testModule(section(11, activeSegments(segment{10, []byte("abcd")}, segment{12, []byte("x")}, segment{40, []byte("y")})))},
