@@ -107,6 +107,9 @@ func TestUnpackDataInNode(t *testing.T) {
 		write("packed.wasm", packed),
 		write("cut.wasm", broken(func(b []byte) []byte { return b[:len(b)-3] })),
 		write("extra.wasm", broken(func(b []byte) []byte { return append(b, 0) })),
+		// One run of 2^35-1 empty segments, 0 bytes apart: nothing to write,
+		// and no loop over them (it ran for minutes).
+		write("empty.wasm", broken(func([]byte) []byte { return []byte{1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x7f} })),
 	}
 	out := nodejs.Run(t, unpackScript, []string{"UNPACK=" + unpack}, files...)
 	var got []struct {
@@ -115,7 +118,7 @@ func TestUnpackDataInNode(t *testing.T) {
 		Packed    int    `json:"packed"`
 		Error     string `json:"error"`
 	}
-	if err := json.Unmarshal(out, &got); err != nil || len(got) != 3 {
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != 4 {
 		t.Fatalf("node printed %q (%v)", out, err)
 	}
 	if !got[0].Same || got[0].Packed != 1 || got[0].Error != "" {
@@ -125,6 +128,9 @@ func TestUnpackDataInNode(t *testing.T) {
 		if !strings.Contains(got[i+1].Error, want) {
 			t.Errorf("%s: %+v, want the error %q", filepath.Base(files[i+2]), got[i+1], want)
 		}
+	}
+	if got[3].Error != "" {
+		t.Errorf("empty segments: %+v, want them unpacked (as nothing)", got[3])
 	}
 }
 

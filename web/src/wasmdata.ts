@@ -46,7 +46,9 @@ export function unpackData(mod: WebAssembly.Module, mem: WebAssembly.Memory): vo
     const n = u32();
     if (i + n * size > b.length) fail("a run runs past the end");
     if (at + n * (gap + size) > m.length) fail("a run runs past the memory");
-    runs.push(i, at, n, size, gap);
+    // Empty segments write nothing: not looped over (n is not bounded by
+    // the section's length when size is 0).
+    if (size > 0) runs.push(i, at, n, size, gap);
     i += n * size;
     at += n * (gap + size);
   }
