@@ -110,6 +110,8 @@ func TestUnpackDataInNode(t *testing.T) {
 		// One run of 2^35-1 empty segments, 0 bytes apart: nothing to write,
 		// and no loop over them (it ran for minutes).
 		write("empty.wasm", broken(func([]byte) []byte { return []byte{1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x7f} })),
+		// One byte 2^32-1 bytes after address 0: past any memory.
+		write("far.wasm", broken(func([]byte) []byte { return []byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 1, 'x'} })),
 	}
 	out := nodejs.Run(t, unpackScript, []string{"UNPACK=" + unpack}, files...)
 	var got []struct {
@@ -118,19 +120,19 @@ func TestUnpackDataInNode(t *testing.T) {
 		Packed    int    `json:"packed"`
 		Error     string `json:"error"`
 	}
-	if err := json.Unmarshal(out, &got); err != nil || len(got) != 4 {
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != 5 {
 		t.Fatalf("node printed %q (%v)", out, err)
 	}
 	if !got[0].Same || got[0].Packed != 1 || got[0].Error != "" {
 		t.Errorf("compactData + unpackData: %+v, want the same memory as the linker's module", got[0])
 	}
-	for i, want := range []string{"runs past the end", "bytes after the last run"} {
-		if !strings.Contains(got[i+1].Error, want) {
-			t.Errorf("%s: %+v, want the error %q", filepath.Base(files[i+2]), got[i+1], want)
+	for i, want := range []string{"runs past the end", "bytes after the last run", "", "runs past the memory"} {
+		switch g := got[i+1]; {
+		case want == "" && g.Error != "":
+			t.Errorf("%s: %+v, want no error", filepath.Base(files[i+2]), g)
+		case !strings.Contains(g.Error, want):
+			t.Errorf("%s: %+v, want the error %q", filepath.Base(files[i+2]), g, want)
 		}
-	}
-	if got[3].Error != "" {
-		t.Errorf("empty segments: %+v, want them unpacked (as nothing)", got[3])
 	}
 }
 
