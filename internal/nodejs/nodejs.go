@@ -3,11 +3,17 @@
 package nodejs
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 )
+
+// runFor bounds a Run: a script that never ends fails its test with what
+// it is instead of holding the package until go test's own timeout.
+const runFor = 5 * time.Minute
 
 // Path returns the path of node, or fails t naming the step that
 // installs it (the tests need it; they do not skip without it).
@@ -21,17 +27,22 @@ func Path(t testing.TB) string {
 }
 
 // Run runs script (node -e) with args and env added to the test's
-// environment and returns what it printed; when node fails, it fails t
-// with node's error output.
+// environment and returns what it printed; when node fails, or runs
+// longer than runFor, it fails t with node's error output.
 func Run(t testing.TB, script string, env []string, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(Path(t), append([]string{"-e", script}, args...)...)
+	ctx, cancel := context.WithTimeout(t.Context(), runFor)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Path(t), append([]string{"-e", script}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.Output()
 	var ee *exec.ExitError
-	if errors.As(err, &ee) {
+	switch {
+	case ctx.Err() != nil && errors.As(err, &ee):
+		t.Fatalf("node: stopped after %v: the script did not end (a loop, or a timer or socket left open?)\n%s%s", runFor, out, ee.Stderr)
+	case errors.As(err, &ee):
 		t.Fatalf("node: %v\n%s", err, ee.Stderr)
-	} else if err != nil {
+	case err != nil:
 		t.Fatalf("node: %v", err)
 	}
 	return out
