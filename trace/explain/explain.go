@@ -168,6 +168,15 @@ func Verify(err error, chain []*x509.Certificate, serverName string, now time.Ti
 				Spec: "RFC 5280 §4.1.2.5",
 			}
 		case x509.IncompatibleUsage:
+			if ca := RestrictingCA(chain); ca != nil {
+				return Explanation{
+					Cause:  "certificate is not for servers",
+					Detail: fmt.Sprintf("the broker's certificate allows serverAuth, but %s, a CA above it, limits its extended key usage to %s", subject(ca), strings.Join(ExtKeyUsageNames(ca), ", ")),
+					Why:    "crypto/x509, like most TLS stacks, requires every certificate of the chain to allow the use it checks: a CA whose extended key usage leaves out serverAuth cannot vouch for servers.",
+					Fix:    map[string]string{"broker": "issue the broker's certificate from a CA whose extended key usage includes serverAuth (or that has none)"},
+					Spec:   "RFC 5280 §4.2.1.12",
+				}
+			}
 			return Explanation{
 				Cause:  "certificate is not for servers",
 				Detail: "its extended key usage lacks serverAuth",

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mqtts-playground/playground/trace/explain"
 	"github.com/mqtts-playground/playground/trace/field"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -405,27 +406,7 @@ func keyUsageValue(k x509.KeyUsage) string {
 }
 
 func extKeyUsageValue(c *x509.Certificate) string {
-	names := map[x509.ExtKeyUsage]string{
-		x509.ExtKeyUsageAny:             "any",
-		x509.ExtKeyUsageServerAuth:      "serverAuth",
-		x509.ExtKeyUsageClientAuth:      "clientAuth",
-		x509.ExtKeyUsageCodeSigning:     "codeSigning",
-		x509.ExtKeyUsageEmailProtection: "emailProtection",
-		x509.ExtKeyUsageTimeStamping:    "timeStamping",
-		x509.ExtKeyUsageOCSPSigning:     "OCSPSigning",
-	}
-	var out []string
-	for _, u := range c.ExtKeyUsage {
-		if n, ok := names[u]; ok {
-			out = append(out, n)
-		} else {
-			out = append(out, fmt.Sprintf("usage %d", u))
-		}
-	}
-	for _, oid := range c.UnknownExtKeyUsage {
-		out = append(out, oid.String())
-	}
-	return strings.Join(out, ", ")
+	return strings.Join(explain.ExtKeyUsageNames(c), ", ")
 }
 
 // shortName shows a certificate name as "CN=…" when it has a common name.

@@ -3,11 +3,16 @@ package client_test
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"slices"
 	"strings"
@@ -766,6 +771,7 @@ func TestVerifyServer(t *testing.T) {
 		return []*x509.Certificate{c.Leaf, ca.Intermediate}
 	}
 	good := issue(pki.Leaf{CommonName: "srv", Names: []string{"localhost"}, Server: true})
+	restricted, restrictedRoots := clientOnlyCAChain(t)
 	now := time.Now()
 	tests := []struct {
 		name   string
@@ -784,6 +790,9 @@ func TestVerifyServer(t *testing.T) {
 		{"expired", good, ca.Pool(), "localhost", now.Add(400 * 24 * time.Hour), []string{"validity window", "chain to a trusted CA"}, "certificate has expired or is not yet valid"},
 		{"not yet valid", good, ca.Pool(), "localhost", now.Add(-24 * time.Hour), []string{"validity window", "chain to a trusted CA"}, "certificate has expired or is not yet valid"},
 		{"client certificate", issue(pki.Leaf{CommonName: "dev", Names: []string{"localhost"}}), ca.Pool(), "localhost", now, []string{"key usage"}, "certificate is not for servers"},
+		// Every certificate of the chain must allow serverAuth: the leaf's
+		// own is not enough.
+		{"a CA for clients only", restricted, restrictedRoots, "localhost", now, []string{"key usage"}, "certificate is not for servers: the broker's certificate allows serverAuth, but CN=clients-only CA"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -809,6 +818,44 @@ func TestVerifyServer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// clientOnlyCAChain is a server certificate (serverAuth, localhost) from an
+// intermediate CA whose extended key usage is clientAuth only, and the pool
+// of its root.
+func clientOnlyCAChain(t *testing.T) ([]*x509.Certificate, *x509.CertPool) {
+	t.Helper()
+	mk := func(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if parent == nil {
+			parent, parentKey = tmpl, key
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, key
+	}
+	now := time.Now()
+	ca := func(serial int64, cn string, eku ...x509.ExtKeyUsage) *x509.Certificate {
+		return &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, ExtKeyUsage: eku}
+	}
+	root, rootKey := mk(ca(1, "root"), nil, nil)
+	inter, interKey := mk(ca(2, "clients-only CA", x509.ExtKeyUsageClientAuth), root, rootKey)
+	leaf, _ := mk(&x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "srv"}, DNSNames: []string{"localhost"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, inter, interKey)
+	pool := x509.NewCertPool()
+	pool.AddCert(root)
+	return []*x509.Certificate{leaf, inter}, pool
 }
 
 // With Resume false a later connection makes a full handshake (the broker

@@ -122,6 +122,18 @@ func VerifyServer(chain []*x509.Certificate, roots *x509.CertPool, serverName st
 			usage.OK, usage.Detail = true, "extended key usage includes serverAuth"
 		}
 	}
+	// Every certificate of the chain must allow the use, not the leaf
+	// alone: when the verdict is that, a CA that rules out serverAuth fails
+	// this step.
+	var ci x509.CertificateInvalidError
+	if errors.As(verdict, &ci) && ci.Reason == x509.IncompatibleUsage && usage.OK {
+		ca := explain.RestrictingCA(append(chain[:len(chain):len(chain)], extra...))
+		usage.OK, usage.Detail = false, "a CA certificate above it does not allow server authentication (its extended key usage): every certificate of the chain must allow it"
+		if ca != nil {
+			usage.Detail = fmt.Sprintf("the certificate allows serverAuth, but %s, a CA above it, limits its extended key usage to %s: every certificate of the chain must allow it",
+				name(ca.Subject.String()), strings.Join(explain.ExtKeyUsageNames(ca), ", "))
+		}
+	}
 	checks = append(checks, usage, keyStrength(leaf))
 
 	if verdict != nil {
