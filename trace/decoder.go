@@ -36,6 +36,7 @@ type Decoder struct {
 	events []Event
 	keys   []eventKey // of each event, to place those of the next update among them
 	tails  int        // index of the first event that is not final; len(events) if none
+	made   int        // events made, for tests
 }
 
 // eventKey is where an event goes among the others (see placed).
@@ -85,7 +86,7 @@ func (d *Decoder) Update(rec Recording) []Event {
 }
 
 func (d *Decoder) reset(rec Recording) {
-	*d = Decoder{started: true, side: rec.Side, keyLog: rec.KeyLog, dropped: rec.Dropped}
+	*d = Decoder{started: true, side: rec.Side, keyLog: rec.KeyLog, dropped: rec.Dropped, made: d.made}
 }
 
 // extends reports whether rec is the recording of the last update with
@@ -206,6 +207,7 @@ func (d *Decoder) place(fresh []placed) {
 		keys = append(keys, k)
 	}
 	pushFresh := func(p placed) {
+		d.made++
 		p.ev.Side = d.side
 		if p.ev.Fields == nil {
 			p.ev.Fields = []Field{}
