@@ -353,3 +353,22 @@ func BenchmarkDecoderGrowing(b *testing.B) {
 		}
 	})
 }
+
+// TestRecorderEvents replays sessions into recorders, calling Events after
+// each chunk: with room for all, and with a small tail, whose gaps grow
+// with each chunk (then the recording is not an extension of the last).
+func TestRecorderEvents(t *testing.T) {
+	for _, name := range []string{"tls13", "tls12", "mqtt5-properties"} {
+		full := loadSession(t, name, "client")
+		for _, l := range []Limits{SplitLimit(0), {HeadLimit: 2000, TailLimit: 600}} {
+			r := NewRecorderLimits(full.Side, l)
+			r.keylog.WriteString(full.KeyLog)
+			for i, c := range full.Chunks {
+				r.add(c.Dir, c.App, c.Data)
+				if got, want := r.Events(), Decode(r.Recording()); !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s %+v, after chunk %d: %s", name, l, i, eventsDiff(got, want))
+				}
+			}
+		}
+	}
+}
