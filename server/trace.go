@@ -307,8 +307,10 @@ func connsSignature(conns []broker.ConnInfo) string {
 // decodes shares the decoding of a connection's recording among all who
 // look at it (every stream viewer, GET /trace/{id}): the recording is read
 // at most once per interval a caller allows, and decoded again only when
-// something new was recorded. It remembers a bounded number of
-// connections, the least recently looked at forgotten first.
+// something new was recorded, and then only what is new (trace.Decoder):
+// a long-lived connection costs the same per message late in its life as
+// early. It remembers a bounded number of connections, the least recently
+// looked at forgotten first.
 type decodes struct {
 	b       *broker.Broker
 	mu      sync.Mutex
@@ -317,7 +319,7 @@ type decodes struct {
 	// chunks' bytes, a measure of the events' memory), budget its most:
 	// past it the least recently looked at are forgotten, however few.
 	held, budget int64
-	count        atomic.Int64 // decodings done, for tests
+	count        atomic.Int64 // decodings (updates) done, for tests
 	now          func() time.Time
 }
 
@@ -328,6 +330,7 @@ type decoded struct {
 	chunks  int       // its number of chunks then
 	dropped int64     // and of bytes dropped
 	size    int64     // its bytes (guarded by decodes.mu)
+	dec     trace.Decoder
 	events  []trace.Event
 }
 
@@ -366,10 +369,7 @@ func (d *decodes) events(id string, maxAge time.Duration) ([]trace.Event, bool) 
 	e.checked = now
 	if len(rec.Chunks) != e.chunks || rec.Dropped != e.dropped || e.events == nil {
 		e.chunks, e.dropped = len(rec.Chunks), rec.Dropped
-		e.events = trace.Decode(rec)
-		if e.events == nil {
-			e.events = []trace.Event{}
-		}
+		e.events = e.dec.Update(rec)
 		d.count.Add(1)
 		var size int64
 		for _, c := range rec.Chunks {

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -214,5 +216,56 @@ func TestTraceEndsInPlainWords(t *testing.T) {
 	}
 	if !dropped {
 		t.Errorf("the dropped tunnel's connection is not among the ended ones: %+v", ended)
+	}
+}
+
+// The shared decodings decode only what a connection recorded since they
+// last looked (trace.Decoder), with the events a whole decoding gives:
+// checked after each of many publishes on one TLS connection.
+func TestTraceDecodesGrowing(t *testing.T) {
+	app := startApp(t, testConfig(t), false)
+	traces := newTraceAPI(app.broker, instructor{}, app.log)
+	defer traces.b.Watch()()
+	c, _, err := dialTunnel(t, app, "mqtt", client.Options{ClientID: "growing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := connOf(t, app, "growing")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var earlier [][]trace.Event
+	for i := range 30 {
+		if err := c.Publish(ctx, "x/growing", []byte(fmt.Sprint(i)), 1, false); err != nil {
+			t.Fatal(err)
+		}
+		// The recording may still grow (a ping): compare when it did not
+		// while the decodings looked.
+		for range 10 {
+			before, _ := app.broker.Recording(id)
+			events, ok := traces.decodes.events(id, 0)
+			if !ok {
+				t.Fatal("no recording")
+			}
+			after, _ := app.broker.Recording(id)
+			if len(before.Chunks) != len(after.Chunks) {
+				continue
+			}
+			if want := trace.Decode(after); !reflect.DeepEqual(events, want) {
+				t.Fatalf("after publish %d: the shared decoding (%d events) differs from Decode (%d events)", i, len(events), len(want))
+			}
+			earlier = append(earlier, events)
+			break
+		}
+	}
+	if len(earlier) < 20 {
+		t.Fatalf("only %d quiet looks", len(earlier))
+	}
+	// A look extends the one before: the events of a sound connection
+	// are final once decoded.
+	last := earlier[len(earlier)-1]
+	for _, events := range earlier {
+		if !reflect.DeepEqual(events, last[:len(events)]) {
+			t.Fatal("events handed out earlier changed")
+		}
 	}
 }

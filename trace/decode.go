@@ -44,55 +44,18 @@ func (s *stream) at(end int) (int, time.Time) {
 // placed is an event with the position that orders it among the others.
 type placed struct {
 	ev    Event
-	order int // recording index of the chunk with the event's last byte
-	pos   int // offset of that byte in its stream, to order within a chunk
+	order int  // recording index of the chunk with the event's last byte
+	pos   int  // offset of that byte in its stream, to order within a chunk
+	tail  bool // the next bytes of the recording may change or remove it
 }
 
 // Decode turns a recording into events, ordered as their last bytes were
 // seen. It never fails: what cannot be decoded becomes an event with Error
-// set, and decoding of that stream stops there.
+// set, and decoding of that stream stops there. A recording that keeps
+// growing is decoded faster by a [Decoder], with the same events.
 func Decode(rec Recording) []Event {
-	// Index 0 holds what the client sent, index 1 what the broker sent.
-	var wire, app [2]stream
-	for i, c := range rec.Chunks {
-		k := 1
-		if c.FromClient(rec.Side) {
-			k = 0
-		}
-		s := &wire[k]
-		if c.App {
-			s = &app[k]
-		}
-		if c.Gap > 0 {
-			s.addGap(i, c)
-		} else {
-			s.add(i, c)
-		}
-	}
-	var out []placed
-	switch sniff(wire) {
-	case LayerTLS:
-		out = append(out, decodeTLSConn(rec, wire)...)
-	case LayerMQTT:
-		out = append(out, decodeMQTTConn(rec.Side, wire)...)
-	}
-	out = append(out, decodeMQTTConn(rec.Side, app)...)
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].order != out[j].order {
-			return out[i].order < out[j].order
-		}
-		return out[i].pos < out[j].pos
-	})
-	events := make([]Event, len(out))
-	for i, p := range out {
-		p.ev.Seq = i + 1
-		p.ev.Side = rec.Side
-		if p.ev.Fields == nil {
-			p.ev.Fields = []Field{}
-		}
-		events[i] = p.ev
-	}
-	return events
+	var d Decoder
+	return d.Update(rec)
 }
 
 // sniff tells from the first bytes the client sent whether the wire carries
@@ -130,39 +93,84 @@ func dirOf(side Side, fromClient bool) Dir {
 	return Recv
 }
 
-// decodeMQTTConn decodes both directions of an MQTT byte stream. The client's
-// direction goes first: its CONNECT sets the protocol version the broker's
-// packets are read with. After a gap, decoding resumes at the first chunk
-// that starts a packet.
-func decodeMQTTConn(side Side, s [2]stream) []placed {
-	var out []placed
-	var version byte
-	for k := range s {
-		off, resync := 0, false
-		for g := 0; ; g++ {
-			end := s[k].segmentEnd(g)
-			out = append(out, decodeMQTTSegment(side, &s[k], k == 0, off, end, resync, &version)...)
-			if g == len(s[k].gaps) {
-				break
-			}
-			out = append(out, s[k].gapEvent(g, side, k == 0, LayerMQTT))
-			off, resync = end, true
-		}
-	}
-	return out
+// mqttConn follows both directions of an MQTT byte stream from one update
+// of a [Decoder] to the next. The client's direction goes first: its
+// CONNECT sets the protocol version the broker's packets are read with.
+// After a gap, decoding resumes at the first chunk that starts a packet.
+type mqttConn struct {
+	dirs   [2]mqttDir
+	start1 byte // the version the broker's direction was read with from its start
 }
 
-// decodeMQTTSegment decodes the packets of one direction between stream
-// offsets off and end. With resync, off follows a gap: a chunk that does
-// not start a packet there is skipped.
-func decodeMQTTSegment(side Side, st *stream, fromClient bool, off, end int, resync bool, version *byte) []placed {
-	var out []placed
+// mqttDir is where the decoding of one direction stands: the events of
+// the bytes before it are final.
+type mqttDir struct {
+	seg     int  // the stretch of the stream it is in: the one after gap seg-1
+	off     int  // stream offset of the first byte not decoded for good
+	resync  bool // off follows a gap: a chunk that does not start a packet is skipped
+	version byte // the protocol version in force at off
+}
+
+// update decodes the bytes of both directions of s that the last update
+// did not decode for good, into out. It returns false when the broker's
+// direction was read with another version than the client's direction
+// now sets (a CONNECT that came late): all must be decoded again.
+func (m *mqttConn) update(side Side, s *[2]stream, out *[2]sink) bool {
+	version := m.dirs[0].version
+	m.dirs[0].walk(side, &s[0], true, &version, &out[0])
+	d := &m.dirs[1]
+	if d.seg == 0 && d.off == 0 {
+		// Nothing of the broker's direction is final yet.
+		d.version, m.start1 = version, version
+	} else if version != m.start1 {
+		return false
+	}
+	version = d.version
+	d.walk(side, &s[1], false, &version, &out[1])
+	return true
+}
+
+// walk decodes one direction from where m stands to the end of the
+// stream, stretch by stretch between the gaps.
+func (m *mqttDir) walk(side Side, st *stream, fromClient bool, version *byte, out *sink) {
+	off, resync := m.off, m.resync
+	for g := m.seg; ; g++ {
+		end := st.segmentEnd(g)
+		closed := g < len(st.gaps)
+		m.segment(side, st, fromClient, g, off, end, resync, closed, version, out)
+		if !closed {
+			return
+		}
+		out.add(st.gapEvent(g, side, fromClient, LayerMQTT))
+		off, resync = end, true
+		m.save(g+1, off, resync, *version, out)
+	}
+}
+
+// save moves m to off in stretch seg, unless something before it may
+// still change.
+func (m *mqttDir) save(seg, off int, resync bool, version byte, out *sink) {
+	if !out.open {
+		m.seg, m.off, m.resync, m.version = seg, off, resync, version
+	}
+}
+
+// segment decodes the packets of one direction between stream offsets off
+// and end, in stretch g (closed: followed by a gap, so it will not grow).
+// With resync, off follows a gap: a chunk that does not start a packet
+// there is skipped.
+func (m *mqttDir) segment(side Side, st *stream, fromClient bool, g, off, end int, resync, closed bool, version *byte, out *sink) {
 	data := st.data[:end]
 	for off < len(data) {
 		p, n, err := mqttwire.Decode(data[off:], *version)
 		if resync && (err != nil || p.Err != nil) {
-			// Not a packet start after all: try the next chunk.
+			// Not a packet start after all: try the next chunk. One cut
+			// short by the end of the recording may yet become a packet.
+			if errors.Is(err, io.ErrUnexpectedEOF) && !closed {
+				out.open = true
+			}
 			off = st.nextChunk(off, end)
+			m.save(g, off, true, *version, out)
 			continue
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
@@ -176,7 +184,10 @@ func decodeMQTTSegment(side Side, st *stream, fromClient bool, off, end int, res
 			ev.Length = len(data) - off
 			ev.Bytes = hex.EncodeToString(data[off:])
 			ev.Error = err.Error()
-			out = append(out, placed{ev, order, off + 1})
+			if !closed {
+				out.open = true // it holds the rest of the stream, which grows
+			}
+			out.add(placed{ev: ev, order: order, pos: off + 1})
 			break
 		}
 		if p.Type == "CONNECT" && p.Version >= 3 && p.Version <= 5 {
@@ -194,8 +205,8 @@ func decodeMQTTSegment(side Side, st *stream, fromClient bool, off, end int, res
 		if p.Err != nil {
 			ev.Error = p.Err.Error()
 		}
-		out = append(out, placed{ev, order, off + n})
+		out.add(placed{ev: ev, order: order, pos: off + n})
 		off += n
+		m.save(g, off, false, *version, out)
 	}
-	return out
 }

@@ -37,53 +37,132 @@ type tlsDir struct {
 	finished   bool   // the last record held this side's Finished
 	keyUpdate  bool   // the last record held a KeyUpdate
 	index      int64  // index of the direction's next record, to resume after a gap (gap.go)
-	out        []placed
+	out        *sink
+
+	// Where decoding stands, for the next update: the records before it
+	// are decoded for good.
+	seg     int  // the stretch of the stream it is in: the one after gap seg (-1: the first)
+	entered bool // the stretch's first record was decoded (after a gap: resumed at)
+	at      int  // when entered, the stream offset of the next record
 }
 
-// decodeTLSConn decodes both directions of a TLS connection.
-func decodeTLSConn(rec Recording, wire [2]stream) []placed {
-	c := &tlsConn{side: rec.Side, kl: tlskeys.ParseKeyLog([]byte(rec.KeyLog))}
+// tlsState follows both directions of a TLS connection from one update of
+// a [Decoder] to the next.
+type tlsState struct {
+	c       tlsConn
+	dirs    [2]tlsDir
+	hello   [2]bool // the ClientHello, the ServerHello was found
+	decoded bool    // records were decoded: the hellos may no longer change
+}
+
+func newTLSState(side Side, keyLog string, wire *[2]stream) *tlsState {
+	t := &tlsState{c: tlsConn{side: side, kl: tlskeys.ParseKeyLog([]byte(keyLog))}}
+	for k := range t.dirs {
+		t.dirs[k] = tlsDir{c: &t.c, s: &wire[k], fromClient: k == 0, seg: -1}
+	}
+	return t
+}
+
+// update decodes the records of both directions that the last update did
+// not reach, into out. It returns false when a hello turned up after
+// records were decoded without it: all must be decoded again.
+func (t *tlsState) update(out *[2]sink) bool {
 	// Each direction is cut into records between the recorder's gaps.
 	var segs [2][]tlsSegment
-	for k := range wire {
-		segs[k] = wire[k].tlsSegments()
+	for k := range t.dirs {
+		segs[k] = t.dirs[k].segments()
 	}
 	// The hellos travel in the clear: read the client random (to find the
 	// connection's secrets in the key log) and the negotiated version and
 	// cipher suite before following either direction.
-	if m, ok := firstHandshake(segs[0][0].recs, "ClientHello"); ok {
-		c.clientRandom = m.Random
-	}
-	if m, ok := firstHandshake(segs[1][0].recs, "ServerHello"); ok {
-		c.version, c.suite, c.serverRandom = m.Version, m.CipherSuite, m.Random
-	}
-	var out []placed
-	for k := range wire {
-		d := &tlsDir{c: c, s: &wire[k], fromClient: k == 0}
-		for _, sg := range segs[k] {
-			if sg.gap >= 0 {
-				d.resume(sg)
-			}
-			for _, r := range sg.recs {
-				d.record(r)
-				d.index++
-			}
-			if sg.err != nil {
-				end := sg.from
-				if n := len(sg.recs); n > 0 {
-					end = sg.recs[n-1].End
-				}
-				order, t := wire[k].at(sg.end)
-				d.out = append(d.out, placed{Event{
-					Time: t, Dir: dirOf(c.side, d.fromClient), Layer: LayerTLS, Type: "Malformed",
-					Length: sg.end - end, Bytes: hex.EncodeToString(wire[k].data[end:sg.end]),
-					Error: sg.err.Error(),
-				}, order, sg.end})
-			}
+	if m, ok := t.firstHandshake(0, segs[0], "ClientHello"); ok {
+		if t.decoded {
+			return false
 		}
-		out = append(out, d.out...)
+		t.c.clientRandom = m.Random
 	}
-	return out
+	if m, ok := t.firstHandshake(1, segs[1], "ServerHello"); ok {
+		if t.decoded {
+			return false
+		}
+		t.c.version, t.c.suite, t.c.serverRandom = m.Version, m.CipherSuite, m.Random
+	}
+	for k := range t.dirs {
+		d := &t.dirs[k]
+		d.out = &out[k]
+		if d.decode(segs[k]) {
+			t.decoded = true
+		}
+		d.out = nil
+	}
+	return true
+}
+
+// firstHandshake looks for the hello of type typ among the new records of
+// the first stretch of direction k, unless it was found before.
+func (t *tlsState) firstHandshake(k int, segs []tlsSegment, typ string) (tlswire.HandshakeMessage, bool) {
+	if t.hello[k] || segs[0].gap >= 0 {
+		return tlswire.HandshakeMessage{}, false
+	}
+	m, ok := firstHandshake(segs[0].recs, typ)
+	t.hello[k] = ok
+	return m, ok
+}
+
+// decode decodes the records of segs, the stretches of the direction from
+// where it stands on, and reports whether it decoded any (or resumed after
+// a gap). What follows a gap waits for the first record after it, which
+// tells how to resume; a Malformed event at the end of the stream is
+// made again on each update, as the stream grows.
+func (d *tlsDir) decode(segs []tlsSegment) (decoded bool) {
+	for i, sg := range segs {
+		closed := i < len(segs)-1
+		if !d.entered {
+			if sg.gap >= 0 {
+				if len(sg.recs) == 0 && !closed {
+					d.out.open = true
+					d.out.add(d.s.gapEvent(sg.gap, d.c.side, d.fromClient, LayerTLS))
+					d.malformed(sg)
+					return decoded
+				}
+				d.resume(sg)
+				decoded = true
+			}
+			d.entered, d.at = true, sg.from
+		}
+		for _, r := range sg.recs {
+			d.record(r)
+			d.index++
+			d.at = r.End
+			decoded = true
+		}
+		if sg.err != nil && !closed {
+			d.out.open = true
+		}
+		d.malformed(sg)
+		if closed {
+			d.seg, d.entered = sg.gap+1, false
+		}
+	}
+	return decoded
+}
+
+// malformed shows the bytes of sg from where its records stop looking like
+// TLS records, if they do.
+func (d *tlsDir) malformed(sg tlsSegment) {
+	if sg.err == nil {
+		return
+	}
+	end := sg.at
+	if n := len(sg.recs); n > 0 {
+		end = sg.recs[n-1].End
+	}
+	order, t := d.s.at(sg.end)
+	d.out.add(placed{ev: Event{
+		Time: t, Dir: dirOf(d.c.side, d.fromClient), Layer: LayerTLS, Type: "Malformed",
+		Length: sg.end - end, Bytes: hex.EncodeToString(d.s.data[end:sg.end]),
+		Error: sg.err.Error(),
+	}, order: order, pos: sg.end})
 }
 
 // firstHandshake finds the first plaintext handshake message of type typ
@@ -156,7 +235,7 @@ func (d *tlsDir) decrypt(r tlswire.Record) ([]byte, error) {
 func (d *tlsDir) emit(ev Event, r tlswire.Record) {
 	order, t := d.s.at(r.End)
 	ev.Time, ev.Dir, ev.Layer = t, dirOf(d.c.side, d.fromClient), LayerTLS
-	d.out = append(d.out, placed{ev, order, r.End})
+	d.out.add(placed{ev: ev, order: order, pos: r.End})
 }
 
 // record decodes one record of this direction into events.

@@ -13,7 +13,8 @@
 // decryption from key logs) and mqttwire (MQTT packets), over the shared
 // data of field (annotations) and recording (what a Recorder keeps);
 // pcapng exports recordings. [Decode] stitches the layers together, from
-// bytes to records to messages to events.
+// bytes to records to messages to events; a [Decoder] does the same for a
+// recording that grows, decoding only what is new each time.
 package trace
 
 import (

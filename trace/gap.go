@@ -44,45 +44,54 @@ func (s *stream) segmentEnd(g int) int {
 // gapEvent is the event that shows gap g of the stream.
 func (s *stream) gapEvent(g int, side Side, fromClient bool, layer Layer) placed {
 	gp := s.gaps[g]
-	return placed{Event{
+	return placed{ev: Event{
 		Time: gp.time, Dir: dirOf(side, fromClient), Layer: layer, Type: "Gap",
 		Summary: fmt.Sprintf("%d bytes not recorded (recorder full)", gp.n),
-	}, gp.order, 0}
+	}, order: gp.order}
 }
 
-// tlsSegment is a stretch of a TLS wire stream between gaps, cut into
-// records.
+// tlsSegment is what a decoder has not decoded yet of a stretch of a TLS
+// wire stream between gaps, cut into records.
 type tlsSegment struct {
-	gap        int // index of the gap before the segment; -1 for the first
-	start, end int // stream offsets of the segment's bytes
-	from       int // where its first whole record starts
-	recs       []tlswire.Record
-	err        error
+	gap  int // index of the gap before the segment; -1 for the first
+	end  int // stream offset where the segment's bytes end
+	from int // where its first whole record starts
+	at   int // where recs start: from, or where the last update stopped
+	recs []tlswire.Record
+	err  error
 }
 
-// tlsSegments cuts one direction of a TLS wire stream into the records of
-// each stretch between gaps. After a gap, records start where the gap
-// marker's Next says; without it the stretch cannot be read.
-func (s *stream) tlsSegments() []tlsSegment {
-	segs := make([]tlsSegment, 0, len(s.gaps)+1)
-	start := 0
-	for g := -1; g < len(s.gaps); g++ {
-		end := s.segmentEnd(g + 1)
-		sg := tlsSegment{gap: g, start: start, end: end, from: start}
+// segments cuts the stretches of the direction's wire stream between gaps,
+// from the one the decoder is in, into records: from where the last update
+// stopped, and in the stretches after, from their first record. After a
+// gap, records start where the gap marker's Next says; without it the
+// stretch cannot be read.
+func (d *tlsDir) segments() []tlsSegment {
+	s := d.s
+	segs := make([]tlsSegment, 0, len(s.gaps)-d.seg)
+	for g := d.seg; g < len(s.gaps); g++ {
+		start, end := 0, s.segmentEnd(g+1)
+		if g >= 0 {
+			start = s.gaps[g].off
+		}
+		sg := tlsSegment{gap: g, end: end, from: start}
 		if g >= 0 {
 			sg.from = end
 			if next := s.gaps[g].next; next != nil && next.Skip >= 0 {
 				sg.from = start + int(min(next.Skip, int64(end-start)))
 			}
 		}
+		sg.at = sg.from
+		if g == d.seg && d.entered {
+			sg.at = d.at
+		}
 		var recs []tlswire.Record
-		recs, _, sg.err = tlswire.SplitRecords(s.data[sg.from:end])
+		recs, _, sg.err = tlswire.SplitRecordsAt(s.data[sg.at:end], sg.at-sg.from)
 		for i := range recs {
-			recs[i].End += sg.from
+			recs[i].End += sg.at
 		}
 		sg.recs = recs
 		segs = append(segs, sg)
-		start = end
 	}
 	return segs
 }
@@ -95,7 +104,7 @@ const maxHandshakeRecords = 16
 // forgets what the gap cut, and sets the record sequence number of the
 // current keys to that of the first record after the gap.
 func (d *tlsDir) resume(sg tlsSegment) {
-	d.out = append(d.out, d.s.gapEvent(sg.gap, d.c.side, d.fromClient, LayerTLS))
+	d.out.add(d.s.gapEvent(sg.gap, d.c.side, d.fromClient, LayerTLS))
 	d.hs, d.hsRecords = nil, 0
 	d.finished, d.keyUpdate = false, false
 	next := d.s.gaps[sg.gap].next

@@ -81,6 +81,9 @@ type Recorder struct {
 
 	arena  arena
 	keylog bytes.Buffer
+
+	decMu sync.Mutex // taken before mu
+	dec   *Decoder   // of Events, made on first use
 }
 
 // entry is a chunk as the recorder keeps it.
@@ -332,8 +335,17 @@ func (e *entry) chunk() Chunk {
 	return Chunk{Time: time.Unix(0, e.time), Dir: streamDir(e.stream), App: e.stream&1 != 0, Data: e.data}
 }
 
-// Events decodes what has been recorded so far.
-func (r *Recorder) Events() []Event { return Decode(r.Recording()) }
+// Events decodes what has been recorded so far: each call decodes only
+// what was recorded since the last (see [Decoder]). The slice is shared
+// with later calls: callers must not change it.
+func (r *Recorder) Events() []Event {
+	r.decMu.Lock()
+	defer r.decMu.Unlock()
+	if r.dec == nil {
+		r.dec = new(Decoder)
+	}
+	return r.dec.Update(r.Recording())
+}
 
 // ring is a FIFO queue of entries in a circular buffer.
 type ring struct {

@@ -65,11 +65,19 @@ func BodyLen(h []byte) (int, bool) {
 // the number of bytes of an incomplete record left at the end, and an error
 // when the stream stops looking like TLS.
 func SplitRecords(b []byte) (recs []Record, rest int, err error) {
+	return SplitRecordsAt(b, 0)
+}
+
+// SplitRecordsAt is [SplitRecords] for b, the bytes of a stream from offset
+// at on: an error names the offset in the stream (the records' End still
+// counts from the start of b). It lets a decoder go on splitting a growing
+// stream where it stopped.
+func SplitRecordsAt(b []byte, at int) (recs []Record, rest int, err error) {
 	off := 0
 	for len(b)-off >= HeaderLen {
 		n, ok := BodyLen(b[off:])
 		if !ok {
-			return recs, 0, headerError(b[off:], off)
+			return recs, 0, headerError(b[off:], at+off)
 		}
 		if len(b)-off < HeaderLen+n {
 			break

@@ -207,18 +207,21 @@ func (p *Broker) Recording(key string) (string, error) {
 // named key recorded so far, then each new batch, until stop is called
 // (as GET /trace/stream?conn=KEY sends them). A key that names no
 // connection yet is looked for again until one appears. onEvents is called
-// from a goroutine of Watch's, one call at a time.
+// from a goroutine of Watch's, one call at a time. Each look decodes only
+// what the connection recorded since the last (trace.Decoder): the page's
+// main thread does not decode a long connection again and again.
 func (p *Broker) Watch(key string, onEvents func(json string)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		tick := time.NewTicker(p.every)
 		defer tick.Stop()
+		var dec trace.Decoder
 		sent, chunks, dropped, called := 0, -1, int64(-1), false
 		for {
 			if info, ok := p.b.Find(key); ok {
 				if rec, ok := p.b.Recording(info.ID); ok && (len(rec.Chunks) != chunks || rec.Dropped != dropped) {
 					chunks, dropped = len(rec.Chunks), rec.Dropped
-					if ev := decode(rec); len(ev) > sent || !called {
+					if ev := dec.Update(rec); len(ev) > sent || !called {
 						if ctx.Err() != nil {
 							return
 						}

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -310,11 +311,41 @@ func TestWatch(t *testing.T) {
 	if err := c.Publish(ctx, "lessons/watched/x", []byte("later"), 1, false); err != nil {
 		t.Fatal(err)
 	}
+	all := first
 	for {
 		batch := next(t, batches)
+		all = append(all, batch...)
 		if slices.ContainsFunc(batch, func(e json.RawMessage) bool { return strings.Contains(string(e), `"PUBLISH"`) }) {
 			break
 		}
+	}
+	// Many more: the batches, decoded a piece at a time, add up to the
+	// events of the whole recording.
+	for i := range 20 {
+		if err := c.Publish(ctx, "lessons/watched/x", []byte(fmt.Sprint(i)), 1, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		var whole struct {
+			Events []json.RawMessage `json:"events"`
+		}
+		body, err := b.TraceConn("watched")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(body), &whole); err != nil {
+			t.Fatal(err)
+		}
+		if len(all) >= len(whole.Events) && len(whole.Events) > 40 {
+			for i, e := range whole.Events {
+				if string(e) != string(all[i]) {
+					t.Fatalf("event %d watched %s, decoded whole %s", i, all[i], e)
+				}
+			}
+			break
+		}
+		all = append(all, next(t, batches)...)
 	}
 }
 
