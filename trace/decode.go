@@ -50,7 +50,7 @@ type placed struct {
 }
 
 // Decode turns a recording into events, ordered as their last bytes were
-// seen. It never fails: what cannot be decoded becomes an event with Error
+// seen; never nil. It never fails: what cannot be decoded becomes an event with Error
 // set, and decoding of that stream stops there. A recording that keeps
 // growing is decoded faster by a [Decoder], with the same events.
 func Decode(rec Recording) []Event {

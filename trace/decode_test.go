@@ -346,3 +346,11 @@ func TestRecorderLimit(t *testing.T) {
 		t.Errorf("chunks %q dropped %d; want two gap markers and 2 bytes, 16 dropped", layout(rec), rec.Dropped)
 	}
 }
+
+// TestDecodeEmpty: an empty recording decodes to no events, not nil (the
+// server's cache and the page's JSON tell "not decoded" by nil).
+func TestDecodeEmpty(t *testing.T) {
+	if ev := Decode(Recording{Side: Client}); ev == nil || len(ev) != 0 {
+		t.Errorf("Decode of an empty recording = %#v, want an empty slice", ev)
+	}
+}

@@ -182,15 +182,7 @@ func (p *Broker) TraceConn(key string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return body(broker.ConnTrace{Connection: info, Events: decode(rec)}), nil
-}
-
-// decode decodes a recording; never nil, as the server sends [].
-func decode(rec trace.Recording) []trace.Event {
-	if ev := trace.Decode(rec); ev != nil {
-		return ev
-	}
-	return []trace.Event{}
+	return body(broker.ConnTrace{Connection: info, Events: trace.Decode(rec)}), nil
 }
 
 // Recording is the body of GET /trace/{key}/recording, the key log

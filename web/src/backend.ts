@@ -10,7 +10,7 @@ import type { ConnInfo, ConnList, ConnTrace, Rotated } from "./gen/broker";
 
 /** The broker inside the page (static build), set by wasm/static before it
  * calls __playgroundGoReady. Every string is the JSON body of the server
- * route of the same meaning (see the brief's in-page API). */
+ * route of the same meaning (Methods in wasm/inpage/names.go). */
 export interface InPageBroker {
   mode: "static";
   // A Go function cannot throw: these return an Error when they fail
