@@ -592,6 +592,16 @@ func TestTraceDecodesBudget(t *testing.T) {
 	if one <= 0 {
 		t.Fatalf("held %d bytes after a decoding", one)
 	}
+	// The decoder keeps a copy of the bytes (a plain connection: the wire's
+	// only), and the budget counts it.
+	rec, _ := app.broker.Recording(ids[0])
+	var recorded int64
+	for _, c := range rec.Chunks {
+		recorded += int64(len(c.Data))
+	}
+	if one != 2*recorded {
+		t.Errorf("held %d bytes for a recording of %d: want the recording and the decoder's copy", one, recorded)
+	}
 	for _, id := range ids {
 		d.events(id, 0)
 	}

@@ -316,8 +316,9 @@ type decodes struct {
 	mu      sync.Mutex
 	entries *lru[string, *decoded]
 	// held is the size of the recordings whose decodings are kept (their
-	// chunks' bytes, a measure of the events' memory), budget its most:
-	// past it the least recently looked at are forgotten, however few.
+	// chunks' bytes, a measure of the events' memory, and the decoders'
+	// copies of them), budget its most: past it the least recently looked
+	// at are forgotten, however few.
 	held, budget int64
 	count        atomic.Int64 // decodings (updates) done, for tests
 	now          func() time.Time
@@ -329,7 +330,7 @@ type decoded struct {
 	checked time.Time // when the recording was last read
 	chunks  int       // its number of chunks then
 	dropped int64     // and of bytes dropped
-	size    int64     // its bytes (guarded by decodes.mu)
+	size    int64     // its bytes and dec.Held() (guarded by decodes.mu)
 	dec     trace.Decoder
 	events  []trace.Event
 }
@@ -371,7 +372,7 @@ func (d *decodes) events(id string, maxAge time.Duration) ([]trace.Event, bool) 
 		e.chunks, e.dropped = len(rec.Chunks), rec.Dropped
 		e.events = e.dec.Update(rec)
 		d.count.Add(1)
-		var size int64
+		size := e.dec.Held() // the decoder's copies of the bytes
 		for _, c := range rec.Chunks {
 			size += int64(len(c.Data))
 		}

@@ -171,6 +171,17 @@ func (d *Decoder) decode(rec Recording) bool {
 	return true
 }
 
+// Held is the number of recorded bytes the decoder keeps between updates
+// (its copies of each stream, wire and decrypted), for callers that bound
+// the memory of many decoders.
+func (d *Decoder) Held() int64 {
+	var n int64
+	for i := range 2 {
+		n += int64(len(d.wire[i].data) + len(d.app[i].data))
+	}
+	return n
+}
+
 // place puts the events of an update among those of the last: it takes
 // out the tail events of the last update and orders the new ones with the
 // rest as their last bytes were seen. Events of different streams never
